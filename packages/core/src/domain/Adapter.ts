@@ -1,0 +1,55 @@
+/**
+ * DittoFS protocol adapters, as reported by `GET /api/v1/adapters`.
+ *
+ * Contract: `decodeAdapterList` is total. A body that is not a JSON array is a typed
+ * `MalformedAdapterList` failure (the caller must change nothing); inside an array, each invalid
+ * entry is rejected with its index and reason while the valid entries are kept.
+ */
+import { Data, Result, Schema, SchemaIssue } from "effect"
+
+export const AdapterPort = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
+
+export const Adapter = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  type: Schema.String.check(Schema.isMinLength(1)),
+  enabled: Schema.Boolean,
+  running: Schema.Boolean,
+  port: AdapterPort
+})
+export type Adapter = typeof Adapter.Type
+
+/** An entry of the list that did not decode, with the reason. */
+export interface RejectedAdapter {
+  readonly index: number
+  readonly reason: string
+}
+
+export interface AdapterList {
+  readonly adapters: ReadonlyArray<Adapter>
+  readonly rejected: ReadonlyArray<RejectedAdapter>
+}
+
+/** The body as a whole is not an adapter list: nothing may be concluded from it. */
+export class MalformedAdapterList extends Data.TaggedError("MalformedAdapterList")<{
+  readonly reason: string
+}> {}
+
+const decodeAdapter = Schema.decodeUnknownResult(Adapter)
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+const describe = (body: unknown): string =>
+  body === null ? "null" : Array.isArray(body) ? "an array" : typeof body
+
+export const decodeAdapterList = (body: unknown): Result.Result<AdapterList, MalformedAdapterList> => {
+  if (!Array.isArray(body)) {
+    return Result.fail(new MalformedAdapterList({ reason: `expected a JSON array of adapters, got ${describe(body)}` }))
+  }
+  const adapters: Array<Adapter> = []
+  const rejected: Array<RejectedAdapter> = []
+  body.forEach((entry: unknown, index) => {
+    const decoded = decodeAdapter(entry, { errors: "all" })
+    if (Result.isSuccess(decoded)) adapters.push(decoded.success)
+    else rejected.push({ index, reason: formatIssue(decoded.failure.issue) })
+  })
+  return Result.succeed({ adapters, rejected })
+}

@@ -1,0 +1,48 @@
+/**
+ * @dittofs-operator/core — the functional reconciliation library of the DittoFS operator.
+ *
+ * Pure plans (`plan/`), the Schemas they read and write (`domain/`), the services through which
+ * the world is reached (`services/`) and the reconcile programs that tie them (`reconcile/`).
+ * In-memory layers for deterministic tests are in `@dittofs-operator/core/testing`.
+ */
+export { Adapter, type AdapterList, decodeAdapterList, MalformedAdapterList, type RejectedAdapter } from "./domain/Adapter.ts"
+export * as DittoServer from "./domain/DittoServer.ts"
+export * as GoDuration from "./domain/GoDuration.ts"
+export * as K8s from "./domain/Kubernetes.ts"
+export {
+  type ActiveAdapter,
+  type ActiveAdapters,
+  activeAdapters,
+  type AdapterConflict,
+  type ConflictReason
+} from "./plan/ActiveAdapters.ts"
+export * as AdapterExposurePlan from "./plan/AdapterExposure.ts"
+export { planAdapterExposure } from "./plan/AdapterExposure.ts"
+export { type AdapterServicesInput, planAdapterServices } from "./plan/AdapterServices.ts"
+export * as Annotations from "./plan/Annotations.ts"
+export type { Change, EventNote, Plan } from "./plan/Change.ts"
+export * as ContainerPorts from "./plan/ContainerPorts.ts"
+export {
+  desiredContainerPorts,
+  partitionContainerPorts,
+  planContainerPorts,
+  portsEqual,
+  sortContainerPorts
+} from "./plan/ContainerPorts.ts"
+export * as Naming from "./plan/Naming.ts"
+export { adapterPortName, adapterResourceName, sanitizeAdapterType } from "./plan/Naming.ts"
+export { type NetworkPoliciesInput, planNetworkPolicies } from "./plan/NetworkPolicies.ts"
+export * as Ownership from "./plan/Ownership.ts"
+export * as Action from "./reconcile/Action.ts"
+export {
+  type AdapterExposureOutcome,
+  type DittoFsSession,
+  observeExposure,
+  reconcileAdapterExposure
+} from "./reconcile/AdapterExposure.ts"
+export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
+export * as DittoFsService from "./services/DittoFs.ts"
+export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
+export { Events } from "./services/Events.ts"
+export * as KubernetesService from "./services/Kubernetes.ts"
+export { Kubernetes, KubernetesError, Resources } from "./services/Kubernetes.ts"

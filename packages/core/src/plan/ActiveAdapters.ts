@@ -1,0 +1,89 @@
+/**
+ * Which adapters the cluster must expose: the enabled and running ones, keyed by sanitized type.
+ *
+ * Contract (total, pure): conflicts are resolved deterministically — candidates are ordered by
+ * (sanitized type, type, port, id) and the first one wins — and reported, never thrown:
+ * - `DuplicateType`: two adapters sanitize to the same type (`NFS` and `nfs`);
+ * - `DuplicatePort`: two adapters report the same port;
+ * - `PortNameCollision`: two sanitized types hash to the same 15-char port name;
+ * - `ReservedPort`: the port is a static port of the server (API, metrics): never exposed
+ *   through an adapter Service.
+ * The result does not depend on the order of the input list.
+ */
+import type { Adapter } from "../domain/Adapter.ts"
+import { adapterPortName, sanitizeAdapterType } from "./Naming.ts"
+
+export interface ActiveAdapter {
+  /** The type as DittoFS reports it. */
+  readonly type: string
+  readonly sanitizedType: string
+  readonly port: number
+  readonly portName: string
+}
+
+export type ConflictReason = "DuplicateType" | "DuplicatePort" | "PortNameCollision" | "ReservedPort"
+
+export interface AdapterConflict {
+  readonly reason: ConflictReason
+  /** The adapter left out. */
+  readonly adapter: Adapter
+  readonly message: string
+}
+
+export interface ActiveAdapters {
+  /** Sorted by sanitized type. */
+  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly conflicts: ReadonlyArray<AdapterConflict>
+}
+
+export interface ActiveAdapterOptions {
+  /** Ports of the server that no adapter may take (API, metrics). */
+  readonly reservedPorts: ReadonlyArray<number>
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+export const isActive = (adapter: Adapter): boolean => adapter.enabled && adapter.running
+
+export const activeAdapters = (
+  adapters: ReadonlyArray<Adapter>,
+  options: ActiveAdapterOptions
+): ActiveAdapters => {
+  const candidates = adapters
+    .filter(isActive)
+    .map((adapter) => ({ adapter, sanitizedType: sanitizeAdapterType(adapter.type) }))
+    .sort((a, b) =>
+      compareStrings(a.sanitizedType, b.sanitizedType)
+      || compareStrings(a.adapter.type, b.adapter.type)
+      || a.adapter.port - b.adapter.port
+      || compareStrings(a.adapter.id ?? "", b.adapter.id ?? "")
+    )
+  const reserved = new Set(options.reservedPorts)
+  const byType = new Map<string, Adapter>()
+  const byPort = new Map<number, Adapter>()
+  const byPortName = new Map<string, Adapter>()
+  const active: Array<ActiveAdapter> = []
+  const conflicts: Array<AdapterConflict> = []
+  for (const { adapter, sanitizedType } of candidates) {
+    const portName = adapterPortName(adapter.type)
+    const conflict = (reason: ConflictReason, message: string) => conflicts.push({ reason, adapter, message })
+    const sameType = byType.get(sanitizedType)
+    const samePort = byPort.get(adapter.port)
+    const samePortName = byPortName.get(portName)
+    if (reserved.has(adapter.port)) {
+      conflict("ReservedPort", `adapter ${adapter.type} reports port ${adapter.port}, which is reserved for the server itself`)
+    } else if (sameType !== undefined) {
+      conflict("DuplicateType", `adapters ${sameType.type} and ${adapter.type} both map to type ${sanitizedType}; ${sameType.type} is exposed`)
+    } else if (samePort !== undefined) {
+      conflict("DuplicatePort", `adapters ${samePort.type} and ${adapter.type} both report port ${adapter.port}; ${samePort.type} is exposed`)
+    } else if (samePortName !== undefined) {
+      conflict("PortNameCollision", `adapters ${samePortName.type} and ${adapter.type} share port name ${portName}; ${samePortName.type} is exposed`)
+    } else {
+      byType.set(sanitizedType, adapter)
+      byPort.set(adapter.port, adapter)
+      byPortName.set(portName, adapter)
+      active.push({ type: adapter.type, sanitizedType, port: adapter.port, portName })
+    }
+  }
+  return { active, conflicts }
+}

@@ -1,0 +1,136 @@
+/**
+ * The whole adapter-exposure plan of one DittoServer: its adapter Services, its adapter
+ * NetworkPolicies and its StatefulSet's container ports, from one poll of DittoFS.
+ *
+ * Contract (total, pure):
+ * - A failed or undecodable poll yields the empty plan: nothing is created, updated or deleted.
+ * - A successful poll is authoritative, an empty list included: every adapter Service goes.
+ * - The API and metrics ports and the StatefulSet's static ports are reserved: no adapter
+ *   reporting one of them is exposed (reported as a conflict).
+ * - The StatefulSet is changed only when its container ports really differ (`None` otherwise).
+ */
+import { Option, Result } from "effect"
+import type { AdapterList } from "../domain/Adapter.ts"
+import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type { Container, NetworkPolicy, Service, StatefulSet } from "../domain/Kubernetes.ts"
+import { type ActiveAdapters, activeAdapters } from "./ActiveAdapters.ts"
+import { planAdapterServices } from "./AdapterServices.ts"
+import { type Change, normal, type Plan } from "./Change.ts"
+import { partitionContainerPorts, planContainerPorts } from "./ContainerPorts.ts"
+import { planNetworkPolicies } from "./NetworkPolicies.ts"
+import type { ServerIdentity } from "./Ownership.ts"
+
+/** The DittoFS container in the server's pod template. */
+export const serverContainerName = "dittofs"
+
+export interface ObservedExposure {
+  readonly services: ReadonlyArray<Service>
+  readonly networkPolicies: ReadonlyArray<NetworkPolicy>
+  readonly statefulSet: Option.Option<StatefulSet>
+}
+
+export interface AdapterExposureInput<E> {
+  readonly server: ServerIdentity
+  readonly spec: DittoServerSpec
+  /** The poll of `GET /api/v1/adapters`: its decoded list, or why it failed. */
+  readonly poll: Result.Result<AdapterList, E>
+  readonly observed: ObservedExposure
+}
+
+export interface AdapterExposurePlan {
+  readonly active: ActiveAdapters
+  readonly services: Plan<Service>
+  readonly networkPolicies: Plan<NetworkPolicy>
+  /** The StatefulSet with its new container ports, when they change. */
+  readonly statefulSet: Option.Option<Change<StatefulSet>>
+}
+
+export const emptyPlan: AdapterExposurePlan = {
+  active: { active: [], conflicts: [] },
+  services: [],
+  networkPolicies: [],
+  statefulSet: Option.none()
+}
+
+export const isEmpty = (plan: AdapterExposurePlan): boolean =>
+  plan.services.length === 0 && plan.networkPolicies.length === 0 && Option.isNone(plan.statefulSet)
+
+/** The index of the DittoFS container: the one named `dittofs`, else the first. */
+export const serverContainerIndex = (containers: ReadonlyArray<Container>): number => {
+  const named = containers.findIndex((container) => container.name === serverContainerName)
+  return named >= 0 ? named : 0
+}
+
+const containerOf = (statefulSet: StatefulSet): Container | undefined => {
+  const containers = statefulSet.spec.template.spec.containers
+  return containers[serverContainerIndex(containers)]
+}
+
+/** The StatefulSet with new ports on its DittoFS container; every other field as observed. */
+export const withContainerPorts = (statefulSet: StatefulSet, ports: Container["ports"] & {}): StatefulSet => {
+  const containers = statefulSet.spec.template.spec.containers
+  const index = serverContainerIndex(containers)
+  return {
+    ...statefulSet,
+    spec: {
+      ...statefulSet.spec,
+      template: {
+        ...statefulSet.spec.template,
+        spec: {
+          ...statefulSet.spec.template.spec,
+          containers: containers.map((container, i) => (i === index ? { ...container, ports } : container))
+        }
+      }
+    }
+  }
+}
+
+const planStatefulSet = (
+  statefulSet: StatefulSet,
+  active: ActiveAdapters
+): Option.Option<Change<StatefulSet>> => {
+  const container = containerOf(statefulSet)
+  if (container === undefined) return Option.none()
+  const current = container.ports ?? []
+  return Option.map(planContainerPorts(current, active.active), (ports) => {
+    const { dynamic, static: staticPorts } = partitionContainerPorts(ports)
+    return {
+      _tag: "Update",
+      object: withContainerPorts(statefulSet, ports),
+      event: normal(
+        "ContainerPortsUpdated",
+        `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`
+      )
+    } as const
+  })
+}
+
+export const reservedPorts = (spec: DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
+  const staticPorts = Option.match(Option.flatMapNullishOr(statefulSet, containerOf), {
+    onNone: () => [],
+    onSome: (container) => partitionContainerPorts(container.ports ?? []).static.map((port) => port.containerPort)
+  })
+  return [spec.controlPlane.port, spec.metrics.port, ...staticPorts]
+}
+
+export const planAdapterExposure = <E>(input: AdapterExposureInput<E>): AdapterExposurePlan => {
+  if (Result.isFailure(input.poll)) return emptyPlan
+  const active = activeAdapters(input.poll.success.adapters, {
+    reservedPorts: reservedPorts(input.spec, input.observed.statefulSet)
+  })
+  return {
+    active,
+    services: planAdapterServices({
+      server: input.server,
+      spec: input.spec.adapterServices,
+      active: active.active,
+      observed: input.observed.services
+    }),
+    networkPolicies: planNetworkPolicies({
+      server: input.server,
+      active: active.active,
+      observed: input.observed.networkPolicies
+    }),
+    statefulSet: Option.flatMap(input.observed.statefulSet, (statefulSet) => planStatefulSet(statefulSet, active))
+  }
+}

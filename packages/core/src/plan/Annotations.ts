@@ -1,0 +1,43 @@
+/**
+ * Annotations the operator manages on an object next to those of users and other controllers.
+ *
+ * Contract (total, pure): the keys the operator wrote are tracked in
+ * `dittofs.io/managed-annotations` (desired keys byte-sorted, joined by `,`; absent when none).
+ * `sync` drops tracked keys that are no longer desired, sets the desired pairs, rewrites the
+ * tracking key and keeps every foreign annotation; `sync` is idempotent, and `inSync` is exactly
+ * "sync changes nothing".
+ */
+import type { StringMap } from "../domain/Kubernetes.ts"
+import { annotations } from "./Naming.ts"
+
+const trackingKey = annotations.managedAnnotations
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The desired annotations without the operator's own tracking key. */
+const managedPairs = (desired: StringMap): Array<[string, string]> =>
+  Object.entries(desired).filter(([key]) => key !== trackingKey).sort(([a], [b]) => compareStrings(a, b))
+
+export const trackingValue = (desired: StringMap): string => managedPairs(desired).map(([key]) => key).join(",")
+
+export const sync = (current: StringMap | undefined, desired: StringMap): StringMap => {
+  const result = new Map(Object.entries(current ?? {}))
+  const tracked = (current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")
+  const pairs = managedPairs(desired)
+  const wanted = new Set(pairs.map(([key]) => key))
+  for (const key of tracked) if (!wanted.has(key)) result.delete(key)
+  for (const [key, value] of pairs) result.set(key, value)
+  if (pairs.length === 0) result.delete(trackingKey)
+  else result.set(trackingKey, trackingValue(desired))
+  return Object.fromEntries(result)
+}
+
+export const mapsEqual = (a: StringMap | undefined, b: StringMap | undefined): boolean => {
+  const left = Object.entries(a ?? {})
+  const right = b ?? {}
+  return left.length === Object.keys(right).length
+    && left.every(([key, value]) => Object.hasOwn(right, key) && right[key] === value)
+}
+
+export const inSync = (current: StringMap | undefined, desired: StringMap): boolean =>
+  mapsEqual(current, sync(current, desired))

@@ -1,0 +1,70 @@
+/**
+ * A plan is a list of changes, each with the Kubernetes Event it emits once applied.
+ *
+ * Contract: plans are values; only the executor writes. `diffByKey` is the one diff used for
+ * every set of per-adapter objects: it creates what is desired and missing, updates what drifted
+ * (its `update` returns `None` when nothing did) and deletes what is managed but not desired —
+ * including extra copies of a desired key, keeping the one with the desired name.
+ */
+import { Option } from "effect"
+import type { ObjectMeta } from "../domain/Kubernetes.ts"
+
+export interface EventNote {
+  readonly type: "Normal" | "Warning"
+  readonly reason: string
+  readonly message: string
+}
+
+export type Change<A> =
+  | { readonly _tag: "Create"; readonly object: A; readonly event: EventNote }
+  | { readonly _tag: "Update"; readonly object: A; readonly event: EventNote }
+  /** `object` is the observed one: its uid and resourceVersion are the delete's preconditions. */
+  | { readonly _tag: "Delete"; readonly object: A; readonly event: EventNote }
+
+export type Plan<A> = ReadonlyArray<Change<A>>
+
+export const normal = (reason: string, message: string): EventNote => ({ type: "Normal", reason, message })
+
+export interface DiffByKey<Desired, A extends { readonly metadata: ObjectMeta }> {
+  /** Desired state by key, in the order changes should be listed. */
+  readonly desired: ReadonlyArray<readonly [key: string, Desired]>
+  /** Observed objects the plan may touch (already filtered by labels and ownership). */
+  readonly observed: ReadonlyArray<A>
+  readonly keyOf: (object: A) => string
+  readonly nameOf: (desired: Desired) => string
+  readonly create: (desired: Desired) => Change<A>
+  readonly update: (observed: A, desired: Desired) => Option.Option<Change<A>>
+  readonly remove: (observed: A) => Change<A>
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
+  diff: DiffByKey<Desired, A>
+): Plan<A> => {
+  const observedByKey = new Map<string, Array<A>>()
+  for (const object of diff.observed) {
+    const key = diff.keyOf(object)
+    observedByKey.set(key, [...(observedByKey.get(key) ?? []), object])
+  }
+  const changes: Array<Change<A>> = []
+  const desiredKeys = new Set<string>()
+  for (const [key, desired] of diff.desired) {
+    desiredKeys.add(key)
+    const candidates = observedByKey.get(key) ?? []
+    const name = diff.nameOf(desired)
+    const kept = candidates.find((object) => object.metadata.name === name)
+      ?? [...candidates].sort((a, b) => compareStrings(a.metadata.name, b.metadata.name))[0]
+    if (kept === undefined) {
+      changes.push(diff.create(desired))
+      continue
+    }
+    for (const extra of candidates) if (extra !== kept) changes.push(diff.remove(extra))
+    Option.map(diff.update(kept, desired), (change) => changes.push(change))
+  }
+  const undesired = diff.observed
+    .filter((object) => !desiredKeys.has(diff.keyOf(object)))
+    .sort((a, b) => compareStrings(a.metadata.name, b.metadata.name))
+  for (const object of undesired) changes.push(diff.remove(object))
+  return changes
+}

@@ -1,0 +1,95 @@
+/**
+ * The DittoFS container's ports: static ones (`api`, `metrics`, anything a user added) and one
+ * dynamic `adapter-<type>` port per active adapter.
+ *
+ * Contract (total, pure, never mutates its arguments):
+ * - `sort` returns a new array in a total order (name, containerPort, protocol with missing =
+ *   TCP, hostPort, hostIP); idempotent.
+ * - `equal` is an equivalence relation: same ports regardless of order, missing protocol = TCP.
+ * - `partition` splits by the `adapter-` name prefix, order kept.
+ * - `desired` keeps the static ports exactly as they are and appends the adapter ports sorted.
+ * - `plan` is `None` whenever the current ports already equal the desired ones: no write, so no
+ *   rolling restart.
+ */
+import { Option } from "effect"
+import type { ContainerPort } from "../domain/Kubernetes.ts"
+import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import { adapterPortPrefix } from "./Naming.ts"
+
+interface PortKey {
+  readonly name: string
+  readonly containerPort: number
+  readonly protocol: string
+  readonly hostPort: number
+  readonly hostIP: string
+}
+
+/** The fields that identify a port, with Kubernetes' defaults made explicit. */
+const keyOf = (port: ContainerPort): PortKey => ({
+  name: port.name ?? "",
+  containerPort: port.containerPort,
+  protocol: port.protocol ?? "TCP",
+  hostPort: port.hostPort ?? 0,
+  hostIP: port.hostIP ?? ""
+})
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const compareNumbers = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0)
+
+const compareKeys = (a: PortKey, b: PortKey): number =>
+  compareStrings(a.name, b.name)
+  || compareNumbers(a.containerPort, b.containerPort)
+  || compareStrings(a.protocol, b.protocol)
+  || compareNumbers(a.hostPort, b.hostPort)
+  || compareStrings(a.hostIP, b.hostIP)
+
+export const compare = (a: ContainerPort, b: ContainerPort): number => compareKeys(keyOf(a), keyOf(b))
+
+export const sortContainerPorts = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
+  [...ports].sort(compare)
+
+export const portsEqual = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
+  if (a.length !== b.length) return false
+  const left = a.map(keyOf).sort(compareKeys)
+  const right = b.map(keyOf).sort(compareKeys)
+  return left.every((key, index) => {
+    const other = right[index]
+    return other !== undefined && compareKeys(key, other) === 0
+  })
+}
+
+export const isAdapterPort = (port: ContainerPort): boolean => (port.name ?? "").startsWith(adapterPortPrefix)
+
+export interface PartitionedPorts {
+  readonly static: ReadonlyArray<ContainerPort>
+  readonly dynamic: ReadonlyArray<ContainerPort>
+}
+
+export const partitionContainerPorts = (ports: ReadonlyArray<ContainerPort>): PartitionedPorts => ({
+  static: ports.filter((port) => !isAdapterPort(port)),
+  dynamic: ports.filter(isAdapterPort)
+})
+
+/** The container port that exposes one active adapter. */
+export const adapterContainerPort = (adapter: ActiveAdapter): ContainerPort => ({
+  name: adapter.portName,
+  containerPort: adapter.port,
+  protocol: "TCP"
+})
+
+export const desiredContainerPorts = (
+  current: ReadonlyArray<ContainerPort>,
+  active: ReadonlyArray<ActiveAdapter>
+): Array<ContainerPort> => [
+  ...partitionContainerPorts(current).static,
+  ...sortContainerPorts(active.map(adapterContainerPort))
+]
+
+export const planContainerPorts = (
+  current: ReadonlyArray<ContainerPort>,
+  active: ReadonlyArray<ActiveAdapter>
+): Option.Option<Array<ContainerPort>> => {
+  const desired = desiredContainerPorts(current, active)
+  return portsEqual(current, desired) ? Option.none() : Option.some(desired)
+}
+

@@ -1,0 +1,120 @@
+/**
+ * Names, labels and annotation keys of the objects the operator manages for a DittoServer.
+ *
+ * Contract (total, pure):
+ * - `sanitizeAdapterType` is the reference rule: lowercase per code point, every code point
+ *   outside `[a-z0-9-]` becomes `-`, runs of `-` collapse, `-` trimmed, empty becomes `unknown`.
+ * - `adapterPortName` is byte-identical to the reference (`adapter-<s>`, shortened to 15 chars
+ *   with a 4-hex SHA-256 suffix): always a valid IANA service name.
+ * - `adapterResourceName` is `<server>-adapter-<s>` when that is a DNS-1035 label of at most 63
+ *   chars, otherwise a deterministic shortening with a hash suffix that still is one.
+ * - `labelValue` returns its input when it is a valid label value, else a shortened, hashed one.
+ */
+import { createHash } from "node:crypto"
+
+export const labels = {
+  app: "app",
+  instance: "instance",
+  adapterService: "dittofs.io/adapter-service",
+  adapterNetworkPolicy: "dittofs.io/adapter-networkpolicy",
+  baselineNetworkPolicy: "dittofs.io/baseline-networkpolicy",
+  adapterType: "dittofs.io/adapter-type"
+} as const
+
+export const appLabelValue = "dittofs-server"
+
+export const annotations = {
+  managedAnnotations: "dittofs.io/managed-annotations",
+  configHash: "dittofs.io/config-hash"
+} as const
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+
+/** Lowercases one code point the way Go's `unicode.ToLower` does (no context, one code point). */
+const lowerCodePoint = (codePoint: string): string => {
+  if (codePoint === "\u0130") return "i"
+  const lowered = codePoint.toLowerCase()
+  return [...lowered].length === 1 ? lowered : codePoint
+}
+
+export const sanitizeAdapterType = (type: string): string => {
+  const mapped = Array.from(type, (codePoint) => {
+    const lowered = lowerCodePoint(codePoint)
+    return /^[a-z0-9-]$/.test(lowered) ? lowered : "-"
+  }).join("")
+  const trimmed = mapped.replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  return trimmed === "" ? "unknown" : trimmed
+}
+
+const maxPortNameLength = 15
+
+export const adapterPortPrefix = "adapter-"
+
+export const adapterPortName = (type: string): string => {
+  const sanitized = sanitizeAdapterType(type)
+  const name = adapterPortPrefix + sanitized
+  if (name.length <= maxPortNameLength) return name
+  return `${name.slice(0, 10).replace(/-+$/, "")}-${sha256Hex(sanitized).slice(0, 4)}`
+}
+
+const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
+const maxLabelLength = 63
+
+export const isDns1035Label = (name: string): boolean =>
+  name.length <= maxLabelLength && dns1035Label.test(name)
+
+/** IANA service name, as Kubernetes validates container and Service port names. */
+export const isIanaServiceName = (name: string): boolean =>
+  name.length >= 1 && name.length <= maxPortNameLength && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)
+  && !name.includes("--") && /[a-z]/.test(name)
+
+const hashSuffixLength = 8
+
+/** Lowercase, `[a-z0-9-]` only, no `--`, no leading or trailing `-`, starts with a letter. */
+const toDns1035Text = (text: string): string => {
+  const cleaned = text.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  return /^[a-z]/.test(cleaned) ? cleaned : `x${cleaned}`
+}
+
+export const adapterResourceName = (server: string, type: string): string => {
+  const sanitized = sanitizeAdapterType(type)
+  const full = `${server}-adapter-${sanitized}`
+  if (isDns1035Label(full)) return full
+  const head = toDns1035Text(full).slice(0, maxLabelLength - hashSuffixLength - 1).replace(/-+$/, "")
+  return `${head}-${sha256Hex(`${server}\u0000${sanitized}`).slice(0, hashSuffixLength)}`
+}
+
+const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+
+export const isLabelValue = (value: string): boolean =>
+  value.length <= maxLabelLength && labelValuePattern.test(value)
+
+export const labelValue = (text: string): string => {
+  if (isLabelValue(text)) return text
+  const cleaned = text.replace(/[^-A-Za-z0-9_.]/g, "-").replace(/^[^A-Za-z0-9]+/, "")
+  const head = cleaned.slice(0, maxLabelLength - hashSuffixLength - 1).replace(/[^A-Za-z0-9]+$/, "")
+  const suffix = sha256Hex(text).slice(0, hashSuffixLength)
+  return head === "" ? suffix : `${head}-${suffix}`
+}
+
+/** Labels that select a DittoServer's pods (the StatefulSet's selector and pod template). */
+export const selectorLabels = (server: string): Readonly<Record<string, string>> => ({
+  [labels.app]: appLabelValue,
+  [labels.instance]: labelValue(server)
+})
+
+/** Labels of the adapter Service of one sanitized adapter type. */
+export const adapterServiceLabels = (server: string, sanitizedType: string): Readonly<Record<string, string>> => ({
+  ...selectorLabels(server),
+  [labels.adapterService]: "true",
+  [labels.adapterType]: labelValue(sanitizedType)
+})
+
+/** Labels of the adapter NetworkPolicy of one sanitized adapter type. */
+export const adapterNetworkPolicyLabels = (server: string, sanitizedType: string): Readonly<Record<string, string>> => ({
+  ...selectorLabels(server),
+  [labels.adapterNetworkPolicy]: "true",
+  [labels.adapterType]: labelValue(sanitizedType)
+})
+
+export const statefulSetName = (server: string): string => server

@@ -1,0 +1,117 @@
+/**
+ * One NetworkPolicy per active adapter that admits ingress to the server's pods on that adapter's
+ * port only (TCP); it goes away with the adapter. Egress is not restricted.
+ *
+ * Contract (total, pure): same shape and rules as `AdapterServices` — only labelled objects
+ * controlled by this server are touched; drift is the pod selector, the policy types and the
+ * ingress rules; applying the plan and planning again yields an empty plan.
+ */
+import { Option } from "effect"
+import type { NetworkPolicy, NetworkPolicyIngressRule, StringMap } from "../domain/Kubernetes.ts"
+import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import { mapsEqual } from "./Annotations.ts"
+import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
+import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
+import { controllerReference, isControlledBy, type ServerIdentity } from "./Ownership.ts"
+
+export interface NetworkPoliciesInput {
+  readonly server: ServerIdentity
+  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly observed: ReadonlyArray<NetworkPolicy>
+}
+
+const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string =>
+  object.metadata.labels?.[labels.adapterType] ?? ""
+
+export const isManaged = (policy: NetworkPolicy, server: ServerIdentity): boolean =>
+  policy.metadata.labels?.[labels.adapterNetworkPolicy] === "true"
+  && policy.metadata.labels[labels.instance] === labelValue(server.name)
+  && isControlledBy(policy.metadata, server)
+
+const ingressFor = (adapter: ActiveAdapter): Array<NetworkPolicyIngressRule> => [
+  { ports: [{ protocol: "TCP", port: adapter.port }] }
+]
+
+const rulesEqual = (a: ReadonlyArray<NetworkPolicyIngressRule>, b: ReadonlyArray<NetworkPolicyIngressRule>): boolean =>
+  a.length === b.length && a.every((rule, index) => {
+    const other = b[index]
+    const ports = rule.ports ?? []
+    const otherPorts = other?.ports ?? []
+    return other !== undefined && (rule.from ?? []).length === 0 && (other.from ?? []).length === 0
+      && ports.length === otherPorts.length
+      && ports.every((port, i) => {
+        const that = otherPorts[i]
+        return that !== undefined && (port.protocol ?? "TCP") === (that.protocol ?? "TCP")
+          && port.port === that.port && port.endPort === that.endPort
+      })
+  })
+
+const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
+
+export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: ActiveAdapter): NetworkPolicy => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata: {
+    name: adapterResourceName(input.server.name, adapter.type),
+    namespace: input.server.namespace,
+    labels: adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType),
+    ownerReferences: [controllerReference(input.server)]
+  },
+  spec: {
+    podSelector: { matchLabels: selectorLabels(input.server.name) },
+    policyTypes: ["Ingress"],
+    ingress: ingressFor(adapter)
+  }
+})
+
+const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: ActiveAdapter): boolean =>
+  !mapsEqual(observed.spec.podSelector.matchLabels, selectorLabels(input.server.name))
+  || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
+  || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
+  || !rulesEqual(observed.spec.ingress ?? [], ingressFor(adapter))
+
+export const planNetworkPolicies = (input: NetworkPoliciesInput): Plan<NetworkPolicy> =>
+  diffByKey<ActiveAdapter, NetworkPolicy>({
+    desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),
+    observed: input.observed.filter((policy) => isManaged(policy, input.server)),
+    keyOf: typeLabel,
+    nameOf: (adapter) => adapterResourceName(input.server.name, adapter.type),
+    create: (adapter): Change<NetworkPolicy> => {
+      const policy = desiredNetworkPolicy(input, adapter)
+      return {
+        _tag: "Create",
+        object: policy,
+        event: normal(
+          "AdapterNetworkPolicyCreated",
+          `Created NetworkPolicy ${policy.metadata.name} for adapter ${adapter.sanitizedType} (port ${adapter.port})`
+        )
+      }
+    },
+    update: (observed, adapter) =>
+      drifted(input, observed, adapter)
+        ? Option.some<Change<NetworkPolicy>>({
+          _tag: "Update",
+          object: {
+            ...observed,
+            spec: {
+              ...observed.spec,
+              podSelector: { matchLabels: selectorLabels(input.server.name) },
+              policyTypes: ["Ingress"],
+              ingress: ingressFor(adapter)
+            }
+          },
+          event: normal(
+            "AdapterNetworkPolicyUpdated",
+            `Updated NetworkPolicy ${observed.metadata.name} for adapter ${adapter.sanitizedType} (port ${ingressPort(observed)} -> ${adapter.port})`
+          )
+        })
+        : Option.none(),
+    remove: (observed) => ({
+      _tag: "Delete",
+      object: observed,
+      event: normal(
+        "AdapterNetworkPolicyDeleted",
+        `Deleted NetworkPolicy ${observed.metadata.name} for adapter ${typeLabel(observed)}`
+      )
+    })
+  })

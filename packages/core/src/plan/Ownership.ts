@@ -1,0 +1,34 @@
+/**
+ * Which DittoServer an object belongs to: the controller owner reference the operator writes on
+ * everything it creates, and the test it applies before touching an object.
+ *
+ * Contract: the operator updates or deletes only objects that carry its labels AND whose
+ * controller owner reference is the DittoServer's uid; anything else is never touched.
+ */
+import * as DittoServer from "../domain/DittoServer.ts"
+import type { ObjectMeta, OwnerReference } from "../domain/Kubernetes.ts"
+
+/** What a plan needs to know of the DittoServer it works for. */
+export interface ServerIdentity {
+  readonly name: string
+  readonly namespace: string
+  readonly uid: string
+}
+
+export const identityOf = (server: DittoServer.DittoServer): ServerIdentity => ({
+  name: server.metadata.name,
+  namespace: server.metadata.namespace ?? "default",
+  uid: server.metadata.uid ?? ""
+})
+
+export const controllerReference = (server: ServerIdentity): OwnerReference => ({
+  apiVersion: DittoServer.apiVersion,
+  kind: DittoServer.kind,
+  name: server.name,
+  uid: server.uid,
+  controller: true,
+  blockOwnerDeletion: true
+})
+
+export const isControlledBy = (metadata: ObjectMeta, server: ServerIdentity): boolean =>
+  server.uid !== "" && (metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === server.uid)

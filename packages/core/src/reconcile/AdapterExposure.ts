@@ -1,0 +1,128 @@
+/**
+ * `reconcileAdapterExposure(server, session)`: poll DittoFS's adapters, observe the server's
+ * adapter Services, NetworkPolicies and StatefulSet, plan, apply, and say when to run again.
+ *
+ * Contract (the safety rules of the reference, with its defects fixed):
+ * - A failed, timed-out or undecodable poll changes nothing in the cluster; the outcome carries
+ *   the error so the caller can set a condition and keep the last known state.
+ * - Before a first successful poll nothing is created or deleted (there is no plan without one).
+ * - A successful poll is authoritative: an empty list removes every adapter Service.
+ * - Observing the cluster failing fails the reconcile (nothing was planned, nothing written).
+ * - Applying never stops at the first failure; failures are in the outcome.
+ * - The next run is one polling interval away (`spec.adapterDiscovery.pollingInterval`).
+ */
+import { Effect, Option, Result } from "effect"
+import type { AdapterList } from "../domain/Adapter.ts"
+import * as DittoServer from "../domain/DittoServer.ts"
+import type { ObjectReference, StatefulSet } from "../domain/Kubernetes.ts"
+import type { ActiveAdapter } from "../plan/ActiveAdapters.ts"
+import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapterExposure } from "../plan/AdapterExposure.ts"
+import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
+import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
+import { DittoFs, type DittoFsError } from "../services/DittoFs.ts"
+import { Events } from "../services/Events.ts"
+import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
+import { type Action, requeue } from "./Action.ts"
+import { applyPlan, type FailedChange } from "./Apply.ts"
+
+/** Where and as whom the operator talks to a server's DittoFS API. */
+export interface DittoFsSession {
+  readonly baseUrl: string
+  readonly accessToken: string
+}
+
+export interface AdapterExposureOutcome {
+  readonly poll: Result.Result<AdapterList, DittoFsError>
+  readonly plan: AdapterExposurePlan
+  readonly failures: ReadonlyArray<FailedChange>
+  /** `status.adapters` after this pass; `None` when the poll failed (keep the last known). */
+  readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
+  readonly action: Action
+}
+
+export const referenceOf = (server: DittoServer.DittoServer): ObjectReference => ({
+  apiVersion: server.apiVersion,
+  kind: server.kind,
+  namespace: server.metadata.namespace ?? "default",
+  name: server.metadata.name,
+  uid: server.metadata.uid ?? ""
+})
+
+/** Reads the objects a server's adapter exposure consists of. */
+export const observeExposure = (
+  server: ServerIdentity
+): Effect.Effect<ObservedExposure, KubernetesError, Kubernetes> =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const instance = labelValue(server.name)
+    const [services, networkPolicies, statefulSet] = yield* Effect.all([
+      kubernetes.list(Resources.Service, server.namespace, {
+        labelSelector: { [labels.adapterService]: "true", [labels.instance]: instance }
+      }),
+      kubernetes.list(Resources.NetworkPolicy, server.namespace, {
+        labelSelector: { [labels.adapterNetworkPolicy]: "true", [labels.instance]: instance }
+      }),
+      kubernetes.get(Resources.StatefulSet, server.namespace, server.name).pipe(
+        Effect.asSome,
+        Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeed(Option.none<StatefulSet>()))
+      )
+    ], { concurrency: 3 })
+    return { services, networkPolicies, statefulSet }
+  })
+
+const adapterStatuses = (
+  server: ServerIdentity,
+  active: ReadonlyArray<ActiveAdapter>,
+  failures: ReadonlyArray<FailedChange>
+): ReadonlyArray<DittoServer.AdapterStatus> =>
+  active.map((adapter) => {
+    const serviceName = adapterResourceName(server.name, adapter.type)
+    return {
+      type: adapter.sanitizedType,
+      port: adapter.port,
+      serviceName,
+      exposed: !failures.some((failure) => failure.kind === "Service" && failure.name === serviceName)
+    }
+  })
+
+export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(function*(
+  server: DittoServer.DittoServer,
+  session: DittoFsSession
+) {
+  const dittofs = yield* DittoFs
+  const identity = identityOf(server)
+  const action = requeue(DittoServer.pollingInterval(server.spec))
+  const poll = yield* Effect.result(dittofs.listAdapters(session.baseUrl, session.accessToken))
+  if (Result.isFailure(poll)) {
+    yield* Effect.logWarning("adapter poll failed; changing nothing").pipe(
+      Effect.annotateLogs({ server: `${identity.namespace}/${identity.name}`, reason: poll.failure.reason })
+    )
+    return { poll, plan: emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
+  }
+  for (const rejected of poll.success.rejected) {
+    yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
+  }
+  const observed = yield* observeExposure(identity)
+  const plan = planAdapterExposure({ server: identity, spec: server.spec, poll, observed })
+  for (const conflict of plan.active.conflicts) {
+    yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
+  }
+  const regarding = referenceOf(server)
+  const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
+  const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
+  const portFailures = yield* applyPlan(
+    Resources.StatefulSet,
+    regarding,
+    Option.toArray(plan.statefulSet),
+    "ContainerPortsFailed"
+  )
+  const failures = [...serviceFailures, ...policyFailures, ...portFailures]
+  return {
+    poll,
+    plan,
+    failures,
+    adapters: Option.some(adapterStatuses(identity, plan.active.active, failures)),
+    action
+  } satisfies AdapterExposureOutcome
+})
+

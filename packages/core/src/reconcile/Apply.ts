@@ -1,0 +1,76 @@
+/**
+ * The executor: the only code that writes the changes of a plan, announcing each with its Event.
+ *
+ * Contract: every change is attempted, one failure does not stop the others (one bad adapter
+ * never blocks the rest); each failure is returned with the change, and announced with a Warning
+ * Event. A delete whose object is already gone counts as done. Deletes carry the observed uid as
+ * a precondition, so a newer object of the same name is never deleted.
+ */
+import { Effect } from "effect"
+import type { ObjectMeta, ObjectReference } from "../domain/Kubernetes.ts"
+import type { Change, Plan } from "../plan/Change.ts"
+import { Events } from "../services/Events.ts"
+import { Kubernetes, type KubernetesError, type Resource } from "../services/Kubernetes.ts"
+
+export interface FailedChange {
+  readonly kind: string
+  readonly change: Change<unknown>["_tag"]
+  readonly name: string
+  readonly error: KubernetesError
+}
+
+export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
+  resource: Resource<A>,
+  change: Change<A>
+): Effect.Effect<void, KubernetesError, Kubernetes> =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    switch (change._tag) {
+      case "Create":
+        return yield* Effect.asVoid(kubernetes.create(resource, change.object))
+      case "Update":
+        return yield* Effect.asVoid(kubernetes.update(resource, change.object))
+      case "Delete": {
+        const { metadata } = change.object
+        const preconditions = metadata.uid === undefined ? {} : { uid: metadata.uid }
+        return yield* kubernetes.delete(resource, metadata.namespace ?? "", metadata.name, preconditions).pipe(
+          Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
+        )
+      }
+    }
+  })
+
+/** Applies every change of the plan; returns those that failed. */
+export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
+  resource: Resource<A>,
+  regarding: ObjectReference,
+  plan: Plan<A>,
+  failureReason: string
+): Effect.Effect<ReadonlyArray<FailedChange>, never, Kubernetes | Events> =>
+  Effect.gen(function*() {
+    const events = yield* Events
+    const failures: Array<FailedChange> = []
+    for (const change of plan) {
+      const applied = yield* Effect.result(applyChange(resource, change))
+      if (applied._tag === "Success") {
+        yield* events.emit(regarding, change.event)
+        continue
+      }
+      const failure: FailedChange = {
+        kind: resource.kind,
+        change: change._tag,
+        name: change.object.metadata.name,
+        error: applied.failure
+      }
+      failures.push(failure)
+      yield* Effect.logWarning(`${change._tag} ${resource.kind} ${failure.name} failed`).pipe(
+        Effect.annotateLogs({ reason: applied.failure.reason, message: applied.failure.message })
+      )
+      yield* events.emit(regarding, {
+        type: "Warning",
+        reason: failureReason,
+        message: `Failed to ${change._tag.toLowerCase()} ${resource.kind} ${failure.name}: ${applied.failure.reason}: ${applied.failure.message}`
+      })
+    }
+    return failures
+  })

@@ -1,0 +1,106 @@
+/**
+ * The DittoFS REST control plane, as the operator uses it: health, login, refresh, user
+ * provisioning and the adapter list (contract doc §1).
+ *
+ * Contract:
+ * - Every failure is a `DittoFsError` classified once, by HTTP status only (the server sends
+ *   both text/plain and problem+json bodies): 400/413/422 `BadRequest`, 401 `Unauthorized`,
+ *   403 `Forbidden`, 404 `NotFound`, 409 `Conflict`, 5xx `ServerError`, socket errors
+ *   `Unreachable`, time-outs `Timeout`, an undecodable 2xx `BadResponse`.
+ * - `listAdapters` returns the decoded list (invalid entries rejected with reasons); a body that
+ *   is not an array is `BadResponse`, so the caller changes nothing.
+ * - Tokens are secrets: they never appear in an error message.
+ */
+import { Context, type Effect, Schema } from "effect"
+import type { Adapter, AdapterList } from "../domain/Adapter.ts"
+
+export const DittoFsErrorReason = Schema.Literals([
+  "Unreachable",
+  "Timeout",
+  "Unauthorized",
+  "Forbidden",
+  "NotFound",
+  "Conflict",
+  "BadRequest",
+  "ServerError",
+  "BadResponse"
+])
+export type DittoFsErrorReason = typeof DittoFsErrorReason.Type
+
+export class DittoFsError extends Schema.TaggedError<DittoFsError>()("DittoFsError", {
+  reason: DittoFsErrorReason,
+  message: Schema.String,
+  /** e.g. `POST /api/v1/auth/login` */
+  operation: Schema.String
+}) {}
+
+/** Transient reasons: worth a retry with backoff; the others need a different request. */
+export const isTransient = (error: DittoFsError): boolean =>
+  error.reason === "Unreachable" || error.reason === "Timeout" || error.reason === "ServerError"
+
+export const reasonOfStatus = (status: number): DittoFsErrorReason => {
+  switch (status) {
+    case 401:
+      return "Unauthorized"
+    case 403:
+      return "Forbidden"
+    case 404:
+      return "NotFound"
+    case 409:
+      return "Conflict"
+    default:
+      return status >= 500 ? "ServerError" : "BadRequest"
+  }
+}
+
+export const Token = Schema.Struct({
+  access_token: Schema.String,
+  refresh_token: Schema.String,
+  token_type: Schema.optionalKey(Schema.String),
+  expires_in: Schema.Int,
+  expires_at: Schema.optionalKey(Schema.String)
+})
+export type Token = typeof Token.Type
+
+export const UserRole = Schema.Literals(["user", "admin", "operator"])
+export type UserRole = typeof UserRole.Type
+
+export const User = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  username: Schema.String,
+  role: Schema.String,
+  enabled: Schema.optionalKey(Schema.Boolean)
+})
+export type User = typeof User.Type
+
+export interface Credentials {
+  readonly username: string
+  readonly password: string
+}
+
+export interface NewUser extends Credentials {
+  readonly role: UserRole
+}
+
+export interface AdapterChange {
+  readonly enabled?: boolean
+  readonly port?: number
+}
+
+export interface DittoFsApi {
+  readonly health: (baseUrl: string) => Effect.Effect<void, DittoFsError>
+  readonly login: (baseUrl: string, credentials: Credentials) => Effect.Effect<Token, DittoFsError>
+  readonly refresh: (baseUrl: string, refreshToken: string) => Effect.Effect<Token, DittoFsError>
+  readonly createUser: (baseUrl: string, accessToken: string, user: NewUser) => Effect.Effect<User, DittoFsError>
+  readonly deleteUser: (baseUrl: string, accessToken: string, username: string) => Effect.Effect<void, DittoFsError>
+  readonly listAdapters: (baseUrl: string, accessToken: string) => Effect.Effect<AdapterList, DittoFsError>
+  /** Admin only: start, stop or move an adapter (used by people and tests, not by reconciles). */
+  readonly updateAdapter: (
+    baseUrl: string,
+    accessToken: string,
+    type: string,
+    change: AdapterChange
+  ) => Effect.Effect<Adapter, DittoFsError>
+}
+
+export class DittoFs extends Context.Service<DittoFs, DittoFsApi>()("@dittofs-operator/core/DittoFs") {}

@@ -1,0 +1,18 @@
+/**
+ * Kubernetes Events about a DittoServer: every Service, NetworkPolicy and container-port change
+ * the operator makes is announced with one.
+ *
+ * Contract: `emit` never fails — an Event that cannot be recorded is logged and dropped, it never
+ * fails the reconcile that caused it. Repeats of the same (object, type, reason, message) are
+ * aggregated by the layer (a count on one Event), so a flapping adapter does not flood the
+ * namespace.
+ */
+import { Context, type Effect } from "effect"
+import type { ObjectReference } from "../domain/Kubernetes.ts"
+import type { EventNote } from "../plan/Change.ts"
+
+export interface EventsApi {
+  readonly emit: (regarding: ObjectReference, note: EventNote) => Effect.Effect<void>
+}
+
+export class Events extends Context.Service<Events, EventsApi>()("@dittofs-operator/core/Events") {}

@@ -1,0 +1,139 @@
+/**
+ * The Kubernetes API as the operator uses it: typed get, list by label, create, update with
+ * optimistic concurrency, status update and delete with preconditions.
+ *
+ * Contract:
+ * - Every failure is a `KubernetesError` whose `reason` was classified once, by the layer, from
+ *   the API's status (`NotFound`, `Conflict`, ...); the API's message is kept. Nothing else in the
+ *   code looks at HTTP status codes.
+ * - Objects cross the service in their JSON shape and are decoded with the resource's Schema
+ *   (open structs: fields we do not model survive a read-modify-write). A response that does not
+ *   decode is `BadResponse`.
+ * - `update` and `updateStatus` send `metadata.resourceVersion`; a stale one is `Conflict`.
+ *   `update` never changes status, `updateStatus` never changes anything but status.
+ * - Two layers implement it: `KubernetesLive` (apps/operator, the real API server) and
+ *   `KubernetesMemory` (testing); one contract suite runs against both.
+ */
+import { Context, type Effect, Schema } from "effect"
+import * as DittoServerDomain from "../domain/DittoServer.ts"
+import { NetworkPolicy, Secret, Service, type StringMap, StatefulSet } from "../domain/Kubernetes.ts"
+
+export const KubernetesErrorReason = Schema.Literals([
+  "NotFound",
+  "Conflict",
+  "AlreadyExists",
+  "Gone",
+  "Unauthorized",
+  "Forbidden",
+  "Invalid",
+  "BadRequest",
+  "TooManyRequests",
+  "Timeout",
+  "Unavailable",
+  "BadResponse"
+])
+export type KubernetesErrorReason = typeof KubernetesErrorReason.Type
+
+export class KubernetesError extends Schema.TaggedError<KubernetesError>()("KubernetesError", {
+  reason: KubernetesErrorReason,
+  message: Schema.String,
+  /** What was being done, e.g. `update apps/v1 StatefulSet ns/name`. */
+  operation: Schema.String
+}) {}
+
+/** Maps an HTTP status of the Kubernetes API to a reason; the one place where codes are read. */
+export const reasonOfStatus = (status: number): KubernetesErrorReason => {
+  switch (status) {
+    case 400:
+      return "BadRequest"
+    case 401:
+      return "Unauthorized"
+    case 403:
+      return "Forbidden"
+    case 404:
+      return "NotFound"
+    case 409:
+      return "Conflict"
+    case 410:
+      return "Gone"
+    case 422:
+      return "Invalid"
+    case 429:
+      return "TooManyRequests"
+    case 504:
+      return "Timeout"
+    default:
+      return status >= 500 ? "Unavailable" : "BadRequest"
+  }
+}
+
+/** A kind the operator reads or writes, with the Schema its objects decode with. */
+export interface Resource<A> {
+  readonly group: string
+  readonly version: string
+  readonly kind: string
+  readonly plural: string
+  readonly namespaced: boolean
+  /** Whether `status` is a subresource (written only through `updateStatus`). */
+  readonly statusSubresource: boolean
+  readonly schema: Schema.Codec<A, unknown>
+}
+
+export const apiVersionOf = (resource: Resource<unknown>): string =>
+  resource.group === "" ? resource.version : `${resource.group}/${resource.version}`
+
+export const describe = (resource: Resource<unknown>, namespace: string, name: string): string =>
+  `${apiVersionOf(resource)} ${resource.kind} ${namespace}/${name}`
+
+export const Resources = {
+  Service: {
+    group: "", version: "v1", kind: "Service", plural: "services", namespaced: true,
+    statusSubresource: true, schema: Service
+  } satisfies Resource<Service>,
+  Secret: {
+    group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true,
+    statusSubresource: false, schema: Secret
+  } satisfies Resource<Secret>,
+  StatefulSet: {
+    group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true,
+    statusSubresource: true, schema: StatefulSet
+  } satisfies Resource<StatefulSet>,
+  NetworkPolicy: {
+    group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true,
+    statusSubresource: false, schema: NetworkPolicy
+  } satisfies Resource<NetworkPolicy>,
+  DittoServer: {
+    group: DittoServerDomain.group, version: DittoServerDomain.version, kind: DittoServerDomain.kind,
+    plural: DittoServerDomain.plural, namespaced: true, statusSubresource: true, schema: DittoServerDomain.DittoServer
+  } satisfies Resource<DittoServerDomain.DittoServer>
+} as const
+
+export interface ListOptions {
+  /** Equality-based label selector: every pair must match. */
+  readonly labelSelector?: StringMap
+}
+
+export interface DeletePreconditions {
+  readonly uid?: string
+  readonly resourceVersion?: string
+}
+
+export interface KubernetesApi {
+  readonly get: <A>(resource: Resource<A>, namespace: string, name: string) => Effect.Effect<A, KubernetesError>
+  readonly list: <A>(
+    resource: Resource<A>,
+    namespace: string,
+    options?: ListOptions
+  ) => Effect.Effect<ReadonlyArray<A>, KubernetesError>
+  readonly create: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  readonly update: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  readonly updateStatus: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  readonly delete: <A>(
+    resource: Resource<A>,
+    namespace: string,
+    name: string,
+    preconditions?: DeletePreconditions
+  ) => Effect.Effect<void, KubernetesError>
+}
+
+export class Kubernetes extends Context.Service<Kubernetes, KubernetesApi>()("@dittofs-operator/core/Kubernetes") {}
