@@ -165,3 +165,35 @@ export interface ObjectReference {
   readonly name: string
   readonly uid: string
 }
+
+/** A core/v1 Event, as the operator records it. */
+export const Event = open({
+  apiVersion: Schema.Literal("v1"),
+  kind: Schema.Literal("Event"),
+  metadata: ObjectMeta,
+  involvedObject: open({
+    apiVersion: Schema.optionalKey(Schema.String),
+    kind: Schema.optionalKey(Schema.String),
+    namespace: Schema.optionalKey(Schema.String),
+    name: Schema.optionalKey(Schema.String),
+    uid: Schema.optionalKey(Schema.String)
+  }),
+  type: Schema.optionalKey(Schema.String),
+  reason: Schema.optionalKey(Schema.String),
+  message: Schema.optionalKey(Schema.String),
+  count: Schema.optionalKey(Schema.Int),
+  firstTimestamp: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  lastTimestamp: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  source: Schema.optionalKey(open({ component: Schema.optionalKey(Schema.String) })),
+  reportingComponent: Schema.optionalKey(Schema.String),
+  reportingInstance: Schema.optionalKey(Schema.String)
+})
+export type Event = typeof Event.Type
+
+/** Any object: kind and metadata checked, everything else kept. */
+export const AnyObject = open({
+  apiVersion: Schema.String,
+  kind: Schema.String,
+  metadata: ObjectMeta
+})
+export type AnyObject = typeof AnyObject.Type

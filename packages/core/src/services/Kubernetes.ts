@@ -16,7 +16,7 @@
  */
 import { Context, type Effect, Schema } from "effect"
 import * as DittoServerDomain from "../domain/DittoServer.ts"
-import { NetworkPolicy, Secret, Service, type StringMap, StatefulSet } from "../domain/Kubernetes.ts"
+import { Event, NetworkPolicy, Secret, Service, StatefulSet, type StringMap } from "../domain/Kubernetes.ts"
 
 export const KubernetesErrorReason = Schema.Literals([
   "NotFound",
@@ -102,6 +102,10 @@ export const Resources = {
     group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true,
     statusSubresource: false, schema: NetworkPolicy
   } satisfies Resource<NetworkPolicy>,
+  Event: {
+    group: "", version: "v1", kind: "Event", plural: "events", namespaced: true,
+    statusSubresource: false, schema: Event
+  } satisfies Resource<Event>,
   DittoServer: {
     group: DittoServerDomain.group, version: DittoServerDomain.version, kind: DittoServerDomain.kind,
     plural: DittoServerDomain.plural, namespaced: true, statusSubresource: true, schema: DittoServerDomain.DittoServer

@@ -1,0 +1,121 @@
+/**
+ * The `Events` service recorded as core/v1 Events through the `Kubernetes` service (so the same
+ * code runs on the real API server and on `KubernetesMemory`).
+ *
+ * Contract:
+ * - One Event per distinct (object, type, reason, message); a repeat within the aggregation
+ *   window bumps `count` and `lastTimestamp` of that Event instead of creating another, so a
+ *   flapping adapter cannot flood the namespace.
+ * - `emit` never fails: an Event that cannot be written is logged and dropped.
+ * - Names follow client-go: `<object>.<hex timestamp>`, unique per recorder.
+ */
+import { Clock, Duration, Effect, Layer, Ref } from "effect"
+import type { Event, ObjectReference } from "../domain/Kubernetes.ts"
+import type { EventNote } from "../plan/Change.ts"
+import { Events } from "./Events.ts"
+import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
+
+export interface EventRecorderOptions {
+  /** `source.component` / `reportingComponent` of every Event. */
+  readonly component?: string
+  /** `reportingInstance`, e.g. the pod name of the operator. */
+  readonly instance?: string
+  /** Repeats within this window are counted on one Event (default 10 minutes). */
+  readonly aggregationWindow?: Duration.Duration
+  /** How many distinct Events are remembered for aggregation (default 4096). */
+  readonly capacity?: number
+}
+
+interface Recorded {
+  readonly name: string
+  readonly namespace: string
+  readonly count: number
+  readonly firstSeen: number
+  readonly lastSeen: number
+}
+
+const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+const keyOf = (regarding: ObjectReference, note: EventNote): string =>
+  JSON.stringify([regarding.uid, regarding.namespace, regarding.name, note.type, note.reason, note.message])
+
+export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, never, Kubernetes> =>
+  Layer.effect(
+    Events,
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes
+      const component = options.component ?? "dittoserver-controller"
+      const window = Duration.toMillis(options.aggregationWindow ?? Duration.minutes(10))
+      const capacity = options.capacity ?? 4096
+      const recorded = yield* Ref.make(new Map<string, Recorded>())
+      const sequence = yield* Ref.make(0)
+
+      const createEvent = (regarding: ObjectReference, note: EventNote, now: number) =>
+        Effect.gen(function*() {
+          const n = yield* Ref.getAndUpdate(sequence, (i) => i + 1)
+          const suffix = `.${(now * 1000 + (n % 1000)).toString(16)}`
+          const event: Event = {
+            apiVersion: "v1",
+            kind: "Event",
+            metadata: { name: regarding.name.slice(0, 253 - suffix.length) + suffix, namespace: regarding.namespace },
+            involvedObject: { ...regarding },
+            type: note.type,
+            reason: note.reason,
+            message: note.message,
+            count: 1,
+            firstTimestamp: timestamp(now),
+            lastTimestamp: timestamp(now),
+            source: { component },
+            reportingComponent: component,
+            reportingInstance: options.instance ?? component
+          }
+          return yield* kubernetes.create(Resources.Event, event)
+        })
+
+      const bump = (previous: Recorded, now: number): Effect.Effect<Event, KubernetesError> =>
+        Effect.gen(function*() {
+          const current = yield* kubernetes.get(Resources.Event, previous.namespace, previous.name)
+          return yield* kubernetes.update(Resources.Event, {
+            ...current,
+            count: (current.count ?? 1) + 1,
+            lastTimestamp: timestamp(now)
+          })
+        })
+
+      const remember = (key: string, entry: Recorded) =>
+        Ref.update(recorded, (map) => {
+          const next = new Map(map)
+          next.delete(key)
+          next.set(key, entry)
+          while (next.size > capacity) {
+            const oldest = next.keys().next()
+            if (oldest.done === true) break
+            next.delete(oldest.value)
+          }
+          return next
+        })
+
+      return Events.of({
+        emit: (regarding, note) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            const key = keyOf(regarding, note)
+            const previous = (yield* Ref.get(recorded)).get(key)
+            const written = previous !== undefined && now - previous.lastSeen <= window
+              ? yield* bump(previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
+              : yield* createEvent(regarding, note, now)
+            yield* remember(key, {
+              name: written.metadata.name,
+              namespace: regarding.namespace,
+              count: written.count ?? 1,
+              firstSeen: previous?.firstSeen ?? now,
+              lastSeen: now
+            })
+          }).pipe(
+            Effect.catch((error) =>
+              Effect.logWarning(`could not record Event ${note.reason}: ${error.reason}: ${error.message}`)
+            )
+          )
+      })
+    })
+  )
