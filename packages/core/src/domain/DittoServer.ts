@@ -16,10 +16,11 @@ export const apiVersion = `${group}/${version}`
 export const kind = "DittoServer"
 export const plural = "dittoservers"
 
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+/** A default applied on decode, and published as the CRD's `default`. */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
+  Schema.withDecodingDefaultKey<S["Rebuild"]>(Effect.succeed(value))(self.annotate({ default: value }))
 
-const Quantity = Schema.String.check(Schema.isPattern(/^[0-9]+(Gi|Mi|Ti)$/))
+const Quantity = Schema.String.check(Schema.isPattern(/^[0-9]+(Gi|Mi|Ti)$/u))
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
 const SecretKeyRef = open({ name: Schema.String, key: Schema.String })
 

@@ -1,0 +1,136 @@
+/**
+ * The `DittoServer` CustomResourceDefinition, generated from the same Schemas the operator
+ * decodes with (one source of truth for fields, enums, bounds, patterns and defaults).
+ *
+ * Contract: `crd()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
+ * (draft 2020-12) into a Kubernetes structural schema: `$ref`s inlined, the open-struct rest
+ * (`allOf: [{ additionalProperties: {} }]`) dropped so the apiserver prunes unknown fields,
+ * int-or-string unions as `x-kubernetes-int-or-string`, the ±2^53 bounds of `Schema.Int` dropped,
+ * maps kept as `additionalProperties`.
+ */
+import { Schema } from "effect"
+import * as DittoServer from "./DittoServer.ts"
+
+export type JsonSchema = { readonly [key: string]: unknown }
+
+const isRecord = (value: unknown): value is JsonSchema =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const keptKeywords = [
+  "type", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",
+  "format", "description", "default", "required"
+] as const
+
+const safeBound = Number.MAX_SAFE_INTEGER
+
+const resolve = (node: JsonSchema, definitions: JsonSchema): JsonSchema => {
+  const ref = node["$ref"]
+  if (typeof ref !== "string") return node
+  const target = definitions[ref.replace(/^#\/(\$defs|definitions)\//, "")]
+  return isRecord(target) ? resolve(target, definitions) : {}
+}
+
+export const toStructural = (input: JsonSchema, definitions: JsonSchema = {}): JsonSchema => {
+  const node = resolve(input, definitions)
+  const anyOf = node["anyOf"]
+  if (Array.isArray(anyOf)) {
+    const types = anyOf.filter(isRecord).map((member) => resolve(member, definitions)["type"])
+    if (types.length === 2 && types.includes("integer") && types.includes("string")) {
+      return { "x-kubernetes-int-or-string": true }
+    }
+    const first = anyOf.find(isRecord)
+    return first === undefined ? { "x-kubernetes-preserve-unknown-fields": true } : toStructural(first, definitions)
+  }
+  const out: Record<string, unknown> = {}
+  for (const keyword of keptKeywords) {
+    const value = node[keyword]
+    if (value === undefined) continue
+    if ((keyword === "minimum" && value === -safeBound) || (keyword === "maximum" && value === safeBound)) continue
+    out[keyword] = value
+  }
+  const properties = node["properties"]
+  if (isRecord(properties)) {
+    out["properties"] = Object.fromEntries(
+      Object.entries(properties).map(([key, value]) => [key, isRecord(value) ? toStructural(value, definitions) : {}])
+    )
+  }
+  const additional = node["additionalProperties"]
+  if (isRecord(additional) && Object.keys(additional).length > 0) {
+    out["additionalProperties"] = toStructural(additional, definitions)
+  }
+  const items = node["items"]
+  if (isRecord(items)) out["items"] = toStructural(items, definitions)
+  if (out["type"] === undefined && out["properties"] === undefined && out["items"] === undefined) {
+    return { ...out, "x-kubernetes-preserve-unknown-fields": true }
+  }
+  if (out["type"] === "object" && out["properties"] === undefined && out["additionalProperties"] === undefined) {
+    return { ...out, "x-kubernetes-preserve-unknown-fields": true }
+  }
+  return out
+}
+
+const structuralOf = (schema: Schema.Top): JsonSchema => {
+  const document = Schema.toJsonSchemaDocument(schema)
+  const definitions: JsonSchema = isRecord(document.definitions) ? document.definitions : {}
+  return toStructural(document.schema, definitions)
+}
+
+/** Conditions are a map keyed by type, as `kubectl` and server-side apply expect. */
+const withConditionsListMap = (status: JsonSchema): JsonSchema => {
+  const properties = isRecord(status["properties"]) ? status["properties"] : {}
+  const conditions = properties["conditions"]
+  if (!isRecord(conditions)) return status
+  return {
+    ...status,
+    properties: {
+      ...properties,
+      conditions: { ...conditions, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }
+    }
+  }
+}
+
+export const crdName = `${DittoServer.plural}.${DittoServer.group}`
+
+export const crd = (): JsonSchema => ({
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: crdName },
+  spec: {
+    group: DittoServer.group,
+    names: {
+      kind: DittoServer.kind,
+      listKind: `${DittoServer.kind}List`,
+      plural: DittoServer.plural,
+      singular: "dittoserver",
+      shortNames: ["ditto", "dittofs"]
+    },
+    scope: "Namespaced",
+    versions: [
+      {
+        name: DittoServer.version,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: "Phase", type: "string", jsonPath: ".status.phase" },
+          { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
+          { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            description: "A DittoFS server and the Kubernetes objects that expose it.",
+            required: ["spec"],
+            properties: {
+              apiVersion: { type: "string" },
+              kind: { type: "string" },
+              metadata: { type: "object" },
+              spec: structuralOf(DittoServer.DittoServerSpec),
+              status: withConditionsListMap(structuralOf(DittoServer.DittoServerStatus))
+            }
+          }
+        }
+      }
+    ]
+  }
+})
