@@ -1,0 +1,74 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { activeAdapters, adapterPortName } from "../../src/index.ts"
+import { deepFreeze, ValidAdapter } from "../fixtures.ts"
+
+const Adapters = Schema.Array(ValidAdapter)
+const options = { reservedPorts: [8080, 9090] }
+
+describe("activeAdapters", () => {
+  it("keeps enabled and running adapters, keyed and sorted by sanitized type", () => {
+    const result = activeAdapters([
+      { type: "SMB", enabled: true, running: true, port: 12445 },
+      { type: "nfs", enabled: true, running: true, port: 12049 },
+      { type: "webdav", enabled: true, running: false, port: 8000 },
+      { type: "s3", enabled: false, running: true, port: 9000 }
+    ], options)
+    assert.deepStrictEqual(result.active, [
+      { type: "nfs", sanitizedType: "nfs", port: 12049, portName: "adapter-nfs" },
+      { type: "SMB", sanitizedType: "smb", port: 12445, portName: "adapter-smb" }
+    ])
+    assert.deepStrictEqual(result.conflicts, [])
+  })
+
+  it("reports, never throws: duplicate types, duplicate ports, reserved ports", () => {
+    const result = activeAdapters([
+      { type: "nfs", enabled: true, running: true, port: 12049 },
+      { type: "NFS", enabled: true, running: true, port: 2049 },
+      { type: "webdav", enabled: true, running: true, port: 2049 },
+      { type: "api-clash", enabled: true, running: true, port: 8080 }
+    ], options)
+    // "NFS" sorts before "nfs", so it wins the type and its port 2049; nfs's 12049 stays free.
+    assert.deepStrictEqual(result.active.map((adapter) => adapter.type), ["NFS"])
+    assert.deepStrictEqual(result.conflicts.map((conflict) => [conflict.reason, conflict.adapter.type]).sort(), [
+      ["DuplicatePort", "webdav"],
+      ["DuplicateType", "nfs"],
+      ["ReservedPort", "api-clash"]
+    ])
+  })
+
+  it("reports two types whose hashed port names collide", () => {
+    // Both shorten to "adapter-ab-xxxx" with different hashes unless their sanitized types match;
+    // find a real collision among generated names to keep the test honest.
+    const seen = new Map<string, string>()
+    let pair: readonly [string, string] | undefined
+    for (let i = 0; pair === undefined && i < 200_000; i++) {
+      const type = `abcdefgh-${i}`
+      const name = adapterPortName(type)
+      const other = seen.get(name)
+      if (other !== undefined) pair = [other, type]
+      seen.set(name, type)
+    }
+    assert.isDefined(pair)
+    if (pair === undefined) return
+    const result = activeAdapters([
+      { type: pair[0], enabled: true, running: true, port: 1001 },
+      { type: pair[1], enabled: true, running: true, port: 1002 }
+    ], options)
+    assert.strictEqual(result.active.length, 1)
+    assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.reason), ["PortNameCollision"])
+  })
+
+  it.prop("is order-independent, unique by type, port and port name, and accounts for every active adapter", { adapters: Adapters }, ({ adapters }) => {
+    const input = deepFreeze(adapters)
+    const result = activeAdapters(input, options)
+    assert.deepStrictEqual(activeAdapters([...input].reverse(), options), result)
+    const keys = (f: (a: (typeof result.active)[number]) => unknown) => new Set(result.active.map(f)).size
+    assert.strictEqual(keys((a) => a.sanitizedType), result.active.length)
+    assert.strictEqual(keys((a) => a.port), result.active.length)
+    assert.strictEqual(keys((a) => a.portName), result.active.length)
+    assert.isTrue(result.active.every((a) => !options.reservedPorts.includes(a.port)))
+    const enabledAndRunning = input.filter((a) => a.enabled && a.running).length
+    assert.strictEqual(result.active.length + result.conflicts.length, enabledAndRunning)
+  }, { arbitrary: { runs: 300 } })
+})

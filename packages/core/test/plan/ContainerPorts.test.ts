@@ -1,0 +1,138 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Option, Schema } from "effect"
+import {
+  type ActiveAdapter,
+  activeAdapters,
+  desiredContainerPorts,
+  type K8s,
+  partitionContainerPorts,
+  planContainerPorts,
+  portsEqual,
+  sortContainerPorts
+} from "../../src/index.ts"
+import { deepFreeze, HostileContainerPorts, ValidAdapter } from "../fixtures.ts"
+
+const runs = { arbitrary: { runs: 300 } }
+const Adapters = Schema.Array(ValidAdapter)
+
+const canonical = (port: K8s.ContainerPort): string => JSON.stringify(Object.entries(port).sort())
+const multiset = (ports: ReadonlyArray<K8s.ContainerPort>): Array<string> => ports.map(canonical).sort()
+const active = (adapters: typeof Adapters.Type): ReadonlyArray<ActiveAdapter> =>
+  activeAdapters(adapters, { reservedPorts: [8080, 9090] }).active
+
+/** Rotates, reverses and spells protocols differently: the same ports for Kubernetes. */
+const respell = (ports: ReadonlyArray<K8s.ContainerPort>, shift: number): ReadonlyArray<K8s.ContainerPort> => {
+  const rotated = ports.length === 0 ? [] : [...ports.slice(shift % ports.length), ...ports.slice(0, shift % ports.length)]
+  return rotated.reverse().map((port) => {
+    if (port.protocol === "TCP") {
+      const { protocol: _omitted, ...rest } = port
+      return rest
+    }
+    return port.protocol === undefined ? { ...port, protocol: "TCP" } : port
+  })
+}
+
+describe("sortContainerPorts", () => {
+  it("orders by name, then port, protocol (missing = TCP), hostPort, hostIP", () => {
+    const sorted = sortContainerPorts([
+      { name: "b", containerPort: 1 },
+      { name: "a", containerPort: 2, protocol: "UDP" },
+      { name: "a", containerPort: 2 },
+      { name: "a", containerPort: 1 }
+    ])
+    assert.deepStrictEqual(sorted, [
+      { name: "a", containerPort: 1 },
+      { name: "a", containerPort: 2 },
+      { name: "a", containerPort: 2, protocol: "UDP" },
+      { name: "b", containerPort: 1 }
+    ])
+  })
+
+  it.prop("is pure, idempotent and a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
+    const input = deepFreeze(ports)
+    const once = sortContainerPorts(input)
+    assert.deepStrictEqual(sortContainerPorts(once), once)
+    assert.deepStrictEqual(multiset(once), multiset(input))
+    assert.notStrictEqual<unknown>(once, input)
+  }, runs)
+})
+
+describe("portsEqual", () => {
+  it("treats a missing protocol as TCP and ignores order", () => {
+    assert.isTrue(portsEqual(
+      [{ name: "api", containerPort: 8080 }, { name: "adapter-nfs", containerPort: 12049, protocol: "TCP" }],
+      [{ name: "adapter-nfs", containerPort: 12049 }, { name: "api", containerPort: 8080, protocol: "TCP" }]
+    ))
+    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, protocol: "UDP" }]))
+    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, hostPort: 80 }]))
+    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8081 }]))
+    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "apj", containerPort: 8080 }]))
+    assert.isFalse(portsEqual([{ name: "a", containerPort: 1 }, { name: "a", containerPort: 1 }], [{ name: "a", containerPort: 1 }]))
+  })
+
+  it.prop("is reflexive and blind to order and protocol spelling", { ports: HostileContainerPorts, shift: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 7 })) }, ({ ports, shift }) => {
+    const input = deepFreeze(ports)
+    assert.isTrue(portsEqual(input, input))
+    assert.isTrue(portsEqual(input, respell(input, shift)))
+  }, runs)
+
+  it.prop("is symmetric and transitive", { a: HostileContainerPorts, b: HostileContainerPorts, shift: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 7 })) }, ({ a, b, shift }) => {
+    const c = respell(b, shift)
+    assert.strictEqual(portsEqual(a, b), portsEqual(b, a))
+    if (portsEqual(a, b) && portsEqual(b, c)) assert.isTrue(portsEqual(a, c))
+    // a ~ b and b ~ c with c a respelling of b: a ~ c must agree with a ~ b
+    assert.strictEqual(portsEqual(a, c), portsEqual(a, b))
+  }, runs)
+})
+
+describe("partitionContainerPorts", () => {
+  it.prop("splits by the adapter- prefix, keeping order; the parts are a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
+    const input = deepFreeze(ports)
+    const { dynamic, static: fixed } = partitionContainerPorts(input)
+    assert.deepStrictEqual(multiset([...fixed, ...dynamic]), multiset(input))
+    assert.isTrue(dynamic.every((port) => (port.name ?? "").startsWith("adapter-")))
+    assert.isTrue(fixed.every((port) => !(port.name ?? "").startsWith("adapter-")))
+    assert.deepStrictEqual(fixed, input.filter((port) => !(port.name ?? "").startsWith("adapter-")))
+  }, runs)
+})
+
+describe("desiredContainerPorts and planContainerPorts", () => {
+  it("keeps static ports first and appends one TCP port per active adapter", () => {
+    const current = deepFreeze([
+      { name: "metrics", containerPort: 9090 },
+      { name: "api", containerPort: 8080, protocol: "TCP" as const },
+      { name: "adapter-old", containerPort: 4000, protocol: "TCP" as const }
+    ])
+    const desired = desiredContainerPorts(current, active([
+      { type: "smb", enabled: true, running: true, port: 12445 },
+      { type: "nfs", enabled: true, running: true, port: 12049 },
+      { type: "webdav", enabled: false, running: true, port: 8000 }
+    ]))
+    assert.deepStrictEqual(desired, [
+      { name: "metrics", containerPort: 9090 },
+      { name: "api", containerPort: 8080, protocol: "TCP" },
+      { name: "adapter-nfs", containerPort: 12049, protocol: "TCP" },
+      { name: "adapter-smb", containerPort: 12445, protocol: "TCP" }
+    ])
+  })
+
+  it.prop("static ports always survive untouched", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
+    const input = deepFreeze(current)
+    const desired = desiredContainerPorts(input, active(deepFreeze(adapters)))
+    assert.deepStrictEqual(partitionContainerPorts(desired).static, partitionContainerPorts(input).static)
+  }, runs)
+
+  it.prop("plans a write exactly when the ports differ, and applying it converges", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
+    const input = deepFreeze(current)
+    const activeList = active(deepFreeze(adapters))
+    const planned = planContainerPorts(input, activeList)
+    assert.strictEqual(Option.isNone(planned), portsEqual(input, desiredContainerPorts(input, activeList)))
+    Option.map(planned, (ports) => assert.isTrue(Option.isNone(planContainerPorts(ports, activeList))))
+  }, runs)
+
+  it.prop("never plans a write for a reordered copy of the desired ports", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
+    const activeList = active(adapters)
+    const desired = desiredContainerPorts(current, activeList)
+    assert.isTrue(Option.isNone(planContainerPorts(respell(desired, 3), activeList)))
+  }, runs)
+})
