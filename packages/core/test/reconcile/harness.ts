@@ -1,0 +1,77 @@
+/**
+ * A DittoServer on the in-memory layers: a KubernetesMemory cluster holding the DittoServer and
+ * its StatefulSet, a DittoFsMemory server, and Events recorded into the cluster.
+ */
+import { Effect, Layer, Schedule } from "effect"
+import {
+  type Adapter,
+  DittoFs,
+  DittoServer,
+  type DittoFsSession,
+  type K8s,
+  Kubernetes,
+  reconcileAdapterExposure,
+  Resources
+} from "../../src/index.ts"
+import * as EventRecorder from "../../src/services/EventRecorder.ts"
+import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
+import { makeServer, makeStatefulSet, namespace } from "../fixtures.ts"
+
+export const baseUrl = "http://ditto-api.storage.svc.cluster.local:8080"
+export const admin = { username: "admin", password: "admin-secret" }
+
+export const adapter = (type: string, port: number, enabled = true): Adapter => ({
+  type,
+  port,
+  enabled,
+  running: enabled
+})
+
+export const testLayer = (adapters: ReadonlyArray<Adapter> = [adapter("nfs", 12049)]) =>
+  Layer.mergeAll(
+    Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer()),
+    DittoFsMemory.layer({ [baseUrl]: { adminUsername: admin.username, adminPassword: admin.password, adapters } })
+  )
+
+/** Creates the DittoServer and its StatefulSet in the cluster; returns the stored server. */
+export const setup = (spec: Record<string, unknown> = {}, ports?: ReadonlyArray<K8s.ContainerPort>) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const server = yield* kubernetes.create(Resources.DittoServer, yield* makeServer(spec))
+    yield* kubernetes.create(
+      Resources.StatefulSet,
+      makeStatefulSet({ name: server.metadata.name, uid: server.metadata.uid ?? "" }, ports)
+    )
+    return server
+  })
+
+export const login = Effect.gen(function*() {
+  const dittofs = yield* DittoFs
+  const token = yield* dittofs.login(baseUrl, admin)
+  return { baseUrl, accessToken: token.access_token } satisfies DittoFsSession
+})
+
+/** One pass with a fresh read of the DittoServer, as the controller does. */
+export const reconcileOnce = (name: string, session: DittoFsSession) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const server = yield* kubernetes.get(Resources.DittoServer, namespace, name)
+    return yield* reconcileAdapterExposure(server, session)
+  })
+
+/** Reconciles forever, sleeping what each outcome's Action says (a minimal controller loop). */
+export const reconcileLoop = (name: string, session: DittoFsSession) =>
+  reconcileOnce(name, session).pipe(
+    Effect.flatMap((outcome) => outcome.action._tag === "Requeue" ? Effect.sleep(outcome.action.after) : Effect.never),
+    Effect.repeat(Schedule.forever)
+  )
+
+export const services = Kubernetes.use((k) => k.list(Resources.Service, namespace))
+export const policies = Kubernetes.use((k) => k.list(Resources.NetworkPolicy, namespace))
+export const events = Kubernetes.use((k) => k.list(Resources.Event, namespace))
+export const statefulSet = (name: string) =>
+  Kubernetes.use((k) => k.get(Resources.StatefulSet, namespace, name))
+export const containerPorts = (name: string) =>
+  Effect.map(statefulSet(name), (sts) => sts.spec.template.spec.containers[0]?.ports ?? [])
+
+export const pollingInterval = (server: DittoServer.DittoServer) => DittoServer.pollingInterval(server.spec)
