@@ -1,0 +1,118 @@
+import { assert, describe, it } from "@effect/vitest"
+import { activeAdapters, type K8s, planAdapterServices, planNetworkPolicies } from "../../src/index.ts"
+import { deepFreeze } from "../fixtures.ts"
+
+const server = { name: "ditto", namespace: "storage", uid: "uid-1" }
+const owner = [{ apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", name: "ditto", uid: "uid-1", controller: true }]
+const labels = (type: string) => ({
+  app: "dittofs-server",
+  instance: "ditto",
+  "dittofs.io/adapter-service": "true",
+  "dittofs.io/adapter-type": type
+})
+const active = activeAdapters([{ type: "nfs", enabled: true, running: true, port: 12049 }], { reservedPorts: [] }).active
+
+const observed = (overrides: Partial<K8s.Service["spec"]> = {}, name = "ditto-adapter-nfs", type = "nfs"): K8s.Service =>
+  deepFreeze({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: "storage", uid: `uid-${name}`, resourceVersion: "7", labels: labels(type), ownerReferences: owner },
+    spec: {
+      type: "NodePort",
+      clusterIP: "10.0.0.9",
+      selector: { app: "dittofs-server", instance: "ditto" },
+      ports: [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }],
+      ...overrides
+    }
+  })
+
+describe("planAdapterServices", () => {
+  it("plans nothing for a Service in the desired state", () => {
+    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [observed()] }), [])
+  })
+
+  it("drops the nodePort when the type becomes ClusterIP, keeps clusterIP and resourceVersion", () => {
+    const [change] = planAdapterServices({ server, spec: { type: "ClusterIP" }, active, observed: [observed()] })
+    assert.strictEqual(change?._tag, "Update")
+    if (change?._tag !== "Update") return
+    assert.strictEqual(change.object.spec.type, "ClusterIP")
+    assert.isUndefined(change.object.spec.ports?.[0]?.nodePort)
+    assert.strictEqual(change.object.spec.clusterIP, "10.0.0.9")
+    assert.strictEqual(change.object.metadata.resourceVersion, "7")
+  })
+
+  it("repairs a changed port, naming the old and new port in its Event", () => {
+    const [change] = planAdapterServices({
+      server,
+      spec: { type: "NodePort" },
+      active,
+      observed: [observed({ ports: [{ name: "adapter-nfs", port: 2049, targetPort: 2049, nodePort: 30001 }] })]
+    })
+    assert.strictEqual(change?.event.message, "Updated Service ditto-adapter-nfs for adapter nfs (port 2049 -> 12049)")
+    assert.deepStrictEqual(change?.object.spec.ports, [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }])
+  })
+
+  it("repairs a selector someone changed", () => {
+    const changes = planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [observed({ selector: { app: "other" } })] })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.selector]), [["Update", { app: "dittofs-server", instance: "ditto" }]])
+  })
+
+  it("deletes extra copies of one adapter, keeping the one with the desired name", () => {
+    const changes = planAdapterServices({
+      server,
+      spec: { type: "NodePort" },
+      active,
+      observed: [observed({}, "old-nfs-name"), observed()]
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.name]), [["Delete", "old-nfs-name"]])
+  })
+
+  it("never touches Services it does not control", () => {
+    const notOwned = { ...observed({}, "x", "smb"), metadata: { ...observed({}, "x", "smb").metadata, ownerReferences: [] } }
+    const otherInstance = { ...observed({}, "y", "smb"), metadata: { ...observed({}, "y", "smb").metadata, labels: { ...labels("smb"), instance: "other" } } }
+    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active: [], observed: [notOwned, otherInstance] }), [])
+  })
+
+  it("writes the tracking annotation on create", () => {
+    const [change] = planAdapterServices({ server, spec: { type: "LoadBalancer", annotations: { z: "1", a: "2" } }, active, observed: [] })
+    assert.deepStrictEqual(change?.object.metadata.annotations, { a: "2", z: "1", "dittofs.io/managed-annotations": "a,z" })
+  })
+})
+
+describe("planNetworkPolicies", () => {
+  it("creates one ingress-only policy per adapter on its port", () => {
+    const [change] = planNetworkPolicies({ server, active, observed: [] })
+    assert.strictEqual(change?._tag, "Create")
+    assert.deepStrictEqual(change?.object.spec, {
+      podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ protocol: "TCP", port: 12049 }] }]
+    })
+    assert.strictEqual(change?.event.message, "Created NetworkPolicy ditto-adapter-nfs for adapter nfs (port 12049)")
+  })
+
+  it("repairs a widened policy and deletes the policy of a stopped adapter", () => {
+    const policy = (name: string, type: string, port: number, from?: Array<unknown>): K8s.NetworkPolicy => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name,
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": type },
+        ownerReferences: owner
+      },
+      spec: {
+        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ protocol: "TCP", port }], ...(from === undefined ? {} : { from }) }]
+      }
+    })
+    const changes = planNetworkPolicies({
+      server,
+      active,
+      observed: deepFreeze([policy("ditto-adapter-nfs", "nfs", 12049, [{ ipBlock: { cidr: "0.0.0.0/0" } }]), policy("ditto-adapter-smb", "smb", 12445)])
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.name]), [["Update", "ditto-adapter-nfs"], ["Delete", "ditto-adapter-smb"]])
+    assert.deepStrictEqual(changes[0]?.object.spec.ingress, [{ ports: [{ protocol: "TCP", port: 12049 }] }])
+  })
+})
