@@ -43,6 +43,7 @@ export {
 export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
 export * as DittoFsService from "./services/DittoFs.ts"
 export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
+export * as EventRecorder from "./services/EventRecorder.ts"
 export { Events } from "./services/Events.ts"
 export * as KubernetesService from "./services/Kubernetes.ts"
 export { Kubernetes, KubernetesError, Resources } from "./services/Kubernetes.ts"

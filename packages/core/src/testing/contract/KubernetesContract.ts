@@ -1,0 +1,497 @@
+/**
+ * The Kubernetes contract: one body of tests that every implementation of the core's `Kubernetes`
+ * service passes — `KubernetesMemory` in every run, `KubernetesLive` against a real
+ * kube-apiserver + etcd + garbage collector in the integration run. The fake is trusted only as
+ * far as this suite proves it, so a behaviour the operator relies on belongs here first.
+ *
+ * Contract of the suite:
+ * - `kubernetesContract(name, target)` registers the tests in a `describe` block; the target's
+ *   layer (built once for the block) provides `Kubernetes` and `ContractNamespaces`.
+ * - Every test works in namespaces of its own, so tests never see each other's objects.
+ * - Tests assert on the state read back through the service, never on call sequences.
+ * - Background work (the garbage collector) is awaited with the target's `settle` schedule: the
+ *   fake is synchronous (no retry needed), a live cluster is polled within a bound.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Context, Effect, type Layer, type Schedule, Schema, type Scope } from "effect"
+import * as DittoServerDomain from "../../domain/DittoServer.ts"
+import type { NetworkPolicy, ObjectMeta, OwnerReference, Secret, Service, ServicePort, StatefulSet, StringMap } from "../../domain/Kubernetes.ts"
+import { Kubernetes, type KubernetesError, type Resource, Resources } from "../../services/Kubernetes.ts"
+
+/** Where the contract's tests get their namespaces. */
+export class ContractNamespaces extends Context.Service<ContractNamespaces, {
+  /** A namespace no other test uses (on a live server: created now, deleted when the scope closes). */
+  readonly fresh: Effect.Effect<string, never, Scope.Scope>
+}>()("@dittofs-operator/core/testing/ContractNamespaces") {}
+
+export interface KubernetesContractTarget {
+  /** Provides the `Kubernetes` under test and the namespaces; built once for the whole suite. */
+  readonly layer: Layer.Layer<Kubernetes | ContractNamespaces, unknown>
+  /** How background work (garbage collection) is awaited: the retry schedule of a check. */
+  readonly settle: Schedule.Schedule<unknown, unknown>
+  /** Run on the real clock (a live cluster) instead of the TestClock. */
+  readonly liveClock: boolean
+  /** Per-test timeout in milliseconds (vitest's default when absent). */
+  readonly testTimeout?: number
+}
+
+/** A check that background work has not finished yet; retried with the target's `settle`. */
+class NotSettled extends Schema.TaggedError<NotSettled>()("NotSettled", { message: Schema.String }) {}
+
+const finalizer = "dittofs.dittofs.com/contract"
+
+const secret = (namespace: string, name: string, labels: StringMap = {}): Secret => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name, namespace, labels },
+  type: "Opaque",
+  data: { token: Buffer.from(name, "utf8").toString("base64") }
+})
+
+const statefulSet = (namespace: string, name: string): StatefulSet => ({
+  apiVersion: "apps/v1",
+  kind: "StatefulSet",
+  metadata: { name, namespace, labels: { app: name } },
+  spec: {
+    replicas: 1,
+    serviceName: name,
+    podManagementPolicy: "Parallel",
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        containers: [{
+          name: "dfs",
+          image: "marmos91c/dittofs:0.29.0",
+          env: [{ name: "DITTOFS_LOGGING_LEVEL", value: "DEBUG" }],
+          ports: [{ name: "api", containerPort: 8080 }]
+        }]
+      }
+    }
+  }
+})
+
+const service = (namespace: string, name: string, spec: Service["spec"]): Service => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace },
+  spec
+})
+
+const networkPolicy = (namespace: string, name: string): NetworkPolicy => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata: { name, namespace },
+  spec: { podSelector: { matchLabels: { app: name } }, ingress: [{ ports: [{ port: 2049 }] }] }
+})
+
+const dittoServer = (namespace: string, name: string, metadata: Partial<ObjectMeta> = {}) =>
+  Schema.decodeEffect(DittoServerDomain.DittoServer)({
+    apiVersion: DittoServerDomain.apiVersion,
+    kind: DittoServerDomain.kind,
+    metadata: { ...metadata, name, namespace },
+    spec: { storage: { metadataSize: "1Gi" } }
+  }).pipe(Effect.orDie)
+
+const ownedBy = (owner: DittoServerDomain.DittoServer): ReadonlyArray<OwnerReference> => [{
+  apiVersion: owner.apiVersion,
+  kind: owner.kind,
+  name: owner.metadata.name,
+  uid: owner.metadata.uid ?? "",
+  controller: true,
+  blockOwnerDeletion: true
+}]
+
+/** The reason an effect failed with, or `"succeeded"`. */
+const outcome = <A>(effect: Effect.Effect<A, KubernetesError>) =>
+  Effect.match(effect, { onSuccess: () => "succeeded" as const, onFailure: (error) => error.reason })
+
+const namesOf = (objects: ReadonlyArray<{ readonly metadata: ObjectMeta }>): ReadonlyArray<string> =>
+  objects.map((object) => object.metadata.name).sort()
+
+const nodePortsOf = (value: Service): ReadonlyArray<number | undefined> => (value.spec.ports ?? []).map((port) => port.nodePort)
+
+const withoutAllocations = (value: Service): Service => {
+  const { clusterIP: _clusterIP, clusterIPs: _clusterIPs, ...spec } = value.spec
+  return {
+    ...value,
+    spec: {
+      ...spec,
+      ports: (value.spec.ports ?? []).map(({ nodePort: _nodePort, ...port }): ServicePort => port)
+    }
+  }
+}
+
+const withLabel = <A extends { readonly metadata: ObjectMeta }>(object: A, key: string, value: string): A => ({
+  ...object,
+  metadata: { ...object.metadata, labels: { ...object.metadata.labels, [key]: value } }
+})
+
+const withAnnotation = <A extends { readonly metadata: ObjectMeta }>(object: A, key: string, value: string): A => ({
+  ...object,
+  metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [key]: value } }
+})
+
+export const kubernetesContract = (name: string, target: KubernetesContractTarget): void =>
+  layer(target.layer, { excludeTestServices: target.liveClock })(`Kubernetes contract: ${name}`, (it) => {
+    const timeout = target.testTimeout
+
+    /** Fails with NotSettled until the object is gone; retried with the target's schedule. */
+    const awaitGone = <A>(resource: Resource<A>, namespace: string, objectName: string) =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const result = yield* outcome(kubernetes.get(resource, namespace, objectName))
+        if (result !== "NotFound") {
+          return yield* new NotSettled({ message: `${resource.kind} ${namespace}/${objectName} still there (get: ${result})` })
+        }
+      }).pipe(Effect.retry(target.settle))
+
+    it.effect("creates, gets and lists by label selector within one namespace", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespaces = yield* ContractNamespaces
+        const namespace = yield* namespaces.fresh
+        const elsewhere = yield* namespaces.fresh
+        const created = yield* kubernetes.create(Resources.Secret, secret(namespace, "alpha", { app: "ditto", tier: "api" }))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "beta", { app: "ditto", tier: "data" }))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "gamma", { app: "other" }))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "delta"))
+        yield* kubernetes.create(Resources.Secret, secret(elsewhere, "alpha", { app: "ditto", tier: "api" }))
+
+        assert.strictEqual(created.metadata.namespace, namespace)
+        assert.isString(created.metadata.uid)
+        assert.isString(created.metadata.resourceVersion)
+        assert.match(created.metadata.creationTimestamp ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+        assert.deepStrictEqual(yield* kubernetes.get(Resources.Secret, namespace, "alpha"), created)
+
+        const byApp = yield* kubernetes.list(Resources.Secret, namespace, { labelSelector: { app: "ditto" } })
+        assert.deepStrictEqual(namesOf(byApp), ["alpha", "beta"])
+        assert.deepStrictEqual(byApp.map((item) => [item.apiVersion, item.kind, item.metadata.namespace]), [
+          ["v1", "Secret", namespace],
+          ["v1", "Secret", namespace]
+        ])
+        assert.deepStrictEqual(
+          namesOf(yield* kubernetes.list(Resources.Secret, namespace, { labelSelector: { app: "ditto", tier: "api" } })),
+          ["alpha"]
+        )
+        assert.deepStrictEqual(namesOf(yield* kubernetes.list(Resources.Secret, namespace, { labelSelector: { app: "none" } })), [])
+        assert.deepStrictEqual(namesOf(yield* kubernetes.list(Resources.Secret, namespace)), ["alpha", "beta", "delta", "gamma"])
+        assert.notStrictEqual(
+          (yield* kubernetes.get(Resources.Secret, elsewhere, "alpha")).metadata.uid,
+          created.metadata.uid
+        )
+      }), timeout)
+
+    it.effect("rejects a second create of the same name with AlreadyExists and keeps the first", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const first = yield* kubernetes.create(Resources.Secret, secret(namespace, "once", { copy: "first" }))
+        assert.strictEqual(yield* outcome(kubernetes.create(Resources.Secret, secret(namespace, "once", { copy: "second" }))), "AlreadyExists")
+        const server = yield* dittoServer(namespace, "once")
+        yield* kubernetes.create(Resources.DittoServer, server)
+        assert.strictEqual(yield* outcome(kubernetes.create(Resources.DittoServer, server)), "AlreadyExists")
+        const stored = yield* kubernetes.get(Resources.Secret, namespace, "once")
+        assert.strictEqual(stored.metadata.uid, first.metadata.uid)
+        assert.deepStrictEqual(stored.metadata.labels, { copy: "first" })
+      }), timeout)
+
+    it.effect("answers NotFound for a missing object on get, update and delete", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.Secret, namespace, "missing")), "NotFound")
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.DittoServer, namespace, "missing")), "NotFound")
+        assert.strictEqual(yield* outcome(kubernetes.delete(Resources.Secret, namespace, "missing")), "NotFound")
+        assert.strictEqual(yield* outcome(kubernetes.delete(Resources.DittoServer, namespace, "missing")), "NotFound")
+        const ghost = secret(namespace, "missing")
+        assert.strictEqual(
+          yield* outcome(kubernetes.update(Resources.Secret, { ...ghost, metadata: { ...ghost.metadata, resourceVersion: "1" } })),
+          "NotFound"
+        )
+      }), timeout)
+
+    it.effect("rejects an update with a stale resourceVersion with Conflict", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const original = yield* kubernetes.create(Resources.Secret, secret(namespace, "contended"))
+        const winner = yield* kubernetes.update(Resources.Secret, withLabel(original, "writer", "winner"))
+        assert.notStrictEqual(winner.metadata.resourceVersion, original.metadata.resourceVersion)
+        assert.strictEqual(yield* outcome(kubernetes.update(Resources.Secret, withLabel(original, "writer", "loser"))), "Conflict")
+        assert.strictEqual((yield* kubernetes.get(Resources.Secret, namespace, "contended")).metadata.labels?.["writer"], "winner")
+
+        const server = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "contended"))
+        yield* kubernetes.update(Resources.DittoServer, withLabel(server, "writer", "winner"))
+        assert.strictEqual(yield* outcome(kubernetes.update(Resources.DittoServer, withLabel(server, "writer", "loser"))), "Conflict")
+        assert.strictEqual(
+          yield* outcome(kubernetes.updateStatus(Resources.DittoServer, { ...server, status: { phase: "Running" } })),
+          "Conflict"
+        )
+        const stored = yield* kubernetes.get(Resources.DittoServer, namespace, "contended")
+        assert.strictEqual(stored.metadata.labels?.["writer"], "winner")
+        assert.isUndefined(stored.status)
+      }), timeout)
+
+    it.effect("deletes only when the uid and resourceVersion preconditions hold", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const original = yield* kubernetes.create(Resources.Secret, secret(namespace, "guarded"))
+        assert.strictEqual(
+          yield* outcome(kubernetes.delete(Resources.Secret, namespace, "guarded", { uid: "00000000-0000-4000-8000-ffffffffffff" })),
+          "Conflict"
+        )
+        const current = yield* kubernetes.update(Resources.Secret, withLabel(original, "touched", "yes"))
+        assert.strictEqual(
+          yield* outcome(kubernetes.delete(Resources.Secret, namespace, "guarded", { resourceVersion: original.metadata.resourceVersion ?? "" })),
+          "Conflict"
+        )
+        assert.strictEqual((yield* kubernetes.get(Resources.Secret, namespace, "guarded")).metadata.uid, original.metadata.uid)
+        yield* kubernetes.delete(Resources.Secret, namespace, "guarded", {
+          uid: current.metadata.uid ?? "",
+          resourceVersion: current.metadata.resourceVersion ?? ""
+        })
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.Secret, namespace, "guarded")), "NotFound")
+      }), timeout)
+
+    it.effect("bumps a StatefulSet's generation on spec changes only", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "ditto"))
+        assert.strictEqual(created.metadata.generation, 1)
+        const labelled = yield* kubernetes.update(Resources.StatefulSet, withLabel(created, "team", "storage"))
+        const annotated = yield* kubernetes.update(Resources.StatefulSet, withAnnotation(labelled, "note", "hello"))
+        assert.notStrictEqual(annotated.metadata.resourceVersion, created.metadata.resourceVersion)
+        assert.strictEqual(annotated.metadata.generation, 1)
+        const scaled = yield* kubernetes.update(Resources.StatefulSet, { ...annotated, spec: { ...annotated.spec, replicas: 0 } })
+        assert.strictEqual(scaled.metadata.generation, 2)
+        const reported = yield* kubernetes.updateStatus(Resources.StatefulSet, {
+          ...scaled,
+          status: { ...scaled.status, replicas: 0, readyReplicas: 0, observedGeneration: 2 }
+        })
+        assert.strictEqual(reported.status?.observedGeneration, 2)
+        const stored = yield* kubernetes.get(Resources.StatefulSet, namespace, "ditto")
+        assert.strictEqual(stored.metadata.generation, 2)
+        assert.strictEqual(stored.spec.replicas, 0)
+      }), timeout)
+
+    it.effect("bumps a DittoServer's generation on spec changes only", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "ditto"))
+        assert.strictEqual(created.metadata.generation, 1)
+        const labelled = yield* kubernetes.update(Resources.DittoServer, withLabel(created, "team", "storage"))
+        const annotated = yield* kubernetes.update(Resources.DittoServer, withAnnotation(labelled, "note", "hello"))
+        assert.notStrictEqual(annotated.metadata.resourceVersion, labelled.metadata.resourceVersion)
+        assert.strictEqual(annotated.metadata.generation, 1)
+        const stopped = yield* kubernetes.update(Resources.DittoServer, { ...annotated, spec: { ...annotated.spec, replicas: 0 } })
+        assert.strictEqual(stopped.metadata.generation, 2)
+        yield* kubernetes.updateStatus(Resources.DittoServer, { ...stopped, status: { phase: "Stopped", observedGeneration: 2 } })
+        const stored = yield* kubernetes.get(Resources.DittoServer, namespace, "ditto")
+        assert.strictEqual(stored.metadata.generation, 2)
+        assert.strictEqual(stored.status?.phase, "Stopped")
+      }), timeout)
+
+    it.effect("keeps generation on NetworkPolicies (bumped by spec) and none on Services and Secrets", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const policy = yield* kubernetes.create(Resources.NetworkPolicy, networkPolicy(namespace, "ditto"))
+        assert.strictEqual(policy.metadata.generation, 1)
+        const relabelled = yield* kubernetes.update(Resources.NetworkPolicy, withLabel(policy, "team", "storage"))
+        assert.strictEqual(relabelled.metadata.generation, 1)
+        const widened = yield* kubernetes.update(Resources.NetworkPolicy, {
+          ...relabelled,
+          spec: { ...relabelled.spec, ingress: [{ ports: [{ port: 2049 }, { port: 445 }] }] }
+        })
+        assert.strictEqual(widened.metadata.generation, 2)
+        const svc = yield* kubernetes.create(Resources.Service, service(namespace, "ditto", { ports: [{ name: "api", port: 8080 }] }))
+        const moved = yield* kubernetes.update(Resources.Service, { ...svc, spec: { ...svc.spec, ports: [{ name: "api", port: 8081 }] } })
+        assert.isUndefined(moved.metadata.generation)
+        const stored = yield* kubernetes.create(Resources.Secret, secret(namespace, "ditto"))
+        assert.isUndefined(stored.metadata.generation)
+      }), timeout)
+
+    it.effect("does not bump resourceVersion on a no-op update", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const secretBefore = yield* kubernetes.create(Resources.Secret, secret(namespace, "still"))
+        assert.deepStrictEqual(yield* kubernetes.update(Resources.Secret, secretBefore), secretBefore)
+        const setBefore = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "still"))
+        assert.deepStrictEqual(yield* kubernetes.update(Resources.StatefulSet, setBefore), setBefore)
+        const serviceBefore = yield* kubernetes.create(Resources.Service, service(namespace, "still", {
+          type: "NodePort",
+          ports: [{ name: "nfs", port: 2049 }]
+        }))
+        assert.deepStrictEqual(yield* kubernetes.update(Resources.Service, serviceBefore), serviceBefore)
+        const serverBefore = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "still"))
+        assert.deepStrictEqual(yield* kubernetes.update(Resources.DittoServer, serverBefore), serverBefore)
+        assert.strictEqual((yield* kubernetes.get(Resources.DittoServer, namespace, "still")).metadata.resourceVersion, serverBefore.metadata.resourceVersion)
+      }), timeout)
+
+    it.effect("writes status only through updateStatus, and only status", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const draft = yield* dittoServer(namespace, "ditto")
+        const created = yield* kubernetes.create(Resources.DittoServer, { ...draft, status: { phase: "Running" } })
+        assert.isUndefined(created.status)
+        const updated = yield* kubernetes.update(Resources.DittoServer, {
+          ...created,
+          spec: { ...created.spec, replicas: 0 },
+          status: { phase: "Failed" }
+        })
+        assert.strictEqual(updated.spec.replicas, 0)
+        assert.isUndefined(updated.status)
+        const reported = yield* kubernetes.updateStatus(Resources.DittoServer, {
+          ...withLabel(updated, "sneaky", "label"),
+          spec: { ...updated.spec, replicas: 1 },
+          status: { phase: "Stopped", observedGeneration: 2 }
+        })
+        assert.deepStrictEqual(reported.status, { phase: "Stopped", observedGeneration: 2 })
+        const stored = yield* kubernetes.get(Resources.DittoServer, namespace, "ditto")
+        assert.deepStrictEqual(stored.status, { phase: "Stopped", observedGeneration: 2 })
+        assert.strictEqual(stored.spec.replicas, 0)
+        assert.isUndefined(stored.metadata.labels?.["sneaky"])
+
+        const set = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "ditto"))
+        const setUpdated = yield* kubernetes.update(Resources.StatefulSet, { ...set, status: { replicas: 5, readyReplicas: 5 } })
+        assert.strictEqual(setUpdated.status?.readyReplicas ?? 0, 0)
+        const setReported = yield* kubernetes.updateStatus(Resources.StatefulSet, {
+          ...setUpdated,
+          spec: { ...setUpdated.spec, replicas: 3 },
+          status: { ...setUpdated.status, replicas: 1, readyReplicas: 1 }
+        })
+        assert.strictEqual(setReported.status?.readyReplicas, 1)
+        assert.strictEqual((yield* kubernetes.get(Resources.StatefulSet, namespace, "ditto")).spec.replicas, 1)
+      }), timeout)
+
+    it.effect("round-trips controller owner references", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const owner = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "owner"))
+        const owned = { ...service(namespace, "owned", { ports: [{ name: "api", port: 8080 }] }) }
+        const created = yield* kubernetes.create(Resources.Service, { ...owned, metadata: { ...owned.metadata, ownerReferences: ownedBy(owner) } })
+        assert.deepStrictEqual(created.metadata.ownerReferences, ownedBy(owner))
+        assert.deepStrictEqual((yield* kubernetes.get(Resources.Service, namespace, "owned")).metadata.ownerReferences, ownedBy(owner))
+      }), timeout)
+
+    it.effect("removes the dependents of a deleted DittoServer (garbage collection)", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const owner = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "owner"))
+        const owned = <A extends { readonly metadata: ObjectMeta }>(object: A): A => ({
+          ...object,
+          metadata: { ...object.metadata, ownerReferences: ownedBy(owner) }
+        })
+        yield* kubernetes.create(Resources.Service, owned(service(namespace, "owner-nfs", { ports: [{ name: "nfs", port: 2049 }] })))
+        yield* kubernetes.create(Resources.Secret, owned(secret(namespace, "owner-token")))
+        yield* kubernetes.create(Resources.NetworkPolicy, owned(networkPolicy(namespace, "owner-nfs")))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "bystander"))
+        yield* kubernetes.delete(Resources.DittoServer, namespace, "owner", { uid: owner.metadata.uid ?? "" })
+        yield* awaitGone(Resources.DittoServer, namespace, "owner")
+        yield* awaitGone(Resources.Service, namespace, "owner-nfs")
+        yield* awaitGone(Resources.Secret, namespace, "owner-token")
+        yield* awaitGone(Resources.NetworkPolicy, namespace, "owner-nfs")
+        assert.deepStrictEqual(namesOf(yield* kubernetes.list(Resources.Secret, namespace)), ["bystander"])
+      }), timeout)
+
+    it.effect("defaults a Service: ClusterIP, TCP, targetPort = port, an allocated clusterIP", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.Service, service(namespace, "plain", {
+          selector: { app: "ditto" },
+          ports: [{ name: "api", port: 8080 }, { name: "nfs", port: 2049, targetPort: "nfs" }]
+        }))
+        assert.strictEqual(created.spec.type, "ClusterIP")
+        assert.match(created.spec.clusterIP ?? "", /^\d+\.\d+\.\d+\.\d+$/)
+        assert.deepStrictEqual(created.spec.ports, [
+          { name: "api", port: 8080, protocol: "TCP", targetPort: 8080 },
+          { name: "nfs", port: 2049, protocol: "TCP", targetPort: "nfs" }
+        ])
+        assert.strictEqual(created.spec["sessionAffinity"], "None")
+      }), timeout)
+
+    for (const type of ["NodePort", "LoadBalancer"] as const) {
+      it.effect(`keeps a ${type} Service's nodePorts and clusterIP across updates that omit them`, () =>
+        Effect.gen(function*() {
+          const kubernetes = yield* Kubernetes
+          const namespace = yield* (yield* ContractNamespaces).fresh
+          const created = yield* kubernetes.create(Resources.Service, service(namespace, "exposed", {
+            type,
+            ports: [{ name: "nfs", port: 2049 }, { name: "smb", port: 445 }]
+          }))
+          const allocated = nodePortsOf(created)
+          assert.strictEqual(new Set(allocated).size, 2)
+          for (const nodePort of allocated) assert.isTrue(nodePort !== undefined && nodePort >= 30000 && nodePort <= 32767)
+          const omitted = yield* kubernetes.update(Resources.Service, withLabel(withoutAllocations(created), "round", "one"))
+          assert.deepStrictEqual(nodePortsOf(omitted), allocated)
+          assert.strictEqual(omitted.spec.clusterIP, created.spec.clusterIP)
+          const annotated = yield* kubernetes.update(Resources.Service, withAnnotation(omitted, "round", "two"))
+          assert.notStrictEqual(annotated.metadata.resourceVersion, omitted.metadata.resourceVersion)
+          const stored = yield* kubernetes.get(Resources.Service, namespace, "exposed")
+          assert.deepStrictEqual(nodePortsOf(stored), allocated)
+          assert.strictEqual(stored.spec.clusterIP, created.spec.clusterIP)
+          assert.strictEqual(stored.spec.type, type)
+        }), timeout)
+    }
+
+    it.effect("drops the nodePorts of a Service switched to ClusterIP and keeps its clusterIP", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.Service, service(namespace, "shrinking", {
+          type: "NodePort",
+          ports: [{ name: "nfs", port: 2049 }]
+        }))
+        const switched = yield* kubernetes.update(Resources.Service, { ...created, spec: { ...created.spec, type: "ClusterIP" } })
+        assert.strictEqual(switched.spec.type, "ClusterIP")
+        assert.deepStrictEqual(nodePortsOf(switched), [undefined])
+        assert.strictEqual(switched.spec.clusterIP, created.spec.clusterIP)
+        assert.deepStrictEqual(nodePortsOf(yield* kubernetes.get(Resources.Service, namespace, "shrinking")), [undefined])
+      }), timeout)
+
+    it.effect("keeps fields it does not model across a read-modify-write", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const set = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "ditto"))
+        yield* kubernetes.update(Resources.StatefulSet, withLabel({ ...set, spec: { ...set.spec, replicas: 0 } }, "team", "storage"))
+        const storedSet = yield* kubernetes.get(Resources.StatefulSet, namespace, "ditto")
+        assert.strictEqual(storedSet.spec.replicas, 0)
+        assert.strictEqual(storedSet.spec["podManagementPolicy"], "Parallel")
+        assert.deepStrictEqual(storedSet.spec.template.spec.containers[0]?.["env"], [{ name: "DITTOFS_LOGGING_LEVEL", value: "DEBUG" }])
+
+        const svc = yield* kubernetes.create(Resources.Service, service(namespace, "sticky", {
+          sessionAffinity: "ClientIP",
+          ports: [{ name: "nfs", port: 2049 }]
+        }))
+        yield* kubernetes.update(Resources.Service, { ...svc, spec: { ...svc.spec, ports: [{ name: "nfs", port: 2049 }, { name: "smb", port: 445 }] } })
+        const storedService = yield* kubernetes.get(Resources.Service, namespace, "sticky")
+        assert.strictEqual(storedService.spec["sessionAffinity"], "ClientIP")
+        assert.deepStrictEqual((storedService.spec.ports ?? []).map((port) => port.name), ["nfs", "smb"])
+      }), timeout)
+
+    it.effect("marks an object with finalizers for deletion and deletes it when the last finalizer goes", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "held", { finalizers: [finalizer] }))
+        yield* kubernetes.delete(Resources.DittoServer, namespace, "held")
+        const terminating = yield* kubernetes.get(Resources.DittoServer, namespace, "held")
+        assert.isString(terminating.metadata.deletionTimestamp)
+        assert.deepStrictEqual(terminating.metadata.finalizers, [finalizer])
+        assert.strictEqual(terminating.metadata.uid, created.metadata.uid)
+        yield* kubernetes.delete(Resources.DittoServer, namespace, "held")
+        assert.strictEqual((yield* kubernetes.get(Resources.DittoServer, namespace, "held")).metadata.uid, created.metadata.uid)
+        yield* kubernetes.update(Resources.DittoServer, { ...terminating, metadata: { ...terminating.metadata, finalizers: [] } })
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.DittoServer, namespace, "held")), "NotFound")
+      }), timeout)
+  })

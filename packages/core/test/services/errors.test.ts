@@ -1,0 +1,33 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DittoFsError, DittoFsService, KubernetesService } from "../../src/index.ts"
+
+describe("error classification", () => {
+  it("maps Kubernetes API statuses to reasons", () => {
+    const cases: ReadonlyArray<readonly [number, KubernetesService.KubernetesErrorReason]> = [
+      [400, "BadRequest"], [401, "Unauthorized"], [403, "Forbidden"], [404, "NotFound"], [409, "Conflict"],
+      [410, "Gone"], [422, "Invalid"], [429, "TooManyRequests"], [500, "Unavailable"], [503, "Unavailable"],
+      [504, "Timeout"], [418, "BadRequest"]
+    ]
+    for (const [status, reason] of cases) assert.strictEqual(KubernetesService.reasonOfStatus(status), reason, String(status))
+  })
+
+  it("maps DittoFS statuses to reasons, by status only", () => {
+    const cases: ReadonlyArray<readonly [number, DittoFsService.DittoFsErrorReason]> = [
+      [400, "BadRequest"], [413, "BadRequest"], [422, "BadRequest"], [401, "Unauthorized"], [403, "Forbidden"],
+      [404, "NotFound"], [409, "Conflict"], [500, "ServerError"], [502, "ServerError"], [504, "ServerError"]
+    ]
+    for (const [status, reason] of cases) assert.strictEqual(DittoFsService.reasonOfStatus(status), reason, String(status))
+  })
+
+  it("treats only unreachable, timed-out and server errors as transient", () => {
+    const transient = DittoFsService.DittoFsErrorReason.literals.filter((reason) =>
+      DittoFsService.isTransient(new DittoFsError({ reason, message: "", operation: "" }))
+    )
+    assert.deepStrictEqual(transient, ["Unreachable", "Timeout", "ServerError"])
+  })
+
+  it("names resources the way kubectl would", () => {
+    assert.strictEqual(KubernetesService.describe(KubernetesService.Resources.StatefulSet, "ns", "x"), "apps/v1 StatefulSet ns/x")
+    assert.strictEqual(KubernetesService.apiVersionOf(KubernetesService.Resources.Service), "v1")
+  })
+})
