@@ -1,0 +1,8 @@
+/** Runs every benchmark under bench/ and rewrites its report under bench/reports/. */
+import { execFileSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const benchmarks = ["planner.ts"]
+for (const file of benchmarks) {
+  execFileSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { stdio: "inherit" })
+}
