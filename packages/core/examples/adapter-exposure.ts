@@ -35,8 +35,10 @@ const program = Effect.gen(function*() {
     kind: "StatefulSet",
     metadata: { name: "nas", namespace: "storage" },
     spec: {
+      selector: { matchLabels: { app: "dittofs-server", instance: "nas" } },
       template: {
-        spec: { containers: [{ name: "dittofs", ports: [{ name: "api", containerPort: 8080 }] }] }
+        metadata: { labels: { app: "dittofs-server", instance: "nas" } },
+        spec: { containers: [{ name: "dittofs", image: "marmos91c/dittofs:latest", ports: [{ name: "api", containerPort: 8080 }] }] }
       }
     }
   })

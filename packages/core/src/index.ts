@@ -8,6 +8,7 @@
 export { Adapter, type AdapterList, decodeAdapterList, MalformedAdapterList, type RejectedAdapter } from "./domain/Adapter.ts"
 export * as DittoServer from "./domain/DittoServer.ts"
 export * as GoDuration from "./domain/GoDuration.ts"
+export * as Json from "./domain/Json.ts"
 export * as K8s from "./domain/Kubernetes.ts"
 export {
   type ActiveAdapter,
@@ -32,7 +33,9 @@ export {
 export * as Naming from "./plan/Naming.ts"
 export { adapterPortName, adapterResourceName, sanitizeAdapterType } from "./plan/Naming.ts"
 export { type NetworkPoliciesInput, planNetworkPolicies } from "./plan/NetworkPolicies.ts"
+export * as Credentials from "./plan/Credentials.ts"
 export * as Ownership from "./plan/Ownership.ts"
+export * as Status from "./plan/Status.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
@@ -41,6 +44,7 @@ export {
   reconcileAdapterExposure
 } from "./reconcile/AdapterExposure.ts"
 export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
+export { adminSecretRef, type AuthOutcome, ensureSession } from "./reconcile/Auth.ts"
 export * as DittoFsService from "./services/DittoFs.ts"
 export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
 export * as EventRecorder from "./services/EventRecorder.ts"

@@ -10,6 +10,7 @@
  *   through an adapter Service.
  * The result does not depend on the order of the input list.
  */
+import { Order } from "effect"
 import type { Adapter } from "../domain/Adapter.ts"
 import { adapterPortName, sanitizeAdapterType } from "./Naming.ts"
 
@@ -41,8 +42,6 @@ export interface ActiveAdapterOptions {
   readonly reservedPorts: ReadonlyArray<number>
 }
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
 export const isActive = (adapter: Adapter): boolean => adapter.enabled && adapter.running
 
 export const activeAdapters = (
@@ -53,10 +52,10 @@ export const activeAdapters = (
     .filter(isActive)
     .map((adapter) => ({ adapter, sanitizedType: sanitizeAdapterType(adapter.type) }))
     .sort((a, b) =>
-      compareStrings(a.sanitizedType, b.sanitizedType)
-      || compareStrings(a.adapter.type, b.adapter.type)
+      Order.String(a.sanitizedType, b.sanitizedType)
+      || Order.String(a.adapter.type, b.adapter.type)
       || a.adapter.port - b.adapter.port
-      || compareStrings(a.adapter.id ?? "", b.adapter.id ?? "")
+      || Order.String(a.adapter.id ?? "", b.adapter.id ?? "")
     )
   const reserved = new Set(options.reservedPorts)
   const byType = new Map<string, Adapter>()

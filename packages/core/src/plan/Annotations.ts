@@ -7,16 +7,15 @@
  * tracking key and keeps every foreign annotation; `sync` is idempotent, and `inSync` is exactly
  * "sync changes nothing".
  */
+import { Order } from "effect"
 import type { StringMap } from "../domain/Kubernetes.ts"
 import { annotations } from "./Naming.ts"
 
 const trackingKey = annotations.managedAnnotations
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
 /** The desired annotations without the operator's own tracking key. */
 const managedPairs = (desired: StringMap): Array<[string, string]> =>
-  Object.entries(desired).filter(([key]) => key !== trackingKey).sort(([a], [b]) => compareStrings(a, b))
+  Object.entries(desired).filter(([key]) => key !== trackingKey).sort(([a], [b]) => Order.String(a, b))
 
 export const trackingValue = (desired: StringMap): string => managedPairs(desired).map(([key]) => key).join(",")
 

@@ -6,7 +6,7 @@
  * (its `update` returns `None` when nothing did) and deletes what is managed but not desired —
  * including extra copies of a desired key, keeping the one with the desired name.
  */
-import { Option } from "effect"
+import { Option, Order } from "effect"
 import type { ObjectMeta } from "../domain/Kubernetes.ts"
 
 export interface EventNote {
@@ -37,8 +37,6 @@ export interface DiffByKey<Desired, A extends { readonly metadata: ObjectMeta }>
   readonly remove: (observed: A) => Change<A>
 }
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
 export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
   diff: DiffByKey<Desired, A>
 ): Plan<A> => {
@@ -54,7 +52,7 @@ export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
     const candidates = observedByKey.get(key) ?? []
     const name = diff.nameOf(desired)
     const kept = candidates.find((object) => object.metadata.name === name)
-      ?? [...candidates].sort((a, b) => compareStrings(a.metadata.name, b.metadata.name))[0]
+      ?? [...candidates].sort((a, b) => Order.String(a.metadata.name, b.metadata.name))[0]
     if (kept === undefined) {
       changes.push(diff.create(desired))
       continue
@@ -64,7 +62,7 @@ export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
   }
   const undesired = diff.observed
     .filter((object) => !desiredKeys.has(diff.keyOf(object)))
-    .sort((a, b) => compareStrings(a.metadata.name, b.metadata.name))
+    .sort((a, b) => Order.String(a.metadata.name, b.metadata.name))
   for (const object of undesired) changes.push(diff.remove(object))
   return changes
 }

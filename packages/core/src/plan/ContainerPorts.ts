@@ -11,7 +11,7 @@
  * - `plan` is `None` whenever the current ports already equal the desired ones: no write, so no
  *   rolling restart.
  */
-import { Option } from "effect"
+import { Option, Order } from "effect"
 import type { ContainerPort } from "../domain/Kubernetes.ts"
 import type { ActiveAdapter } from "./ActiveAdapters.ts"
 import { adapterPortPrefix } from "./Naming.ts"
@@ -33,15 +33,13 @@ const keyOf = (port: ContainerPort): PortKey => ({
   hostIP: port.hostIP ?? ""
 })
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-const compareNumbers = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0)
 
 const compareKeys = (a: PortKey, b: PortKey): number =>
-  compareStrings(a.name, b.name)
-  || compareNumbers(a.containerPort, b.containerPort)
-  || compareStrings(a.protocol, b.protocol)
-  || compareNumbers(a.hostPort, b.hostPort)
-  || compareStrings(a.hostIP, b.hostIP)
+  Order.String(a.name, b.name)
+  || Order.Number(a.containerPort, b.containerPort)
+  || Order.String(a.protocol, b.protocol)
+  || Order.Number(a.hostPort, b.hostPort)
+  || Order.String(a.hostIP, b.hostIP)
 
 export const compare = (a: ContainerPort, b: ContainerPort): number => compareKeys(keyOf(a), keyOf(b))
 

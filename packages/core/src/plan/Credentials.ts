@@ -1,0 +1,145 @@
+/**
+ * The operator's DittoFS credentials, kept in the `<server>-operator-credentials` Secret, and the
+ * decision of what to do with them on a pass.
+ *
+ * Contract (total, pure):
+ * - `fromSecret` reads the Secret's base64 data; missing or undecodable keys read as absent.
+ * - `toSecret` writes username, password, tokens, server URL and the token's issue and expiry
+ *   times (so a restarted operator knows when to refresh), owned by the DittoServer.
+ * - `nextStep`: no password → `Provision`; a password but no usable token, or tokens issued for
+ *   another server URL → `Login`; a token past 80 % of its lifetime → `Refresh`; otherwise `Use`
+ *   with the time the next refresh is due. Tokens are refreshed on that schedule, not per pass.
+ */
+import type { Secret } from "../domain/Kubernetes.ts"
+import { labels, labelValue } from "./Naming.ts"
+import { controllerReference, type ServerIdentity } from "./Ownership.ts"
+
+export const operatorUsername = "k8s-operator"
+
+export const keys = {
+  username: "username",
+  password: "password",
+  accessToken: "access-token",
+  refreshToken: "refresh-token",
+  serverUrl: "server-url",
+  issuedAt: "issued-at",
+  expiresAt: "expires-at"
+} as const
+
+export const secretName = (server: string): string => `${server}-operator-credentials`
+
+export interface StoredCredentials {
+  readonly username: string
+  readonly password: string
+  readonly accessToken?: string
+  readonly refreshToken?: string
+  readonly serverUrl?: string
+  /** Epoch milliseconds. */
+  readonly issuedAt?: number
+  readonly expiresAt?: number
+}
+
+const decodeBase64 = (value: string | undefined): string | undefined => {
+  if (value === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return undefined
+  return Buffer.from(value, "base64").toString("utf8")
+}
+
+const encodeBase64 = (value: string): string => Buffer.from(value, "utf8").toString("base64")
+
+const parseTime = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const millis = new Date(value).getTime()
+  return Number.isFinite(millis) ? millis : undefined
+}
+
+export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
+  const read = (key: string) => {
+    const decoded = decodeBase64(secret.data?.[key])
+    return decoded === "" ? undefined : decoded
+  }
+  const username = read(keys.username)
+  const password = read(keys.password)
+  if (username === undefined || password === undefined) return undefined
+  const accessToken = read(keys.accessToken)
+  const refreshToken = read(keys.refreshToken)
+  const serverUrl = read(keys.serverUrl)
+  const issuedAt = parseTime(read(keys.issuedAt))
+  const expiresAt = parseTime(read(keys.expiresAt))
+  return {
+    username,
+    password,
+    ...(accessToken === undefined ? {} : { accessToken }),
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(serverUrl === undefined ? {} : { serverUrl }),
+    ...(issuedAt === undefined ? {} : { issuedAt }),
+    ...(expiresAt === undefined ? {} : { expiresAt })
+  }
+}
+
+const isoTime = (millis: number): string => new Date(millis).toISOString()
+
+export const secretData = (credentials: StoredCredentials): Record<string, string> => {
+  const entries: Array<readonly [string, string | undefined]> = [
+    [keys.username, credentials.username],
+    [keys.password, credentials.password],
+    [keys.accessToken, credentials.accessToken],
+    [keys.refreshToken, credentials.refreshToken],
+    [keys.serverUrl, credentials.serverUrl],
+    [keys.issuedAt, credentials.issuedAt === undefined ? undefined : isoTime(credentials.issuedAt)],
+    [keys.expiresAt, credentials.expiresAt === undefined ? undefined : isoTime(credentials.expiresAt)]
+  ]
+  return Object.fromEntries(
+    entries.flatMap(([key, value]) => (value === undefined ? [] : [[key, encodeBase64(value)] as const]))
+  )
+}
+
+export const toSecret = (server: ServerIdentity, credentials: StoredCredentials, observed?: Secret): Secret => ({
+  ...observed,
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: {
+    ...observed?.metadata,
+    name: secretName(server.name),
+    namespace: server.namespace,
+    labels: { ...observed?.metadata.labels, [labels.app]: "dittofs-server", [labels.instance]: labelValue(server.name) },
+    ownerReferences: [controllerReference(server)]
+  },
+  type: "Opaque",
+  data: secretData(credentials)
+})
+
+export type AuthStep =
+  | { readonly _tag: "Provision" }
+  | { readonly _tag: "Login"; readonly credentials: StoredCredentials }
+  | { readonly _tag: "Refresh"; readonly credentials: StoredCredentials; readonly refreshToken: string }
+  | {
+    readonly _tag: "Use"
+    readonly credentials: StoredCredentials
+    readonly accessToken: string
+    /** Epoch milliseconds at which the token reaches 80 % of its lifetime. */
+    readonly refreshAt: number
+  }
+
+/** The point in a token's life at which it is refreshed (the reference's 80 %). */
+export const refreshFraction = 0.8
+
+export const refreshDueAt = (issuedAt: number, expiresAt: number): number =>
+  issuedAt + Math.floor((expiresAt - issuedAt) * refreshFraction)
+
+export const nextStep = (credentials: StoredCredentials | undefined, serverUrl: string, now: number): AuthStep => {
+  if (credentials === undefined) return { _tag: "Provision" }
+  const { accessToken, expiresAt, issuedAt, refreshToken } = credentials
+  if (
+    accessToken === undefined || issuedAt === undefined || expiresAt === undefined
+    || credentials.serverUrl !== serverUrl || expiresAt <= now
+  ) {
+    return refreshToken !== undefined && credentials.serverUrl === serverUrl
+      ? { _tag: "Refresh", credentials, refreshToken }
+      : { _tag: "Login", credentials }
+  }
+  const refreshAt = refreshDueAt(issuedAt, expiresAt)
+  if (now >= refreshAt) {
+    return refreshToken === undefined ? { _tag: "Login", credentials } : { _tag: "Refresh", credentials, refreshToken }
+  }
+  return { _tag: "Use", credentials, accessToken, refreshAt }
+}

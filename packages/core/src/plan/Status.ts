@@ -1,0 +1,93 @@
+/**
+ * The DittoServer's status: conditions with Kubernetes semantics, the adapters exposed, the
+ * generation observed.
+ *
+ * Contract (total, pure):
+ * - `setCondition` moves `lastTransitionTime` only when the status flips; reason, message and
+ *   `observedGeneration` follow the latest fact.
+ * - `Ready` is derived: True iff every other condition the operator maintains is True; its
+ *   message names those that are not (`Not ready: [NotAuthenticated]`).
+ * - `next` keeps the last known `adapters` when a pass did not learn them (failed poll).
+ * - `equal` compares by value, so the status is written only when it changes.
+ */
+import { canonical } from "../domain/Json.ts"
+import { Option } from "effect"
+import type { AdapterStatus, Condition, DittoServerStatus } from "../domain/DittoServer.ts"
+
+export const conditionTypes = ["DittoFSReachable", "Authenticated", "AdaptersSynced"] as const
+export type ConditionType = (typeof conditionTypes)[number] | "Ready"
+
+export interface ConditionFact {
+  readonly type: ConditionType
+  readonly status: "True" | "False" | "Unknown"
+  readonly reason: string
+  readonly message: string
+}
+
+export const setCondition = (
+  conditions: ReadonlyArray<Condition>,
+  fact: ConditionFact,
+  now: string,
+  generation: number | undefined
+): ReadonlyArray<Condition> => {
+  const existing = conditions.find((condition) => condition.type === fact.type)
+  const next: Condition = {
+    type: fact.type,
+    status: fact.status,
+    reason: fact.reason,
+    message: fact.message,
+    lastTransitionTime: existing !== undefined && existing.status === fact.status ? existing.lastTransitionTime : now,
+    ...(generation === undefined ? {} : { observedGeneration: generation })
+  }
+  return existing === undefined
+    ? [...conditions, next]
+    : conditions.map((condition) => (condition.type === fact.type ? next : condition))
+}
+
+export const readiness = (conditions: ReadonlyArray<Condition>): ConditionFact => {
+  const failing = conditionTypes.filter((type) => conditions.find((condition) => condition.type === type)?.status !== "True")
+  return failing.length === 0
+    ? { type: "Ready", status: "True", reason: "AllConditionsMet", message: "All conditions are met" }
+    : {
+      type: "Ready",
+      status: "False",
+      reason: "ConditionsNotMet",
+      message: `Not ready: [${failing.map((type) => `Not${type}`).join(" ")}]`
+    }
+}
+
+const order = (type: string): number => {
+  const index = [...conditionTypes, "Ready"].indexOf(type)
+  return index < 0 ? Number.MAX_SAFE_INTEGER : index
+}
+
+export interface StatusUpdate {
+  readonly facts: ReadonlyArray<ConditionFact>
+  /** `None` keeps the adapters of the current status. */
+  readonly adapters: Option.Option<ReadonlyArray<AdapterStatus>>
+  readonly generation: number | undefined
+  /** RFC 3339 time of this pass. */
+  readonly now: string
+}
+
+export const next = (current: DittoServerStatus | undefined, update: StatusUpdate): DittoServerStatus => {
+  const withFacts = update.facts.reduce(
+    (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
+    current?.conditions ?? []
+  )
+  const conditions = [...setCondition(withFacts, readiness(withFacts), update.now, update.generation)]
+    .sort((a, b) => order(a.type) - order(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
+  const adapters = Option.getOrElse(update.adapters, () => current?.adapters ?? [])
+  const ready = conditions.find((condition) => condition.type === "Ready")?.status === "True"
+  return {
+    ...current,
+    ...(update.generation === undefined ? {} : { observedGeneration: update.generation }),
+    phase: ready ? "Running" : "Pending",
+    conditions,
+    adapters
+  }
+}
+
+
+export const equal = (a: DittoServerStatus | undefined, b: DittoServerStatus | undefined): boolean =>
+  canonical(a ?? {}) === canonical(b ?? {})

@@ -1,0 +1,181 @@
+/**
+ * `ensureSession(server, baseUrl)`: a DittoFS session for the operator, provisioning its
+ * least-privilege account with the admin credentials when needed (contract doc §1, §3, §4).
+ *
+ * Contract:
+ * - The account is `k8s-operator` with role `operator`; its password and tokens live in the
+ *   `<server>-operator-credentials` Secret, owned by the DittoServer.
+ * - Tokens are used until 80 % of their lifetime, then refreshed; a failed refresh falls back to
+ *   a login with the stored password, a rejected login to re-provisioning (an existing account is
+ *   replaced: its password is unknown). Nothing is refreshed on a pass that does not need it.
+ * - DittoFS unreachable (or timing out, or 5xx) is `Unreachable`: nothing is written, the caller
+ *   backs off. A refusal that retrying cannot fix (wrong admin password, missing admin Secret) is
+ *   `Failed`, with a reason for the status condition.
+ * - The Secret is written only when its content changes; tokens and passwords never appear in
+ *   logs, errors or Events.
+ */
+import { Clock, Data, Effect, Option } from "effect"
+import { randomBytes } from "node:crypto"
+import type * as DittoServer from "../domain/DittoServer.ts"
+import type { Secret } from "../domain/Kubernetes.ts"
+import { mapsEqual } from "../plan/Annotations.ts"
+import * as Credentials from "../plan/Credentials.ts"
+import { identityOf } from "../plan/Ownership.ts"
+import { DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
+import { Events } from "../services/Events.ts"
+import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
+import { type DittoFsSession, referenceOf } from "./AdapterExposure.ts"
+
+export type AuthOutcome =
+  | {
+    readonly _tag: "Authenticated"
+    readonly session: DittoFsSession
+    /** Epoch milliseconds at which the token is due for a refresh. */
+    readonly refreshAt: number
+  }
+  | { readonly _tag: "Unreachable"; readonly error: DittoFsError }
+  | { readonly _tag: "Failed"; readonly reason: string; readonly message: string }
+
+/** Where the admin credentials of a DittoServer are read from. */
+export const adminSecretRef = (server: DittoServer.DittoServer): { readonly name: string; readonly passwordKey: string; readonly usernameKey?: string } => {
+  const ref = server.spec.identity?.admin?.passwordSecretRef
+  return ref === undefined
+    ? { name: `${server.metadata.name}-admin-credentials`, passwordKey: "password", usernameKey: "username" }
+    : { name: ref.name, passwordKey: ref.key }
+}
+
+const decoded = (secret: Secret, key: string): string | undefined => {
+  const value = secret.data?.[key]
+  return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
+}
+
+/** How soon a refresh that could not reach DittoFS is tried again while the token lasts. */
+const retryRefreshAfterMillis = 30_000
+
+const randomPassword = Effect.sync(() => randomBytes(24).toString("base64url"))
+
+/** A refusal that retrying will not fix: the condition says what to repair. */
+class AuthFailure extends Data.TaggedError("AuthFailure")<{ readonly reason: string; readonly message: string }> {}
+
+export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoServer.DittoServer, baseUrl: string) {
+  const kubernetes = yield* Kubernetes
+  const dittofs = yield* DittoFs
+  const events = yield* Events
+  const identity = identityOf(server)
+  const regarding = referenceOf(server)
+  const now = yield* Clock.currentTimeMillis
+
+  const observed = Option.getOrUndefined(
+    yield* kubernetes.get(Resources.Secret, identity.namespace, Credentials.secretName(identity.name)).pipe(
+      Effect.asSome,
+      Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeedNone)
+    )
+  )
+  const stored = observed === undefined ? undefined : Credentials.fromSecret(observed)
+
+  const save = (credentials: Credentials.StoredCredentials) => {
+    const desired = Credentials.toSecret(identity, credentials, observed)
+    if (observed === undefined) return Effect.asVoid(kubernetes.create(Resources.Secret, desired))
+    if (mapsEqual(observed.data, desired.data)) return Effect.void
+    return Effect.asVoid(kubernetes.update(Resources.Secret, desired))
+  }
+
+  const withToken = (credentials: Credentials.StoredCredentials, token: Token): Credentials.StoredCredentials => ({
+    username: credentials.username,
+    password: credentials.password,
+    accessToken: token.access_token,
+    refreshToken: token.refresh_token,
+    serverUrl: baseUrl,
+    issuedAt: now,
+    expiresAt: now + token.expires_in * 1000
+  })
+
+  const authenticated = (credentials: Credentials.StoredCredentials, token: Token) =>
+    Effect.as(save(withToken(credentials, token)), {
+      _tag: "Authenticated",
+      session: { baseUrl, accessToken: token.access_token },
+      refreshAt: Credentials.refreshDueAt(now, now + token.expires_in * 1000)
+    } satisfies AuthOutcome)
+
+  const provision = Effect.gen(function*() {
+    const ref = adminSecretRef(server)
+    const adminSecret = yield* kubernetes.get(Resources.Secret, identity.namespace, ref.name).pipe(
+      Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () =>
+        Effect.fail(new AuthFailure({ reason: "AdminCredentialsMissing", message: `admin credentials Secret ${ref.name} not found` })))
+    )
+    const password = decoded(adminSecret, ref.passwordKey)
+    if (password === undefined) {
+      return yield* new AuthFailure({ reason: "AdminCredentialsMissing", message: `Secret ${ref.name} has no key ${ref.passwordKey}` })
+    }
+    const username = (ref.usernameKey === undefined ? undefined : decoded(adminSecret, ref.usernameKey))
+      ?? server.spec.identity?.admin?.username ?? "admin"
+    const admin = yield* dittofs.login(baseUrl, { username, password })
+    const account = { username: Credentials.operatorUsername, password: yield* randomPassword, role: "operator" as const }
+    yield* dittofs.createUser(baseUrl, admin.access_token, account).pipe(
+      Effect.catchIf((error: DittoFsError) => error.reason === "Conflict", () =>
+        dittofs.deleteUser(baseUrl, admin.access_token, account.username).pipe(
+          Effect.andThen(dittofs.createUser(baseUrl, admin.access_token, account))
+        ))
+    )
+    const token = yield* dittofs.login(baseUrl, account)
+    const outcome = yield* authenticated(account, token)
+    yield* events.emit(regarding, {
+      type: "Normal",
+      reason: "AuthProvisioned",
+      message: `Provisioned DittoFS operator account ${account.username}`
+    })
+    return outcome
+  })
+
+  const login = (credentials: Credentials.StoredCredentials) =>
+    dittofs.login(baseUrl, credentials).pipe(
+      Effect.flatMap((token) => authenticated(credentials, token)),
+      Effect.catchIf((error) => error._tag === "DittoFsError" && error.reason === "Unauthorized", () => provision)
+    )
+
+  /** A token that has not expired yet is used while its refresh cannot reach DittoFS. */
+  const stillValid = (credentials: Credentials.StoredCredentials): Option.Option<AuthOutcome> =>
+    credentials.accessToken !== undefined && credentials.expiresAt !== undefined && credentials.expiresAt > now
+      ? Option.some({
+        _tag: "Authenticated",
+        session: { baseUrl, accessToken: credentials.accessToken },
+        refreshAt: Math.min(credentials.expiresAt, now + retryRefreshAfterMillis)
+      })
+      : Option.none()
+
+  const step = Credentials.nextStep(stored, baseUrl, now)
+  const attempt: Effect.Effect<AuthOutcome, DittoFsError | KubernetesError | AuthFailure> = (() => {
+    switch (step._tag) {
+      case "Use":
+        return Effect.succeed({
+          _tag: "Authenticated",
+          session: { baseUrl, accessToken: step.accessToken },
+          refreshAt: step.refreshAt
+        } satisfies AuthOutcome)
+      case "Refresh":
+        return dittofs.refresh(baseUrl, step.refreshToken).pipe(
+          Effect.flatMap((token) => authenticated(step.credentials, token)),
+          Effect.catchIf((error) => error._tag === "DittoFsError" && !isTransient(error), () => login(step.credentials)),
+          Effect.catchTag("DittoFsError", (error) =>
+            Effect.fromOption(stillValid(step.credentials)).pipe(Effect.mapError(() => error)))
+        )
+      case "Login":
+        return login(step.credentials)
+      case "Provision":
+        return provision
+    }
+  })()
+
+  return yield* attempt.pipe(
+    Effect.catchTags({
+      DittoFsError: (error) =>
+        Effect.succeed<AuthOutcome>(
+          isTransient(error)
+            ? { _tag: "Unreachable", error }
+            : { _tag: "Failed", reason: "AuthenticationFailed", message: `${error.operation}: ${error.reason}: ${error.message}` }
+        ),
+      AuthFailure: (error) => Effect.succeed<AuthOutcome>({ _tag: "Failed", reason: error.reason, message: error.message })
+    })
+  )
+})
+

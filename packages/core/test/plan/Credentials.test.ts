@@ -1,0 +1,54 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { Credentials } from "../../src/index.ts"
+
+const server = { name: "ditto", namespace: "storage", uid: "u-1" }
+const url = "http://ditto-api.storage.svc.cluster.local:8080"
+const full: Credentials.StoredCredentials = {
+  username: "k8s-operator",
+  password: "pw",
+  accessToken: "a",
+  refreshToken: "r",
+  serverUrl: url,
+  issuedAt: 1_000_000,
+  expiresAt: 1_000_000 + 900_000
+}
+
+describe("Credentials", () => {
+  it("round-trips through the Secret, owned by the server", () => {
+    const secret = Credentials.toSecret(server, full)
+    assert.strictEqual(secret.metadata.name, "ditto-operator-credentials")
+    assert.deepStrictEqual(secret.metadata.ownerReferences?.map((ref) => ref.uid), ["u-1"])
+    assert.deepStrictEqual(Credentials.fromSecret(secret), full)
+    assert.strictEqual(Buffer.from(secret.data?.["access-token"] ?? "", "base64").toString(), "a")
+  })
+
+  it("reads a Secret without username or password as absent, and junk times as missing", () => {
+    const secret = Credentials.toSecret(server, full)
+    const { password: _dropped, ...rest } = secret.data ?? {}
+    assert.isUndefined(Credentials.fromSecret({ ...secret, data: rest }))
+    const junk = Credentials.fromSecret({ ...secret, data: { ...secret.data, "expires-at": Buffer.from("soon").toString("base64") } })
+    assert.isUndefined(junk?.expiresAt)
+  })
+
+  it("decides: provision, login, refresh at 80 %, or use", () => {
+    const at = (now: number, credentials: Credentials.StoredCredentials | undefined = full, serverUrl = url) =>
+      Credentials.nextStep(credentials, serverUrl, now)._tag
+    assert.strictEqual(Credentials.nextStep(undefined, url, 0)._tag, "Provision")
+    assert.strictEqual(at(1_000_000), "Use")
+    assert.strictEqual(at(1_000_000 + 719_999), "Use")
+    assert.strictEqual(at(1_000_000 + 720_000), "Refresh")
+    assert.strictEqual(at(1_000_000 + 900_000), "Refresh", "expired: refresh token still worth a try")
+    assert.strictEqual(at(1_000_000, full, "http://moved:8080"), "Login", "tokens for another URL are not used")
+    const { accessToken: _a, refreshToken: _r, ...passwordOnly } = full
+    assert.strictEqual(at(1_000_000, passwordOnly), "Login")
+  })
+
+  it.prop("refreshes exactly at 80 % of the token's lifetime", { issuedAt: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 40 })), seconds: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400 })) }, ({ issuedAt, seconds }) => {
+    const due = Credentials.refreshDueAt(issuedAt, issuedAt + seconds * 1000)
+    const credentials = { ...full, issuedAt, expiresAt: issuedAt + seconds * 1000 }
+    assert.strictEqual(Credentials.nextStep(credentials, url, due - 1)._tag, "Use")
+    assert.strictEqual(Credentials.nextStep(credentials, url, due)._tag, "Refresh")
+    assert.approximately(due - issuedAt, seconds * 800, 1)
+  })
+})

@@ -1,0 +1,51 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Option } from "effect"
+import { Status } from "../../src/index.ts"
+
+const up = (type: Status.ConditionType): Status.ConditionFact => ({ type, status: "True", reason: "Ok", message: "ok" })
+const down = (type: Status.ConditionType): Status.ConditionFact => ({ type, status: "False", reason: "Broken", message: "broken" })
+
+describe("Status", () => {
+  it("derives Ready from the other conditions and names those that fail", () => {
+    const status = Status.next(undefined, {
+      facts: [up("DittoFSReachable"), down("Authenticated"), up("AdaptersSynced")],
+      adapters: Option.none(),
+      generation: 3,
+      now: "2026-01-01T00:00:00Z"
+    })
+    const ready = status.conditions?.find((c) => c.type === "Ready")
+    assert.deepStrictEqual([ready?.status, ready?.message], ["False", "Not ready: [NotAuthenticated]"])
+    assert.deepStrictEqual(status.conditions?.map((c) => c.type), ["DittoFSReachable", "Authenticated", "AdaptersSynced", "Ready"])
+    assert.strictEqual(status.observedGeneration, 3)
+    assert.strictEqual(status.phase, "Pending")
+  })
+
+  it("moves lastTransitionTime only when a condition flips, and keeps the last known adapters", () => {
+    const adapters = [{ type: "nfs", port: 12049, serviceName: "d-adapter-nfs", exposed: true }]
+    const first = Status.next(undefined, {
+      facts: [up("DittoFSReachable"), up("Authenticated"), up("AdaptersSynced")],
+      adapters: Option.some(adapters),
+      generation: 1,
+      now: "T1"
+    })
+    const same = Status.next(first, {
+      facts: [up("DittoFSReachable"), up("Authenticated"), { ...up("AdaptersSynced"), message: "2 exposed" }],
+      adapters: Option.none(),
+      generation: 1,
+      now: "T2"
+    })
+    assert.isTrue(same.conditions?.every((c) => c.lastTransitionTime === "T1"))
+    assert.deepStrictEqual(same.adapters, adapters)
+    assert.strictEqual(same.phase, "Running")
+    const flipped = Status.next(same, { facts: [down("DittoFSReachable")], adapters: Option.none(), generation: 1, now: "T3" })
+    const times = Object.fromEntries((flipped.conditions ?? []).map((c) => [c.type, c.lastTransitionTime]))
+    assert.deepStrictEqual(times, { DittoFSReachable: "T3", Authenticated: "T1", AdaptersSynced: "T1", Ready: "T3" })
+  })
+
+  it("says two statuses are equal regardless of key order", () => {
+    const a = Status.next(undefined, { facts: [up("Authenticated")], adapters: Option.none(), generation: 1, now: "T" })
+    const b = Object.fromEntries(Object.entries(a).reverse())
+    assert.isTrue(Status.equal(a, b))
+    assert.isFalse(Status.equal(a, { ...a, observedGeneration: 2 }))
+  })
+})

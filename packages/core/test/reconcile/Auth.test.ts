@@ -1,0 +1,149 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { namespace } from "../fixtures.ts"
+import { admin, baseUrl, events, setup, testLayer } from "./harness.ts"
+
+const adminSecret = (password = admin.password) =>
+  Kubernetes.use((k) =>
+    k.create(Resources.Secret, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "ditto-admin-credentials", namespace },
+      data: {
+        username: Buffer.from(admin.username).toString("base64"),
+        password: Buffer.from(password).toString("base64")
+      }
+    })
+  )
+
+const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
+  Effect.map(Credentials.fromSecret)
+)
+
+const session = Effect.gen(function*() {
+  const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+  return yield* ensureSession(server, baseUrl)
+})
+
+describe("ensureSession", () => {
+  it.effect("provisions the operator account with the admin credentials and stores its tokens", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const outcome = yield* session
+      assert.strictEqual(outcome._tag, "Authenticated")
+      const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+      assert.deepStrictEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"], ["k8s-operator", "operator"]])
+      const credentials = yield* stored
+      assert.strictEqual(credentials?.username, "k8s-operator")
+      assert.strictEqual(credentials?.serverUrl, baseUrl)
+      if (outcome._tag === "Authenticated") assert.strictEqual(outcome.session.accessToken, credentials?.accessToken)
+      // the stored session works for what the operator needs
+      const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, credentials?.accessToken ?? ""))
+      assert.strictEqual(list.adapters.length, 1)
+      const recorded = yield* events
+      assert.deepStrictEqual(recorded.map((e) => e.reason), ["AuthProvisioned"])
+      assert.isFalse(recorded.some((e) => (e.message ?? "").includes(credentials?.accessToken ?? "-") || (e.message ?? "").includes(credentials?.password ?? "-")))
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("reuses its tokens until 80 % of their lifetime, then refreshes them", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const first = yield* stored
+      yield* TestClock.adjust("11 minutes")
+      yield* session
+      assert.deepStrictEqual(yield* stored, first, "nothing written before 80 %")
+      yield* TestClock.adjust("1 minute")
+      const refreshed = yield* session
+      const second = yield* stored
+      assert.notStrictEqual(second?.accessToken, first?.accessToken)
+      assert.strictEqual(second?.password, first?.password)
+      assert.strictEqual(refreshed._tag === "Authenticated" && refreshed.session.accessToken, second?.accessToken)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("logs in again when the refresh token is refused, re-provisions when the account is gone", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const control = yield* DittoFsMemoryControl
+      yield* control.failNext(baseUrl, "refresh", "Unauthorized")
+      yield* TestClock.adjust("13 minutes")
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      const afterLogin = yield* stored
+      // the account is deleted by someone: the stored password no longer works
+      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, admin))
+      yield* DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
+      yield* TestClock.adjust("20 minutes")
+      yield* control.failNext(baseUrl, "refresh", "Unauthorized")
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      assert.notStrictEqual((yield* stored)?.password, afterLogin?.password, "a new account with a new password")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("replaces an existing operator account whose password it does not know", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, admin))
+      yield* DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: "unknown", role: "user" }))
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+      assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("DittoFS unreachable: Unreachable, and nothing written", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      const outcome = yield* session
+      assert.strictEqual(outcome._tag, "Unreachable")
+      const secrets = yield* Kubernetes.use((k) => k.list(Resources.Secret, namespace))
+      assert.deepStrictEqual(secrets.map((s) => s.metadata.name), ["ditto-admin-credentials"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("keeps using a still-valid token when a refresh cannot reach DittoFS", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const before = yield* stored
+      yield* TestClock.adjust("13 minutes")
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Unreachable")
+      const outcome = yield* session
+      assert.strictEqual(outcome._tag === "Authenticated" && outcome.session.accessToken, before?.accessToken)
+      assert.deepStrictEqual(yield* stored, before)
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* TestClock.adjust("3 minutes")
+      assert.strictEqual((yield* session)._tag, "Unreachable", "once expired, the token is not used")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a wrong admin password or a missing admin Secret fails with a reason", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const missing = yield* session
+      assert.deepStrictEqual(missing._tag === "Failed" && missing.reason, "AdminCredentialsMissing")
+      yield* adminSecret("wrong")
+      const wrong = yield* session
+      assert.deepStrictEqual(wrong._tag === "Failed" && wrong.reason, "AuthenticationFailed")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("reads a user-supplied admin password from spec.identity.admin.passwordSecretRef", () =>
+    Effect.gen(function*() {
+      yield* setup({ identity: { admin: { username: "admin", passwordSecretRef: { name: "my-admin", key: "pw" } } } })
+      yield* Kubernetes.use((k) =>
+        k.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "my-admin", namespace },
+          data: { pw: Buffer.from(admin.password).toString("base64") }
+        })
+      )
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+    }).pipe(Effect.provide(testLayer())))
+})
