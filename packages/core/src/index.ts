@@ -45,6 +45,14 @@ export {
 } from "./reconcile/AdapterExposure.ts"
 export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
 export { adminSecretRef, type AuthOutcome, ensureSession } from "./reconcile/Auth.ts"
+export {
+  apiUrl,
+  apiUrlAnnotation,
+  ApplyFailed,
+  DittoFsUnavailable,
+  type DittoServerOptions,
+  reconcileDittoServer
+} from "./reconcile/DittoServer.ts"
 export * as DittoFsService from "./services/DittoFs.ts"
 export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
 export * as EventRecorder from "./services/EventRecorder.ts"

@@ -1,0 +1,126 @@
+/**
+ * One pass over a DittoServer: is its DittoFS API answering, is the operator authenticated, are
+ * its adapters exposed — then the status, written only when it changed.
+ *
+ * Contract:
+ * - Polling is gated on the DittoFS health endpoint answering (not on a ready replica: a control
+ *   plane without nodes has none, and an API that answers is the real precondition).
+ * - DittoFS unreachable, at health, auth or poll time: the conditions say so, nothing else is
+ *   changed, and the pass fails with `DittoFsUnavailable` so the controller backs off.
+ * - A permanent auth failure (wrong admin password, missing admin Secret) is a False
+ *   `Authenticated` condition and a slow retry, not a hot loop.
+ * - Changes that could not be applied fail the pass (`ApplyFailed`) after everything else was
+ *   applied and the status written.
+ * - Otherwise the next pass is due at the polling interval, or earlier when the token is due
+ *   for a refresh.
+ */
+import { Clock, Data, Duration, Effect, Option, Result } from "effect"
+import * as DittoServer from "../domain/DittoServer.ts"
+import * as Status from "../plan/Status.ts"
+import { DittoFs, type DittoFsError, isTransient } from "../services/DittoFs.ts"
+import { Kubernetes, Resources } from "../services/Kubernetes.ts"
+import { type Action, requeue } from "./Action.ts"
+import { reconcileAdapterExposure } from "./AdapterExposure.ts"
+import type { FailedChange } from "./Apply.ts"
+import { ensureSession } from "./Auth.ts"
+
+/** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
+export const apiUrlAnnotation = "dittofs.io/api-url"
+
+export interface DittoServerOptions {
+  /** The DittoFS API URL for every server without the annotation (an operator flag). */
+  readonly apiUrlOverride?: string
+}
+
+export class DittoFsUnavailable extends Data.TaggedError("DittoFsUnavailable")<{ readonly error: DittoFsError }> {}
+
+export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly failures: ReadonlyArray<FailedChange> }> {}
+
+/** How long a permanent authentication failure waits before it is tried again. */
+export const authFailureRetry = Duration.minutes(5)
+
+export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOptions = {}): string =>
+  server.metadata.annotations?.[apiUrlAnnotation]
+    ?? options.apiUrlOverride
+    ?? `http://${server.metadata.name}-api.${server.metadata.namespace ?? "default"}.svc.cluster.local:${server.spec.controlPlane.port}`
+
+const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+const unreachable = (error: DittoFsError): Status.ConditionFact => ({
+  type: "DittoFSReachable",
+  status: "False",
+  reason: "APIUnreachable",
+  message: `${error.operation}: ${error.reason}: ${error.message}`
+})
+
+export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
+  server: DittoServer.DittoServer,
+  options: DittoServerOptions = {}
+) {
+  const kubernetes = yield* Kubernetes
+  const dittofs = yield* DittoFs
+  const now = yield* Clock.currentTimeMillis
+  const baseUrl = apiUrl(server, options)
+
+  const writeStatus = (facts: ReadonlyArray<Status.ConditionFact>, adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>) => {
+    const next = Status.next(server.status, { facts, adapters, generation: server.metadata.generation, now: timestamp(now) })
+    return Status.equal(server.status, next)
+      ? Effect.void
+      : Effect.asVoid(kubernetes.updateStatus(Resources.DittoServer, { ...server, status: next }))
+  }
+
+  const health = yield* Effect.result(dittofs.health(baseUrl))
+  if (Result.isFailure(health)) {
+    yield* writeStatus([unreachable(health.failure)], Option.none())
+    return yield* new DittoFsUnavailable({ error: health.failure })
+  }
+  const reachable: Status.ConditionFact = { type: "DittoFSReachable", status: "True", reason: "HealthCheckSucceeded", message: `${baseUrl} answers` }
+
+  const auth = yield* ensureSession(server, baseUrl)
+  switch (auth._tag) {
+    case "Unreachable":
+      yield* writeStatus([unreachable(auth.error)], Option.none())
+      return yield* new DittoFsUnavailable({ error: auth.error })
+    case "Failed":
+      yield* writeStatus([reachable, { type: "Authenticated", status: "False", reason: auth.reason, message: auth.message }], Option.none())
+      return requeue(authFailureRetry) satisfies Action
+    case "Authenticated":
+      break
+  }
+  const authenticated: Status.ConditionFact = {
+    type: "Authenticated",
+    status: "True",
+    reason: "AuthenticationSucceeded",
+    message: "Authenticated as the operator account"
+  }
+
+  const exposure = yield* reconcileAdapterExposure(server, auth.session)
+  if (Result.isFailure(exposure.poll)) {
+    const error = exposure.poll.failure
+    const transient = isTransient(error)
+    yield* writeStatus([
+      transient ? unreachable(error) : reachable,
+      authenticated,
+      { type: "AdaptersSynced", status: "False", reason: "PollFailed", message: `${error.operation}: ${error.reason}: ${error.message}` }
+    ], Option.none())
+    if (transient) return yield* new DittoFsUnavailable({ error })
+    return exposure.action
+  }
+  const { active, conflicts } = exposure.plan.active
+  const synced: Status.ConditionFact = exposure.failures.length > 0
+    ? {
+      type: "AdaptersSynced",
+      status: "False",
+      reason: "ApplyFailed",
+      message: exposure.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ")
+    }
+    : conflicts.length > 0
+    ? { type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: conflicts.map((c) => c.message).join("; ") }
+    : { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: `${active.length} adapter(s) exposed` }
+  yield* writeStatus([reachable, authenticated, synced], exposure.adapters)
+  if (exposure.failures.length > 0) return yield* new ApplyFailed({ failures: exposure.failures })
+
+  const untilRefresh = Duration.millis(Math.max(0, auth.refreshAt - now))
+  const interval = DittoServer.pollingInterval(server.spec)
+  return requeue(Duration.min(interval, untilRefresh)) satisfies Action
+})

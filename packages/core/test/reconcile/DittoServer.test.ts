@@ -1,0 +1,92 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect } from "effect"
+import { apiUrl, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
+import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { makeServer, namespace } from "../fixtures.ts"
+import { admin, baseUrl, services, setup, testLayer } from "./harness.ts"
+
+const withAdminSecret = (password = admin.password) =>
+  Kubernetes.use((k) =>
+    k.create(Resources.Secret, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "ditto-admin-credentials", namespace },
+      data: { username: Buffer.from("admin").toString("base64"), password: Buffer.from(password).toString("base64") }
+    })
+  )
+
+const current = Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+const pass = Effect.flatMap(current, (server) => reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+const conditions = Effect.map(current, (server) =>
+  Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`])))
+
+describe("reconcileDittoServer", () => {
+  it.effect("authenticates, exposes the adapters, reports them in status, and is due again at the interval", () =>
+    Effect.gen(function*() {
+      yield* setup({ adapterDiscovery: { pollingInterval: "10s" } })
+      yield* withAdminSecret()
+      const action = yield* pass
+      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(10) })
+      assert.strictEqual((yield* services).length, 1)
+      assert.deepStrictEqual(yield* conditions, {
+        DittoFSReachable: "True/HealthCheckSucceeded",
+        Authenticated: "True/AuthenticationSucceeded",
+        AdaptersSynced: "True/AdaptersSynced",
+        Ready: "True/AllConditionsMet"
+      })
+      const server = yield* current
+      assert.deepStrictEqual(server.status?.adapters, [{ type: "nfs", port: 12049, serviceName: "ditto-adapter-nfs", exposed: true }])
+      assert.strictEqual(server.status?.observedGeneration, server.metadata.generation)
+      assert.strictEqual(server.status?.phase, "Running")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("writes the status only when it changes", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* pass
+      const settled = (yield* current).metadata.resourceVersion
+      for (let i = 0; i < 5; i++) yield* pass
+      assert.strictEqual((yield* current).metadata.resourceVersion, settled)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("DittoFS down: condition False, nothing else changed, the pass fails for a backoff", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* pass
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      const error = yield* Effect.flip(pass)
+      assert.strictEqual(error._tag, "DittoFsUnavailable")
+      assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
+      assert.strictEqual((yield* conditions)["Ready"], "False/ConditionsNotMet")
+      assert.strictEqual((yield* services).length, 1)
+      assert.strictEqual((yield* current).status?.adapters?.length, 1, "last known adapters kept")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a wrong admin password is a False Authenticated condition and a slow retry", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret("wrong")
+      const action = yield* pass
+      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.minutes(5) })
+      assert.strictEqual((yield* conditions)["Authenticated"], "False/AuthenticationFailed")
+      assert.strictEqual((yield* services).length, 0)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a conflicting adapter is reported in AdaptersSynced", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* pass
+      assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/AdapterConflicts")
+    }).pipe(Effect.provide(testLayer([{ type: "nfs", enabled: true, running: true, port: 8080 }]))))
+
+  it.effect("derives the in-cluster API URL, or takes the annotation", () =>
+    Effect.gen(function*() {
+      const server = yield* makeServer({ controlPlane: { port: 9000 } })
+      assert.strictEqual(apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
+      const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
+      assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
+    }))
+})
