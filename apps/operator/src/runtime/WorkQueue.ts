@@ -1,0 +1,161 @@
+/**
+ * A keyed work queue for reconciles (client-go's workqueue, kube-rs's runner).
+ *
+ * Contract:
+ * - Requests are keyed (e.g. `namespace/name`) and coalesce: a key queued twice runs once.
+ * - Never two reconciles of one key at once: a key added while it runs is marked dirty and runs
+ *   again right after.
+ * - At most `concurrency` reconciles run at a time, across keys.
+ * - `addAfter(key, delay)` schedules a key; of several schedules the earliest wins.
+ * - The queue knows nothing of what a key means: the worker's result decides what follows —
+ *   `Requeue(after)` schedules the key again, `AwaitChange` leaves it until the next `add`, and a
+ *   failure schedules it after the key's exponential backoff (`reconcileBackoff`), reset by the
+ *   next success.
+ * Time is Effect's Clock: tests drive it with `TestClock`.
+ */
+import { Duration, Effect, FiberMap, Queue, Ref, type Scope } from "effect"
+
+export type Outcome =
+  | { readonly _tag: "Requeue"; readonly after: Duration.Duration }
+  | { readonly _tag: "AwaitChange" }
+
+/** The backoff of a failing key: 2 s, 4 s, 8 s, … capped at 5 minutes. */
+export const reconcileBackoff = (attempt: number): Duration.Duration =>
+  Duration.millis(Math.min(2_000 * 2 ** Math.max(0, attempt - 1), 300_000))
+
+export interface WorkQueueOptions {
+  readonly concurrency: number
+  readonly backoff?: (attempt: number) => Duration.Duration
+}
+
+interface State<K> {
+  readonly queued: ReadonlySet<K>
+  readonly running: ReadonlySet<K>
+  readonly dirty: ReadonlySet<K>
+  /** Due time (epoch ms) of each scheduled key. */
+  readonly scheduled: ReadonlyMap<K, number>
+  readonly failures: ReadonlyMap<K, number>
+}
+
+const without = <K>(set: ReadonlySet<K>, key: K): ReadonlySet<K> => {
+  const next = new Set(set)
+  next.delete(key)
+  return next
+}
+
+export interface WorkQueue<K> {
+  /** Queues a key now (coalesced with a queued or running one). */
+  readonly add: (key: K) => Effect.Effect<void>
+  /** Queues a key after a delay; an earlier schedule of the same key wins. */
+  readonly addAfter: (key: K, delay: Duration.Duration) => Effect.Effect<void>
+  /** Forgets a key: its schedule is cancelled and its backoff reset (the object is gone). */
+  readonly forget: (key: K) => Effect.Effect<void>
+  /** Runs the workers until interrupted. */
+  readonly run: <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>) => Effect.Effect<never, never, R>
+  /** Keys waiting to run now, and keys running (for metrics and tests). */
+  readonly depth: Effect.Effect<{ readonly queued: number; readonly running: number; readonly scheduled: number }>
+}
+
+export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const backoff = options.backoff ?? reconcileBackoff
+    const ready = yield* Queue.unbounded<K>()
+    const timers = yield* FiberMap.make<K>()
+    const state = yield* Ref.make<State<K>>({
+      queued: new Set(),
+      running: new Set(),
+      dirty: new Set(),
+      scheduled: new Map(),
+      failures: new Map()
+    })
+
+    const add = (key: K): Effect.Effect<void> =>
+      Ref.modify(state, (current): readonly [boolean, State<K>] => {
+        if (current.running.has(key)) return [false, { ...current, dirty: new Set(current.dirty).add(key) }]
+        if (current.queued.has(key)) return [false, current]
+        return [true, { ...current, queued: new Set(current.queued).add(key) }]
+      }).pipe(Effect.flatMap((offer) => (offer ? Effect.asVoid(Queue.offer(ready, key)) : Effect.void)))
+
+    const addAfter = (key: K, delay: Duration.Duration): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        if (Duration.toMillis(delay) <= 0) return yield* add(key)
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        const due = now + Duration.toMillis(delay)
+        const replace = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => {
+          const existing = current.scheduled.get(key)
+          if (existing !== undefined && existing <= due) return [false, current]
+          return [true, { ...current, scheduled: new Map(current.scheduled).set(key, due) }]
+        })
+        if (!replace) return
+        yield* FiberMap.run(
+          timers,
+          key,
+          Effect.sleep(delay).pipe(
+            Effect.andThen(Ref.update(state, (current) => {
+              const scheduled = new Map(current.scheduled)
+              scheduled.delete(key)
+              return { ...current, scheduled }
+            })),
+            Effect.andThen(add(key))
+          )
+        )
+      })
+
+    const forget = (key: K): Effect.Effect<void> =>
+      FiberMap.remove(timers, key).pipe(
+        Effect.andThen(Ref.update(state, (current) => {
+          const scheduled = new Map(current.scheduled)
+          scheduled.delete(key)
+          const failures = new Map(current.failures)
+          failures.delete(key)
+          return { ...current, scheduled, failures }
+        }))
+      )
+
+    const worker = <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>) =>
+      Effect.gen(function*() {
+        const key = yield* Queue.take(ready)
+        yield* Ref.update(state, (current) => ({
+          ...current,
+          queued: without(current.queued, key),
+          running: new Set(current.running).add(key)
+        }))
+        const result = yield* Effect.exit(work(key))
+        const attempt = yield* Ref.modify(state, (current): readonly [number, State<K>] => {
+          const failures = new Map(current.failures)
+          const attempts = result._tag === "Success" ? 0 : (failures.get(key) ?? 0) + 1
+          if (attempts === 0) failures.delete(key)
+          else failures.set(key, attempts)
+          return [attempts, { ...current, failures }]
+        })
+        if (result._tag === "Failure") {
+          yield* Effect.logWarning("reconcile failed; backing off").pipe(
+            Effect.annotateLogs({ key: String(key), attempt, retryIn: Duration.format(backoff(attempt)) })
+          )
+          yield* addAfter(key, backoff(attempt))
+        } else if (result.value._tag === "Requeue") {
+          yield* addAfter(key, result.value.after)
+        }
+        const again = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => [
+          current.dirty.has(key),
+          { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
+        ])
+        if (again) yield* add(key)
+      }).pipe(Effect.forever)
+
+    return {
+      add,
+      addAfter,
+      forget,
+      run: (work) =>
+        Effect.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker(work)), {
+          concurrency: "unbounded",
+          discard: true
+        }).pipe(Effect.andThen(Effect.never)),
+      depth: Effect.map(Ref.get(state), (current) => ({
+        queued: current.queued.size,
+        running: current.running.size,
+        scheduled: current.scheduled.size
+      }))
+    }
+  })
