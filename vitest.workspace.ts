@@ -5,9 +5,15 @@
  * - core: pure plans, laws, reconciles on the in-memory layers, the contract suites on the fakes.
  * - operator: the runner's unit tests (no external process).
  * - integration: the live layers and the operator against a real kube-apiserver + etcd + garbage
- *   collector and a real `dfs` (started by the global setup).
+ *   collector (one per run, started by `test/integration/globalSetup.ts`, which fails when the
+ *   binaries cannot be built) and real `dfs` servers (started per suite). `SKIP_INTEGRATION=1`
+ *   reports them skipped, except when `CI` is set.
  */
 import { defineProject } from "vitest/config"
+import { integrationSkipReason } from "./apps/operator/test/integration/skipIntegration.ts"
+
+/** `SKIP_INTEGRATION=1` (never in CI): every integration test is reported skipped, hooks included. */
+const skipIntegration = integrationSkipReason() !== undefined
 
 export default [
   defineProject({
@@ -15,5 +21,16 @@ export default [
   }),
   defineProject({
     test: { name: "operator", root: "apps/operator", include: ["test/unit/**/*.test.ts"] }
+  }),
+  defineProject({
+    test: {
+      name: "integration",
+      root: "apps/operator",
+      include: ["test/integration/**/*.test.ts"],
+      globalSetup: ["test/integration/globalSetup.ts"],
+      hookTimeout: 120_000,
+      testTimeout: 120_000,
+      ...(skipIntegration ? { testNamePattern: /(?!)/ } : {})
+    }
   })
 ]

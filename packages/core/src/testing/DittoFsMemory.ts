@@ -231,9 +231,11 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           if (!server.users.has(username)) return [fail("NotFound", "User not found", label), server]
           const users = new Map(server.users)
           users.delete(username)
+          // Like dfs: access tokens are stateless JWTs and keep working until they expire; refresh
+          // tokens die with the user (dfs looks the user up on refresh).
           const revoke = (sessions: ReadonlyMap<string, Session>) =>
             new Map([...sessions].filter(([, session]) => session.username !== username))
-          return [Result.void, { ...server, users, accessTokens: revoke(server.accessTokens), refreshTokens: revoke(server.refreshTokens) }]
+          return [Result.void, { ...server, users, refreshTokens: revoke(server.refreshTokens) }]
         }),
       listAdapters: (baseUrl, accessToken) =>
         call(baseUrl, "listAdapters", "GET /api/v1/adapters", (server, now) => {

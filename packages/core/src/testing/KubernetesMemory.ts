@@ -2,23 +2,46 @@
  * `KubernetesMemory`: an in-memory Kubernetes API server behind the core's `Kubernetes` service,
  * for deterministic tests.
  *
- * Contract: it behaves like kube-apiserver for everything the operator uses, and the Kubernetes
- * contract suite (run here and against a real apiserver) is what proves it:
+ * Contract: it behaves like kube-apiserver (v1.36) for everything the operator uses, and the
+ * Kubernetes contract suite (run here and against a real apiserver) is what proves it:
  * - `resourceVersion` from one cluster-wide counter, bumped by every write that changes the
- *   object (a no-op update keeps it); a stale one on update, or a missing one, is a 409 Conflict;
+ *   object (a no-op update keeps it); a stale one on update is a 409 Conflict; a create that
+ *   carries one fails (the API server answers 500);
  * - `metadata.generation` on StatefulSets, NetworkPolicies and custom resources: 1 on create,
- *   bumped when anything but metadata and status changes;
- * - the status subresource: `update` keeps the stored status, `updateStatus` changes only status;
+ *   bumped when anything but metadata and status changes, and when a delete marks the object
+ *   for deletion; Services, Secrets and Events have none;
+ * - the status subresource: `create` and `update` ignore the status sent (a StatefulSet starts
+ *   with `{ replicas: 0, availableReplicas: 0 }`, a Service with `{ loadBalancer: {} }`),
+ *   `updateStatus` changes only status;
  * - AlreadyExists, NotFound, uid/resourceVersion delete preconditions, finalizers (a delete sets
- *   `deletionTimestamp`; the object goes when its last finalizer is removed);
- * - Service defaulting: type ClusterIP, protocol TCP, targetPort = port, an allocated clusterIP,
- *   allocated nodePorts for NodePort/LoadBalancer, kept across updates that omit them (matched
- *   by port name), dropped when the type becomes ClusterIP;
+ *   `deletionTimestamp` and `deletionGracePeriodSeconds: 0`; no finalizer may be added from then
+ *   on; the object goes when its last finalizer is removed);
+ * - empty `labels`, `annotations`, `finalizers`, `ownerReferences` (and a Secret's `data`) are
+ *   dropped, as Go's `omitempty` does;
+ * - Service defaulting and validation: type ClusterIP, protocol TCP, targetPort = port,
+ *   sessionAffinity (and its config for ClientIP), internalTrafficPolicy, ipFamilies and
+ *   ipFamilyPolicy; an allocated clusterIP that never changes; nodePorts for NodePort and
+ *   LoadBalancer, allocated from 30000-32767 without collisions, an explicit one honoured unless
+ *   out of range or taken, kept across updates that omit them (matched by port name), dropped
+ *   when the type becomes ClusterIP; ports required (except headless), named when several,
+ *   without duplicates;
+ * - StatefulSet defaulting and validation: the apps/v1 and pod template defaults the API server
+ *   fills in (podManagementPolicy, updateStrategy, revisionHistoryLimit, PVC retention policy,
+ *   restartPolicy, dnsPolicy, imagePullPolicy from the image tag, ...); a selector that matches
+ *   the template's labels; updates limited to the mutable spec fields;
+ * - custom resources (the DittoServer) stored as their CRD's structural schema makes them:
+ *   undeclared fields pruned, declared defaults filled in;
  * - equality label selectors; owner references, with the garbage collector's cascade applied
  *   synchronously when `cascadeDeletion` is on (default).
+ * Deliberately stricter than the API server: an update without `resourceVersion` is rejected
+ * (ours always send one), and Service names must be DNS-1035 labels (start with a letter), as
+ * API servers before RelaxedServiceNameValidation (1.34) require. Namespaces are not modelled:
+ * any namespace exists.
  * Faults can be injected per verb, kind and name through `KubernetesMemoryControl`.
  */
+import { canonical } from "../domain/Json.ts"
 import { Clock, Context, Effect, Layer, Option, Ref, Result, Schema } from "effect"
+import { crd } from "../domain/DittoServerCrd.ts"
 import {
   AnyObject,
   NetworkPolicy,
@@ -75,12 +98,14 @@ interface ClusterState {
   readonly cascadeDeletion: boolean
 }
 
+const nodePortRange = { first: 30000, last: 32767 } as const
+
 const emptyState = (cascadeDeletion: boolean): ClusterState => ({
   objects: new Map(),
   revision: 1000,
   uids: 0,
   clusterIPs: 10,
-  nodePorts: 30000,
+  nodePorts: nodePortRange.first,
   faults: [],
   cascadeDeletion
 })
@@ -98,15 +123,75 @@ const idOf = (resource: Resource<unknown>): ResourceId => ({
 const failure = (reason: KubernetesErrorReason, message: string, operation: string) =>
   new KubernetesError({ reason, message, operation })
 
-/** Canonical JSON (sorted keys), to compare objects by value. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner)
+/** `services`, `statefulsets.apps`: how the API server names a resource in its messages. */
+const qualifiedResource = (resource: ResourceId): string =>
+  resource.group === "" ? resource.plural : `${resource.plural}.${resource.group}`
 
-const withoutKeys = (object: AnyObject, keys: ReadonlyArray<string>): Record<string, unknown> =>
+/** `Service`, `StatefulSet.apps`: how the API server names a kind in validation messages. */
+const qualifiedKind = (resource: ResourceId): string => resource.group === "" ? resource.kind : `${resource.kind}.${resource.group}`
+
+const notFoundMessage = (resource: ResourceId, name: string): string => `${qualifiedResource(resource)} "${name}" not found`
+
+const invalidMessage = (resource: ResourceId, name: string, details: ReadonlyArray<string>): string =>
+  `${qualifiedKind(resource)} "${name}" is invalid: ${details.length === 1 ? details[0] : `[${details.join(", ")}]`}`
+
+
+const withoutKeys = (object: Readonly<Record<string, unknown>>, keys: ReadonlyArray<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)))
+
+/** A JSON object's fields (empty for anything else): to read fields the Schemas leave open. */
+const fieldsOf = (value: unknown): Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : {}
+
+/** The structural schemas (`openAPIV3Schema`) of the CRDs the fake serves, by `group/plural`. */
+const customResourceSchemas: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map(
+  [crd()].map((definition) => {
+    const spec = fieldsOf(definition["spec"])
+    const versions = spec["versions"]
+    const served = Array.isArray(versions) ? fieldsOf(versions[0]) : {}
+    return [`${String(spec["group"])}/${String(fieldsOf(spec["names"])["plural"])}`, fieldsOf(fieldsOf(served["schema"])["openAPIV3Schema"])]
+  })
+)
+
+/**
+ * What the API server does to a custom resource with its structural schema: fields the schema
+ * does not declare are pruned (unless `x-kubernetes-preserve-unknown-fields`), missing fields
+ * with a `default` are filled in. `apiVersion`, `kind` and `metadata` are left alone.
+ */
+const pruneAndDefault = (schema: Readonly<Record<string, unknown>>, value: unknown): unknown => {
+  if (Array.isArray(value)) {
+    const items = schema["items"]
+    return items === undefined ? value : value.map((item) => pruneAndDefault(fieldsOf(items), item))
+  }
+  if (value === null || typeof value !== "object") return value
+  const properties = schema["properties"] === undefined ? undefined : fieldsOf(schema["properties"])
+  const additional = schema["additionalProperties"] === undefined || typeof schema["additionalProperties"] === "boolean"
+    ? undefined
+    : fieldsOf(schema["additionalProperties"])
+  const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true
+  const kept: Array<readonly [string, unknown]> = []
+  for (const [key, inner] of Object.entries(value)) {
+    const declared = properties?.[key]
+    if (declared !== undefined) kept.push([key, pruneAndDefault(fieldsOf(declared), inner)])
+    else if (additional !== undefined) kept.push([key, pruneAndDefault(additional, inner)])
+    else if (preserve) kept.push([key, inner])
+  }
+  const result: Record<string, unknown> = Object.fromEntries(kept)
+  for (const [key, declared] of Object.entries(properties ?? {})) {
+    const fallback = fieldsOf(declared)["default"]
+    if (!(key in result) && fallback !== undefined) result[key] = pruneAndDefault(fieldsOf(declared), structuredClone(fallback))
+  }
+  return result
+}
+
+/** A custom resource as its CRD's schema stores it; other kinds unchanged. */
+const structural = (resource: ResourceId, object: AnyObject): AnyObject => {
+  const schema = customResourceSchemas.get(`${resource.group}/${resource.plural}`)
+  if (schema === undefined) return object
+  const { apiVersion, kind, metadata, ...rest } = object
+  const pruned = fieldsOf(pruneAndDefault(schema, rest))
+  return { ...pruned, apiVersion, kind, metadata }
+}
 
 const hasGeneration = (resource: ResourceId): boolean =>
   resource.kind === "StatefulSet" || resource.kind === "NetworkPolicy" || resource.group.includes(".")
@@ -125,9 +210,13 @@ const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
 const invalidLabels = (labels: StringMap | undefined): Option.Option<string> => {
   for (const [key, value] of Object.entries(labels ?? {})) {
     const name = key.includes("/") ? key.slice(key.indexOf("/") + 1) : key
-    if (name.length > 63 || !labelName.test(name)) return Option.some(`metadata.labels: Invalid value: "${key}"`)
-    if (value.length > 63 || !labelValue.test(value)) {
-      return Option.some(`metadata.labels: Invalid value: "${value}": must be no more than 63 characters`)
+    if (name.length > 63) return Option.some(`metadata.labels: Invalid value: "${key}": name part must be no more than 63 bytes`)
+    if (!labelName.test(name)) {
+      return Option.some(`metadata.labels: Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`)
+    }
+    if (value.length > 63) return Option.some(`metadata.labels: Invalid value: "${value}": must be no more than 63 bytes`)
+    if (!labelValue.test(value)) {
+      return Option.some(`metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`)
     }
   }
   return Option.none()
@@ -140,52 +229,138 @@ const validateMeta = (resource: ResourceId, metadata: ObjectMeta): Option.Option
       return Option.some(`metadata.name: Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character`)
     }
   } else if (name.length > 253 || !dns1123Subdomain.test(name)) {
-    return Option.some(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`)
+    return Option.some(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`)
   }
   return invalidLabels(metadata.labels)
 }
 
-type Defaulted = Result.Result<readonly [AnyObject, ClusterState], string>
+/** Go's `omitempty` on ObjectMeta: empty maps and lists are not stored. */
+const withoutEmptyMeta = (metadata: ObjectMeta): ObjectMeta => {
+  const { annotations, finalizers, labels, ownerReferences, ...rest } = metadata
+  return {
+    ...rest,
+    ...(labels === undefined || Object.keys(labels).length === 0 ? {} : { labels }),
+    ...(annotations === undefined || Object.keys(annotations).length === 0 ? {} : { annotations }),
+    ...(finalizers === undefined || finalizers.length === 0 ? {} : { finalizers }),
+    ...(ownerReferences === undefined || ownerReferences.length === 0 ? {} : { ownerReferences })
+  }
+}
+
+/** The status an object starts with: what it sent is ignored when status is a subresource. */
+const initialStatus = (resource: ResourceId): Record<string, unknown> => {
+  switch (resource.kind) {
+    case "Service":
+      return { status: { loadBalancer: {} } }
+    case "StatefulSet":
+      return { status: { replicas: 0, availableReplicas: 0 } }
+    default:
+      return {}
+  }
+}
+
+/** A validation failure: the field errors, as the API server lists them. */
+type Defaulted = Result.Result<readonly [AnyObject, ClusterState], ReadonlyArray<string>>
 
 const allocateClusterIP = (state: ClusterState): readonly [string, ClusterState] => {
   const n = state.clusterIPs + 1
   return [`10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`, { ...state, clusterIPs: n }]
 }
 
-const allocateNodePort = (state: ClusterState): readonly [number, ClusterState] => {
-  const n = state.nodePorts + 1
-  return [n, { ...state, nodePorts: n }]
+/** The next free nodePort after the last one allocated, wrapping around the range. */
+const allocateNodePort = (state: ClusterState, taken: ReadonlySet<number>): readonly [number, ClusterState] => {
+  let candidate = state.nodePorts
+  do {
+    candidate = candidate >= nodePortRange.last ? nodePortRange.first : candidate + 1
+  } while (taken.has(candidate) && candidate !== state.nodePorts)
+  return [candidate, { ...state, nodePorts: candidate }]
 }
 
+/** The nodePorts of every stored Service but the one at `self`. */
+const nodePortsTaken = (state: ClusterState, self: string): Set<number> => {
+  const taken = new Set<number>()
+  for (const [key, stored] of state.objects) {
+    if (key === self || stored.resource.group !== "" || stored.resource.kind !== "Service") continue
+    const decoded = decodeAs(Service, stored.object)
+    if (Result.isFailure(decoded)) continue
+    for (const port of decoded.success.spec.ports ?? []) if (port.nodePort !== undefined) taken.add(port.nodePort)
+  }
+  return taken
+}
+
+const needsNodePorts = (type: string | undefined): boolean => type === "NodePort" || type === "LoadBalancer"
+
 /** What kube-apiserver defaults, allocates and rejects for a Service. */
-const defaultService = (object: AnyObject, previous: Option.Option<AnyObject>, state0: ClusterState): Defaulted => {
+const defaultService = (object: AnyObject, previous: Option.Option<AnyObject>, state0: ClusterState, self: string): Defaulted => {
   const decoded = decodeAs(Service, object)
-  if (Result.isFailure(decoded)) return Result.fail(String(decoded.failure))
+  if (Result.isFailure(decoded)) return Result.fail([String(decoded.failure)])
   const service = decoded.success
   const old = Option.flatMap(previous, (value) => Result.getSuccess(decodeAs(Service, value)))
   let state = state0
+  const errors: Array<string> = []
   const type = service.spec.type ?? "ClusterIP"
-  const needsNodePort = type === "NodePort" || type === "LoadBalancer"
+  const needsNodePort = needsNodePorts(type)
   const oldPorts = Option.match(old, { onNone: () => [], onSome: (value) => value.spec.ports ?? [] })
-  const oldNeedsNodePort = Option.exists(old, (value) => value.spec.type === "NodePort" || value.spec.type === "LoadBalancer")
-  let clusterIP = service.spec.clusterIP ?? Option.getOrUndefined(Option.flatMapNullishOr(old, (value) => value.spec.clusterIP))
+  const oldNeedsNodePort = Option.exists(old, (value) => needsNodePorts(value.spec.type))
+
+  const requestedIP = service.spec.clusterIP === "" ? undefined : service.spec.clusterIP
+  const oldIP = Option.getOrUndefined(Option.flatMapNullishOr(old, (value) => value.spec.clusterIP))
+  if (requestedIP !== undefined && oldIP !== undefined && requestedIP !== oldIP) {
+    errors.push(`spec.clusterIPs[0]: Invalid value: ["${requestedIP}"]: may not change once set`)
+  }
+  let clusterIP = oldIP ?? requestedIP
+  const headless = clusterIP === "None"
+  const requested = service.spec.ports ?? []
+  if (requested.length === 0 && !headless) errors.push("spec.ports: Required value")
+
+  const names = new Set<string>()
+  const endpoints = new Set<string>()
+  const taken = nodePortsTaken(state, self)
+  const assigned = new Set<number>()
+  const nodePorts: Array<number | undefined> = []
+  requested.forEach((port, i) => {
+    if (port.name === undefined || port.name === "") {
+      if (requested.length > 1) errors.push(`spec.ports[${i}].name: Required value`)
+    } else if (names.has(port.name)) {
+      errors.push(`spec.ports[${i}].name: Duplicate value: "${port.name}"`)
+    } else {
+      names.add(port.name)
+    }
+    if (port.port < 1 || port.port > 65535) errors.push(`spec.ports[${i}].port: Invalid value: ${port.port}: must be between 1 and 65535, inclusive`)
+    const endpoint = `${port.port}/${port.protocol ?? "TCP"}`
+    if (endpoints.has(endpoint)) errors.push(`spec.ports[${i}]: Duplicate value: ${endpoint}`)
+    endpoints.add(endpoint)
+    const previousPort = oldPorts.find((candidate) => (candidate.name ?? "") === (port.name ?? ""))
+    const explicit = port.nodePort === undefined || port.nodePort === 0 ? undefined : port.nodePort
+    if (!needsNodePort) {
+      if (explicit !== undefined && explicit !== previousPort?.nodePort) {
+        errors.push(`spec.ports[${i}].nodePort: Forbidden: may not be used when \`type\` is '${type}'`)
+      }
+      nodePorts.push(undefined)
+    } else if (explicit !== undefined) {
+      if (explicit < nodePortRange.first || explicit > nodePortRange.last) {
+        errors.push(`spec.ports[${i}].nodePort: Invalid value: ${explicit}: provided port is not in the valid range. The range of valid ports is ${nodePortRange.first}-${nodePortRange.last}`)
+      } else if (taken.has(explicit) || assigned.has(explicit)) {
+        errors.push(`spec.ports[${i}].nodePort: Invalid value: ${explicit}: provided port is already allocated`)
+      }
+      assigned.add(explicit)
+      nodePorts.push(explicit)
+    } else {
+      const kept = oldNeedsNodePort && previousPort?.nodePort !== undefined && !assigned.has(previousPort.nodePort)
+        ? previousPort.nodePort
+        : undefined
+      if (kept !== undefined) assigned.add(kept)
+      nodePorts.push(kept)
+    }
+  })
+  if (errors.length > 0) return Result.fail(errors)
+
   if (clusterIP === undefined) [clusterIP, state] = allocateClusterIP(state)
   const ports: Array<ServicePort> = []
-  const names = new Set<string>()
-  for (const port of service.spec.ports ?? []) {
-    if (port.name !== undefined && names.has(port.name)) return Result.fail(`spec.ports: Duplicate value: "${port.name}"`)
-    if (port.name !== undefined) names.add(port.name)
-    if (port.port < 1 || port.port > 65535) return Result.fail(`spec.ports.port: Invalid value: ${port.port}`)
-    const previousPort = oldPorts.find((candidate) => candidate.name === port.name)
-    let nodePort = port.nodePort
-    if (!needsNodePort) {
-      if (nodePort !== undefined && nodePort !== 0 && nodePort !== previousPort?.nodePort) {
-        return Result.fail(`spec.ports.nodePort: Forbidden: may not be used when \`type\` is 'ClusterIP'`)
-      }
-      nodePort = undefined
-    } else if (nodePort === undefined || nodePort === 0) {
-      nodePort = oldNeedsNodePort ? previousPort?.nodePort : undefined
-      if (nodePort === undefined) [nodePort, state] = allocateNodePort(state)
+  for (const [i, port] of requested.entries()) {
+    let nodePort = nodePorts[i]
+    if (needsNodePort && nodePort === undefined) {
+      ;[nodePort, state] = allocateNodePort(state, new Set([...taken, ...assigned]))
+      assigned.add(nodePort)
     }
     const { nodePort: _dropped, ...rest } = port
     ports.push({
@@ -195,48 +370,137 @@ const defaultService = (object: AnyObject, previous: Option.Option<AnyObject>, s
       ...(nodePort === undefined ? {} : { nodePort })
     })
   }
-  const { externalTrafficPolicy: _etp, allocateLoadBalancerNodePorts: _alb, ...specRest } = service.spec
+  const { allocateLoadBalancerNodePorts: _alb, externalTrafficPolicy: _etp, ...specRest } = service.spec
+  const sessionAffinity = service.spec["sessionAffinity"] ?? "None"
+  const oldSpec = fieldsOf(Option.getOrUndefined(Option.map(old, (value) => value.spec)))
+  const selectorless = headless && service.spec.selector === undefined
   const spec = {
     ...specRest,
     type,
     clusterIP,
     clusterIPs: [clusterIP],
-    sessionAffinity: service.spec["sessionAffinity"] ?? "None",
+    sessionAffinity,
+    ...(sessionAffinity === "ClientIP"
+      ? { sessionAffinityConfig: service.spec["sessionAffinityConfig"] ?? { clientIP: { timeoutSeconds: 10800 } } }
+      : {}),
     ports,
+    ipFamilies: service.spec["ipFamilies"] ?? oldSpec["ipFamilies"] ?? (selectorless ? ["IPv4", "IPv6"] : ["IPv4"]),
+    ipFamilyPolicy: service.spec["ipFamilyPolicy"] ?? oldSpec["ipFamilyPolicy"] ?? (selectorless ? "RequireDualStack" : "SingleStack"),
+    internalTrafficPolicy: service.spec["internalTrafficPolicy"] ?? "Cluster",
     ...(needsNodePort ? { externalTrafficPolicy: service.spec["externalTrafficPolicy"] ?? "Cluster" } : {}),
     ...(type === "LoadBalancer" ? { allocateLoadBalancerNodePorts: service.spec["allocateLoadBalancerNodePorts"] ?? true } : {})
   }
-  return Result.succeed([{ ...service, spec, status: service["status"] ?? { loadBalancer: {} } }, state] as const)
+  return Result.succeed([{ ...service, spec }, state] as const)
 }
 
-const defaultStatefulSet = (object: AnyObject, state: ClusterState): Defaulted =>
-  Result.match(decodeAs(StatefulSet, object), {
-    onFailure: (error) => Result.fail(String(error)),
-    onSuccess: (statefulSet) =>
-      Result.succeed([{
-        ...statefulSet,
-        spec: {
-          ...statefulSet.spec,
-          replicas: statefulSet.spec.replicas ?? 1,
-          template: {
-            ...statefulSet.spec.template,
-            spec: {
-              ...statefulSet.spec.template.spec,
-              containers: statefulSet.spec.template.spec.containers.map((container) =>
-                container.ports === undefined ? container : {
-                  ...container,
-                  ports: container.ports.map((port) => ({ ...port, protocol: port.protocol ?? "TCP" }))
-                }
-              )
-            }
-          }
+/** The API server's pull policy default: `Always` for `:latest` or no tag, else `IfNotPresent`. */
+const defaultPullPolicy = (image: string | undefined): string => {
+  if (image === undefined || image.includes("@")) return "IfNotPresent"
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1)
+  const colon = lastSegment.lastIndexOf(":")
+  const tag = colon === -1 ? "" : lastSegment.slice(colon + 1)
+  return tag === "" || tag === "latest" ? "Always" : "IfNotPresent"
+}
+
+const defaultContainer = (container: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const ports = container["ports"]
+  const image = container["image"]
+  return {
+    ...container,
+    ...(Array.isArray(ports) ? { ports: ports.map((port) => ({ ...fieldsOf(port), protocol: fieldsOf(port)["protocol"] ?? "TCP" })) } : {}),
+    resources: container["resources"] ?? {},
+    terminationMessagePath: container["terminationMessagePath"] ?? "/dev/termination-log",
+    terminationMessagePolicy: container["terminationMessagePolicy"] ?? "File",
+    imagePullPolicy: container["imagePullPolicy"] ?? defaultPullPolicy(typeof image === "string" ? image : undefined)
+  }
+}
+
+/** Fields of a StatefulSet's spec that an update may change; any other change is forbidden. */
+const mutableStatefulSetFields = [
+  "replicas",
+  "ordinals",
+  "template",
+  "updateStrategy",
+  "revisionHistoryLimit",
+  "persistentVolumeClaimRetentionPolicy",
+  "minReadySeconds"
+]
+
+const defaultStatefulSet = (object: AnyObject, previous: Option.Option<AnyObject>, state: ClusterState): Defaulted => {
+  const decoded = decodeAs(StatefulSet, object)
+  if (Result.isFailure(decoded)) return Result.fail([String(decoded.failure)])
+  const statefulSet = decoded.success
+  const spec = statefulSet.spec
+  const templateLabels = spec.template.metadata?.labels ?? {}
+  const selector = spec.selector?.matchLabels ?? {}
+  if (spec.selector === undefined) return Result.fail(["spec.selector: Required value"])
+  if (Object.keys(selector).length === 0 && spec.selector["matchExpressions"] === undefined) {
+    return Result.fail(["spec.selector: Invalid value: {}: empty selector is invalid for statefulset"])
+  }
+  if (!Object.entries(selector).every(([key, value]) => templateLabels[key] === value)) {
+    return Result.fail([`spec.template.metadata.labels: Invalid value: ${JSON.stringify(templateLabels)}: \`selector\` does not match template \`labels\``])
+  }
+  const updateStrategy = fieldsOf(spec["updateStrategy"] ?? { type: "RollingUpdate" })
+  const strategyType = updateStrategy["type"] ?? "RollingUpdate"
+  const retention = fieldsOf(spec["persistentVolumeClaimRetentionPolicy"])
+  const claimTemplates = spec["volumeClaimTemplates"]
+  const podSpec = spec.template.spec
+  const defaulted: AnyObject = {
+    ...statefulSet,
+    spec: {
+      ...spec,
+      replicas: spec.replicas ?? 1,
+      podManagementPolicy: spec["podManagementPolicy"] ?? "OrderedReady",
+      updateStrategy: {
+        ...updateStrategy,
+        type: strategyType,
+        ...(strategyType === "RollingUpdate"
+          ? { rollingUpdate: { ...fieldsOf(updateStrategy["rollingUpdate"]), partition: fieldsOf(updateStrategy["rollingUpdate"])["partition"] ?? 0 } }
+          : {})
+      },
+      revisionHistoryLimit: spec["revisionHistoryLimit"] ?? 10,
+      persistentVolumeClaimRetentionPolicy: {
+        ...retention,
+        whenDeleted: retention["whenDeleted"] ?? "Retain",
+        whenScaled: retention["whenScaled"] ?? "Retain"
+      },
+      ...(Array.isArray(claimTemplates)
+        ? {
+          volumeClaimTemplates: claimTemplates.map((claim) => ({
+            kind: "PersistentVolumeClaim",
+            apiVersion: "v1",
+            ...fieldsOf(claim),
+            spec: { ...fieldsOf(fieldsOf(claim)["spec"]), volumeMode: fieldsOf(fieldsOf(claim)["spec"])["volumeMode"] ?? "Filesystem" },
+            status: fieldsOf(claim)["status"] ?? { phase: "Pending" }
+          }))
         }
-      }, state] as const)
-  })
+        : {}),
+      template: {
+        ...spec.template,
+        spec: {
+          ...podSpec,
+          containers: podSpec.containers.map(defaultContainer),
+          restartPolicy: podSpec["restartPolicy"] ?? "Always",
+          terminationGracePeriodSeconds: podSpec["terminationGracePeriodSeconds"] ?? 30,
+          dnsPolicy: podSpec["dnsPolicy"] ?? "ClusterFirst",
+          securityContext: podSpec["securityContext"] ?? {},
+          schedulerName: podSpec["schedulerName"] ?? "default-scheduler"
+        }
+      }
+    }
+  }
+  const changesImmutable = Option.exists(previous, (old) =>
+    canonical(withoutKeys(fieldsOf(old["spec"]), mutableStatefulSetFields))
+      !== canonical(withoutKeys(fieldsOf(defaulted["spec"]), mutableStatefulSetFields)))
+  if (changesImmutable) {
+    return Result.fail(["spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"])
+  }
+  return Result.succeed([defaulted, state] as const)
+}
 
 const defaultNetworkPolicy = (object: AnyObject, state: ClusterState): Defaulted =>
   Result.match(decodeAs(NetworkPolicy, object), {
-    onFailure: (error) => Result.fail(String(error)),
+    onFailure: (error) => Result.fail([String(error)]),
     onSuccess: (policy) =>
       Result.succeed([{
         ...policy,
@@ -255,9 +519,9 @@ const defaultNetworkPolicy = (object: AnyObject, state: ClusterState): Defaulted
 
 const defaultSecret = (object: AnyObject, state: ClusterState): Defaulted =>
   Result.match(decodeAs(Secret, object), {
-    onFailure: (error) => Result.fail(String(error)),
+    onFailure: (error) => Result.fail([String(error)]),
     onSuccess: (secret) => {
-      const { stringData, ...rest } = secret
+      const { data: _data, stringData, ...rest } = secret
       const extra = Result.getSuccess(decodeAs(Schema.Record(Schema.String, Schema.String), stringData ?? {}))
       const encoded = Object.fromEntries(
         Object.entries(Option.getOrElse(extra, () => ({}))).map(([key, value]) => [key, Buffer.from(value, "utf8").toString("base64")])
@@ -267,16 +531,32 @@ const defaultSecret = (object: AnyObject, state: ClusterState): Defaulted =>
     }
   })
 
-const applyDefaults = (resource: ResourceId, object: AnyObject, previous: Option.Option<AnyObject>, state: ClusterState): Defaulted => {
+/** The fields an Event always carries on the wire. */
+const defaultEvent = (object: AnyObject, state: ClusterState): Defaulted =>
+  Result.succeed([{
+    ...object,
+    reportingComponent: object["reportingComponent"] ?? "",
+    reportingInstance: object["reportingInstance"] ?? "",
+    eventTime: object["eventTime"] ?? null
+  }, state] as const)
+
+const applyDefaults = (
+  resource: ResourceId,
+  object: AnyObject,
+  previous: Option.Option<AnyObject>,
+  state: ClusterState,
+  key: string
+): Defaulted => {
+  if (resource.group === "apps" && resource.kind === "StatefulSet") return defaultStatefulSet(object, previous, state)
+  if (resource.group === "networking.k8s.io" && resource.kind === "NetworkPolicy") return defaultNetworkPolicy(object, state)
+  if (resource.group !== "") return Result.succeed([object, state] as const)
   switch (resource.kind) {
     case "Service":
-      return defaultService(object, previous, state)
-    case "StatefulSet":
-      return defaultStatefulSet(object, state)
-    case "NetworkPolicy":
-      return defaultNetworkPolicy(object, state)
+      return defaultService(object, previous, state, key)
     case "Secret":
       return defaultSecret(object, state)
+    case "Event":
+      return defaultEvent(object, state)
     default:
       return Result.succeed([object, state] as const)
   }
@@ -311,26 +591,31 @@ const nextUid = (state: ClusterState): readonly [string, ClusterState] => {
 
 const create = (resource: ResourceId, object: AnyObject, now: number, state0: ClusterState): Transition<AnyObject> => {
   const namespace = object.metadata.namespace ?? ""
-  const operation = `create ${resource.kind} ${namespace}/${object.metadata.name}`
-  const key = keyOf(resource, namespace, object.metadata.name)
+  const name = object.metadata.name
+  const operation = `create ${resource.kind} ${namespace}/${name}`
+  const key = keyOf(resource, namespace, name)
+  if (object.metadata.resourceVersion !== undefined && object.metadata.resourceVersion !== "") {
+    // kube-apiserver answers this with a 500 InternalError.
+    return [Result.fail(failure("Unavailable", "resourceVersion should not be set on objects to be created", operation)), state0]
+  }
   if (state0.objects.has(key)) {
-    return [Result.fail(failure("AlreadyExists", `${resource.plural} "${object.metadata.name}" already exists`, operation)), state0]
+    return [Result.fail(failure("AlreadyExists", `${qualifiedResource(resource)} "${name}" already exists`, operation)), state0]
   }
   const invalid = validateMeta(resource, object.metadata)
-  if (Option.isSome(invalid)) return [Result.fail(failure("Invalid", invalid.value, operation)), state0]
-  const defaulted = applyDefaults(resource, object, Option.none(), state0)
-  if (Result.isFailure(defaulted)) return [Result.fail(failure("Invalid", defaulted.failure, operation)), state0]
+  if (Option.isSome(invalid)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, [invalid.value]), operation)), state0]
+  const defaulted = applyDefaults(resource, structural(resource, object), Option.none(), state0, key)
+  if (Result.isFailure(defaulted)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, defaulted.failure), operation)), state0]
   let [stored, state] = defaulted.success
   const [uid, afterUid] = nextUid(state)
   const [resourceVersion, afterRevision] = nextRevision(afterUid)
   state = afterRevision
-  const { deletionTimestamp: _ignored, ...metadata } = stored.metadata
+  const { deletionGracePeriodSeconds: _grace, deletionTimestamp: _deletion, generation: _generation, ...metadata } = stored.metadata
   stored = {
-    ...(resource.statusSubresource && resource.kind !== "Service" ? withoutKeys(stored, ["status"]) : stored),
+    ...(resource.statusSubresource ? { ...withoutKeys(stored, ["status"]), ...initialStatus(resource) } : stored),
     apiVersion: stored.apiVersion,
     kind: stored.kind,
     metadata: {
-      ...metadata,
+      ...withoutEmptyMeta(metadata),
       namespace,
       uid,
       resourceVersion,
@@ -357,44 +642,55 @@ const update = (
   const operation = `${subresource === "status" ? "updateStatus" : "update"} ${resource.kind} ${namespace}/${name}`
   const key = keyOf(resource, namespace, name)
   const current = state0.objects.get(key)
-  if (current === undefined) return [Result.fail(failure("NotFound", `${resource.plural} "${name}" not found`, operation)), state0]
+  if (current === undefined) return [Result.fail(failure("NotFound", notFoundMessage(resource, name), operation)), state0]
   if (subresource === "status" && !resource.statusSubresource) {
     return [Result.fail(failure("NotFound", `the server could not find the requested resource`, operation)), state0]
   }
   const old = current.object
   if (object.metadata.resourceVersion === undefined) {
-    return [Result.fail(failure("Invalid", "metadata.resourceVersion: Invalid value: 0: must be specified for an update", operation)), state0]
+    return [Result.fail(failure("Invalid", invalidMessage(resource, name, ["metadata.resourceVersion: Invalid value: 0: must be specified for an update"]), operation)), state0]
   }
   if (object.metadata.resourceVersion !== old.metadata.resourceVersion) {
-    return [Result.fail(failure("Conflict", `Operation cannot be fulfilled on ${resource.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`, operation)), state0]
+    return [Result.fail(failure("Conflict", `Operation cannot be fulfilled on ${qualifiedResource(resource)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, operation)), state0]
   }
   if (object.metadata.uid !== undefined && object.metadata.uid !== old.metadata.uid) {
-    return [Result.fail(failure("Conflict", `Precondition failed: UID in precondition: ${object.metadata.uid}, UID in object meta: ${old.metadata.uid ?? ""}`, operation)), state0]
+    return [Result.fail(failure("Conflict", `Operation cannot be fulfilled on ${qualifiedResource(resource)} "${name}": Precondition failed: UID in precondition: ${object.metadata.uid}, UID in object meta: ${old.metadata.uid ?? ""}`, operation)), state0]
   }
   let candidate: AnyObject
   if (subresource === "status") {
     candidate = { ...withoutKeys(old, ["status"]), apiVersion: old.apiVersion, kind: old.kind, metadata: old.metadata, ...("status" in object ? { status: object["status"] } : {}) }
   } else {
     const invalid = validateMeta(resource, object.metadata)
-    if (Option.isSome(invalid)) return [Result.fail(failure("Invalid", invalid.value, operation)), state0]
+    if (Option.isSome(invalid)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, [invalid.value]), operation)), state0]
+    if (old.metadata.deletionTimestamp !== undefined) {
+      const added = (object.metadata.finalizers ?? []).filter((finalizer) => !(old.metadata.finalizers ?? []).includes(finalizer))
+      if (added.length > 0) {
+        return [Result.fail(failure("Invalid", invalidMessage(resource, name, [`metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((finalizer) => `"${finalizer}"`).join(", ")}}`]), operation)), state0]
+      }
+    }
     const kept = resource.statusSubresource && "status" in old ? { status: old["status"] } : {}
+    const { deletionGracePeriodSeconds: _grace, deletionTimestamp: _deletion, generation: _generation, ...metadata } = object.metadata
+    const preserved = fieldsOf(old.metadata)
     candidate = {
       ...withoutKeys(object, ["status"]),
       apiVersion: old.apiVersion,
       kind: old.kind,
       ...(resource.statusSubresource ? kept : "status" in object ? { status: object["status"] } : {}),
       metadata: {
-        ...object.metadata,
+        ...withoutEmptyMeta(metadata),
         uid: old.metadata.uid ?? "",
         namespace,
         creationTimestamp: old.metadata.creationTimestamp ?? "",
         ...(old.metadata.deletionTimestamp === undefined ? {} : { deletionTimestamp: old.metadata.deletionTimestamp }),
+        ...(preserved["deletionGracePeriodSeconds"] === undefined ? {} : { deletionGracePeriodSeconds: preserved["deletionGracePeriodSeconds"] }),
         ...(old.metadata.generation === undefined ? {} : { generation: old.metadata.generation })
       }
     }
   }
-  const defaulted = subresource === "main" ? applyDefaults(resource, candidate, Option.some(old), state0) : Result.succeed([candidate, state0] as const)
-  if (Result.isFailure(defaulted)) return [Result.fail(failure("Invalid", defaulted.failure, operation)), state0]
+  const defaulted = subresource === "main"
+    ? applyDefaults(resource, structural(resource, candidate), Option.some(old), state0, key)
+    : Result.succeed([structural(resource, candidate), state0] as const)
+  if (Result.isFailure(defaulted)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, defaulted.failure), operation)), state0]
   const [next, state1] = defaulted.success
   if (canonical(next) === canonical(old)) return [Result.succeed(old), state0]
   const generation = old.metadata.generation === undefined
@@ -434,15 +730,28 @@ const cascade = (state: ClusterState, ownerUid: string, now: number): ClusterSta
   return next
 }
 
-/** Removes an object, or marks it for deletion while it has finalizers. */
+/**
+ * Removes an object, or marks it for deletion while it has finalizers (`deletionTimestamp`,
+ * `deletionGracePeriodSeconds: 0` and, where there is one, a bumped generation).
+ */
 const removeObject = (state: ClusterState, key: string, stored: StoredObject, now: number): ClusterState => {
   if ((stored.object.metadata.finalizers ?? []).length > 0) {
     if (stored.object.metadata.deletionTimestamp !== undefined) return state
     const [resourceVersion, afterRevision] = nextRevision(state)
     const objects = new Map(afterRevision.objects)
+    const { generation } = stored.object.metadata
     objects.set(key, {
       ...stored,
-      object: { ...stored.object, metadata: { ...stored.object.metadata, deletionTimestamp: timestamp(now), resourceVersion } }
+      object: {
+        ...stored.object,
+        metadata: {
+          ...stored.object.metadata,
+          deletionTimestamp: timestamp(now),
+          deletionGracePeriodSeconds: 0,
+          resourceVersion,
+          ...(generation === undefined ? {} : { generation: generation + 1 })
+        }
+      }
     })
     return { ...afterRevision, objects }
   }
@@ -462,13 +771,13 @@ const remove = (
   const operation = `delete ${resource.kind} ${namespace}/${name}`
   const key = keyOf(resource, namespace, name)
   const stored = state.objects.get(key)
-  if (stored === undefined) return [Result.fail(failure("NotFound", `${resource.plural} "${name}" not found`, operation)), state]
+  if (stored === undefined) return [Result.fail(failure("NotFound", notFoundMessage(resource, name), operation)), state]
   const { uid, resourceVersion } = stored.object.metadata
   if (preconditions.uid !== undefined && preconditions.uid !== uid) {
-    return [Result.fail(failure("Conflict", `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ""}`, operation)), state]
+    return [Result.fail(failure("Conflict", `Operation cannot be fulfilled on ${qualifiedResource(resource)} "${name}": Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ""}`, operation)), state]
   }
   if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
-    return [Result.fail(failure("Conflict", `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${resourceVersion ?? ""}`, operation)), state]
+    return [Result.fail(failure("Conflict", `Operation cannot be fulfilled on ${qualifiedResource(resource)} "${name}": Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${resourceVersion ?? ""}`, operation)), state]
   }
   return [Result.void, removeObject(state, key, stored, now)]
 }
@@ -515,7 +824,7 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
         run("get", resource.kind, name, (current): Transition<AnyObject> => {
           const stored = current.objects.get(keyOf(idOf(resource), namespace, name))
           return stored === undefined
-            ? [Result.fail(failure("NotFound", `${resource.plural} "${name}" not found`, `get ${describe(resource, namespace, name)}`)), current]
+            ? [Result.fail(failure("NotFound", notFoundMessage(idOf(resource), name), `get ${describe(resource, namespace, name)}`)), current]
             : [Result.succeed(stored.object), current]
         }).pipe(Effect.map(structuredClone), Effect.flatMap(decodeFor(resource, `get ${describe(resource, namespace, name)}`))),
       list: (resource, namespace, listOptions) =>

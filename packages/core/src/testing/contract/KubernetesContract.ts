@@ -15,7 +15,17 @@
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, type Layer, type Schedule, Schema, type Scope } from "effect"
 import * as DittoServerDomain from "../../domain/DittoServer.ts"
-import type { NetworkPolicy, ObjectMeta, OwnerReference, Secret, Service, ServicePort, StatefulSet, StringMap } from "../../domain/Kubernetes.ts"
+import {
+  AnyObject,
+  type NetworkPolicy,
+  type ObjectMeta,
+  type OwnerReference,
+  type Secret,
+  type Service,
+  type ServicePort,
+  type StatefulSet,
+  type StringMap
+} from "../../domain/Kubernetes.ts"
 import { Kubernetes, type KubernetesError, type Resource, Resources } from "../../services/Kubernetes.ts"
 
 /** Where the contract's tests get their namespaces. */
@@ -39,6 +49,9 @@ export interface KubernetesContractTarget {
 class NotSettled extends Schema.TaggedError<NotSettled>()("NotSettled", { message: Schema.String }) {}
 
 const finalizer = "dittofs.dittofs.com/contract"
+
+/** DittoServers read and written as sent, without the Schema's defaults: to see the server's. */
+const RawDittoServer: Resource<AnyObject> = { ...Resources.DittoServer, schema: AnyObject }
 
 const secret = (namespace: string, name: string, labels: StringMap = {}): Secret => ({
   apiVersion: "v1",
@@ -200,7 +213,10 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
       Effect.gen(function*() {
         const kubernetes = yield* Kubernetes
         const namespace = yield* (yield* ContractNamespaces).fresh
-        assert.strictEqual(yield* outcome(kubernetes.get(Resources.Secret, namespace, "missing")), "NotFound")
+        const missing = yield* Effect.flip(kubernetes.get(Resources.Secret, namespace, "missing"))
+        assert.strictEqual(missing.reason, "NotFound")
+        assert.strictEqual(missing.message, `secrets "missing" not found`)
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.StatefulSet, namespace, "missing")), "NotFound")
         assert.strictEqual(yield* outcome(kubernetes.get(Resources.DittoServer, namespace, "missing")), "NotFound")
         assert.strictEqual(yield* outcome(kubernetes.delete(Resources.Secret, namespace, "missing")), "NotFound")
         assert.strictEqual(yield* outcome(kubernetes.delete(Resources.DittoServer, namespace, "missing")), "NotFound")
@@ -417,6 +433,11 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
           { name: "nfs", port: 2049, protocol: "TCP", targetPort: "nfs" }
         ])
         assert.strictEqual(created.spec["sessionAffinity"], "None")
+        assert.strictEqual(created.spec["internalTrafficPolicy"], "Cluster")
+        assert.deepStrictEqual(created.spec["ipFamilies"], ["IPv4"])
+        assert.strictEqual(created.spec["ipFamilyPolicy"], "SingleStack")
+        assert.isUndefined(created.spec["externalTrafficPolicy"])
+        assert.deepStrictEqual(created["status"], { loadBalancer: {} })
       }), timeout)
 
     for (const type of ["NodePort", "LoadBalancer"] as const) {
@@ -476,6 +497,7 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
         yield* kubernetes.update(Resources.Service, { ...svc, spec: { ...svc.spec, ports: [{ name: "nfs", port: 2049 }, { name: "smb", port: 445 }] } })
         const storedService = yield* kubernetes.get(Resources.Service, namespace, "sticky")
         assert.strictEqual(storedService.spec["sessionAffinity"], "ClientIP")
+        assert.deepStrictEqual(storedService.spec["sessionAffinityConfig"], { clientIP: { timeoutSeconds: 10800 } })
         assert.deepStrictEqual((storedService.spec.ports ?? []).map((port) => port.name), ["nfs", "smb"])
       }), timeout)
 
@@ -487,11 +509,246 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
         yield* kubernetes.delete(Resources.DittoServer, namespace, "held")
         const terminating = yield* kubernetes.get(Resources.DittoServer, namespace, "held")
         assert.isString(terminating.metadata.deletionTimestamp)
+        assert.strictEqual(terminating.metadata["deletionGracePeriodSeconds"], 0)
+        assert.strictEqual(terminating.metadata.generation, 2)
         assert.deepStrictEqual(terminating.metadata.finalizers, [finalizer])
         assert.strictEqual(terminating.metadata.uid, created.metadata.uid)
+        assert.strictEqual(
+          yield* outcome(kubernetes.update(Resources.DittoServer, {
+            ...terminating,
+            metadata: { ...terminating.metadata, finalizers: [finalizer, `${finalizer}-late`] }
+          })),
+          "Invalid"
+        )
         yield* kubernetes.delete(Resources.DittoServer, namespace, "held")
         assert.strictEqual((yield* kubernetes.get(Resources.DittoServer, namespace, "held")).metadata.uid, created.metadata.uid)
         yield* kubernetes.update(Resources.DittoServer, { ...terminating, metadata: { ...terminating.metadata, finalizers: [] } })
         assert.strictEqual(yield* outcome(kubernetes.get(Resources.DittoServer, namespace, "held")), "NotFound")
+      }), timeout)
+
+    it.effect("drops empty labels, annotations, finalizers, ownerReferences and Secret data", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const draft = secret(namespace, "bare")
+        const created = yield* kubernetes.create(Resources.Secret, {
+          ...draft,
+          metadata: { ...draft.metadata, labels: {}, annotations: {}, finalizers: [], ownerReferences: [] },
+          data: {}
+        })
+        for (const key of ["labels", "annotations", "finalizers", "ownerReferences"]) assert.notProperty(created.metadata, key)
+        assert.notProperty(created, "data")
+        const relabelled = yield* kubernetes.update(Resources.Secret, { ...created, metadata: { ...created.metadata, labels: { a: "b" }, annotations: {} } })
+        assert.deepStrictEqual(relabelled.metadata.labels, { a: "b" })
+        assert.notProperty((yield* kubernetes.get(Resources.Secret, namespace, "bare")).metadata, "annotations")
+      }), timeout)
+
+    it.effect("refuses to create an object that carries a resourceVersion", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const draft = secret(namespace, "versioned")
+        // kube-apiserver answers 500 InternalError, hence Unavailable.
+        assert.strictEqual(
+          yield* outcome(kubernetes.create(Resources.Secret, { ...draft, metadata: { ...draft.metadata, resourceVersion: "5" } })),
+          "Unavailable"
+        )
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.Secret, namespace, "versioned")), "NotFound")
+      }), timeout)
+
+    it.effect("defaults a StatefulSet like the API server, so re-sending the undefaulted object is a no-op", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const base = statefulSet(namespace, "ditto")
+        const { podManagementPolicy: _policy, ...spec } = base.spec
+        const draft: StatefulSet = {
+          ...base,
+          spec: {
+            ...spec,
+            volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+            template: {
+              ...spec.template,
+              spec: {
+                ...spec.template.spec,
+                containers: [...spec.template.spec.containers, { name: "sidecar", image: "busybox" }]
+              }
+            }
+          }
+        }
+        const created = yield* kubernetes.create(Resources.StatefulSet, draft)
+        assert.deepStrictEqual(created.status, { replicas: 0, availableReplicas: 0 })
+        assert.strictEqual(created.spec["podManagementPolicy"], "OrderedReady")
+        assert.deepStrictEqual(created.spec["updateStrategy"], { type: "RollingUpdate", rollingUpdate: { partition: 0 } })
+        assert.strictEqual(created.spec["revisionHistoryLimit"], 10)
+        assert.deepStrictEqual(created.spec["persistentVolumeClaimRetentionPolicy"], { whenDeleted: "Retain", whenScaled: "Retain" })
+        assert.deepStrictEqual(created.spec["volumeClaimTemplates"], [{
+          kind: "PersistentVolumeClaim",
+          apiVersion: "v1",
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, volumeMode: "Filesystem" },
+          status: { phase: "Pending" }
+        }])
+        const pod = created.spec.template.spec
+        assert.deepStrictEqual(
+          [pod["restartPolicy"], pod["terminationGracePeriodSeconds"], pod["dnsPolicy"], pod["securityContext"], pod["schedulerName"]],
+          ["Always", 30, "ClusterFirst", {}, "default-scheduler"]
+        )
+        const [main, sidecar] = pod.containers
+        assert.deepStrictEqual(main?.ports, [{ name: "api", containerPort: 8080, protocol: "TCP" }])
+        assert.deepStrictEqual(
+          [main?.["imagePullPolicy"], main?.["terminationMessagePath"], main?.["terminationMessagePolicy"], main?.["resources"]],
+          ["IfNotPresent", "/dev/termination-log", "File", {}]
+        )
+        assert.strictEqual(sidecar?.["imagePullPolicy"], "Always")
+        const resent = yield* kubernetes.update(Resources.StatefulSet, {
+          ...draft,
+          metadata: { ...draft.metadata, resourceVersion: created.metadata.resourceVersion ?? "" }
+        })
+        assert.strictEqual(resent.metadata.resourceVersion, created.metadata.resourceVersion)
+        assert.strictEqual(resent.metadata.generation, 1)
+      }), timeout)
+
+    it.effect("limits StatefulSet updates to its mutable fields and requires a selector matching the template", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "ditto"))
+        for (const change of [{ serviceName: "elsewhere" }, { podManagementPolicy: "OrderedReady" }, {
+          volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } } }]
+        }]) {
+          assert.strictEqual(yield* outcome(kubernetes.update(Resources.StatefulSet, { ...created, spec: { ...created.spec, ...change } })), "Invalid")
+        }
+        const retuned = yield* kubernetes.update(Resources.StatefulSet, {
+          ...created,
+          spec: { ...created.spec, replicas: 0, revisionHistoryLimit: 3, minReadySeconds: 5, updateStrategy: { type: "OnDelete" } }
+        })
+        assert.deepStrictEqual(retuned.spec["updateStrategy"], { type: "OnDelete" })
+        assert.strictEqual(retuned.spec["serviceName"], "ditto")
+        const stray = statefulSet(namespace, "stray")
+        assert.strictEqual(
+          yield* outcome(kubernetes.create(Resources.StatefulSet, { ...stray, spec: { ...stray.spec, selector: { matchLabels: { app: "other" } } } })),
+          "Invalid"
+        )
+      }), timeout)
+
+    it.effect("validates Service ports: required, named when several, unique", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        assert.strictEqual(yield* outcome(kubernetes.create(Resources.Service, service(namespace, "portless", {}))), "Invalid")
+        assert.strictEqual(
+          yield* outcome(kubernetes.create(Resources.Service, service(namespace, "anonymous", { ports: [{ port: 80 }, { port: 81 }] }))),
+          "Invalid"
+        )
+        assert.strictEqual(
+          yield* outcome(kubernetes.create(Resources.Service, service(namespace, "twice", { ports: [{ name: "a", port: 80 }, { name: "b", port: 80 }] }))),
+          "Invalid"
+        )
+        const both = yield* kubernetes.create(Resources.Service, service(namespace, "both", {
+          ports: [{ name: "nfs-tcp", port: 2049 }, { name: "nfs-udp", port: 2049, protocol: "UDP" }]
+        }))
+        assert.deepStrictEqual((both.spec.ports ?? []).map((port) => port.protocol), ["TCP", "UDP"])
+        const headless = yield* kubernetes.create(Resources.Service, service(namespace, "headless", {
+          clusterIP: "None",
+          selector: { app: "ditto" },
+          ports: [{ name: "api", port: 8080 }]
+        }))
+        assert.strictEqual(headless.spec.clusterIP, "None")
+        assert.deepStrictEqual(namesOf(yield* kubernetes.list(Resources.Service, namespace)), ["both", "headless"])
+      }), timeout)
+
+    it.effect("never changes a Service's clusterIP once allocated", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.Service, service(namespace, "pinned", { ports: [{ name: "api", port: 8080 }] }))
+        assert.strictEqual(
+          yield* outcome(kubernetes.update(Resources.Service, {
+            ...created,
+            spec: { ...created.spec, clusterIP: "10.0.255.254", clusterIPs: ["10.0.255.254"] }
+          })),
+          "Invalid"
+        )
+        assert.strictEqual((yield* kubernetes.get(Resources.Service, namespace, "pinned")).spec.clusterIP, created.spec.clusterIP)
+      }), timeout)
+
+    it.effect("honours an explicit nodePort unless it is taken or out of range", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const first = yield* kubernetes.create(Resources.Service, service(namespace, "first", { type: "NodePort", ports: [{ name: "nfs", port: 2049 }] }))
+        const [taken] = nodePortsOf(first)
+        assert.isDefined(taken)
+        const claim = (objectName: string, nodePort: number) =>
+          kubernetes.create(Resources.Service, service(namespace, objectName, { type: "NodePort", ports: [{ name: "nfs", port: 2049, nodePort }] }))
+        assert.strictEqual(yield* outcome(claim("second", taken ?? 0)), "Invalid")
+        assert.strictEqual(yield* outcome(claim("low", 29999)), "Invalid")
+        yield* kubernetes.delete(Resources.Service, namespace, "first")
+        const third = yield* claim("third", taken ?? 0)
+        assert.deepStrictEqual(nodePortsOf(third), [taken])
+      }), timeout)
+
+    it.effect("stores Events with the fields the API server fills in, and counts repeats", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.Event, {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name: "ditto.17a", namespace },
+          involvedObject: { apiVersion: DittoServerDomain.apiVersion, kind: DittoServerDomain.kind, namespace, name: "ditto" },
+          type: "Normal",
+          reason: "AdapterExposed",
+          message: "nfs on 12049",
+          count: 1,
+          firstTimestamp: "2026-01-01T00:00:00Z",
+          lastTimestamp: "2026-01-01T00:00:00Z",
+          source: { component: "dittoserver-controller" }
+        })
+        assert.strictEqual(created["eventTime"], null)
+        assert.strictEqual(created.reportingComponent, "")
+        assert.isUndefined(created.metadata.generation)
+        const repeated = yield* kubernetes.update(Resources.Event, { ...created, count: 2, lastTimestamp: "2026-01-01T00:01:00Z" })
+        assert.notStrictEqual(repeated.metadata.resourceVersion, created.metadata.resourceVersion)
+        const stored = yield* kubernetes.get(Resources.Event, namespace, "ditto.17a")
+        assert.deepStrictEqual([stored.count, stored.lastTimestamp, stored.firstTimestamp], [2, "2026-01-01T00:01:00Z", "2026-01-01T00:00:00Z"])
+      }), timeout)
+
+    it.effect("prunes DittoServer fields its CRD does not declare, in spec and in status", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const draft = yield* dittoServer(namespace, "future")
+        const created = yield* kubernetes.create(Resources.DittoServer, {
+          ...draft,
+          spec: { ...draft.spec, futureField: "x", storage: { ...draft.spec.storage, futureSize: "1Gi" } }
+        })
+        assert.notProperty(created.spec, "futureField")
+        assert.notProperty(created.spec.storage, "futureSize")
+        const reported = yield* kubernetes.updateStatus(Resources.DittoServer, { ...created, status: { phase: "Pending", futureStatus: 1 } })
+        assert.deepStrictEqual(reported.status, { phase: "Pending" })
+        assert.deepStrictEqual((yield* kubernetes.get(Resources.DittoServer, namespace, "future")).status, { phase: "Pending" })
+      }), timeout)
+
+    it.effect("fills in the DittoServer CRD's defaults", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(RawDittoServer, {
+          apiVersion: DittoServerDomain.apiVersion,
+          kind: DittoServerDomain.kind,
+          metadata: { name: "sparse", namespace },
+          spec: { storage: { metadataSize: "1Gi" }, metrics: {} }
+        })
+        assert.deepStrictEqual(created["spec"], {
+          image: "marmos91c/dittofs:latest",
+          replicas: 1,
+          storage: { metadataSize: "1Gi", cacheSize: "5Gi" },
+          controlPlane: { port: 8080 },
+          metrics: { enabled: false, port: 9090 },
+          adapterDiscovery: { pollingInterval: "30s" },
+          adapterServices: { type: "LoadBalancer" }
+        })
       }), timeout)
   })

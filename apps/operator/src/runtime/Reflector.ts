@@ -1,0 +1,118 @@
+/**
+ * A reflector: list, then watch, one kind of object into an in-memory store (kube-rs
+ * `reflector`, client-go's informer without its failure modes).
+ *
+ * Contract:
+ * - One writer: the reflector's fiber is the only code that changes the store; readers get
+ *   immutable snapshots. A relist swaps the whole snapshot at once.
+ * - Every change is announced to `onChange` with the object's key (also for deletions, and for
+ *   every key whose object appeared, changed or vanished across a relist), after the store holds it.
+ * - A watch that ends is resumed from the last resourceVersion seen; `410 Gone` relists at once;
+ *   any other failure relists after a capped exponential backoff (`relistBackoff`). The reflector
+ *   never dies on an API error.
+ * - `synced` completes after the first successful list.
+ */
+import { Deferred, Duration, Effect, Ref, type Scope, Stream } from "effect"
+import type { K8s } from "@dittofs-operator/core"
+
+export type WatchEvent<A> =
+  | { readonly _tag: "Added" | "Modified" | "Deleted"; readonly object: A }
+  | { readonly _tag: "Bookmark"; readonly resourceVersion: string }
+
+export interface ListResult<A> {
+  readonly items: ReadonlyArray<A>
+  readonly resourceVersion: string
+}
+
+export interface WatchFailure {
+  readonly reason: string
+  readonly message: string
+}
+
+/** How a reflector reads one kind: a consistent list, and a watch from a resourceVersion. */
+export interface ListWatch<A, E extends WatchFailure> {
+  readonly list: Effect.Effect<ListResult<A>, E>
+  readonly watch: (resourceVersion: string) => Stream.Stream<WatchEvent<A>, E>
+}
+
+type Meta = { readonly metadata: K8s.ObjectMeta }
+
+export const keyOf = (object: Meta): string => `${object.metadata.namespace ?? ""}/${object.metadata.name}`
+
+export interface Store<A> {
+  readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>
+  readonly get: (key: string) => Effect.Effect<A | undefined>
+  readonly synced: Effect.Effect<void>
+}
+
+/** Delay before relisting after `failures` failures in a row: 1 s doubling to 30 s. */
+export const relistBackoff = (failures: number): Duration.Duration =>
+  Duration.min(Duration.millis(1000 * 2 ** Math.max(0, failures - 1)), Duration.seconds(30))
+
+export const start = <A extends Meta, E extends WatchFailure>(
+  name: string,
+  source: ListWatch<A, E>,
+  onChange: (key: string) => Effect.Effect<void>
+): Effect.Effect<Store<A>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const store = yield* Ref.make<ReadonlyMap<string, A>>(new Map())
+    const synced = yield* Deferred.make<void>()
+
+    const relist = Effect.gen(function*() {
+      const listed = yield* source.list
+      const next = new Map(listed.items.map((item) => [keyOf(item), item] as const))
+      const previous = yield* Ref.getAndSet(store, next)
+      yield* Deferred.succeed(synced, undefined)
+      const changed = new Set([...previous.keys(), ...next.keys()])
+      for (const key of changed) {
+        if (previous.get(key)?.metadata.resourceVersion !== next.get(key)?.metadata.resourceVersion) yield* onChange(key)
+      }
+      return listed.resourceVersion
+    })
+
+    const apply = (lastVersion: Ref.Ref<string>) => (event: WatchEvent<A>) =>
+      Effect.gen(function*() {
+        if (event._tag === "Bookmark") return yield* Ref.set(lastVersion, event.resourceVersion)
+        const key = keyOf(event.object)
+        yield* Ref.update(store, (current) => {
+          const next = new Map(current)
+          if (event._tag === "Deleted") next.delete(key)
+          else next.set(key, event.object)
+          return next
+        })
+        if (event.object.metadata.resourceVersion !== undefined) yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
+        yield* onChange(key)
+      })
+
+    /** Watches from a version until the watch fails; an ended watch is resumed. */
+    const watchFrom = (version: string) =>
+      Effect.gen(function*() {
+        const lastVersion = yield* Ref.make(version)
+        return yield* Effect.forever(
+          Effect.flatMap(Ref.get(lastVersion), (from) => Stream.runForEach(source.watch(from), apply(lastVersion)))
+        )
+      })
+
+    const failures = yield* Ref.make(0)
+    const loop = Effect.gen(function*() {
+      for (;;) {
+        const outcome = yield* Effect.result(
+          relist.pipe(Effect.tap(() => Ref.set(failures, 0)), Effect.flatMap(watchFrom))
+        )
+        if (outcome._tag === "Success") continue
+        const error = outcome.failure
+        yield* Effect.logWarning(`${name} watch failed; relisting`).pipe(
+          Effect.annotateLogs({ reason: error.reason, message: error.message })
+        )
+        if (error.reason === "Gone") continue
+        yield* Effect.sleep(relistBackoff(yield* Ref.updateAndGet(failures, (n) => n + 1)))
+      }
+    })
+    yield* Effect.forkScoped(loop)
+
+    return {
+      snapshot: Ref.get(store),
+      get: (key) => Effect.map(Ref.get(store), (current) => current.get(key)),
+      synced: Deferred.await(synced)
+    }
+  })

@@ -1,0 +1,25 @@
+/**
+ * The DittoFS contract suite against the in-memory `DittoFsMemory`; the same suite runs against a
+ * real `dfs` in the integration project (`apps/operator/test/integration/DittoFsLive.contract.test.ts`).
+ */
+import { Effect, Layer } from "effect"
+import { DittoFsContractServer, dittoFsContract } from "../../src/testing/contract/DittoFsContract.ts"
+import * as DittoFsMemory from "../../src/testing/DittoFsMemory.ts"
+
+const baseUrl = "http://127.0.0.1:18080"
+const admin = { username: "admin", password: "contract-admin-password" }
+
+const memoryServer = Layer.effect(
+  DittoFsContractServer,
+  Effect.gen(function*() {
+    const control = yield* DittoFsMemory.DittoFsMemoryControl
+    return DittoFsContractServer.of({
+      baseUrl,
+      admin,
+      stop: control.setRunning(baseUrl, false),
+      start: control.setRunning(baseUrl, true)
+    })
+  })
+).pipe(Layer.provideMerge(DittoFsMemory.layer({ [baseUrl]: { adminPassword: admin.password } })))
+
+dittoFsContract("DittoFs contract: DittoFsMemory", memoryServer)

@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# Build and cache the Go binaries the integration tests need:
+#   etcd, kube-apiserver, kube-controller-manager, kubectl, dfs, dfsctl.
+#
+# Pins live in scripts/go/versions.env (the only place to bump a version).
+# Each binary is built from a scratch module under scripts/go/<name>/ whose
+# go.mod and go.sum are committed, so every build is verified against
+# committed hashes (-mod=readonly: go.sum is authoritative).
+#
+# Usage:
+#   scripts/build-binaries.sh [NAME...]   build what is missing (default: all);
+#                                         the bin dir is the LAST line of stdout:
+#                                           BIN=$(scripts/build-binaries.sh | tail -1)
+#   scripts/build-binaries.sh --regen     regenerate scripts/go/*/{go.mod,go.sum,tools.go}
+#                                         from versions.env (after bumping a pin)
+#   scripts/build-binaries.sh --print-dir print the bin dir without building
+#   scripts/build-binaries.sh --help
+#
+# Binaries are cached outside the repo, in
+#   ${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/<stamp>/
+# where <stamp> = k8s-<v>_etcd-<v>_dittofs-<v>_<go version>_<hash>, the hash
+# covering the pins, the scratch modules (go.mod, go.sum, tools.go) and the
+# build recipe. A binary is rebuilt only when it is missing from that folder.
+# Progress goes to stderr; stdout carries only the bin dir. On failure the
+# script exits non-zero and prints nothing on stdout.
+#
+# Environment: DITTOFS_OPERATOR_CACHE (cache root), GO (go command; default
+# `go` on PATH, else /usr/local/go/bin/go). GOTOOLCHAIN is forced to `local`:
+# a pin that needs a newer Go fails with a clear message instead of silently
+# fetching another toolchain.
+set -euo pipefail
+
+# Bump when the way binaries are built changes (flags, ldflags), so cached
+# binaries built the old way are not reused.
+RECIPE_REV=1
+HEARTBEAT_SECONDS=30
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+GO_DIR="$SCRIPT_DIR/go"
+VERSIONS_FILE="$GO_DIR/versions.env"
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'build-binaries: error: %s\n' "$*" >&2; exit 1; }
+
+# shellcheck source-path=SCRIPTDIR source=go/versions.env
+source "$VERSIONS_FILE"
+: "${K8S_VERSION:?K8S_VERSION missing in $VERSIONS_FILE}"
+: "${ETCD_VERSION:?ETCD_VERSION missing in $VERSIONS_FILE}"
+: "${DITTOFS_VERSION:?DITTOFS_VERSION missing in $VERSIONS_FILE}"
+[[ $K8S_VERSION =~ ^v1\.([0-9]+)\.[0-9]+ ]] || die "K8S_VERSION '$K8S_VERSION' is not v1.<minor>.<patch>"
+K8S_MINOR=${BASH_REMATCH[1]}
+K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}" # v1.36.3 -> v0.36.3
+
+if [[ -z ${GO:-} ]]; then
+  if command -v go >/dev/null 2>&1; then GO=go
+  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
+  else die "no go command on PATH (and no /usr/local/go/bin/go)"
+  fi
+fi
+export GOTOOLCHAIN=local
+
+# name | scratch module (scripts/go/<dir>) | main package | ldflags flavour
+BINARIES=(
+  "etcd|etcd|go.etcd.io/etcd/server/v3|plain"
+  "dfs|dittofs|github.com/marmos91/dittofs/cmd/dfs|dittofs"
+  "dfsctl|dittofs|github.com/marmos91/dittofs/cmd/dfsctl|dittofs"
+  "kube-apiserver|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|k8s"
+  "kube-controller-manager|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|k8s"
+  "kubectl|kubernetes|k8s.io/kubernetes/cmd/kubectl|k8s"
+)
+MODULE_DIRS=(etcd dittofs kubernetes)
+
+# Root module and pinned version of a scratch module dir.
+module_root() {
+  case $1 in
+    kubernetes) echo "k8s.io/kubernetes $K8S_VERSION" ;;
+    etcd) echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
+    dittofs) echo "github.com/marmos91/dittofs $DITTOFS_VERSION" ;;
+    *) die "unknown module dir $1" ;;
+  esac
+}
+
+go_version() { "$GO" env GOVERSION; } # e.g. go1.26.8
+
+# ---------------------------------------------------------------- --regen ---
+
+# Path of the published go.mod of module@version (downloaded via the proxy).
+published_gomod() {
+  local mod=$1 ver=$2 json gomod
+  json=$(cd / && GOFLAGS=-mod=mod "$GO" mod download -json "$mod@$ver") ||
+    die "cannot download $mod@$ver"
+  gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  [[ -f $gomod ]] || die "no go.mod for $mod@$ver in: $json"
+  printf '%s\n' "$gomod"
+}
+
+# Staging modules required at v0.0.0 by k8s.io/kubernetes (from its require blocks).
+k8s_staging_modules() {
+  awk '
+    /^require[ \t]*\(/ { inreq = 1; next }
+    inreq && /^[ \t]*\)/ { inreq = 0; next }
+    inreq && $1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }
+    !inreq && $1 == "require" && $2 ~ /^k8s\.io\// && $3 == "v0.0.0" { print $2 }
+  ' "$1" | LC_ALL=C sort -u
+}
+
+version_ge() { # version_ge A B: A >= B (dotted numbers)
+  [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1) == "$1" ]]
+}
+
+regen_module() {
+  local dir=$1 root ver gomod godir local_go tmp entry name sub pkg flavour
+  read -r root ver <<<"$(module_root "$dir")"
+  log "regen scripts/go/$dir: $root $ver"
+  gomod=$(published_gomod "$root" "$ver")
+  godir=$(awk '$1 == "go" { print $2; exit }' "$gomod")
+  [[ -n $godir ]] || godir=1.22
+  local_go=$(go_version); local_go=${local_go#go}
+  version_ge "$local_go" "$godir" ||
+    die "$root@$ver needs Go >= $godir, this machine has go$local_go (GOTOOLCHAIN=local; install a newer Go or pick an older pin)"
+
+  tmp=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+
+  {
+    echo "// Code generated by scripts/build-binaries.sh --regen; DO NOT EDIT."
+    echo
+    echo "//go:build tools"
+    echo
+    echo "// Package tools pins the main packages built by scripts/build-binaries.sh"
+    echo "// so that go.mod and go.sum of this scratch module cover them."
+    echo "package tools"
+    echo
+    echo "import ("
+    for entry in "${BINARIES[@]}"; do
+      IFS='|' read -r name sub pkg flavour <<<"$entry"
+      [[ $sub == "$dir" ]] && printf '\t_ "%s"\n' "$pkg"
+    done
+    echo ")"
+  } >"$tmp/tools.go"
+
+  {
+    echo "// Scratch module: builds $root binaries for the integration tests."
+    echo "// Generated by scripts/build-binaries.sh --regen from scripts/go/versions.env; do not edit."
+    echo "module dittofs-operator/scripts/go/$dir"
+    echo
+    echo "go $godir"
+    echo
+    echo "require $root $ver"
+    if [[ $dir == kubernetes ]]; then
+      local staging count=0
+      echo
+      echo "// One line per staging module that $root@$ver requires at v0.0.0."
+      echo "replace ("
+      while read -r staging; do
+        [[ -n $staging ]] || continue
+        printf '\t%s => %s %s\n' "$staging" "$staging" "$K8S_STAGING_VERSION"
+        count=$((count + 1))
+      done < <(k8s_staging_modules "$gomod")
+      echo ")"
+      ((count > 0)) || die "found no v0.0.0 staging requires in $gomod"
+      log "  $count replace lines (staging modules => $K8S_STAGING_VERSION)"
+    fi
+  } >"$tmp/go.mod"
+
+  (cd "$tmp" && GOFLAGS=-mod=mod "$GO" mod tidy) || die "go mod tidy failed for scripts/go/$dir"
+  mkdir -p "$GO_DIR/$dir"
+  cp "$tmp/go.mod" "$tmp/go.sum" "$tmp/tools.go" "$GO_DIR/$dir/"
+  log "  wrote scripts/go/$dir/{go.mod,go.sum,tools.go} ($(wc -l <"$tmp/go.sum") go.sum lines)"
+}
+
+regen() {
+  local dir
+  for dir in "${MODULE_DIRS[@]}"; do regen_module "$dir"; done
+  log "regenerated; build with: scripts/build-binaries.sh (then commit scripts/go/)"
+}
+
+# ------------------------------------------------------------------ build ---
+
+# Fail if a scratch module does not match the pins (someone bumped
+# versions.env without --regen, or edited go.mod by hand).
+check_modules() {
+  local dir root ver f
+  for dir in "${MODULE_DIRS[@]}"; do
+    read -r root ver <<<"$(module_root "$dir")"
+    for f in go.mod go.sum tools.go; do
+      [[ -f $GO_DIR/$dir/$f ]] || die "missing scripts/go/$dir/$f; run: scripts/build-binaries.sh --regen"
+    done
+    awk -v m="$root" -v v="$ver" '
+      { sub(/^require[ \t]+/, "") } $1 == m && $2 == v { found = 1 } END { exit !found }
+    ' "$GO_DIR/$dir/go.mod" ||
+      die "scripts/go/$dir/go.mod does not require $root $ver (versions.env changed?); run: scripts/build-binaries.sh --regen"
+  done
+  grep -q "=> k8s.io/[^ ]* $K8S_STAGING_VERSION\$" "$GO_DIR/kubernetes/go.mod" ||
+    die "scripts/go/kubernetes/go.mod replaces do not use $K8S_STAGING_VERSION; run: scripts/build-binaries.sh --regen"
+}
+
+compute_stamp() {
+  local gov hash dir
+  gov=$(go_version)
+  hash=$(
+    {
+      printf 'recipe=%s\nk8s=%s\netcd=%s\ndittofs=%s\ngo=%s\n' \
+        "$RECIPE_REV" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$gov"
+      for dir in "${MODULE_DIRS[@]}"; do
+        cat "$GO_DIR/$dir/go.mod" "$GO_DIR/$dir/go.sum" "$GO_DIR/$dir/tools.go"
+      done
+    } | sha256sum
+  )
+  printf 'k8s-%s_etcd-%s_dittofs-%s_%s_%s\n' \
+    "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$gov" "${hash:0:10}"
+}
+
+# Release time of module (as recorded by the module proxy), RFC 3339 UTC.
+module_time() {
+  (cd "$GO_DIR/$2" && "$GO" list -mod=readonly -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' "$1") 2>/dev/null || true
+}
+
+# Commit of module@version, if the proxy recorded its origin.
+module_commit() {
+  local json
+  json=$(cd "$GO_DIR/$2" && "$GO" mod download -json "$1@$3" 2>/dev/null) || return 0
+  sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)",\{0,1\}$/\1/p' <<<"$json" | head -1
+}
+
+ldflags_for() {
+  local flavour=$1 sub=$2 flags="-s -w" t c p
+  case $flavour in
+    plain) ;;
+    dittofs)
+      t=$(module_time github.com/marmos91/dittofs "$sub")
+      c=$(module_commit github.com/marmos91/dittofs "$sub" "$DITTOFS_VERSION")
+      flags+=" -X main.version=${DITTOFS_VERSION#v} -X main.commit=${c:-unknown} -X main.date=${t:-unknown}"
+      ;;
+    k8s)
+      t=$(module_time k8s.io/kubernetes "$sub")
+      c=$(module_commit k8s.io/kubernetes "$sub" "$K8S_VERSION")
+      for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        flags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$K8S_MINOR"
+        flags+=" -X $p.gitTreeState=archive"
+        # the module proxy records no commit for k8s.io/kubernetes: empty
+        # rather than the in-tree "$Format:%H$" placeholder
+        flags+=" -X $p.gitCommit=$c"
+        [[ -n $t ]] && flags+=" -X $p.buildDate=$t"
+      done
+      ;;
+    *) die "unknown ldflags flavour $flavour" ;;
+  esac
+  printf '%s\n' "$flags"
+}
+
+BUILD_PID=""
+HEARTBEAT_PID=""
+TMP_OUT=""
+cleanup() {
+  if [[ -n $HEARTBEAT_PID ]]; then kill "$HEARTBEAT_PID" 2>/dev/null || true; fi
+  if [[ -n $BUILD_PID ]]; then kill "$BUILD_PID" 2>/dev/null || true; fi
+  if [[ -n $TMP_OUT ]]; then rm -f "$TMP_OUT"; fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM HUP
+
+build_one() {
+  local name=$1 sub=$2 pkg=$3 flavour=$4 bin_dir=$5
+  local out="$bin_dir/$name" ldflags start rc=0 elapsed
+  ldflags=$(ldflags_for "$flavour" "$sub")
+  TMP_OUT="$bin_dir/.$name.tmp.$$"
+  log "building $name ($pkg) ..."
+  start=$SECONDS
+  (
+    cd "$GO_DIR/$sub"
+    exec env CGO_ENABLED=0 "$GO" build -p 2 -mod=readonly -trimpath -ldflags "$ldflags" -o "$TMP_OUT" "$pkg"
+  ) &
+  BUILD_PID=$!
+  (
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    n=0
+    while :; do
+      sleep "$HEARTBEAT_SECONDS" & s=$!
+      wait "$s"
+      n=$((n + HEARTBEAT_SECONDS))
+      printf 'still building %s (%d s)\n' "$name" "$n" >&2
+    done
+  ) &
+  HEARTBEAT_PID=$!
+  wait "$BUILD_PID" || rc=$?
+  BUILD_PID=""
+  kill "$HEARTBEAT_PID" 2>/dev/null || true
+  wait "$HEARTBEAT_PID" 2>/dev/null || true
+  HEARTBEAT_PID=""
+  elapsed=$((SECONDS - start))
+  if ((rc != 0)); then
+    rm -f "$TMP_OUT"
+    die "building $name failed (exit $rc) after $elapsed s"
+  fi
+  chmod 0755 "$TMP_OUT"
+  mv -f "$TMP_OUT" "$out"
+  TMP_OUT=""
+  log "built $name in $elapsed s"
+}
+
+build() {
+  local -a wanted=("$@") todo=()
+  local entry name sub pkg flavour w known stamp bin_dir total_start
+  for w in "${wanted[@]}"; do
+    known=0
+    for entry in "${BINARIES[@]}"; do [[ ${entry%%|*} == "$w" ]] && known=1; done
+    ((known)) || die "unknown binary '$w' (known: etcd dfs dfsctl kube-apiserver kube-controller-manager kubectl)"
+  done
+
+  check_modules
+  stamp=$(compute_stamp)
+  bin_dir="${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/$stamp"
+
+  missing() {
+    todo=()
+    for entry in "${BINARIES[@]}"; do
+      name=${entry%%|*}
+      if ((${#wanted[@]})); then
+        known=0
+        for w in "${wanted[@]}"; do [[ $w == "$name" ]] && known=1; done
+        ((known)) || continue
+      fi
+      [[ -x $bin_dir/$name ]] || todo+=("$entry")
+    done
+  }
+
+  missing
+  if ((${#todo[@]} == 0)); then
+    log "all binaries cached in $bin_dir"
+    printf '%s\n' "$bin_dir"
+    return 0
+  fi
+
+  mkdir -p "$bin_dir"
+  # One builder at a time per cache (another run may be building the same stamp).
+  exec 9>"$bin_dir/.lock"
+  if ! flock -n 9; then
+    log "waiting for another build-binaries.sh run (lock $bin_dir/.lock) ..."
+    flock 9
+  fi
+  missing # re-check: the other run may have built them
+
+  log "bin dir: $bin_dir ($(go_version), ${#todo[@]} to build)"
+  total_start=$SECONDS
+  for entry in "${todo[@]}"; do
+    IFS='|' read -r name sub pkg flavour <<<"$entry"
+    build_one "$name" "$sub" "$pkg" "$flavour" "$bin_dir"
+  done
+  {
+    printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\ngo=%s\nrecipe=%s\n' \
+      "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$(go_version)" "$RECIPE_REV"
+  } >"$bin_dir/VERSIONS"
+  ((${#todo[@]} == 0)) || log "built ${#todo[@]} binaries in $((SECONDS - total_start)) s into $bin_dir"
+  printf '%s\n' "$bin_dir"
+}
+
+case ${1:-} in
+  -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2 ;;
+  --regen) regen ;;
+  --print-dir)
+    check_modules
+    printf '%s\n' "${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/$(compute_stamp)"
+    ;;
+  -*) die "unknown option $1 (see --help)" ;;
+  *) build "$@" ;;
+esac
