@@ -5,8 +5,9 @@
  * Contract:
  * - One writer: the reflector's fiber is the only code that changes the store; readers get
  *   immutable snapshots. A relist swaps the whole snapshot at once.
- * - Every change is announced to `onChange` with the object's key (also for deletions, and for
- *   every key whose object appeared, changed or vanished across a relist), after the store holds it.
+ * - Every change is announced to `onChange` with the object's key, its previous and its current
+ *   version (`undefined` when absent: deletions, and keys that vanished across a relist), after
+ *   the store holds it.
  * - A watch that ends is resumed from the last resourceVersion seen; `410 Gone` relists at once;
  *   any other failure relists after a capped exponential backoff (`relistBackoff`). The reflector
  *   never dies on an API error.
@@ -49,10 +50,12 @@ export interface Store<A> {
 export const relistBackoff = (failures: number): Duration.Duration =>
   Duration.min(Duration.millis(1000 * 2 ** Math.max(0, failures - 1)), Duration.seconds(30))
 
+export type OnChange<A> = (key: string, previous: A | undefined, current: A | undefined) => Effect.Effect<void>
+
 export const start = <A extends Meta, E extends WatchFailure>(
   name: string,
   source: ListWatch<A, E>,
-  onChange: (key: string) => Effect.Effect<void>
+  onChange: OnChange<A>
 ): Effect.Effect<Store<A>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const store = yield* Ref.make<ReadonlyMap<string, A>>(new Map())
@@ -65,7 +68,9 @@ export const start = <A extends Meta, E extends WatchFailure>(
       yield* Deferred.succeed(synced, undefined)
       const changed = new Set([...previous.keys(), ...next.keys()])
       for (const key of changed) {
-        if (previous.get(key)?.metadata.resourceVersion !== next.get(key)?.metadata.resourceVersion) yield* onChange(key)
+        const before = previous.get(key)
+        const after = next.get(key)
+        if (before?.metadata.resourceVersion !== after?.metadata.resourceVersion) yield* onChange(key, before, after)
       }
       return listed.resourceVersion
     })
@@ -74,14 +79,14 @@ export const start = <A extends Meta, E extends WatchFailure>(
       Effect.gen(function*() {
         if (event._tag === "Bookmark") return yield* Ref.set(lastVersion, event.resourceVersion)
         const key = keyOf(event.object)
-        yield* Ref.update(store, (current) => {
+        const previous = yield* Ref.modify(store, (current) => {
           const next = new Map(current)
           if (event._tag === "Deleted") next.delete(key)
           else next.set(key, event.object)
-          return next
+          return [current.get(key), next] as const
         })
         if (event.object.metadata.resourceVersion !== undefined) yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
-        yield* onChange(key)
+        yield* onChange(key, previous, event._tag === "Deleted" ? undefined : event.object)
       })
 
     /** Watches from a version until the watch fails; an ended watch is resumed. */
