@@ -342,6 +342,11 @@ build() {
     flock 9
   fi
   missing # re-check: the other run may have built them
+  if ((${#todo[@]} == 0)); then
+    log "all binaries cached in $bin_dir (built by another run)"
+    printf '%s\n' "$bin_dir"
+    return 0
+  fi
 
   log "bin dir: $bin_dir ($(go_version), ${#todo[@]} to build)"
   total_start=$SECONDS
@@ -353,7 +358,7 @@ build() {
     printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\ngo=%s\nrecipe=%s\n' \
       "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$(go_version)" "$RECIPE_REV"
   } >"$bin_dir/VERSIONS"
-  ((${#todo[@]} == 0)) || log "built ${#todo[@]} binaries in $((SECONDS - total_start)) s into $bin_dir"
+  log "built ${#todo[@]} binaries in $((SECONDS - total_start)) s into $bin_dir"
   printf '%s\n' "$bin_dir"
 }
 
