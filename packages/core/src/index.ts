@@ -58,4 +58,11 @@ export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
 export * as EventRecorder from "./services/EventRecorder.ts"
 export { Events } from "./services/Events.ts"
 export * as KubernetesService from "./services/Kubernetes.ts"
-export { Kubernetes, KubernetesError, Resources } from "./services/Kubernetes.ts"
+export {
+  Kubernetes,
+  KubernetesError,
+  type ListResult,
+  Resources,
+  type WatchEvent,
+  type WatchOptions
+} from "./services/Kubernetes.ts"

@@ -21,6 +21,16 @@
  *   Network failures are `Unavailable`, credentials that cannot be obtained `Unauthorized`, a call
  *   that takes longer than `requestTimeout` (default 30 s) `Timeout`, a body that does not decode
  *   `BadResponse`, an object that does not encode `BadRequest`.
+ * - `listWithVersion` returns the list's `metadata.resourceVersion`. `watch` is a streaming GET
+ *   of the collection (`?watch=1&resourceVersion=…&allowWatchBookmarks=true`, with
+ *   `timeoutSeconds` and `labelSelector` when given) on the same transport, read as
+ *   newline-delimited JSON; each object is decoded with the Resource's Schema (`apiVersion`/`kind`
+ *   added back when missing). The stream ends when the server closes the response; an `ERROR`
+ *   event fails it, classified like a failed response from the Status it carries (a 410 `Expired`
+ *   is `Gone`). `requestTimeout` bounds the wait for the response headers; a watch the server has
+ *   not closed `requestTimeout` after its `timeoutSeconds` (or after an hour without one) fails
+ *   with `Timeout`, so a dead connection cannot hang a watcher. The request is aborted when the
+ *   stream's scope closes, however it ends: no socket outlives its stream.
  *
  * Why raw requests rather than client-node's typed clients: `KubernetesObjectApi` cannot reach
  * the `/status` subresource, makes a discovery round trip per apiVersion and deserializes into
@@ -31,13 +41,10 @@
  * and its undici transport. One dispatcher (connection pool) lives as long as the layer; the
  * credentials in headers are refreshed on every request, while TLS material (CA, client
  * certificates) is read when the layer starts.
- *
- * A watch (a later issue) reuses `collectionUrl` with `?watch=1` and the same transport, reading
- * the response body as a stream.
  */
 import { K8s, Kubernetes, KubernetesError, KubernetesService } from "@dittofs-operator/core"
 import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from "@kubernetes/client-node"
-import { Duration, Effect, Layer, Option, Schema } from "effect"
+import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 
 type Resource<A> = KubernetesService.Resource<A>
 
@@ -95,9 +102,14 @@ export const loadClusterConfig = Effect.fn("KubernetesLive.loadClusterConfig")(f
 const groupVersionPath = (resource: Resource<unknown>): string =>
   resource.group === "" ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`
 
-/** The URL of a resource's collection in a namespace (ignored for cluster-scoped kinds). */
-export const collectionUrl = (server: string, resource: Resource<unknown>, namespace: string): string =>
-  `${server}${groupVersionPath(resource)}${resource.namespaced ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${resource.plural}`
+/**
+ * The URL of a resource's collection in a namespace, or in all namespaces when `namespace` is
+ * undefined (the namespace is ignored for cluster-scoped kinds).
+ */
+export const collectionUrl = (server: string, resource: Resource<unknown>, namespace: string | undefined): string =>
+  `${server}${groupVersionPath(resource)}${
+    resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : ""
+  }/${resource.plural}`
 
 const objectUrl = (server: string, resource: Resource<unknown>, namespace: string, name: string): string =>
   `${collectionUrl(server, resource, namespace)}/${encodeURIComponent(name)}`
@@ -107,29 +119,59 @@ const withQuery = (url: string, query: Record<string, string>): string => {
   return search === "" ? url : `${url}?${search}`
 }
 
-/** A `metav1.Status` body, as the API server sends it with every failure. */
-const ApiStatus = Schema.fromJsonString(K8s.open({
+/** `labelSelector=k=v,…` for an equality selector; nothing for none. */
+const selectorQuery = (options: KubernetesService.ListOptions | undefined): Record<string, string> => {
+  const selector = Object.entries(options?.labelSelector ?? {}).map(([key, value]) => `${key}=${value}`).join(",")
+  return selector === "" ? {} : { labelSelector: selector }
+}
+
+/** A `metav1.Status`, as the API server sends it with every failure (and in watch `ERROR` events). */
+const ApiStatusObject = K8s.open({
+  code: Schema.optionalKey(Schema.Int),
   message: Schema.optionalKey(Schema.String),
   reason: Schema.optionalKey(Schema.String)
-}))
+})
+type ApiStatusObject = typeof ApiStatusObject.Type
+
+const ApiStatus = Schema.fromJsonString(ApiStatusObject)
 
 const JsonBody = Schema.fromJsonString(Schema.Unknown)
 
 const ListBody = Schema.fromJsonString(K8s.open({
+  metadata: Schema.optionalKey(K8s.open({ resourceVersion: Schema.optionalKey(Schema.String) })),
   items: Schema.NullOr(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 }))
 
-/** The one classification of an API failure response. */
-const failureOfResponse = (response: HttpResponse, operation: string): KubernetesError => {
-  const status = Schema.decodeOption(ApiStatus)(response.body)
+/** One line of a watch response. */
+const WatchLine = Schema.fromJsonString(Schema.Struct({
+  type: Schema.Literals(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]),
+  object: Schema.Record(Schema.String, Schema.Unknown)
+}))
+
+/** The object of a `BOOKMARK` event: only its resourceVersion means anything. */
+const Bookmark = K8s.open({ metadata: K8s.open({ resourceVersion: Schema.String }) })
+
+const changeTags = { ADDED: "Added", MODIFIED: "Modified", DELETED: "Deleted" } as const
+
+/**
+ * The one classification of an API failure: the HTTP status (or the code of a Status sent in a
+ * watch) through `reasonOfStatus`, except a 409 whose Status reason is `AlreadyExists`.
+ */
+const failureOfStatus = (code: number, status: Option.Option<ApiStatusObject>, fallback: string, operation: string): KubernetesError => {
   const statusReason = Option.flatMapNullishOr(status, (value) => value.reason)
-  const text = response.body.trim()
-  const message = Option.getOrElse(
-    Option.flatMapNullishOr(status, (value) => value.message),
-    () => text === "" ? `HTTP ${response.status}` : `HTTP ${response.status}: ${text.slice(0, 500)}`
-  )
-  const reason = Option.contains(statusReason, "AlreadyExists") ? "AlreadyExists" : KubernetesService.reasonOfStatus(response.status)
+  const message = Option.getOrElse(Option.flatMapNullishOr(status, (value) => value.message), () => fallback)
+  const reason = Option.contains(statusReason, "AlreadyExists") ? "AlreadyExists" : KubernetesService.reasonOfStatus(code)
   return new KubernetesError({ reason, message, operation })
+}
+
+const failureOfResponse = (response: HttpResponse, operation: string): KubernetesError => {
+  const text = response.body.trim()
+  return failureOfStatus(
+    response.status,
+    Schema.decodeOption(ApiStatus)(response.body),
+    text === "" ? `HTTP ${response.status}` : `HTTP ${response.status}: ${text.slice(0, 500)}`,
+    operation
+  )
 }
 
 const badResponse = (operation: string) => (error: Schema.SchemaError) =>
@@ -159,7 +201,8 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       )
   )
 
-  const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, KubernetesError> =>
+  /** A request with the current credentials, on the layer's connection pool. */
+  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<RequestContext, KubernetesError> =>
     Effect.gen(function*() {
       const context = new RequestContext(url, method)
       context.setHeaderParam("Accept", "application/json")
@@ -172,25 +215,63 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
         catch: (thrown) => new KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
       })
       if (dispatcher !== undefined) context.setDispatcher(dispatcher)
-      return yield* Effect.tryPromise({
-        try: async (signal) => {
-          context.setSignal(signal)
-          const response = await transport.send(context).toPromise()
-          return { status: response.httpStatusCode, body: await response.body.text() } satisfies HttpResponse
-        },
-        catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(thrown)}`, operation })
-      })
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: requestTimeout,
-        orElse: () =>
-          Effect.fail(new KubernetesError({ reason: "Timeout", message: `no answer within ${Duration.format(requestTimeout)}`, operation }))
-      }),
-      Effect.filterOrFail(
-        (response) => response.status >= 200 && response.status < 300,
-        (response) => failureOfResponse(response, operation)
-      )
+      return context
+    })
+
+  const timeoutAfter = (operation: string) =>
+    Effect.timeoutOrElse({
+      duration: requestTimeout,
+      orElse: () =>
+        Effect.fail(new KubernetesError({ reason: "Timeout", message: `no answer within ${Duration.format(requestTimeout)}`, operation }))
+    })
+
+  const isSuccess = (status: number): boolean => status >= 200 && status < 300
+
+  const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, KubernetesError> =>
+    prepare(operation, method, url, body).pipe(
+      Effect.flatMap((context) =>
+        Effect.tryPromise({
+          try: async (signal) => {
+            context.setSignal(signal)
+            const response = await transport.send(context).toPromise()
+            return { status: response.httpStatusCode, body: await response.body.text() } satisfies HttpResponse
+          },
+          catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(thrown)}`, operation })
+        })
+      ),
+      timeoutAfter(operation),
+      Effect.filterOrFail((response) => isSuccess(response.status), (response) => failureOfResponse(response, operation))
     )
+
+  /**
+   * Opens a streaming GET: the response body once the headers are in (within `requestTimeout`).
+   * The request is aborted when the scope closes.
+   */
+  const openStream = (operation: string, url: string): Effect.Effect<ReadableStream<Uint8Array>, KubernetesError, Scope.Scope> =>
+    Effect.gen(function*() {
+      const request = yield* Effect.acquireRelease(
+        Effect.sync(() => new AbortController()),
+        (controller) => Effect.sync(() => controller.abort())
+      )
+      const context = yield* prepare(operation, "GET", url)
+      const response = yield* Effect.tryPromise({
+        try: (signal) => {
+          context.setSignal(AbortSignal.any([signal, request.signal]))
+          return transport.send(context).toPromise()
+        },
+        catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
+      }).pipe(timeoutAfter(operation))
+      if (!isSuccess(response.httpStatusCode)) {
+        const body = yield* Effect.tryPromise({
+          try: () => response.body.text(),
+          catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
+        }).pipe(timeoutAfter(operation))
+        return yield* failureOfResponse({ status: response.httpStatusCode, body }, operation)
+      }
+      const body = response.body.stream()
+      if (body === null) return yield* new KubernetesError({ reason: "BadResponse", message: `GET ${url}: no body`, operation })
+      return body
+    })
 
   const decodeObject = <A>(resource: Resource<A>, operation: string, value: unknown): Effect.Effect<A, KubernetesError> =>
     Schema.decodeUnknownEffect(resource.schema)(value).pipe(Effect.mapError(badResponse(operation)))
@@ -219,6 +300,45 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       )
     )
 
+  const listAt = <A>(resource: Resource<A>, namespace: string | undefined, listOptions: KubernetesService.ListOptions | undefined) => {
+    const operation = `list ${KubernetesService.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
+    const url = withQuery(collectionUrl(server, resource, namespace), selectorQuery(listOptions))
+    return send(operation, "GET", url).pipe(
+      Effect.flatMap((response) => Schema.decodeEffect(ListBody)(response.body).pipe(Effect.mapError(badResponse(operation)))),
+      Effect.flatMap((list) =>
+        Effect.map(
+          Effect.forEach(list.items ?? [], (item) => decodeObject(resource, operation, withTypeMeta(resource, item))),
+          (items) => ({ items, resourceVersion: Option.fromNullishOr(list.metadata?.resourceVersion), operation })
+        )
+      )
+    )
+  }
+
+  /** One line of a watch: an event, or the failure an `ERROR` event carries. */
+  const watchEvent = <A>(resource: Resource<A>, operation: string, line: string): Effect.Effect<KubernetesService.WatchEvent<A>, KubernetesError> =>
+    Schema.decodeEffect(WatchLine)(line).pipe(
+      Effect.mapError(badResponse(operation)),
+      Effect.flatMap(({ object, type }): Effect.Effect<KubernetesService.WatchEvent<A>, KubernetesError> => {
+        switch (type) {
+          case "BOOKMARK":
+            return Schema.decodeUnknownEffect(Bookmark)(object).pipe(
+              Effect.mapError(badResponse(operation)),
+              Effect.map((bookmark) => ({ _tag: "Bookmark", resourceVersion: bookmark.metadata.resourceVersion }))
+            )
+          case "ERROR": {
+            const status = Schema.decodeOption(ApiStatusObject)(object)
+            const code = Option.getOrElse(Option.flatMapNullishOr(status, (value) => value.code), () => 500)
+            return Effect.fail(failureOfStatus(code, status, `watch ERROR event: ${line.slice(0, 500)}`, operation))
+          }
+          default:
+            return Effect.map(
+              decodeObject(resource, operation, withTypeMeta(resource, object)),
+              (decoded) => ({ _tag: changeTags[type], object: decoded })
+            )
+        }
+      })
+    )
+
   const write = <A>(resource: Resource<A>, verb: "create" | "update" | "updateStatus", object: A) =>
     Effect.gen(function*() {
       const { encoded, name, namespace, operation } = yield* encode(resource, verb, object)
@@ -237,18 +357,47 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
         Effect.withSpan("KubernetesLive.get")
       )
     },
-    list: (resource, namespace, listOptions) => {
-      const operation = `list ${KubernetesService.apiVersionOf(resource)} ${resource.kind} ${namespace}`
-      const selector = Object.entries(listOptions?.labelSelector ?? {}).map(([key, value]) => `${key}=${value}`).join(",")
-      const url = withQuery(collectionUrl(server, resource, namespace), selector === "" ? {} : { labelSelector: selector })
-      return send(operation, "GET", url).pipe(
-        Effect.flatMap((response) => Schema.decodeEffect(ListBody)(response.body).pipe(Effect.mapError(badResponse(operation)))),
-        Effect.flatMap((list) =>
-          Effect.forEach(list.items ?? [], (item) =>
-            decodeObject(resource, operation, { apiVersion: KubernetesService.apiVersionOf(resource), kind: resource.kind, ...item }))
+    list: (resource, namespace, listOptions) =>
+      listAt(resource, namespace, listOptions).pipe(Effect.map((list) => list.items), Effect.withSpan("KubernetesLive.list")),
+    listWithVersion: (resource, namespace, listOptions) =>
+      listAt(resource, namespace, listOptions).pipe(
+        Effect.flatMap(({ items, operation, resourceVersion }) =>
+          Option.match(resourceVersion, {
+            onNone: () =>
+              Effect.fail(new KubernetesError({ reason: "BadResponse", message: "the list carries no metadata.resourceVersion", operation })),
+            onSome: (version) => Effect.succeed({ items, resourceVersion: version })
+          })
         ),
-        Effect.withSpan("KubernetesLive.list")
+        Effect.withSpan("KubernetesLive.listWithVersion")
+      ),
+    watch: (resource, namespace, watchOptions) => {
+      const operation = `watch ${KubernetesService.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
+      const { resourceVersion, timeoutSeconds } = watchOptions
+      const url = withQuery(collectionUrl(server, resource, namespace), {
+        watch: "1",
+        resourceVersion,
+        allowWatchBookmarks: "true",
+        ...(timeoutSeconds === undefined ? {} : { timeoutSeconds: String(timeoutSeconds) }),
+        ...selectorQuery(watchOptions)
+      })
+      const deadline = Duration.sum(
+        Duration.seconds(timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds : defaultWatchDeadlineSeconds),
+        requestTimeout
       )
+      return Stream.unwrap(Effect.map(openStream(operation, url), (body) =>
+        Stream.fromReadableStream({
+          evaluate: () => body,
+          onError: (thrown) => new KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(thrown)}`, operation })
+        }).pipe(
+          Stream.decodeText,
+          Stream.splitLines,
+          Stream.filter((line) => line.trim() !== ""),
+          Stream.mapEffect((line) => watchEvent(resource, operation, line)),
+          Stream.interruptWhen(Effect.andThen(
+            Effect.sleep(deadline),
+            Effect.fail(new KubernetesError({ reason: "Timeout", message: `the server did not close the watch within ${Duration.format(deadline)}`, operation }))
+          ))
+        ))).pipe(Stream.withSpan("KubernetesLive.watch"))
     },
     create: (resource, object) => write(resource, "create", object).pipe(Effect.withSpan("KubernetesLive.create")),
     update: (resource, object) => write(resource, "update", object).pipe(Effect.withSpan("KubernetesLive.update")),
@@ -262,6 +411,16 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
     }
   })
 })
+
+/** Objects of a list or a watch without `apiVersion`/`kind` (list items) get them back. */
+const withTypeMeta = (resource: Resource<unknown>, object: Readonly<Record<string, unknown>>): Record<string, unknown> => ({
+  apiVersion: KubernetesService.apiVersionOf(resource),
+  kind: resource.kind,
+  ...object
+})
+
+/** Without `timeoutSeconds` (or with 0), kube-apiserver closes a watch within an hour (30 to 60 minutes). */
+const defaultWatchDeadlineSeconds = 3600
 
 const deleteOptions = (preconditions: KubernetesService.DeletePreconditions | undefined) => ({
   apiVersion: "v1",

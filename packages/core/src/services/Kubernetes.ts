@@ -1,6 +1,6 @@
 /**
  * The Kubernetes API as the operator uses it: typed get, list by label, create, update with
- * optimistic concurrency, status update and delete with preconditions.
+ * optimistic concurrency, status update, delete with preconditions, and list-then-watch.
  *
  * Contract:
  * - Every failure is a `KubernetesError` whose `reason` was classified once, by the layer, from
@@ -11,12 +11,22 @@
  *   decode is `BadResponse`.
  * - `update` and `updateStatus` send `metadata.resourceVersion`; a stale one is `Conflict`.
  *   `update` never changes status, `updateStatus` never changes anything but status.
+ * - List-then-watch: `listWithVersion` returns the items and the collection's resourceVersion;
+ *   `watch` from that version delivers every later change of the matching objects exactly once,
+ *   in resourceVersion order, and nothing older. Events are seen as the API server's watch cache
+ *   sends them: an object that stops matching the label selector is `Deleted` (its previous
+ *   state, at the new resourceVersion), one that starts matching is `Added`; a `Deleted` carries
+ *   the object's last stored state at the deletion's resourceVersion. `Bookmark`s (best effort)
+ *   only advance the resourceVersion. The stream ends normally when the server closes the watch
+ *   (`timeoutSeconds`, or the server's own limit); a resourceVersion older than the server's
+ *   history fails it with `Gone` (relist); an object that does not decode fails it with
+ *   `BadResponse` (use `raw(resource)` to read objects the Schema would reject).
  * - Two layers implement it: `KubernetesLive` (apps/operator, the real API server) and
  *   `KubernetesMemory` (testing); one contract suite runs against both.
  */
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect, Schema, type Stream } from "effect"
 import * as DittoServerDomain from "../domain/DittoServer.ts"
-import { Event, NetworkPolicy, Secret, Service, StatefulSet, type StringMap } from "../domain/Kubernetes.ts"
+import { AnyObject, Event, NetworkPolicy, Secret, Service, StatefulSet, type StringMap } from "../domain/Kubernetes.ts"
 
 export const KubernetesErrorReason = Schema.Literals([
   "NotFound",
@@ -112,6 +122,12 @@ export const Resources = {
   } satisfies Resource<DittoServerDomain.DittoServer>
 } as const
 
+/**
+ * The same kind read as `AnyObject` (kind and metadata checked, everything else kept): for
+ * readers, such as reflectors, that must not fail on an object whose spec our Schema rejects.
+ */
+export const raw = <A>(resource: Resource<A>): Resource<AnyObject> => ({ ...resource, schema: AnyObject })
+
 export interface ListOptions {
   /** Equality-based label selector: every pair must match. */
   readonly labelSelector?: StringMap
@@ -122,6 +138,27 @@ export interface DeletePreconditions {
   readonly resourceVersion?: string
 }
 
+/** A list and the resourceVersion of the collection it was read at: where a watch starts. */
+export interface ListResult<A> {
+  readonly items: ReadonlyArray<A>
+  readonly resourceVersion: string
+}
+
+export interface WatchOptions extends ListOptions {
+  /**
+   * Changes after this version are delivered (normally a `ListResult`'s or the last event's);
+   * `"0"` starts with the current objects as `Added`.
+   */
+  readonly resourceVersion: string
+  /** The server closes the watch after this long (absent or 0: the server's own limit). */
+  readonly timeoutSeconds?: number
+}
+
+/** A change seen by a watch; a `Bookmark` only moves the resourceVersion forward. */
+export type WatchEvent<A> =
+  | { readonly _tag: "Added" | "Modified" | "Deleted"; readonly object: A }
+  | { readonly _tag: "Bookmark"; readonly resourceVersion: string }
+
 export interface KubernetesApi {
   readonly get: <A>(resource: Resource<A>, namespace: string, name: string) => Effect.Effect<A, KubernetesError>
   readonly list: <A>(
@@ -129,6 +166,18 @@ export interface KubernetesApi {
     namespace: string,
     options?: ListOptions
   ) => Effect.Effect<ReadonlyArray<A>, KubernetesError>
+  /** A list with the collection's resourceVersion; `namespace` undefined: all namespaces. */
+  readonly listWithVersion: <A>(
+    resource: Resource<A>,
+    namespace: string | undefined,
+    options?: ListOptions
+  ) => Effect.Effect<ListResult<A>, KubernetesError>
+  /** The changes after `options.resourceVersion`; `namespace` undefined: all namespaces. */
+  readonly watch: <A>(
+    resource: Resource<A>,
+    namespace: string | undefined,
+    options: WatchOptions
+  ) => Stream.Stream<WatchEvent<A>, KubernetesError>
   readonly create: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
   readonly update: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
   readonly updateStatus: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>

@@ -5,8 +5,8 @@
  * Contract: it behaves like kube-apiserver (v1.36) for everything the operator uses, and the
  * Kubernetes contract suite (run here and against a real apiserver) is what proves it:
  * - `resourceVersion` from one cluster-wide counter, bumped by every write that changes the
- *   object (a no-op update keeps it); a stale one on update is a 409 Conflict; a create that
- *   carries one fails (the API server answers 500);
+ *   object (a no-op update keeps it) and by every deletion; a stale one on update is a 409
+ *   Conflict; a create that carries one fails (the API server answers 500);
  * - `metadata.generation` on StatefulSets, NetworkPolicies and custom resources: 1 on create,
  *   bumped when anything but metadata and status changes, and when a delete marks the object
  *   for deletion; Services, Secrets and Events have none;
@@ -15,7 +15,8 @@
  *   `updateStatus` changes only status;
  * - AlreadyExists, NotFound, uid/resourceVersion delete preconditions, finalizers (a delete sets
  *   `deletionTimestamp` and `deletionGracePeriodSeconds: 0`; no finalizer may be added from then
- *   on; the object goes when its last finalizer is removed);
+ *   on; the object goes when its last finalizer is removed, and that update answers with the
+ *   object as sent, at its old resourceVersion);
  * - empty `labels`, `annotations`, `finalizers`, `ownerReferences` (and a Secret's `data`) are
  *   dropped, as Go's `omitempty` does;
  * - Service defaulting and validation: type ClusterIP, protocol TCP, targetPort = port,
@@ -32,15 +33,30 @@
  * - custom resources (the DittoServer) stored as their CRD's structural schema makes them:
  *   undeclared fields pruned, declared defaults filled in;
  * - equality label selectors; owner references, with the garbage collector's cascade applied
- *   synchronously when `cascadeDeletion` is on (default).
+ *   synchronously when `cascadeDeletion` is on (default);
+ * - list-then-watch: every change is appended, with its revision and the object before and
+ *   after, to a bounded event log (the last `historySize`, default 1000, changes; lists of all
+ *   namespaces sort by `namespace/name`). `listWithVersion` answers the current revision.
+ *   `watch` replays the logged changes after its resourceVersion, then follows new ones (a PubSub
+ *   ticks every watch after each write), by the watch cache's rules: an object entering the label
+ *   selector is `Added`, one leaving it `Deleted` (its previous state at the change's revision), a
+ *   deletion `Deleted` with the last stored state (finalizers and all) at the deletion's
+ *   revision. `""` and `"0"` start with the current objects as `Added`; a version older than the
+ *   log's start (the fake's creation, or the last `compact`) fails with `Gone`, one that is not a
+ *   number with `Unavailable` (the API server answers 500), a future one waits for its changes.
+ *   A watch ends after `timeoutSeconds` (without it, 30 minutes) on the `Clock`, with a bookmark
+ *   every minute and one 2 seconds before it ends; a watch that falls behind the log ends.
  * Deliberately stricter than the API server: an update without `resourceVersion` is rejected
  * (ours always send one), and Service names must be DNS-1035 labels (start with a letter), as
  * API servers before RelaxedServiceNameValidation (1.34) require. Namespaces are not modelled:
- * any namespace exists.
- * Faults can be injected per verb, kind and name through `KubernetesMemoryControl`.
+ * any namespace exists. The event log is one for the cluster, where each kind has its own watch
+ * cache on a real server: a version from before a real cluster's start may still be served there
+ * (for built-in kinds), never here.
+ * Faults can be injected per verb, kind and name, and the event log compacted, through
+ * `KubernetesMemoryControl`.
  */
 import { canonical } from "../domain/Json.ts"
-import { Clock, Context, Effect, Layer, Option, Ref, Result, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, PubSub, Ref, Result, Schema, Stream } from "effect"
 import { crd } from "../domain/DittoServerCrd.ts"
 import {
   AnyObject,
@@ -57,10 +73,15 @@ import {
   Kubernetes,
   KubernetesError,
   type KubernetesErrorReason,
-  type Resource
+  type ListOptions,
+  type ListResult,
+  type Resource,
+  type WatchEvent,
+  type WatchOptions
 } from "../services/Kubernetes.ts"
 
-export type Verb = "get" | "list" | "create" | "update" | "updateStatus" | "delete"
+/** `list` covers `listWithVersion`; a `watch` fault fails the watch as it opens. */
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "updateStatus" | "delete"
 
 export interface Fault {
   readonly verb: Verb
@@ -74,6 +95,8 @@ export interface Fault {
 export interface KubernetesMemoryOptions {
   /** Delete dependents when their controller owner is deleted, like the garbage collector. */
   readonly cascadeDeletion?: boolean
+  /** How many changes the event log keeps for watches (default 1000); older versions are Gone. */
+  readonly historySize?: number
 }
 
 interface ResourceId {
@@ -88,9 +111,28 @@ interface StoredObject {
   readonly object: AnyObject
 }
 
+type ChangeType = "Added" | "Modified" | "Deleted"
+
+/** One change in the event log: what every watch is served from. */
+interface LogEntry {
+  readonly revision: number
+  readonly resource: ResourceId
+  readonly namespace: string
+  readonly type: ChangeType
+  /** The object as stored at `revision`; for a deletion, its last state at that revision. */
+  readonly object: AnyObject
+  /** The object before the change (none for a creation). */
+  readonly previous: AnyObject | undefined
+}
+
 interface ClusterState {
   readonly objects: ReadonlyMap<string, StoredObject>
   readonly revision: number
+  /** The last `historySize` changes, oldest first. */
+  readonly log: ReadonlyArray<LogEntry>
+  /** Every change after this revision is in `log`; a watch from an older one is Gone. */
+  readonly logStart: number
+  readonly historySize: number
   readonly uids: number
   readonly clusterIPs: number
   readonly nodePorts: number
@@ -100,9 +142,14 @@ interface ClusterState {
 
 const nodePortRange = { first: 30000, last: 32767 } as const
 
-const emptyState = (cascadeDeletion: boolean): ClusterState => ({
+const initialRevision = 1000
+
+const emptyState = (cascadeDeletion: boolean, historySize: number): ClusterState => ({
   objects: new Map(),
-  revision: 1000,
+  revision: initialRevision,
+  log: [],
+  logStart: initialRevision,
+  historySize,
   uids: 0,
   clusterIPs: 10,
   nodePorts: nodePortRange.first,
@@ -579,9 +626,44 @@ const takeFault = (state: ClusterState, verb: Verb, kind: string, name: string):
   ]
 }
 
-const nextRevision = (state: ClusterState): readonly [string, ClusterState] => {
+/**
+ * The one way a write lands: the object is stored (or, for `Deleted`, removed) at the next
+ * revision, and the change is appended to the bounded event log. A deletion consumes a revision
+ * too, and logs the object's last state at that revision, as etcd does.
+ */
+const commit = (
+  state: ClusterState,
+  change: {
+    readonly type: ChangeType
+    readonly resource: ResourceId
+    readonly key: string
+    /** The object to store, or for a deletion its last stored state. */
+    readonly object: AnyObject
+    readonly previous: AnyObject | undefined
+  }
+): readonly [AnyObject, ClusterState] => {
   const revision = state.revision + 1
-  return [String(revision), { ...state, revision }]
+  const stored: AnyObject = { ...change.object, metadata: { ...change.object.metadata, resourceVersion: String(revision) } }
+  const objects = new Map(state.objects)
+  if (change.type === "Deleted") objects.delete(change.key)
+  else objects.set(change.key, { resource: change.resource, object: stored })
+  const entry: LogEntry = {
+    revision,
+    resource: change.resource,
+    namespace: stored.metadata.namespace ?? "",
+    type: change.type,
+    object: stored,
+    previous: change.previous
+  }
+  const log = [...state.log, entry]
+  const evicted = log.length - state.historySize
+  return [stored, {
+    ...state,
+    revision,
+    objects,
+    log: evicted > 0 ? log.slice(evicted) : log,
+    logStart: evicted > 0 ? log[evicted - 1]?.revision ?? state.logStart : state.logStart
+  }]
 }
 
 const nextUid = (state: ClusterState): readonly [string, ClusterState] => {
@@ -605,27 +687,29 @@ const create = (resource: ResourceId, object: AnyObject, now: number, state0: Cl
   if (Option.isSome(invalid)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, [invalid.value]), operation)), state0]
   const defaulted = applyDefaults(resource, structural(resource, object), Option.none(), state0, key)
   if (Result.isFailure(defaulted)) return [Result.fail(failure("Invalid", invalidMessage(resource, name, defaulted.failure), operation)), state0]
-  let [stored, state] = defaulted.success
-  const [uid, afterUid] = nextUid(state)
-  const [resourceVersion, afterRevision] = nextRevision(afterUid)
-  state = afterRevision
-  const { deletionGracePeriodSeconds: _grace, deletionTimestamp: _deletion, generation: _generation, ...metadata } = stored.metadata
-  stored = {
-    ...(resource.statusSubresource ? { ...withoutKeys(stored, ["status"]), ...initialStatus(resource) } : stored),
-    apiVersion: stored.apiVersion,
-    kind: stored.kind,
-    metadata: {
-      ...withoutEmptyMeta(metadata),
-      namespace,
-      uid,
-      resourceVersion,
-      creationTimestamp: timestamp(now),
-      ...(hasGeneration(resource) ? { generation: 1 } : {})
+  const [defaultedObject, afterDefaults] = defaulted.success
+  const [uid, afterUid] = nextUid(afterDefaults)
+  const { deletionGracePeriodSeconds: _grace, deletionTimestamp: _deletion, generation: _generation, ...metadata } =
+    defaultedObject.metadata
+  const [stored, state] = commit(afterUid, {
+    type: "Added",
+    resource,
+    key,
+    previous: undefined,
+    object: {
+      ...(resource.statusSubresource ? { ...withoutKeys(defaultedObject, ["status"]), ...initialStatus(resource) } : defaultedObject),
+      apiVersion: defaultedObject.apiVersion,
+      kind: defaultedObject.kind,
+      metadata: {
+        ...withoutEmptyMeta(metadata),
+        namespace,
+        uid,
+        creationTimestamp: timestamp(now),
+        ...(hasGeneration(resource) ? { generation: 1 } : {})
+      }
     }
-  }
-  const objects = new Map(state.objects)
-  objects.set(key, { resource, object: stored })
-  return [Result.succeed(stored), { ...state, objects }]
+  })
+  return [Result.succeed(stored), state]
 }
 
 const specPart = (object: AnyObject): string => canonical(withoutKeys(object, ["metadata", "status"]))
@@ -696,15 +780,20 @@ const update = (
   const generation = old.metadata.generation === undefined
     ? {}
     : { generation: specPart(next) === specPart(old) ? old.metadata.generation : old.metadata.generation + 1 }
-  const [resourceVersion, state2] = nextRevision(state1)
-  const stored: AnyObject = { ...next, metadata: { ...next.metadata, resourceVersion, ...generation } }
-  const objects = new Map(state2.objects)
-  if (stored.metadata.deletionTimestamp !== undefined && (stored.metadata.finalizers ?? []).length === 0) {
-    objects.delete(key)
-    return [Result.succeed(stored), cascade({ ...state2, objects }, stored.metadata.uid ?? "", now)]
+  if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
+    // The API server deletes instead of storing: the answer is the object as sent (at its old
+    // resourceVersion), the watch sees the last stored state (finalizers and all) deleted.
+    const [, deleted] = commit(state1, { type: "Deleted", resource, key, object: old, previous: old })
+    return [Result.succeed(next), cascade(deleted, old.metadata.uid ?? "", now)]
   }
-  objects.set(key, { resource, object: stored })
-  return [Result.succeed(stored), { ...state2, objects }]
+  const [stored, state2] = commit(state1, {
+    type: "Modified",
+    resource,
+    key,
+    object: { ...next, metadata: { ...next.metadata, ...generation } },
+    previous: old
+  })
+  return [Result.succeed(stored), state2]
 }
 
 /** Deletes the dependents of a deleted owner, as the garbage collector does (in the background). */
@@ -716,13 +805,13 @@ const cascade = (state: ClusterState, ownerUid: string, now: number): ClusterSta
     if (!refs.some((ref) => ref.uid === ownerUid)) continue
     const remaining = refs.filter((ref) => ref.uid !== ownerUid)
     if (remaining.length > 0) {
-      const [resourceVersion, afterRevision] = nextRevision(next)
-      const objects = new Map(afterRevision.objects)
-      objects.set(key, {
-        ...stored,
-        object: { ...stored.object, metadata: { ...stored.object.metadata, ownerReferences: remaining, resourceVersion } }
+      ;[, next] = commit(next, {
+        type: "Modified",
+        resource: stored.resource,
+        key,
+        object: { ...stored.object, metadata: { ...stored.object.metadata, ownerReferences: remaining } },
+        previous: stored.object
       })
-      next = { ...afterRevision, objects }
     } else {
       next = removeObject(next, key, stored, now)
     }
@@ -737,27 +826,26 @@ const cascade = (state: ClusterState, ownerUid: string, now: number): ClusterSta
 const removeObject = (state: ClusterState, key: string, stored: StoredObject, now: number): ClusterState => {
   if ((stored.object.metadata.finalizers ?? []).length > 0) {
     if (stored.object.metadata.deletionTimestamp !== undefined) return state
-    const [resourceVersion, afterRevision] = nextRevision(state)
-    const objects = new Map(afterRevision.objects)
     const { generation } = stored.object.metadata
-    objects.set(key, {
-      ...stored,
+    const [, marked] = commit(state, {
+      type: "Modified",
+      resource: stored.resource,
+      key,
       object: {
         ...stored.object,
         metadata: {
           ...stored.object.metadata,
           deletionTimestamp: timestamp(now),
           deletionGracePeriodSeconds: 0,
-          resourceVersion,
           ...(generation === undefined ? {} : { generation: generation + 1 })
         }
-      }
+      },
+      previous: stored.object
     })
-    return { ...afterRevision, objects }
+    return marked
   }
-  const objects = new Map(state.objects)
-  objects.delete(key)
-  return cascade({ ...state, objects }, stored.object.metadata.uid ?? "", now)
+  const [, deleted] = commit(state, { type: "Deleted", resource: stored.resource, key, object: stored.object, previous: stored.object })
+  return cascade(deleted, stored.object.metadata.uid ?? "", now)
 }
 
 const remove = (
@@ -785,12 +873,103 @@ const remove = (
 const matchesSelector = (labels: StringMap | undefined, selector: StringMap | undefined): boolean =>
   Object.entries(selector ?? {}).every(([key, value]) => labels !== undefined && Object.hasOwn(labels, key) && labels[key] === value)
 
+/** What a list or a watch looks at: one kind, one namespace (or all of them), a label selector. */
+interface Selection {
+  readonly resource: ResourceId
+  readonly namespace: string | undefined
+  readonly labelSelector: StringMap | undefined
+}
+
+const selectionOf = (resource: Resource<unknown>, namespace: string | undefined, options: ListOptions | undefined): Selection => ({
+  resource: idOf(resource),
+  namespace,
+  labelSelector: options?.labelSelector
+})
+
+const inScope = (selection: Selection, resource: ResourceId, namespace: string): boolean =>
+  resource.group === selection.resource.group && resource.plural === selection.resource.plural
+  && (selection.namespace === undefined || selection.namespace === namespace)
+
+const storageKey = (object: AnyObject): string => `${object.metadata.namespace ?? ""}/${object.metadata.name}`
+
+/** The matching objects in the API server's order: by `namespace/name`, as etcd keys sort. */
+const listed = (state: ClusterState, selection: Selection): ReadonlyArray<AnyObject> =>
+  [...state.objects.values()]
+    .filter((stored) =>
+      inScope(selection, stored.resource, stored.object.metadata.namespace ?? "")
+      && matchesSelector(stored.object.metadata.labels, selection.labelSelector)
+    )
+    .map((stored) => stored.object)
+    .sort((a, b) => (storageKey(a) < storageKey(b) ? -1 : storageKey(a) > storageKey(b) ? 1 : 0))
+
+/**
+ * A logged change as one watch sees it, by the watch cache's rules: matching now and before is
+ * `Modified`, now only is `Added`, before only (a deletion, or labels that stopped matching) is
+ * `Deleted` with the previous state at the change's resourceVersion.
+ */
+const eventsOf = (selection: Selection) => (entry: LogEntry): ReadonlyArray<WatchEvent<AnyObject>> => {
+  if (!inScope(selection, entry.resource, entry.namespace)) return []
+  const previous = entry.previous
+  const matchesNow = entry.type !== "Deleted" && matchesSelector(entry.object.metadata.labels, selection.labelSelector)
+  const matchedBefore = previous !== undefined && matchesSelector(previous.metadata.labels, selection.labelSelector)
+  if (matchesNow) return [{ _tag: matchedBefore ? "Modified" : "Added", object: entry.object }]
+  if (previous !== undefined && matchedBefore) {
+    return [{ _tag: "Deleted", object: { ...previous, metadata: { ...previous.metadata, resourceVersion: String(entry.revision) } } }]
+  }
+  return []
+}
+
+/** Where a watch starts: after a revision, with (for `""` and `"0"`) the current objects as `Added`. */
+interface WatchStart {
+  readonly after: number
+  readonly initial: ReadonlyArray<WatchEvent<AnyObject>>
+}
+
+const watchStart = (
+  resourceVersion: string,
+  state: ClusterState,
+  selection: Selection,
+  operation: string
+): Result.Result<WatchStart, KubernetesError> => {
+  if (resourceVersion === "" || resourceVersion === "0") {
+    return Result.succeed({ after: state.revision, initial: listed(state, selection).map((object) => ({ _tag: "Added", object })) })
+  }
+  if (!/^\d+$/.test(resourceVersion)) {
+    // kube-apiserver answers this with a 500.
+    return Result.fail(failure("Unavailable", `resourceVersion: Invalid value: "${resourceVersion}": strconv.ParseUint: parsing "${resourceVersion}": invalid syntax`, operation))
+  }
+  const after = Number(resourceVersion)
+  return after < state.logStart
+    ? Result.fail(failure("Gone", `too old resource version: ${after} (${state.logStart})`, operation))
+    : Result.succeed({ after, initial: [] })
+}
+
+/** How long kube-apiserver keeps a watch open without `timeoutSeconds` (or with 0): at least 30 minutes. */
+const defaultWatchTimeoutSeconds = 1800
+
+/**
+ * When a watch gets its bookmarks, in seconds from its start: the API server sends one about
+ * every minute and one 2 seconds before the watch times out.
+ */
+const bookmarkTimes = (timeoutSeconds: number): ReadonlyArray<number> => {
+  const times: Array<number> = []
+  for (let at = 60; at < timeoutSeconds - 2; at += 60) times.push(at)
+  if (timeoutSeconds > 2) times.push(timeoutSeconds - 2)
+  return times
+}
+
 /** Test-only controls of the in-memory cluster. */
 export interface KubernetesMemoryControlApi {
   /** Makes the next matching call(s) fail with the given reason. */
   readonly failNext: (fault: Fault) => Effect.Effect<void>
   /** Every stored object of a kind, decoded, sorted by namespace and name. */
   readonly objects: <A>(resource: Resource<A>) => Effect.Effect<ReadonlyArray<A>>
+  /**
+   * Forgets the event log, as an etcd compaction and a watch-cache restart would: a watch from
+   * any resourceVersion before the current one fails with `Gone`, and an open watch that has
+   * not yet caught up ends (its resumption is then `Gone`).
+   */
+  readonly compact: Effect.Effect<void>
 }
 
 export class KubernetesMemoryControl extends Context.Service<KubernetesMemoryControl, KubernetesMemoryControlApi>()(
@@ -809,15 +988,90 @@ const encodeFor = <A>(resource: Resource<A>, operation: string) => (value: A): E
     Effect.mapError((error) => failure("BadRequest", error.message, operation))
   )
 
+const fromResult = <A>(result: Result.Result<A, KubernetesError>): Effect.Effect<A, KubernetesError> =>
+  Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)
+
 export const make = (options: KubernetesMemoryOptions = {}) =>
   Effect.gen(function*() {
-    const state = yield* Ref.make(emptyState(options.cascadeDeletion ?? true))
+    const state = yield* Ref.make(emptyState(options.cascadeDeletion ?? true, options.historySize ?? 1000))
+    /** A tick per write that changed the cluster; watches read what is new from the log. */
+    const changes = yield* PubSub.sliding<void>(1)
+
     const run = <A>(verb: Verb, kind: string, name: string, step: (state: ClusterState, now: number) => Transition<A>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Ref.modify(state, (current): Transition<A> => {
+        Ref.modify(state, (current): readonly [readonly [Result.Result<A, KubernetesError>, boolean], ClusterState] => {
           const [fault, afterFault] = takeFault(current, verb, kind, name)
-          return Result.isFailure(fault) ? [Result.fail(fault.failure), afterFault] : step(afterFault, now)
-        })).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
+          const [result, next]: Transition<A> = Result.isFailure(fault) ? [Result.fail(fault.failure), afterFault] : step(afterFault, now)
+          return [[result, next.revision !== current.revision], next]
+        })).pipe(
+          Effect.tap(([, changed]) => changed ? PubSub.publish(changes, undefined) : Effect.void),
+          Effect.flatMap(([result]) => fromResult(result))
+        )
+
+    const listAt = <A>(resource: Resource<A>, namespace: string | undefined, listOptions: ListOptions | undefined) => {
+      const operation = `list ${resource.kind}`
+      const selection = selectionOf(resource, namespace, listOptions)
+      return run("list", resource.kind, "", (current) => [Result.succeed({ objects: listed(current, selection), revision: current.revision }), current]).pipe(
+        Effect.flatMap(({ objects, revision }) =>
+          Effect.map(
+            Effect.forEach(objects, (object) => decodeFor(resource, operation)(structuredClone(object))),
+            (items): ListResult<A> => ({ items, resourceVersion: String(revision) })
+          )
+        )
+      )
+    }
+
+    const watch = <A>(resource: Resource<A>, namespace: string | undefined, watchOptions: WatchOptions) =>
+      Stream.unwrap(Effect.gen(function*() {
+        const operation = `watch ${resource.kind} ${namespace ?? "(all namespaces)"}`
+        const selection = selectionOf(resource, namespace, watchOptions)
+        const timeoutSeconds = watchOptions.timeoutSeconds !== undefined && watchOptions.timeoutSeconds > 0
+          ? watchOptions.timeoutSeconds
+          : defaultWatchTimeoutSeconds
+        const startedAt = yield* Clock.currentTimeMillis
+        /** Until `seconds` after the watch started (however late this fiber asks). */
+        const until = (seconds: number) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Duration.millis(Math.max(0, startedAt + seconds * 1000 - now))))
+        // Subscribed before the snapshot is read: every later change ticks this subscription.
+        const subscription = yield* PubSub.subscribe(changes)
+        const snapshot = yield* run("watch", resource.kind, "", (current): Transition<ClusterState> => [Result.succeed(current), current])
+        const start = yield* fromResult(watchStart(watchOptions.resourceVersion, snapshot, selection, operation))
+        const seen = yield* Ref.make(start.after)
+
+        /**
+         * What is new in the log since the last step (then, for a bookmark, the revision now
+         * reached); `undefined` when the log no longer reaches back to the last step.
+         */
+        const step = (input: "Changes" | "Bookmark"): Effect.Effect<ReadonlyArray<WatchEvent<AnyObject>> | undefined> =>
+          Effect.gen(function*() {
+            const last = yield* Ref.get(seen)
+            const current = yield* Ref.get(state)
+            if (last < current.logStart) return undefined
+            const reached = Math.max(last, current.revision)
+            yield* Ref.set(seen, reached)
+            const events = current.log.filter((entry) => entry.revision > last).flatMap(eventsOf(selection))
+            return input === "Bookmark" ? [...events, { _tag: "Bookmark", resourceVersion: String(reached) }] : events
+          })
+        const decode = (event: WatchEvent<AnyObject>): Effect.Effect<WatchEvent<A>, KubernetesError> =>
+          event._tag === "Bookmark"
+            ? Effect.succeed(event)
+            : Effect.map(decodeFor(resource, operation)(structuredClone(event.object)), (object) => ({ _tag: event._tag, object }))
+
+        const bookmarks = Stream.fromIterable(bookmarkTimes(timeoutSeconds)).pipe(
+          Stream.mapEffect((at) => Effect.as(until(at), "Bookmark" as const))
+        )
+        const inputs = Stream.merge(Stream.fromSubscription(subscription).pipe(Stream.as("Changes" as const)), bookmarks)
+        const followed = Stream.concat(Stream.succeed("Changes" as const), inputs).pipe(
+          // One step at a time: a bookmark never overtakes the events before it.
+          Stream.mapEffect(step),
+          Stream.takeWhile((events): events is ReadonlyArray<WatchEvent<AnyObject>> => events !== undefined),
+          Stream.flattenIterable
+        )
+        return Stream.concat(Stream.fromIterable(start.initial), followed).pipe(
+          Stream.interruptWhen(until(timeoutSeconds)),
+          Stream.mapEffect(decode)
+        )
+      }))
 
     const kubernetes = Kubernetes.of({
       get: (resource, namespace, name) =>
@@ -827,17 +1081,9 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
             ? [Result.fail(failure("NotFound", notFoundMessage(idOf(resource), name), `get ${describe(resource, namespace, name)}`)), current]
             : [Result.succeed(stored.object), current]
         }).pipe(Effect.map(structuredClone), Effect.flatMap(decodeFor(resource, `get ${describe(resource, namespace, name)}`))),
-      list: (resource, namespace, listOptions) =>
-        run("list", resource.kind, "", (current): Transition<ReadonlyArray<AnyObject>> => {
-          const id = idOf(resource)
-          const found = [...current.objects.values()]
-            .filter((stored) => stored.resource.group === id.group && stored.resource.plural === id.plural)
-            .map((stored) => stored.object)
-            .filter((object) => (object.metadata.namespace ?? "") === namespace)
-            .filter((object) => matchesSelector(object.metadata.labels, listOptions?.labelSelector))
-            .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
-          return [Result.succeed(found), current]
-        }).pipe(Effect.flatMap((objects) => Effect.forEach(objects, (object) => decodeFor(resource, `list ${resource.kind}`)(structuredClone(object))))),
+      list: (resource, namespace, listOptions) => Effect.map(listAt(resource, namespace, listOptions), (result) => result.items),
+      listWithVersion: listAt,
+      watch,
       create: (resource, object) =>
         Effect.gen(function*() {
           const operation = `create ${resource.kind}`
@@ -875,7 +1121,8 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
           ),
           Effect.flatMap((objects) => Effect.forEach(objects, (object) => decodeFor(resource, "objects")(structuredClone(object)))),
           Effect.orDie
-        )
+        ),
+      compact: Ref.update(state, (current) => ({ ...current, log: [], logStart: current.revision }))
     })
     return { kubernetes, control }
   })

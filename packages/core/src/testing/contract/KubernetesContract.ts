@@ -11,14 +11,19 @@
  * - Tests assert on the state read back through the service, never on call sequences.
  * - Background work (the garbage collector) is awaited with the target's `settle` schedule: the
  *   fake is synchronous (no retry needed), a live cluster is polled within a bound.
+ * - Watches are opened from a list's (or a write's) resourceVersion, so what they see does not
+ *   depend on when the stream starts; each is read up to a last expected change and bounded by
+ *   `timeoutSeconds` (on the TestClock, a missing change fails the test by its timeout instead).
+ *   Bookmarks are best effort on a real server: the tests leave them out.
  */
 import { assert, layer } from "@effect/vitest"
-import { Context, Effect, type Layer, type Schedule, Schema, type Scope } from "effect"
+import { Context, Deferred, Effect, Fiber, type Layer, type Schedule, Schema, type Scope, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import * as DittoServerDomain from "../../domain/DittoServer.ts"
 import {
   AnyObject,
+  ObjectMeta,
   type NetworkPolicy,
-  type ObjectMeta,
   type OwnerReference,
   type Secret,
   type Service,
@@ -26,7 +31,15 @@ import {
   type StatefulSet,
   type StringMap
 } from "../../domain/Kubernetes.ts"
-import { Kubernetes, type KubernetesError, type Resource, Resources } from "../../services/Kubernetes.ts"
+import {
+  Kubernetes,
+  type KubernetesError,
+  raw,
+  type Resource,
+  Resources,
+  type WatchEvent,
+  type WatchOptions
+} from "../../services/Kubernetes.ts"
 
 /** Where the contract's tests get their namespaces. */
 export class ContractNamespaces extends Context.Service<ContractNamespaces, {
@@ -143,6 +156,49 @@ const withLabel = <A extends { readonly metadata: ObjectMeta }>(object: A, key: 
 const withAnnotation = <A extends { readonly metadata: ObjectMeta }>(object: A, key: string, value: string): A => ({
   ...object,
   metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [key]: value } }
+})
+
+/** A Secret Schema stricter than the API server: `data.token` is required (a newer operator's view). */
+const TokenSecret = Schema.StructWithRest(
+  Schema.Struct({
+    apiVersion: Schema.Literal("v1"),
+    kind: Schema.Literal("Secret"),
+    metadata: ObjectMeta,
+    data: Schema.StructWithRest(Schema.Struct({ token: Schema.String }), [Schema.Record(Schema.String, Schema.String)])
+  }),
+  [Schema.Record(Schema.String, Schema.Unknown)]
+)
+const TokenSecrets: Resource<typeof TokenSecret.Type> = { ...Resources.Secret, schema: TokenSecret }
+
+/** Upper bound of every watch the suite opens, so that a live one never outlives its test. */
+const watchTimeoutSeconds = 30
+
+type Change<A> = Extract<WatchEvent<A>, { readonly object: A }>
+
+/** A watch's changes (bookmarks left out), up to and including the first one `last` picks. */
+const changesUntil = (last: (change: Change<{ readonly metadata: ObjectMeta }>) => boolean) =>
+<A extends { readonly metadata: ObjectMeta }>(stream: Stream.Stream<WatchEvent<A>, KubernetesError>) =>
+  stream.pipe(
+    Stream.filter((event): event is Change<A> => event._tag !== "Bookmark"),
+    Stream.takeUntil(last),
+    Stream.runCollect
+  )
+
+const named = (name: string) => (change: Change<{ readonly metadata: ObjectMeta }>): boolean => change.object.metadata.name === name
+
+/** `[event, name]` of each change. */
+const summary = (changes: ReadonlyArray<Change<{ readonly metadata: ObjectMeta }>>): ReadonlyArray<readonly [string, string]> =>
+  changes.map((change) => [change._tag, change.object.metadata.name])
+
+const versionOf = (object: { readonly metadata: ObjectMeta }): number => Number(object.metadata.resourceVersion)
+
+const atVersion = <A extends { readonly metadata: ObjectMeta }>(object: A | undefined, resourceVersion: string) =>
+  object === undefined ? undefined : { ...object, metadata: { ...object.metadata, resourceVersion } }
+
+const from = (resourceVersion: string, options: Partial<WatchOptions> = {}): WatchOptions => ({
+  timeoutSeconds: watchTimeoutSeconds,
+  ...options,
+  resourceVersion
 })
 
 export const kubernetesContract = (name: string, target: KubernetesContractTarget): void =>
@@ -750,5 +806,242 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
           adapterDiscovery: { pollingInterval: "30s" },
           adapterServices: { type: "LoadBalancer" }
         })
+      }), timeout)
+
+    it.effect("list-then-watch sees creates, updates and deletes of matching objects in order, and nothing else", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespaces = yield* ContractNamespaces
+        const namespace = yield* namespaces.fresh
+        const elsewhere = yield* namespaces.fresh
+        const selector = { labelSelector: { app: "ditto" } }
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "before", { app: "ditto" }))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "bystander", { app: "other" }))
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, namespace, selector)
+        assert.deepStrictEqual(namesOf(listed.items), ["before"])
+        assert.isAtLeast(Number(listed.resourceVersion), Math.max(...listed.items.map(versionOf)))
+        const watching = yield* kubernetes.watch(Resources.Secret, namespace, from(listed.resourceVersion, selector)).pipe(
+          changesUntil(named("last")),
+          Effect.forkChild
+        )
+
+        const created = yield* kubernetes.create(Resources.Secret, secret(namespace, "alpha", { app: "ditto" }))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "unmatched", { app: "other" }))
+        yield* kubernetes.create(Resources.Secret, secret(elsewhere, "alpha", { app: "ditto" }))
+        const updated = yield* kubernetes.update(Resources.Secret, withAnnotation(created, "note", "changed"))
+        yield* kubernetes.delete(Resources.Secret, namespace, "alpha")
+        yield* kubernetes.delete(Resources.Secret, namespace, "bystander")
+        yield* kubernetes.delete(Resources.Secret, namespace, "before")
+        const last = yield* kubernetes.create(Resources.Secret, secret(namespace, "last", { app: "ditto" }))
+
+        const changes = yield* Fiber.join(watching)
+        assert.deepStrictEqual(summary(changes), [
+          ["Added", "alpha"],
+          ["Modified", "alpha"],
+          ["Deleted", "alpha"],
+          ["Deleted", "before"],
+          ["Added", "last"]
+        ])
+        const [added, modified, deleted] = changes
+        assert.deepStrictEqual(added?.object, created)
+        assert.deepStrictEqual(modified?.object, updated)
+        // The last stored state, at the deletion's resourceVersion.
+        assert.deepStrictEqual(atVersion(deleted?.object, ""), atVersion(updated, ""))
+        const versions = changes.map((change) => versionOf(change.object))
+        assert.deepStrictEqual(versions, [...versions].sort((a, b) => a - b))
+        assert.strictEqual(new Set(versions).size, versions.length)
+        assert.isAbove(versionOf(changes[2]?.object ?? updated), versionOf(updated))
+        assert.strictEqual(changes[4]?.object.metadata.resourceVersion, last.metadata.resourceVersion)
+        // A deletion is a write: it moves the collection's resourceVersion on.
+        assert.isAbove(Number((yield* kubernetes.listWithVersion(Resources.Secret, namespace)).resourceVersion), versionOf(updated))
+      }), timeout)
+
+    it.effect("watches from a resourceVersion: what came before is not replayed, what came after is", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const first = yield* kubernetes.create(Resources.Secret, secret(namespace, "old"))
+        yield* kubernetes.update(Resources.Secret, withLabel(first, "step", "two"))
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, namespace)
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "new"))
+        const fromList = yield* kubernetes.watch(Resources.Secret, namespace, from(listed.resourceVersion)).pipe(changesUntil(named("new")))
+        assert.deepStrictEqual(summary(fromList), [["Added", "new"]])
+        const fromFirst = yield* kubernetes.watch(Resources.Secret, namespace, from(first.metadata.resourceVersion ?? "none")).pipe(changesUntil(named("new")))
+        assert.deepStrictEqual(summary(fromFirst), [["Modified", "old"], ["Added", "new"]])
+        assert.strictEqual(fromFirst[0]?.object.metadata.labels?.["step"], "two")
+        // "0" means "any version": the current objects, as Added.
+        const fromAny = yield* kubernetes.watch(Resources.Secret, namespace, from("0")).pipe(
+          Stream.filter((event) => event._tag !== "Bookmark"),
+          Stream.take(2),
+          Stream.runCollect
+        )
+        assert.deepStrictEqual(
+          fromAny.map((event) => [event._tag, event.object.metadata.name]).sort(),
+          [["Added", "new"], ["Added", "old"]]
+        )
+      }), timeout)
+
+    it.effect("sees an object that starts matching the selector as Added and one that stops as Deleted", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const selector = { labelSelector: { app: "ditto" } }
+        const outside = yield* kubernetes.create(Resources.Secret, secret(namespace, "mover", { app: "other" }))
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, namespace, selector)
+        assert.deepStrictEqual(listed.items, [])
+        const entered = yield* kubernetes.update(Resources.Secret, withLabel(outside, "app", "ditto"))
+        const changed = yield* kubernetes.update(Resources.Secret, withAnnotation(entered, "note", "inside"))
+        const left = yield* kubernetes.update(Resources.Secret, withLabel(changed, "app", "other"))
+        yield* kubernetes.update(Resources.Secret, withAnnotation(left, "note", "outside"))
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "last", { app: "ditto" }))
+        const changes = yield* kubernetes.watch(Resources.Secret, namespace, from(listed.resourceVersion, selector)).pipe(
+          changesUntil(named("last"))
+        )
+        assert.deepStrictEqual(summary(changes), [["Added", "mover"], ["Modified", "mover"], ["Deleted", "mover"], ["Added", "last"]])
+        const [added, modified, deleted] = changes
+        assert.deepStrictEqual(added?.object, entered)
+        assert.deepStrictEqual(modified?.object, changed)
+        // The object as it was before it left the selector, at the resourceVersion of the change.
+        assert.deepStrictEqual(deleted?.object, atVersion(changed, left.metadata.resourceVersion ?? ""))
+      }), timeout)
+
+    it.effect("lists and watches across all namespaces", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespaces = yield* ContractNamespaces
+        const one = yield* namespaces.fresh
+        const two = yield* namespaces.fresh
+        // Other suites write in other namespaces meanwhile: a label of our own scopes the test.
+        const selector = { labelSelector: { "contract-run": one } }
+        yield* kubernetes.create(Resources.Secret, secret(two, "b", { "contract-run": one }))
+        yield* kubernetes.create(Resources.Secret, secret(one, "a", { "contract-run": one }))
+        yield* kubernetes.create(Resources.Secret, secret(two, "unlabelled"))
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, undefined, selector)
+        const keys = listed.items.map((item) => `${item.metadata.namespace ?? ""}/${item.metadata.name}`)
+        assert.deepStrictEqual(keys, [`${one}/a`, `${two}/b`].sort())
+        assert.deepStrictEqual(
+          (yield* kubernetes.list(Resources.Secret, two)).map((item) => item.metadata.name),
+          ["b", "unlabelled"]
+        )
+        yield* kubernetes.create(Resources.Secret, secret(two, "c", { "contract-run": one }))
+        yield* kubernetes.delete(Resources.Secret, one, "a")
+        yield* kubernetes.create(Resources.Secret, secret(one, "last", { "contract-run": one }))
+        const changes = yield* kubernetes.watch(Resources.Secret, undefined, from(listed.resourceVersion, selector)).pipe(
+          changesUntil(named("last"))
+        )
+        assert.deepStrictEqual(
+          changes.map((change) => [change._tag, change.object.metadata.namespace, change.object.metadata.name]),
+          [["Added", two, "c"], ["Deleted", one, "a"], ["Added", one, "last"]]
+        )
+      }), timeout)
+
+    it.effect("sees a finalized deletion as Modified, then Deleted with the last stored state", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, namespace)
+        const draft = secret(namespace, "held")
+        const created = yield* kubernetes.create(Resources.Secret, { ...draft, metadata: { ...draft.metadata, finalizers: [finalizer] } })
+        yield* kubernetes.delete(Resources.Secret, namespace, "held")
+        const terminating = yield* kubernetes.get(Resources.Secret, namespace, "held")
+        const released = yield* kubernetes.update(Resources.Secret, {
+          ...terminating,
+          metadata: { ...terminating.metadata, finalizers: [] }
+        })
+        // The server deletes instead of storing: the answer keeps the resourceVersion it was sent.
+        assert.strictEqual(released.metadata.resourceVersion, terminating.metadata.resourceVersion)
+        assert.isUndefined(released.metadata.finalizers)
+        assert.strictEqual(yield* outcome(kubernetes.get(Resources.Secret, namespace, "held")), "NotFound")
+        const changes = yield* kubernetes.watch(Resources.Secret, namespace, from(listed.resourceVersion)).pipe(
+          changesUntil((change) => change._tag === "Deleted")
+        )
+        assert.deepStrictEqual(summary(changes), [["Added", "held"], ["Modified", "held"], ["Deleted", "held"]])
+        const [added, marked, deleted] = changes
+        assert.deepStrictEqual(added?.object, created)
+        assert.deepStrictEqual(marked?.object, terminating)
+        assert.deepStrictEqual(atVersion(deleted?.object, ""), atVersion(terminating, ""))
+        assert.deepStrictEqual(deleted?.object.metadata.finalizers, [finalizer])
+        assert.isAbove(versionOf(deleted?.object ?? terminating), versionOf(terminating))
+      }), timeout)
+
+    it.effect("sees the garbage collector's deletion of a dependent as Deleted", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const owner = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "owner"))
+        const draft = secret(namespace, "owner-token")
+        const dependent = yield* kubernetes.create(Resources.Secret, {
+          ...draft,
+          metadata: { ...draft.metadata, ownerReferences: ownedBy(owner) }
+        })
+        const secrets = yield* kubernetes.listWithVersion(Resources.Secret, namespace)
+        const servers = yield* kubernetes.listWithVersion(Resources.DittoServer, namespace)
+        assert.deepStrictEqual(namesOf(servers.items), ["owner"])
+        yield* kubernetes.delete(Resources.DittoServer, namespace, "owner", { uid: owner.metadata.uid ?? "" })
+        const serverChanges = yield* kubernetes.watch(Resources.DittoServer, namespace, from(servers.resourceVersion)).pipe(
+          changesUntil(named("owner"))
+        )
+        assert.deepStrictEqual(summary(serverChanges), [["Deleted", "owner"]])
+        const secretChanges = yield* kubernetes.watch(Resources.Secret, namespace, from(secrets.resourceVersion)).pipe(
+          changesUntil(named("owner-token"))
+        )
+        assert.deepStrictEqual(summary(secretChanges), [["Deleted", "owner-token"]])
+        assert.deepStrictEqual(atVersion(secretChanges[0]?.object, ""), atVersion(dependent, ""))
+        assert.deepStrictEqual(atVersion(serverChanges[0]?.object, ""), atVersion(owner, ""))
+      }), timeout)
+
+    it.effect("reads objects its Schema rejects through raw(resource), and fails the watch otherwise", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const tokenless = (objectName: string): Secret => ({ ...secret(namespace, objectName), data: { note: "bm90ZQ==" } })
+        yield* kubernetes.create(Resources.Secret, tokenless("listed"))
+        assert.strictEqual(yield* outcome(kubernetes.listWithVersion(TokenSecrets, namespace)), "BadResponse")
+        const listed = yield* kubernetes.listWithVersion(raw(TokenSecrets), namespace)
+        assert.deepStrictEqual(namesOf(listed.items), ["listed"])
+        assert.deepStrictEqual(listed.items[0]?.["data"], { note: "bm90ZQ==" })
+        yield* kubernetes.create(Resources.Secret, tokenless("watched"))
+        const failed = yield* Effect.flip(kubernetes.watch(TokenSecrets, namespace, from(listed.resourceVersion)).pipe(Stream.runDrain))
+        assert.strictEqual(failed.reason, "BadResponse")
+        const changes = yield* kubernetes.watch(raw(TokenSecrets), namespace, from(listed.resourceVersion)).pipe(
+          changesUntil(named("watched"))
+        )
+        assert.deepStrictEqual(summary(changes), [["Added", "watched"]])
+        assert.deepStrictEqual(changes[0]?.object["data"], { note: "bm90ZQ==" })
+      }), timeout)
+
+    it.effect("ends a watch normally when its timeout passes", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const listed = yield* kubernetes.listWithVersion(Resources.Secret, namespace)
+        const started = yield* Deferred.make<void>()
+        const watching = yield* kubernetes.watch(Resources.Secret, namespace, from(listed.resourceVersion, { timeoutSeconds: 1 })).pipe(
+          Stream.tap(() => Deferred.succeed(started, undefined)),
+          Stream.runCollect,
+          Effect.forkChild
+        )
+        yield* kubernetes.create(Resources.Secret, secret(namespace, "seen"))
+        yield* Deferred.await(started)
+        if (!target.liveClock) yield* TestClock.adjust("1 second")
+        const events = yield* Fiber.join(watching)
+        assert.deepStrictEqual(
+          events.flatMap((event) => event._tag === "Bookmark" ? [] : [[event._tag, event.object.metadata.name]]),
+          [["Added", "seen"]]
+        )
+      }), timeout)
+
+    it.effect("fails a watch from a resourceVersion older than the server's history with Gone", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        // The DittoServer history starts when its CRD was established (the fake's when it started).
+        const expired = yield* Effect.flip(kubernetes.watch(Resources.DittoServer, namespace, from("1")).pipe(Stream.runDrain))
+        assert.strictEqual(expired.reason, "Gone")
+        // kube-apiserver answers a resourceVersion that is not a number with a 500.
+        assert.strictEqual(
+          yield* outcome(kubernetes.watch(Resources.DittoServer, namespace, from("soon")).pipe(Stream.runDrain)),
+          "Unavailable"
+        )
       }), timeout)
   })

@@ -1,0 +1,96 @@
+/**
+ * The DittoServer controller: watches DittoServers and the objects they own, and runs one
+ * `reconcileDittoServer` pass per server through the keyed work queue.
+ *
+ * Contract:
+ * - A DittoServer is reconciled when it appears, when its generation, labels, annotations or
+ *   deletion mark change — not on its own status writes (which would double the poll rate) —
+ *   when an object it controls changes, and when its last pass asked to run again (the polling
+ *   interval). A deleted one is forgotten.
+ * - A DittoServer whose spec does not decode is not reconciled: a Warning Event says why, and the
+ *   next edit of the spec brings it back.
+ * - The objects the operator creates are owned by the DittoServer: Kubernetes' garbage collector
+ *   removes them with it; nothing is deleted here on deletion.
+ */
+import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
+import {
+  DittoFs,
+  DittoServer,
+  type DittoServerOptions,
+  Events,
+  K8s,
+  Kubernetes,
+  KubernetesService,
+  Naming,
+  reconcileDittoServer,
+  Resources
+} from "@dittofs-operator/core"
+import * as Controller from "../runtime/Controller.ts"
+import { listWatch } from "../runtime/KubernetesSource.ts"
+
+export interface DittoServerControllerOptions extends DittoServerOptions {
+  /** Only this namespace (default: every namespace). */
+  readonly namespace?: string
+  /** Reconciles running at once across servers. */
+  readonly concurrency?: number
+}
+
+const decodeServer = Schema.decodeUnknownResult(DittoServer.DittoServer)
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+/** Spec, labels, annotations or deletion changed (status-only writes do not count). */
+export const relevant = (previous: K8s.AnyObject | undefined, current: K8s.AnyObject | undefined): boolean => {
+  if (previous === undefined || current === undefined) return true
+  const before = previous.metadata
+  const after = current.metadata
+  return before.generation !== after.generation
+    || before.deletionTimestamp !== after.deletionTimestamp
+    || JSON.stringify(before.labels ?? {}) !== JSON.stringify(after.labels ?? {})
+    || JSON.stringify(before.annotations ?? {}) !== JSON.stringify(after.annotations ?? {})
+}
+
+export const start = (
+  options: DittoServerControllerOptions = {}
+): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes | Events | DittoFs | Scope.Scope> =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const events = yield* Events
+    const raw = KubernetesService.raw
+    const ours = { labelSelector: { [Naming.labels.app]: Naming.appLabelValue } }
+    return yield* Controller.start({
+      primary: {
+        name: "dittoservers",
+        source: listWatch(kubernetes, raw(Resources.DittoServer), options.namespace),
+        relevant
+      },
+      owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
+      owned: [
+        { name: "services", source: listWatch(kubernetes, raw(Resources.Service), options.namespace, ours) },
+        { name: "networkpolicies", source: listWatch(kubernetes, raw(Resources.NetworkPolicy), options.namespace, ours) },
+        { name: "secrets", source: listWatch(kubernetes, raw(Resources.Secret), options.namespace, ours) },
+        { name: "statefulsets", source: listWatch(kubernetes, raw(Resources.StatefulSet), options.namespace) }
+      ],
+      concurrency: options.concurrency ?? 4,
+      reconcile: (object) => {
+        const decoded = decodeServer(object)
+        if (Result.isFailure(decoded)) {
+          const message = formatIssue(decoded.failure.issue)
+          return events.emit(
+            {
+              apiVersion: object.apiVersion,
+              kind: object.kind,
+              namespace: object.metadata.namespace ?? "",
+              name: object.metadata.name,
+              uid: object.metadata.uid ?? ""
+            },
+            { type: "Warning", reason: "InvalidSpec", message: `The DittoServer spec is invalid: ${message}` }
+          ).pipe(Effect.as({ _tag: "AwaitChange" } as const))
+        }
+        const server = decoded.success
+        if (server.metadata.deletionTimestamp !== undefined) return Effect.succeed({ _tag: "AwaitChange" } as const)
+        return reconcileDittoServer(server, options)
+      }
+    })
+  })
+
+export const layer = (options: DittoServerControllerOptions = {}) => Layer.effectDiscard(Effect.asVoid(start(options)))
