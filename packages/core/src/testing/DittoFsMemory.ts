@@ -57,6 +57,8 @@ interface ServerState {
   /** When set, `GET /api/v1/adapters` answers this body instead of the adapters. */
   readonly adapterBody: { readonly body: unknown } | undefined
   readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFsErrorReason; readonly times: number }>
+  /** Requests answered, by operation (load on the server, e.g. the poll rate). */
+  readonly requests: Readonly<Partial<Record<Operation, number>>>
   readonly accessTokenSeconds: number
   readonly refreshTokenSeconds: number
 }
@@ -87,6 +89,7 @@ const newServer = (options: ServerOptions): ServerState => {
     adapters: options.adapters ?? defaultAdapters,
     adapterBody: undefined,
     faults: [],
+    requests: {},
     accessTokenSeconds: options.accessTokenSeconds ?? 900,
     refreshTokenSeconds: options.refreshTokenSeconds ?? 168 * 3600
   }
@@ -111,6 +114,8 @@ export interface DittoFsMemoryControlApi {
   readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFsErrorReason, times?: number) => Effect.Effect<void>
   readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<User>>
   readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter>>
+  /** How many requests of each operation the server answered (refused ones included). */
+  readonly requests: (baseUrl: string) => Effect.Effect<Readonly<Partial<Record<Operation, number>>>>
 }
 
 export class DittoFsMemoryControl extends Context.Service<DittoFsMemoryControl, DittoFsMemoryControlApi>()(
@@ -140,7 +145,10 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
             return [fail("Unreachable", `connect ECONNREFUSED ${baseUrl}`, label), current]
           }
           const withServer = (next: ServerState, tokens = current.tokens): World => ({
-            servers: new Map(current.servers).set(baseUrl, next),
+            servers: new Map(current.servers).set(baseUrl, {
+              ...next,
+              requests: { ...next.requests, [operation]: (next.requests[operation] ?? 0) + 1 }
+            }),
             tokens
           })
           const faultIndex = server.faults.findIndex((fault) => fault.operation === operation)
@@ -288,7 +296,8 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       failNext: (baseUrl, operation, reason, times = 1) =>
         updateServer(baseUrl, (server) => ({ ...server, faults: [...server.faults, { operation, reason, times }] })),
       users: (baseUrl) => readServer(baseUrl, (server) => [...server.users.values()].map(userView), []),
-      adapters: (baseUrl) => readServer(baseUrl, (server) => server.adapters, [])
+      adapters: (baseUrl) => readServer(baseUrl, (server) => server.adapters, []),
+      requests: (baseUrl) => readServer(baseUrl, (server) => server.requests, {})
     })
     return { dittofs, control }
   })

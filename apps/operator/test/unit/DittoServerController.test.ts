@@ -1,0 +1,134 @@
+/**
+ * The whole controller on the in-memory layers with the TestClock: watches, queue, polling
+ * interval, auth and adapter exposure together.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { DittoServer, EventRecorder, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
+import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
+import * as Sample from "../../../../scripts/launch/Sample.ts"
+import * as DittoServerController from "../../src/controller/DittoServerController.ts"
+
+const baseUrl = "http://dfs.local:8080"
+const password = "admin-secret"
+const adapters = [
+  { type: "nfs", enabled: true, running: true, port: 12049 },
+  { type: "smb", enabled: true, running: true, port: 12445 }
+]
+
+const layers = Layer.mergeAll(
+  Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer()),
+  DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
+)
+
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
+})
+
+/** Advances the clock in small steps so every woken fiber runs before the next step. */
+const advance = (seconds: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < seconds * 4; i++) {
+      yield* TestClock.adjust("250 millis")
+      yield* settle
+    }
+  })
+
+const rawDittoServer = KubernetesService.raw(Resources.DittoServer)
+
+const serviceNames = Kubernetes.use((k) => k.list(Resources.Service, "default")).pipe(
+  Effect.map((services) => services.map((s) => s.metadata.name))
+)
+
+describe("DittoServerController", () => {
+  it.effect("follows DittoFS adapters at the polling interval, and stops polling a deleted server", () =>
+    Effect.gen(function*() {
+      yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
+      yield* DittoServerController.start()
+      yield* advance(1)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"])
+      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
+      assert.strictEqual(server.status?.conditions?.find((c) => c.type === "Ready")?.status, "True")
+
+      const control = yield* DittoFsMemoryControl
+      yield* control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }])
+      yield* advance(8)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval (t = 9 s)")
+      yield* advance(2)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs"])
+
+      // a shorter interval takes effect on the next cycle, without a restart
+      const current = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
+      yield* Kubernetes.use((k) =>
+        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } }))
+      yield* advance(1)
+      yield* control.setAdapters(baseUrl, [])
+      yield* advance(3)
+      assert.deepStrictEqual(yield* serviceNames, [])
+
+      yield* Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas"))
+      yield* advance(1)
+      yield* control.setAdapters(baseUrl, adapters)
+      yield* advance(30)
+      assert.deepStrictEqual(yield* serviceNames, [], "a deleted server is not polled")
+    }).pipe(Effect.provide(layers)))
+
+  it.effect("polls once per interval when idle, and writes nothing", () =>
+    Effect.gen(function*() {
+      yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" })
+      yield* DittoServerController.start()
+      yield* advance(2)
+      const objects = Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const all = [
+          ...(yield* kubernetes.list(Resources.Service, "default")),
+          ...(yield* kubernetes.list(Resources.Secret, "default")),
+          ...(yield* kubernetes.list(Resources.NetworkPolicy, "default")),
+          ...(yield* kubernetes.list(Resources.StatefulSet, "default")),
+          ...(yield* kubernetes.list(Resources.DittoServer, "default"))
+        ]
+        return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
+      })
+      const settled = yield* objects
+      const control = yield* DittoFsMemoryControl
+      const before = (yield* control.requests(baseUrl)).listAdapters ?? 0
+      yield* advance(60)
+      assert.deepStrictEqual(yield* objects, settled)
+      const polls = ((yield* control.requests(baseUrl)).listAdapters ?? 0) - before
+      assert.strictEqual(polls, 12, "one poll per 5 s over 60 s")
+    }).pipe(Effect.provide(layers)))
+
+  it.effect("reports an invalid spec with a Warning Event and does not reconcile it", () =>
+    Effect.gen(function*() {
+      yield* Kubernetes.use((k) =>
+        k.create(rawDittoServer, {
+          apiVersion: DittoServer.apiVersion,
+          kind: DittoServer.kind,
+          metadata: { name: "broken", namespace: "default" },
+          spec: { storage: { metadataSize: "lots" } }
+        }))
+      yield* DittoServerController.start()
+      yield* advance(1)
+      const events = yield* Kubernetes.use((k) => k.list(Resources.Event, "default"))
+      assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
+      assert.include(events[0]?.message ?? "", "metadataSize")
+    }).pipe(Effect.provide(layers)))
+
+  it("counts spec, label, annotation and deletion changes as relevant, not status writes", () => {
+    const object = (meta: Record<string, unknown>, status?: unknown) => ({
+      apiVersion: DittoServer.apiVersion,
+      kind: DittoServer.kind,
+      metadata: { name: "nas", generation: 1, resourceVersion: "1", ...meta },
+      ...(status === undefined ? {} : { status })
+    })
+    const base = object({})
+    assert.isFalse(DittoServerController.relevant(base, object({ resourceVersion: "2" }, { phase: "Running" })))
+    assert.isTrue(DittoServerController.relevant(base, object({ generation: 2 })))
+    assert.isTrue(DittoServerController.relevant(base, object({ annotations: { "dittofs.io/api-url": "http://x" } })))
+    assert.isTrue(DittoServerController.relevant(base, object({ labels: { a: "b" } })))
+    assert.isTrue(DittoServerController.relevant(base, object({ deletionTimestamp: "2026-01-01T00:00:00Z" })))
+    assert.isTrue(DittoServerController.relevant(undefined, base))
+    assert.isTrue(DittoServerController.relevant(base, undefined))
+  })
+})
