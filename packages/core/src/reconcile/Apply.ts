@@ -53,6 +53,9 @@ export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
     for (const change of plan) {
       const applied = yield* Effect.result(applyChange(resource, change))
       if (applied._tag === "Success") {
+        yield* Effect.logInfo(change.event.message).pipe(
+          Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: change.event.reason })
+        )
         yield* events.emit(regarding, change.event)
         continue
       }
