@@ -51,7 +51,8 @@ export {
   ApplyFailed,
   DittoFsUnavailable,
   type DittoServerOptions,
-  reconcileDittoServer
+  reconcileDittoServer,
+  TokenRejected
 } from "./reconcile/DittoServer.ts"
 export * as DittoFsService from "./services/DittoFs.ts"
 export { DittoFs, DittoFsError } from "./services/DittoFs.ts"

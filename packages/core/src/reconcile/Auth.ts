@@ -179,3 +179,19 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
   )
 })
 
+
+/**
+ * Drops the stored tokens (keeping the account's password) after DittoFS refused them, so the
+ * next pass logs in again instead of using them until their recorded expiry.
+ */
+export const forgetTokens = Effect.fn("forgetTokens")(function*(server: DittoServer.DittoServer) {
+  const kubernetes = yield* Kubernetes
+  const identity = identityOf(server)
+  const secret = yield* kubernetes.get(Resources.Secret, identity.namespace, Credentials.secretName(identity.name))
+  const stored = Credentials.fromSecret(secret)
+  if (stored === undefined || stored.accessToken === undefined) return
+  yield* kubernetes.update(
+    Resources.Secret,
+    Credentials.toSecret(identity, { username: stored.username, password: stored.password }, secret)
+  )
+})

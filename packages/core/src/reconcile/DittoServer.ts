@@ -9,6 +9,8 @@
  *   changed, and the pass fails with `DittoFsUnavailable` so the controller backs off.
  * - A permanent auth failure (wrong admin password, missing admin Secret) is a False
  *   `Authenticated` condition and a slow retry, not a hot loop.
+ * - A poll refused with 401 drops the stored tokens and fails the pass (`TokenRejected`), so the
+ *   next pass, after a short backoff, logs in again.
  * - Changes that could not be applied fail the pass (`ApplyFailed`) after everything else was
  *   applied and the status written.
  * - Otherwise the next pass is due at the polling interval, or earlier when the token is due
@@ -22,7 +24,7 @@ import { Kubernetes, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
 import { reconcileAdapterExposure } from "./AdapterExposure.ts"
 import type { FailedChange } from "./Apply.ts"
-import { ensureSession } from "./Auth.ts"
+import { ensureSession, forgetTokens } from "./Auth.ts"
 
 /** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
 export const apiUrlAnnotation = "dittofs.io/api-url"
@@ -33,6 +35,9 @@ export interface DittoServerOptions {
 }
 
 export class DittoFsUnavailable extends Data.TaggedError("DittoFsUnavailable")<{ readonly error: DittoFsError }> {}
+
+/** DittoFS refused the operator's token; it was dropped and the next pass logs in again. */
+export class TokenRejected extends Data.TaggedError("TokenRejected")<{ readonly error: DittoFsError }> {}
 
 export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly failures: ReadonlyArray<FailedChange> }> {}
 
@@ -104,6 +109,12 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
       { type: "AdaptersSynced", status: "False", reason: "PollFailed", message: `${error.operation}: ${error.reason}: ${error.message}` }
     ], Option.none())
     if (transient) return yield* new DittoFsUnavailable({ error })
+    if (error.reason === "Unauthorized") {
+      // the server no longer accepts the token (restarted with a new signing key, account reset):
+      // log in again on the next pass, soon
+      yield* forgetTokens(server)
+      return yield* new TokenRejected({ error })
+    }
     return exposure.action
   }
   const { active, conflicts } = exposure.plan.active

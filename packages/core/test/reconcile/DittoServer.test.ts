@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { apiUrl, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
 import { admin, baseUrl, services, setup, testLayer } from "./harness.ts"
 
@@ -89,4 +89,54 @@ describe("reconcileDittoServer", () => {
       const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
       assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
     }))
+})
+
+describe("reconcileDittoServer, when a poll fails", () => {
+  it.effect("a refused token is dropped, the pass fails, and the next pass logs in again", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* pass
+      const control = yield* DittoFsMemoryControl
+      yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
+      const error = yield* Effect.flip(pass)
+      assert.strictEqual(error._tag, "TokenRejected")
+      assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/PollFailed")
+      const logins = (yield* control.requests(baseUrl)).login ?? 0
+      yield* pass
+      assert.strictEqual((yield* control.requests(baseUrl)).login, logins + 1, "logged in again with the stored password")
+      assert.strictEqual((yield* conditions)["Ready"], "True/AllConditionsMet")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a poll that times out is DittoFsUnavailable, and a malformed one a False AdaptersSynced", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* pass
+      const control = yield* DittoFsMemoryControl
+      yield* control.failNext(baseUrl, "listAdapters", "Timeout")
+      assert.strictEqual((yield* Effect.flip(pass))._tag, "DittoFsUnavailable")
+      assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
+      yield* control.setAdapterBody(baseUrl, { body: { adapters: [] } })
+      const action = yield* pass
+      assert.strictEqual(action._tag, "Requeue")
+      assert.deepStrictEqual(yield* conditions, {
+        DittoFSReachable: "True/HealthCheckSucceeded",
+        Authenticated: "True/AuthenticationSucceeded",
+        AdaptersSynced: "False/PollFailed",
+        Ready: "False/ConditionsNotMet"
+      })
+      assert.strictEqual((yield* services).length, 1)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a change that cannot be applied is ApplyFailed, after the status says which", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* withAdminSecret()
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", reason: "Forbidden" })
+      const error = yield* Effect.flip(pass)
+      assert.strictEqual(error._tag, "ApplyFailed")
+      assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/ApplyFailed")
+      assert.deepStrictEqual((yield* current).status?.adapters?.map((a) => a.exposed), [false])
+    }).pipe(Effect.provide(testLayer())))
 })
