@@ -3,7 +3,7 @@
  * them) and builders for a DittoServer and its StatefulSet.
  */
 import { Effect, Schema } from "effect"
-import { DittoServer, K8s } from "../src/index.ts"
+import { DittoServer, K8s, Ownership } from "../src/index.ts"
 
 /** Adapter types as users and DittoFS may write them: known ones, look-alikes, unicode, punctuation. */
 export const HostileType = Schema.Union([
@@ -89,14 +89,7 @@ export const makeStatefulSet = (
   metadata: {
     name: server.name,
     namespace,
-    ownerReferences: [{
-      apiVersion: DittoServer.apiVersion,
-      kind: DittoServer.kind,
-      name: server.name,
-      uid: server.uid,
-      controller: true,
-      blockOwnerDeletion: true
-    }]
+    ownerReferences: [Ownership.controllerReference({ ...server, namespace })]
   },
   spec: {
     replicas: 1,

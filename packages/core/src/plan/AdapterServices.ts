@@ -18,7 +18,7 @@ import type { ActiveAdapter } from "./ActiveAdapters.ts"
 import * as Annotations from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterResourceName, adapterServiceLabels, labels, labelValue, selectorLabels } from "./Naming.ts"
-import { controllerReference, isControlledBy, type ServerIdentity } from "./Ownership.ts"
+import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
 export interface AdapterServicesInput {
   readonly server: ServerIdentity
@@ -28,14 +28,11 @@ export interface AdapterServicesInput {
   readonly observed: ReadonlyArray<Service>
 }
 
-const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string =>
-  object.metadata.labels?.[labels.adapterType] ?? ""
+const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string => adapterTypeOf(object.metadata)
 
 /** Whether the plan may update or delete this Service. */
 export const isManaged = (service: Service, server: ServerIdentity): boolean =>
-  service.metadata.labels?.[labels.adapterService] === "true"
-  && service.metadata.labels[labels.instance] === labelValue(server.name)
-  && isControlledBy(service.metadata, server)
+  isManagedBy(service.metadata, server, labels.adapterService)
 
 const desiredPort = (adapter: ActiveAdapter): ServicePort => ({
   name: adapter.portName,

@@ -12,7 +12,7 @@ import type { ActiveAdapter } from "./ActiveAdapters.ts"
 import { mapsEqual } from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
-import { controllerReference, isControlledBy, type ServerIdentity } from "./Ownership.ts"
+import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
 export interface NetworkPoliciesInput {
   readonly server: ServerIdentity
@@ -20,13 +20,10 @@ export interface NetworkPoliciesInput {
   readonly observed: ReadonlyArray<NetworkPolicy>
 }
 
-const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string =>
-  object.metadata.labels?.[labels.adapterType] ?? ""
+const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string => adapterTypeOf(object.metadata)
 
 export const isManaged = (policy: NetworkPolicy, server: ServerIdentity): boolean =>
-  policy.metadata.labels?.[labels.adapterNetworkPolicy] === "true"
-  && policy.metadata.labels[labels.instance] === labelValue(server.name)
-  && isControlledBy(policy.metadata, server)
+  isManagedBy(policy.metadata, server, labels.adapterNetworkPolicy)
 
 const ingressFor = (adapter: ActiveAdapter): Array<NetworkPolicyIngressRule> => [
   { ports: [{ protocol: "TCP", port: adapter.port }] }

@@ -6,7 +6,8 @@
  * controller owner reference is the DittoServer's uid; anything else is never touched.
  */
 import * as DittoServer from "../domain/DittoServer.ts"
-import type { ObjectMeta, OwnerReference } from "../domain/Kubernetes.ts"
+import type { ObjectMeta, OwnerReference, StringMap } from "../domain/Kubernetes.ts"
+import { labels, labelValue } from "./Naming.ts"
 
 /** What a plan needs to know of the DittoServer it works for. */
 export interface ServerIdentity {
@@ -32,3 +33,15 @@ export const controllerReference = (server: ServerIdentity): OwnerReference => (
 
 export const isControlledBy = (metadata: ObjectMeta, server: ServerIdentity): boolean =>
   server.uid !== "" && (metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === server.uid)
+
+/**
+ * Whether a plan may update or delete an object: it carries the marker label (`"true"`), the
+ * server's instance label, and the server as controller owner.
+ */
+export const isManagedBy = (metadata: ObjectMeta, server: ServerIdentity, markerLabel: string): boolean =>
+  metadata.labels?.[markerLabel] === "true"
+  && metadata.labels[labels.instance] === labelValue(server.name)
+  && isControlledBy(metadata, server)
+
+/** The adapter type label of a per-adapter object ("" when missing). */
+export const adapterTypeOf = (metadata: { readonly labels?: StringMap }): string => metadata.labels?.[labels.adapterType] ?? ""

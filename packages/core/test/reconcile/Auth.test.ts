@@ -4,20 +4,7 @@ import { TestClock } from "effect/testing"
 import { Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
-import { admin, baseUrl, events, setup, testLayer } from "./harness.ts"
-
-const adminSecret = (password = admin.password) =>
-  Kubernetes.use((k) =>
-    k.create(Resources.Secret, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "ditto-admin-credentials", namespace },
-      data: {
-        username: Buffer.from(admin.username).toString("base64"),
-        password: Buffer.from(password).toString("base64")
-      }
-    })
-  )
+import { admin, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
 
 const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
   Effect.map(Credentials.fromSecret)

@@ -3,17 +3,7 @@ import { Duration, Effect } from "effect"
 import { apiUrl, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
 import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
-import { admin, baseUrl, services, setup, testLayer } from "./harness.ts"
-
-const withAdminSecret = (password = admin.password) =>
-  Kubernetes.use((k) =>
-    k.create(Resources.Secret, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "ditto-admin-credentials", namespace },
-      data: { username: Buffer.from("admin").toString("base64"), password: Buffer.from(password).toString("base64") }
-    })
-  )
+import { adminSecret, baseUrl, services, setup, testLayer } from "./harness.ts"
 
 const current = Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
 const pass = Effect.flatMap(current, (server) => reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
@@ -24,7 +14,7 @@ describe("reconcileDittoServer", () => {
   it.effect("authenticates, exposes the adapters, reports them in status, and is due again at the interval", () =>
     Effect.gen(function*() {
       yield* setup({ adapterDiscovery: { pollingInterval: "10s" } })
-      yield* withAdminSecret()
+      yield* adminSecret()
       const action = yield* pass
       assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(10) })
       assert.strictEqual((yield* services).length, 1)
@@ -43,7 +33,7 @@ describe("reconcileDittoServer", () => {
   it.effect("writes the status only when it changes", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* pass
       const settled = (yield* current).metadata.resourceVersion
       for (let i = 0; i < 5; i++) yield* pass
@@ -53,7 +43,7 @@ describe("reconcileDittoServer", () => {
   it.effect("DittoFS down: condition False, nothing else changed, the pass fails for a backoff", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* pass
       yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
@@ -67,7 +57,7 @@ describe("reconcileDittoServer", () => {
   it.effect("a wrong admin password is a False Authenticated condition and a slow retry", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret("wrong")
+      yield* adminSecret("wrong")
       const action = yield* pass
       assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.minutes(5) })
       assert.strictEqual((yield* conditions)["Authenticated"], "False/AuthenticationFailed")
@@ -77,7 +67,7 @@ describe("reconcileDittoServer", () => {
   it.effect("a conflicting adapter is reported in AdaptersSynced", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* pass
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/AdapterConflicts")
     }).pipe(Effect.provide(testLayer([{ type: "nfs", enabled: true, running: true, port: 8080 }]))))
@@ -95,7 +85,7 @@ describe("reconcileDittoServer, when a poll fails", () => {
   it.effect("a refused token is dropped, the pass fails, and the next pass logs in again", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* pass
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
@@ -111,7 +101,7 @@ describe("reconcileDittoServer, when a poll fails", () => {
   it.effect("a poll that times out is DittoFsUnavailable, and a malformed one a False AdaptersSynced", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* pass
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Timeout")
@@ -132,7 +122,7 @@ describe("reconcileDittoServer, when a poll fails", () => {
   it.effect("a change that cannot be applied is ApplyFailed, after the status says which", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* withAdminSecret()
+      yield* adminSecret()
       yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", reason: "Forbidden" })
       const error = yield* Effect.flip(pass)
       assert.strictEqual(error._tag, "ApplyFailed")

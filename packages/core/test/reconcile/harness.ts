@@ -75,3 +75,17 @@ export const containerPorts = (name: string) =>
   Effect.map(statefulSet(name), (sts) => sts.spec.template.spec.containers[0]?.ports ?? [])
 
 export const pollingInterval = (server: DittoServer.DittoServer) => DittoServer.pollingInterval(server.spec)
+
+/** The `<server>-admin-credentials` Secret the operator provisions its account with. */
+export const adminSecret = (password = admin.password, name = "ditto") =>
+  Kubernetes.use((k) =>
+    k.create(Resources.Secret, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${name}-admin-credentials`, namespace },
+      data: {
+        username: Buffer.from(admin.username).toString("base64"),
+        password: Buffer.from(password).toString("base64")
+      }
+    })
+  )
