@@ -9,11 +9,12 @@
  *   version (`undefined` when absent: deletions, and keys that vanished across a relist), after
  *   the store holds it.
  * - A watch that ends is resumed from the last resourceVersion seen; `410 Gone` relists at once;
- *   any other failure relists after a capped exponential backoff (`relistBackoff`). The reflector
- *   never dies on an API error.
+ *   any other failure relists after the next delay of the named Schedule `Backoff.relistBackoff`
+ *   (reset by a successful list). The reflector never dies on an API error.
  * - `synced` completes after the first successful list.
  */
-import { Deferred, Duration, Effect, Ref, type Scope, Stream } from "effect"
+import { Deferred, Effect, Ref, type Scope, Stream } from "effect"
+import * as Backoff from "./Backoff.ts"
 import type { K8s } from "@dittofs-operator/core"
 
 export type WatchEvent<A> =
@@ -45,10 +46,6 @@ export interface Store<A> {
   readonly get: (key: string) => Effect.Effect<A | undefined>
   readonly synced: Effect.Effect<void>
 }
-
-/** Delay before relisting after `failures` failures in a row: 1 s doubling to 30 s. */
-export const relistBackoff = (failures: number): Duration.Duration =>
-  Duration.min(Duration.millis(1000 * 2 ** Math.max(0, failures - 1)), Duration.seconds(30))
 
 export type OnChange<A> = (key: string, previous: A | undefined, current: A | undefined) => Effect.Effect<void>
 
@@ -98,11 +95,14 @@ export const start = <A extends Meta, E extends WatchFailure>(
         )
       })
 
-    const failures = yield* Ref.make(0)
+    const backoff = yield* Ref.make(yield* Backoff.make(Backoff.relistBackoff))
     const loop = Effect.gen(function*() {
       for (;;) {
         const outcome = yield* Effect.result(
-          relist.pipe(Effect.tap(() => Ref.set(failures, 0)), Effect.flatMap(watchFrom))
+          relist.pipe(
+            Effect.tap(() => Effect.flatMap(Backoff.make(Backoff.relistBackoff), (fresh) => Ref.set(backoff, fresh))),
+            Effect.flatMap(watchFrom)
+          )
         )
         if (outcome._tag === "Success") continue
         const error = outcome.failure
@@ -110,7 +110,7 @@ export const start = <A extends Meta, E extends WatchFailure>(
           Effect.annotateLogs({ reason: error.reason, message: error.message })
         )
         if (error.reason === "Gone") continue
-        yield* Effect.sleep(relistBackoff(yield* Ref.updateAndGet(failures, (n) => n + 1)))
+        yield* Effect.sleep(yield* Effect.flatMap(Ref.get(backoff), (current) => current.next))
       }
     })
     yield* Effect.forkScoped(loop)

@@ -9,23 +9,21 @@
  * - `addAfter(key, delay)` schedules a key; of several schedules the earliest wins.
  * - The queue knows nothing of what a key means: the worker's result decides what follows —
  *   `Requeue(after)` schedules the key again, `AwaitChange` leaves it until the next `add`, and a
- *   failure schedules it after the key's exponential backoff (`reconcileBackoff`), reset by the
- *   next success.
+ *   failure schedules it after the next delay of the key's own backoff (the named Schedule
+ *   `Backoff.reconcileBackoff` by default), which the next success resets.
  * Time is Effect's Clock: tests drive it with `TestClock`.
  */
-import { Duration, Effect, FiberMap, Queue, Ref, type Scope } from "effect"
+import { Duration, Effect, FiberMap, Queue, Ref, type Schedule, type Scope } from "effect"
+import * as Backoff from "./Backoff.ts"
 
 export type Outcome =
   | { readonly _tag: "Requeue"; readonly after: Duration.Duration }
   | { readonly _tag: "AwaitChange" }
 
-/** The backoff of a failing key: 2 s, 4 s, 8 s, … capped at 5 minutes. */
-export const reconcileBackoff = (attempt: number): Duration.Duration =>
-  Duration.millis(Math.min(2_000 * 2 ** Math.max(0, attempt - 1), 300_000))
-
 export interface WorkQueueOptions {
   readonly concurrency: number
-  readonly backoff?: (attempt: number) => Duration.Duration
+  /** The backoff of a failing key (default `Backoff.reconcileBackoff`). */
+  readonly backoff?: Schedule.Schedule<unknown>
 }
 
 interface State<K> {
@@ -34,7 +32,8 @@ interface State<K> {
   readonly dirty: ReadonlySet<K>
   /** Due time (epoch ms) of each scheduled key. */
   readonly scheduled: ReadonlyMap<K, number>
-  readonly failures: ReadonlyMap<K, number>
+  /** The backoff of each key whose last run failed. */
+  readonly failures: ReadonlyMap<K, Backoff.Backoff>
 }
 
 const without = <K>(set: ReadonlySet<K>, key: K): ReadonlySet<K> => {
@@ -58,7 +57,7 @@ export interface WorkQueue<K> {
 
 export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const backoff = options.backoff ?? reconcileBackoff
+    const backoff = options.backoff ?? Backoff.reconcileBackoff
     const ready = yield* Queue.unbounded<K>()
     const timers = yield* FiberMap.make<K>()
     const state = yield* Ref.make<State<K>>({
@@ -121,20 +120,24 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           running: new Set(current.running).add(key)
         }))
         const result = yield* Effect.exit(work(key))
-        const attempt = yield* Ref.modify(state, (current): readonly [number, State<K>] => {
-          const failures = new Map(current.failures)
-          const attempts = result._tag === "Success" ? 0 : (failures.get(key) ?? 0) + 1
-          if (attempts === 0) failures.delete(key)
-          else failures.set(key, attempts)
-          return [attempts, { ...current, failures }]
-        })
         if (result._tag === "Failure") {
+          const existing = (yield* Ref.get(state)).failures.get(key)
+          const keyBackoff = existing ?? (yield* Backoff.make(backoff))
+          if (existing === undefined) {
+            yield* Ref.update(state, (current) => ({ ...current, failures: new Map(current.failures).set(key, keyBackoff) }))
+          }
+          const delay = yield* keyBackoff.next
           yield* Effect.logWarning("reconcile failed; backing off").pipe(
-            Effect.annotateLogs({ key: String(key), attempt, retryIn: Duration.format(backoff(attempt)) })
+            Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay) })
           )
-          yield* addAfter(key, backoff(attempt))
-        } else if (result.value._tag === "Requeue") {
-          yield* addAfter(key, result.value.after)
+          yield* addAfter(key, delay)
+        } else {
+          yield* Ref.update(state, (current) => {
+            const failures = new Map(current.failures)
+            failures.delete(key)
+            return { ...current, failures }
+          })
+          if (result.value._tag === "Requeue") yield* addAfter(key, result.value.after)
         }
         const again = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => [
           current.dirty.has(key),

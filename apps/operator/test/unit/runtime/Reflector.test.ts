@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Ref, Stream } from "effect"
+import { Effect, Ref, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Reflector from "../../../src/runtime/Reflector.ts"
 import * as Scripted from "./ScriptedSource.ts"
@@ -78,8 +78,4 @@ describe("Reflector", () => {
       assert.deepStrictEqual(times, [0, 1, 3, 7, 15, 31, 61, 91])
       yield* store.synced
     }))
-
-  it("backs off 1 s doubling to 30 s", () => {
-    assert.deepStrictEqual([1, 2, 3, 5, 6, 20].map((n) => Duration.toSeconds(Reflector.relistBackoff(n))), [1, 2, 4, 16, 30, 30])
-  })
 })

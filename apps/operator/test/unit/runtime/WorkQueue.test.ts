@@ -141,8 +141,4 @@ describe("WorkQueue", () => {
       yield* settle
       assert.strictEqual((yield* Ref.get(attempts)).length, 4)
     }))
-
-  it("caps the backoff at five minutes", () => {
-    assert.deepStrictEqual([1, 2, 3, 8, 9, 50].map((n) => Duration.toSeconds(WorkQueue.reconcileBackoff(n))), [2, 4, 8, 256, 300, 300])
-  })
 })
