@@ -68,10 +68,21 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
   const baseUrl = apiUrl(server, options)
 
   const writeStatus = (facts: ReadonlyArray<Status.ConditionFact>, adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>) => {
-    const next = Status.next(server.status, { facts, adapters, generation: server.metadata.generation, now: timestamp(now) })
-    return Status.equal(server.status, next)
-      ? Effect.void
-      : Effect.asVoid(kubernetes.updateStatus(Resources.DittoServer, { ...server, status: next }))
+    const writeOver = (observed: DittoServer.DittoServer) => {
+      const next = Status.next(observed.status, { facts, adapters, generation: observed.metadata.generation, now: timestamp(now) })
+      return Status.equal(observed.status, next)
+        ? Effect.void
+        : Effect.asVoid(kubernetes.updateStatus(Resources.DittoServer, { ...observed, status: next }))
+    }
+    // The object handed to the pass may be a cache's view, older than this operator's own last
+    // status write: on a conflict, compare with and write over the current object instead.
+    return writeOver(server).pipe(
+      Effect.catchIf((error) => error.reason === "Conflict", () =>
+        Effect.flatMap(
+          kubernetes.get(Resources.DittoServer, server.metadata.namespace ?? "default", server.metadata.name),
+          writeOver
+        ))
+    )
   }
 
   const health = yield* Effect.result(dittofs.health(baseUrl))

@@ -130,3 +130,22 @@ describe("reconcileDittoServer, when a poll fails", () => {
       assert.deepStrictEqual((yield* current).status?.adapters?.map((a) => a.exposed), [false])
     }).pipe(Effect.provide(testLayer())))
 })
+
+describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
+  it.effect("compares the status with the current object after a conflict, without failing the pass", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const stale = yield* current
+      yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      const written = yield* current
+      // a second pass on the old view: the status it computes is already there
+      const action = yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      assert.strictEqual(action._tag, "Requeue")
+      assert.strictEqual((yield* current).metadata.resourceVersion, written.metadata.resourceVersion)
+      // a third party changes the status meanwhile: the pass writes over the current object
+      yield* Kubernetes.use((k) => k.updateStatus(Resources.DittoServer, { ...written, status: { ...written.status, phase: "Pending" } }))
+      yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      assert.strictEqual((yield* current).status?.phase, "Running")
+    }).pipe(Effect.provide(testLayer())))
+})
