@@ -12,6 +12,8 @@
  *   nfs:12049 and smb:1445) were moved through the API to free ports (smb bound to 127.0.0.1;
  *   dfs v0.29 ignores `bind_address` for nfs, which listens on all interfaces), so any number of
  *   servers run side by side.
+ * - `accessTokenDuration` (optional) sets dfs's JWT access-token lifetime, for token-expiry tests;
+ *   without it dfs uses its default (15 minutes).
  * - `stop` terminates the process (SIGTERM, then SIGKILL); `start` boots it again on the same
  *   data dir and port (users and adapters persist) and waits for `/health`. The scope's close
  *   terminates whatever process is current; the process also dies with the launcher
@@ -35,6 +37,11 @@ export interface DittoFsServerOptions {
   readonly adminPassword?: string
   /** How long to wait for `/health` at each start; default 30 s. */
   readonly readyTimeout?: Duration.Input
+  /**
+   * Lifetime of the access tokens dfs issues, as a Go duration (`controlplane.jwt.access_token_duration`,
+   * e.g. `"8s"`); default dfs's own (15m). dfs v0.29 has no minimum; `"0s"` means its default.
+   */
+  readonly accessTokenDuration?: string
 }
 
 export interface DittoFsServer {
@@ -57,13 +64,17 @@ export interface DittoFsServer {
 const adminUsername = "admin"
 
 /** YAML is a superset of JSON. Keys verified against dfs v0.29.0 `pkg/config` and `pkg/controlplane`. */
-const configOf = (dataDir: string, port: number, jwtSecret: string): string =>
+const configOf = (dataDir: string, port: number, jwtSecret: string, accessTokenDuration: string | undefined): string =>
   JSON.stringify(
     {
       logging: { level: "INFO", format: "text", output: "stdout" },
       shutdown_timeout: "5s",
       database: { type: "sqlite", sqlite: { path: join(dataDir, "controlplane.db") } },
-      controlplane: { host: "127.0.0.1", port, jwt: { secret: jwtSecret } },
+      controlplane: {
+        host: "127.0.0.1",
+        port,
+        jwt: { secret: jwtSecret, ...(accessTokenDuration === undefined ? {} : { access_token_duration: accessTokenDuration }) }
+      },
       metrics: { enabled: false }
     },
     null,
@@ -143,7 +154,7 @@ export const start = Effect.fn("DittoFsServer.start")(function*(options: DittoFs
   const configFile = join(dir, "config.yaml")
   const ports = yield* freePorts(["api", "nfs", "smb"])
   const baseUrl = `http://127.0.0.1:${ports.api}`
-  yield* writeConfig(configFile, configOf(dataDir, ports.api, randomBytes(32).toString("hex")))
+  yield* writeConfig(configFile, configOf(dataDir, ports.api, randomBytes(32).toString("hex"), options.accessTokenDuration))
 
   const current = yield* SynchronizedRef.make(Option.none<ChildProcesses.Child>())
   const spec: ChildProcesses.ChildSpec = {
