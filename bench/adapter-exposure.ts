@@ -11,7 +11,7 @@
  * Writes bench/reports/adapter-exposure.md; stops everything it started. Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { DittoFs, Kubernetes, Naming, Resources } from "@dittofs-operator/core"
+import { Kubernetes, Naming, Resources } from "@dittofs-operator/core"
 import { Clock, Console, Duration, Effect, Fiber, Layer, Option, Random, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"

@@ -127,7 +127,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
             yield* Ref.update(state, (current) => ({ ...current, failures: new Map(current.failures).set(key, keyBackoff) }))
           }
           const delay = yield* keyBackoff.next
-          yield* Effect.logWarning("reconcile failed; backing off").pipe(
+          yield* Effect.logWarning("reconcile failed; backing off", result.cause).pipe(
             Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay) })
           )
           yield* addAfter(key, delay)

@@ -20,7 +20,6 @@ import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapter
 import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
 import { DittoFs, type DittoFsError } from "../services/DittoFs.ts"
-import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
 import { applyPlan, type FailedChange } from "./Apply.ts"

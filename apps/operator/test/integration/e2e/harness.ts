@@ -18,7 +18,6 @@
 import {
   DittoFs,
   DittoServer,
-  EventRecorder,
   K8s,
   Kubernetes,
   KubernetesError,
@@ -31,8 +30,6 @@ import { randomBytes } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import * as LoopbackHttp from "../../../../../scripts/launch/LoopbackHttp.ts"
-import * as DittoServerController from "../../../src/controller/DittoServerController.ts"
-import * as DittoFsLive from "../../../src/live/DittoFsLive.ts"
 import * as KubernetesLive from "../../../src/live/KubernetesLive.ts"
 import * as Operator from "../../../src/Operator.ts"
 
@@ -111,10 +108,7 @@ export const operatorLayer = (options: OperatorHarnessOptions): Layer.Layer<neve
   const kubernetes = Layer.effect(Kubernetes, Effect.gen(function*() {
     return wrap(yield* Kubernetes)
   })).pipe(Layer.provide(KubernetesLive.layer({ kubeconfigPath })))
-  return DittoServerController.layer({ namespace }).pipe(
-    Layer.provide(Layer.mergeAll(EventRecorder.layer(), DittoFsLive.layerNode())),
-    Layer.provide(kubernetes)
-  )
+  return Operator.layerOn(kubernetes, { namespace })
 }
 
 const LogLevelSetting = Schema.Literals(["Trace", "Debug", "Info", "Warn", "Error"])
