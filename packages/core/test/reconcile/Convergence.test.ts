@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result, Schema } from "effect"
-import { AdapterExposurePlan, K8s, Kubernetes, observeExposure, Ownership, Resources } from "../../src/index.ts"
+import { type AdapterList, AdapterExposurePlan, K8s, Kubernetes, observeExposure, Ownership, Resources } from "../../src/index.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace, ValidAdapter } from "../fixtures.ts"
 import { baseUrl, login, reconcileOnce, services, setup, statefulSet, testLayer } from "./harness.ts"
@@ -24,6 +24,19 @@ const snapshot = Effect.gen(function*() {
   ]
   return all.map((object) => `${object.kind}/${object.metadata.name}@${object.metadata.resourceVersion}`)
 })
+
+/** Plans again from the cluster as it is now, with the same poll. */
+const replan = <E>(poll: Result.Result<AdapterList, E>) =>
+  Effect.gen(function*() {
+    const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+    const identity = Ownership.identityOf(server)
+    return AdapterExposurePlan.planAdapterExposure({
+      server: identity,
+      spec: server.spec,
+      poll,
+      observed: yield* observeExposure(identity)
+    })
+  })
 
 const updateSpec = (spec: typeof Spec.Type) =>
   Effect.gen(function*() {
@@ -45,14 +58,7 @@ describe("convergence", () => {
         yield* updateSpec(specAfter)
         const outcome = yield* reconcileOnce("ditto", session)
         assert.deepStrictEqual(outcome.failures, [])
-        const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
-        const identity = Ownership.identityOf(server)
-        const replanned = AdapterExposurePlan.planAdapterExposure({
-          server: identity,
-          spec: server.spec,
-          poll: outcome.poll,
-          observed: yield* observeExposure(identity)
-        })
+        const replanned = yield* replan(outcome.poll)
         assert.isTrue(AdapterExposurePlan.isEmpty(replanned), JSON.stringify(replanned))
         const settled = yield* snapshot
         yield* reconcileOnce("ditto", session)
@@ -77,15 +83,6 @@ describe("a poll that fails to decode", () => {
       assert.isTrue(Result.isFailure(outcome.poll))
       assert.isTrue(AdapterExposurePlan.isEmpty(outcome.plan))
       assert.deepStrictEqual(yield* snapshot, settled)
-      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
-      const identity = Ownership.identityOf(server)
-      const plan = AdapterExposurePlan.planAdapterExposure({
-        server: identity,
-        spec: server.spec,
-        poll: outcome.poll,
-        observed: yield* observeExposure(identity)
-      })
-      assert.isTrue(AdapterExposurePlan.isEmpty(plan))
+      assert.isTrue(AdapterExposurePlan.isEmpty(yield* replan(outcome.poll)))
     }).pipe(Effect.provide(testLayer(before))), runs)
-
 })
