@@ -240,7 +240,7 @@ const program = Effect.gen(function*() {
       ...countRows(changeWrites, changes),
       "",
       `StatefulSet updates per change, counted per change: min ${stsWrites.min}, max ${stsWrites.max} (target: exactly 1).`,
-      "Events are aggregated by the recorder: the first occurrence of a (reason, message) is a create, a repeat a GET + PUT of its",
+      "Events are aggregated by the recorder: the first occurrence of a (reason, message) is a create, a repeat a PUT of its",
       "count. A `→ reason` row counts writes the apiserver refused (they are included in the row above it).",
       "",
       "Cross-check, apiserver `apiserver_request_total`:",

@@ -4,8 +4,8 @@
  *
  * Contract:
  * - One Event per distinct (object, type, reason, message); a repeat within the aggregation
- *   window bumps `count` and `lastTimestamp` of that Event instead of creating another, so a
- *   flapping adapter cannot flood the namespace.
+ *   window bumps `count` and `lastTimestamp` of that Event (one PUT over the Event as last
+ *   written) instead of creating another, so a flapping adapter cannot flood the namespace.
  * - `emit` never fails: an Event that cannot be written is logged and dropped.
  * - Names follow client-go: `<object>.<hex timestamp>`, unique per recorder.
  */
@@ -27,9 +27,8 @@ export interface EventRecorderOptions {
 }
 
 interface Recorded {
-  readonly name: string
-  readonly namespace: string
-  readonly count: number
+  /** The Event as last written (its resourceVersion makes the next bump a single PUT). */
+  readonly event: Event
   readonly firstSeen: number
   readonly lastSeen: number
 }
@@ -72,15 +71,17 @@ export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, n
           return yield* kubernetes.create(Resources.Event, event)
         })
 
+      const bumped = (event: Event, now: number): Event => ({ ...event, count: (event.count ?? 1) + 1, lastTimestamp: timestamp(now) })
+
+      /** One PUT over the Event as last written; if someone changed it meanwhile, over the current one. */
       const bump = (previous: Recorded, now: number): Effect.Effect<Event, KubernetesError> =>
-        Effect.gen(function*() {
-          const current = yield* kubernetes.get(Resources.Event, previous.namespace, previous.name)
-          return yield* kubernetes.update(Resources.Event, {
-            ...current,
-            count: (current.count ?? 1) + 1,
-            lastTimestamp: timestamp(now)
-          })
-        })
+        kubernetes.update(Resources.Event, bumped(previous.event, now)).pipe(
+          Effect.catchIf((error) => error.reason === "Conflict", () =>
+            Effect.flatMap(
+              kubernetes.get(Resources.Event, previous.event.metadata.namespace ?? "", previous.event.metadata.name),
+              (current) => kubernetes.update(Resources.Event, bumped(current, now))
+            ))
+        )
 
       const remember = (key: string, entry: Recorded) =>
         Ref.update(recorded, (map) => {
@@ -104,13 +105,7 @@ export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, n
             const written = previous !== undefined && now - previous.lastSeen <= window
               ? yield* bump(previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
               : yield* createEvent(regarding, note, now)
-            yield* remember(key, {
-              name: written.metadata.name,
-              namespace: regarding.namespace,
-              count: written.count ?? 1,
-              firstSeen: previous?.firstSeen ?? now,
-              lastSeen: now
-            })
+            yield* remember(key, { event: written, firstSeen: previous?.firstSeen ?? now, lastSeen: now })
           }).pipe(
             Effect.catch((error) =>
               Effect.logWarning(`could not record Event ${note.reason}: ${error.reason}: ${error.message}`)

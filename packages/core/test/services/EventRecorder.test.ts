@@ -55,3 +55,16 @@ describe("EventRecorder", () => {
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [1])
     }).pipe(Effect.provide(layer)))
 })
+
+describe("EventRecorder, when someone else changed the Event", () => {
+  it.effect("bumps the current Event after a conflict", () =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      yield* events.emit(regarding, created)
+      const [first] = yield* recorded
+      if (first === undefined) return assert.fail("no Event")
+      yield* Kubernetes.use((k) => k.update(Resources.Event, { ...first, count: 7 }))
+      yield* events.emit(regarding, created)
+      assert.deepStrictEqual((yield* recorded).map((e) => e.count), [8])
+    }).pipe(Effect.provide(layer)))
+})
