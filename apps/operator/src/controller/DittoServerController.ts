@@ -14,6 +14,7 @@
  */
 import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
+  Annotations,
   DittoFs,
   DittoServer,
   type DittoServerOptions,
@@ -45,8 +46,8 @@ export const relevant = (previous: K8s.AnyObject | undefined, current: K8s.AnyOb
   const after = current.metadata
   return before.generation !== after.generation
     || before.deletionTimestamp !== after.deletionTimestamp
-    || JSON.stringify(before.labels ?? {}) !== JSON.stringify(after.labels ?? {})
-    || JSON.stringify(before.annotations ?? {}) !== JSON.stringify(after.annotations ?? {})
+    || !Annotations.mapsEqual(before.labels, after.labels)
+    || !Annotations.mapsEqual(before.annotations, after.annotations)
 }
 
 export const start = (
