@@ -34,12 +34,26 @@ export interface DittoServerOptions {
   readonly apiUrlOverride?: string
 }
 
-export class DittoFsUnavailable extends Data.TaggedError("DittoFsUnavailable")<{ readonly error: DittoFsError }> {}
+const describeDittoFsError = (error: DittoFsError): string => `${error.operation}: ${error.reason}: ${error.message}`
+
+export class DittoFsUnavailable extends Data.TaggedError("DittoFsUnavailable")<{ readonly error: DittoFsError }> {
+  override get message(): string {
+    return `DittoFS unavailable: ${describeDittoFsError(this.error)}`
+  }
+}
 
 /** DittoFS refused the operator's token; it was dropped and the next pass logs in again. */
-export class TokenRejected extends Data.TaggedError("TokenRejected")<{ readonly error: DittoFsError }> {}
+export class TokenRejected extends Data.TaggedError("TokenRejected")<{ readonly error: DittoFsError }> {
+  override get message(): string {
+    return `DittoFS refused the operator's token: ${describeDittoFsError(this.error)}`
+  }
+}
 
-export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly failures: ReadonlyArray<FailedChange> }> {}
+export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly failures: ReadonlyArray<FailedChange> }> {
+  override get message(): string {
+    return this.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}: ${f.error.message}`).join("; ")
+  }
+}
 
 /** How long a permanent authentication failure waits before it is tried again. */
 export const authFailureRetry = Duration.minutes(5)
@@ -55,7 +69,7 @@ const unreachable = (error: DittoFsError): Status.ConditionFact => ({
   type: "DittoFSReachable",
   status: "False",
   reason: "APIUnreachable",
-  message: `${error.operation}: ${error.reason}: ${error.message}`
+  message: describeDittoFsError(error)
 })
 
 export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
@@ -117,7 +131,7 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
     yield* writeStatus([
       transient ? unreachable(error) : reachable,
       authenticated,
-      { type: "AdaptersSynced", status: "False", reason: "PollFailed", message: `${error.operation}: ${error.reason}: ${error.message}` }
+      { type: "AdaptersSynced", status: "False", reason: "PollFailed", message: describeDittoFsError(error) }
     ], Option.none())
     if (transient) return yield* new DittoFsUnavailable({ error })
     if (error.reason === "Unauthorized") {

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import { apiUrl, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
+import { apiUrl, ApplyFailed, DittoFsError, DittoFsUnavailable, Kubernetes, KubernetesError, reconcileDittoServer, Resources, TokenRejected } from "../../src/index.ts"
 import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
 import { adminSecret, baseUrl, services, setup, testLayer } from "./harness.ts"
@@ -148,4 +148,14 @@ describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
       yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual((yield* current).status?.phase, "Running")
     }).pipe(Effect.provide(testLayer())))
+})
+
+describe("pass errors", () => {
+  it("say what failed in their message (it is what the backoff warning logs)", () => {
+    const error = new DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /health" })
+    assert.strictEqual(new DittoFsUnavailable({ error }).message, "DittoFS unavailable: GET /health: Unreachable: connect ECONNREFUSED")
+    assert.include(new TokenRejected({ error }).message, "GET /health")
+    const failure = { kind: "Service", change: "Create" as const, name: "x", error: new KubernetesError({ reason: "Forbidden", message: "no", operation: "create" }) }
+    assert.strictEqual(new ApplyFailed({ failures: [failure] }).message, "Create Service x: Forbidden: no")
+  })
 })
