@@ -77,13 +77,7 @@ export const start = (
         if (Result.isFailure(decoded)) {
           const message = formatIssue(decoded.failure.issue)
           return events.emit(
-            {
-              apiVersion: object.apiVersion,
-              kind: object.kind,
-              namespace: object.metadata.namespace ?? "",
-              name: object.metadata.name,
-              uid: object.metadata.uid ?? ""
-            },
+            K8s.referenceTo(object),
             { type: "Warning", reason: "InvalidSpec", message: `The DittoServer spec is invalid: ${message}` }
           ).pipe(Effect.as({ _tag: "AwaitChange" } as const))
         }

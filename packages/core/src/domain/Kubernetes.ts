@@ -166,6 +166,31 @@ export interface ObjectReference {
   readonly uid: string
 }
 
+export const referenceTo = (object: {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly metadata: ObjectMeta
+}): ObjectReference => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  namespace: object.metadata.namespace ?? "default",
+  name: object.metadata.name,
+  uid: object.metadata.uid ?? ""
+})
+
+/**
+ * The text of a Secret's key (its `data` is base64 on the wire); `undefined` when the key is
+ * missing or not valid base64.
+ */
+export const secretText = (secret: Secret, key: string): string | undefined => {
+  const value = secret.data?.[key]
+  if (value === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return undefined
+  return Buffer.from(value, "base64").toString("utf8")
+}
+
+/** Kubernetes' timestamp format: RFC 3339, whole seconds, UTC. */
+export const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
 /** A core/v1 Event, as the operator records it. */
 export const Event = open({
   apiVersion: Schema.Literal("v1"),

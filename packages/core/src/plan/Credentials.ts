@@ -10,7 +10,7 @@
  *   another server URL → `Login`; a token past 80 % of its lifetime → `Refresh`; otherwise `Use`
  *   with the time the next refresh is due. Tokens are refreshed on that schedule, not per pass.
  */
-import type { Secret } from "../domain/Kubernetes.ts"
+import { type Secret, secretText } from "../domain/Kubernetes.ts"
 import { labels, labelValue } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
@@ -39,11 +39,6 @@ export interface StoredCredentials {
   readonly expiresAt?: number
 }
 
-const decodeBase64 = (value: string | undefined): string | undefined => {
-  if (value === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return undefined
-  return Buffer.from(value, "base64").toString("utf8")
-}
-
 const encodeBase64 = (value: string): string => Buffer.from(value, "utf8").toString("base64")
 
 const parseTime = (value: string | undefined): number | undefined => {
@@ -54,7 +49,7 @@ const parseTime = (value: string | undefined): number | undefined => {
 
 export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
   const read = (key: string) => {
-    const decoded = decodeBase64(secret.data?.[key])
+    const decoded = secretText(secret, key)
     return decoded === "" ? undefined : decoded
   }
   const username = read(keys.username)

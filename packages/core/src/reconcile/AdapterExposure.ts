@@ -14,7 +14,7 @@
 import { Effect, Option, Result } from "effect"
 import type { AdapterList } from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
-import type { ObjectReference, StatefulSet } from "../domain/Kubernetes.ts"
+import { referenceTo, type StatefulSet } from "../domain/Kubernetes.ts"
 import type { ActiveAdapter } from "../plan/ActiveAdapters.ts"
 import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapterExposure } from "../plan/AdapterExposure.ts"
 import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
@@ -38,14 +38,6 @@ export interface AdapterExposureOutcome {
   readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
   readonly action: Action
 }
-
-export const referenceOf = (server: DittoServer.DittoServer): ObjectReference => ({
-  apiVersion: server.apiVersion,
-  kind: server.kind,
-  namespace: server.metadata.namespace ?? "default",
-  name: server.metadata.name,
-  uid: server.metadata.uid ?? ""
-})
 
 /** Reads the objects a server's adapter exposure consists of. */
 export const observeExposure = (
@@ -106,7 +98,7 @@ export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(fu
   for (const conflict of plan.active.conflicts) {
     yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
-  const regarding = referenceOf(server)
+  const regarding = referenceTo(server)
   const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
   const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
   const portFailures = yield* applyPlan(

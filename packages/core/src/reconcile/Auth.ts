@@ -17,14 +17,14 @@
 import { Clock, Data, Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import type * as DittoServer from "../domain/DittoServer.ts"
-import type { Secret } from "../domain/Kubernetes.ts"
+import { referenceTo, secretText } from "../domain/Kubernetes.ts"
 import { mapsEqual } from "../plan/Annotations.ts"
 import * as Credentials from "../plan/Credentials.ts"
 import { identityOf } from "../plan/Ownership.ts"
 import { DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
-import { type DittoFsSession, referenceOf } from "./AdapterExposure.ts"
+import type { DittoFsSession } from "./AdapterExposure.ts"
 
 export type AuthOutcome =
   | {
@@ -44,11 +44,6 @@ export const adminSecretRef = (server: DittoServer.DittoServer): { readonly name
     : { name: ref.name, passwordKey: ref.key }
 }
 
-const decoded = (secret: Secret, key: string): string | undefined => {
-  const value = secret.data?.[key]
-  return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
-}
-
 /** How soon a refresh that could not reach DittoFS is tried again while the token lasts. */
 const retryRefreshAfterMillis = 30_000
 
@@ -62,7 +57,7 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
   const dittofs = yield* DittoFs
   const events = yield* Events
   const identity = identityOf(server)
-  const regarding = referenceOf(server)
+  const regarding = referenceTo(server)
   const now = yield* Clock.currentTimeMillis
 
   const observed = Option.getOrUndefined(
@@ -103,11 +98,11 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
       Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () =>
         Effect.fail(new AuthFailure({ reason: "AdminCredentialsMissing", message: `admin credentials Secret ${ref.name} not found` })))
     )
-    const password = decoded(adminSecret, ref.passwordKey)
+    const password = secretText(adminSecret, ref.passwordKey)
     if (password === undefined) {
       return yield* new AuthFailure({ reason: "AdminCredentialsMissing", message: `Secret ${ref.name} has no key ${ref.passwordKey}` })
     }
-    const username = (ref.usernameKey === undefined ? undefined : decoded(adminSecret, ref.usernameKey))
+    const username = (ref.usernameKey === undefined ? undefined : secretText(adminSecret, ref.usernameKey))
       ?? server.spec.identity?.admin?.username ?? "admin"
     const admin = yield* dittofs.login(baseUrl, { username, password })
     const account = { username: Credentials.operatorUsername, password: yield* randomPassword, role: "operator" as const }

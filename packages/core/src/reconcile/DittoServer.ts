@@ -20,6 +20,7 @@ import { Clock, Data, Duration, Effect, Option, Result } from "effect"
 import * as DittoServer from "../domain/DittoServer.ts"
 import * as Status from "../plan/Status.ts"
 import { DittoFs, type DittoFsError, isTransient } from "../services/DittoFs.ts"
+import { timestamp } from "../domain/Kubernetes.ts"
 import { Kubernetes, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
 import { reconcileAdapterExposure } from "./AdapterExposure.ts"
@@ -63,7 +64,6 @@ export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOpti
     ?? options.apiUrlOverride
     ?? `http://${server.metadata.name}-api.${server.metadata.namespace ?? "default"}.svc.cluster.local:${server.spec.controlPlane.port}`
 
-const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 const unreachable = (error: DittoFsError): Status.ConditionFact => ({
   type: "DittoFSReachable",

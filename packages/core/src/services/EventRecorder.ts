@@ -10,7 +10,7 @@
  * - Names follow client-go: `<object>.<hex timestamp>`, unique per recorder.
  */
 import { Clock, Duration, Effect, Layer, Ref } from "effect"
-import type { Event, ObjectReference } from "../domain/Kubernetes.ts"
+import { type Event, type ObjectReference, timestamp } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
@@ -33,7 +33,6 @@ interface Recorded {
   readonly lastSeen: number
 }
 
-const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 const keyOf = (regarding: ObjectReference, note: EventNote): string =>
   JSON.stringify([regarding.uid, regarding.namespace, regarding.name, note.type, note.reason, note.message])

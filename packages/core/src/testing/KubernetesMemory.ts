@@ -66,7 +66,8 @@ import {
   Service,
   type ServicePort,
   StatefulSet,
-  type StringMap
+  type StringMap,
+  timestamp
 } from "../domain/Kubernetes.ts"
 import {
   describe,
@@ -244,7 +245,6 @@ const hasGeneration = (resource: ResourceId): boolean =>
   resource.kind === "StatefulSet" || resource.kind === "NetworkPolicy" || resource.group.includes(".")
   && resource.group !== "networking.k8s.io"
 
-const timestamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 const decodeAs = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, value: unknown) =>
   Schema.decodeUnknownResult(schema)(value)
