@@ -16,7 +16,7 @@
  *   the `/status` subresource, `delete` sends `DeleteOptions` with the uid/resourceVersion
  *   preconditions and `propagationPolicy: Background`.
  * - Every failure is classified once, here, into a `KubernetesError`: the HTTP status through
- *   `reasonOfStatus`, except a 409 whose Status reason is `AlreadyExists` (the API answers both
+ *   `reasonOfStatus` from the HTTP status and the Status object's reason (the API answers both
  *   "already exists" and "stale resourceVersion" with 409); the API's Status message is kept.
  *   Network failures are `Unavailable`, credentials that cannot be obtained `Unauthorized`, a call
  *   that takes longer than `requestTimeout` (default 30 s) `Timeout`, a body that does not decode
@@ -155,12 +155,12 @@ const changeTags = { ADDED: "Added", MODIFIED: "Modified", DELETED: "Deleted" } 
 
 /**
  * The one classification of an API failure: the HTTP status (or the code of a Status sent in a
- * watch) through `reasonOfStatus`, except a 409 whose Status reason is `AlreadyExists`.
+ * watch) and the Status reason, through the core's `reasonOfStatus`.
  */
 const failureOfStatus = (code: number, status: Option.Option<ApiStatusObject>, fallback: string, operation: string): KubernetesError => {
   const statusReason = Option.flatMapNullishOr(status, (value) => value.reason)
   const message = Option.getOrElse(Option.flatMapNullishOr(status, (value) => value.message), () => fallback)
-  const reason = Option.contains(statusReason, "AlreadyExists") ? "AlreadyExists" : KubernetesService.reasonOfStatus(code)
+  const reason = KubernetesService.reasonOfStatus(code, Option.getOrUndefined(statusReason))
   return new KubernetesError({ reason, message, operation })
 }
 

@@ -51,8 +51,13 @@ export class KubernetesError extends Schema.TaggedError<KubernetesError>()("Kube
   operation: Schema.String
 }) {}
 
-/** Maps an HTTP status of the Kubernetes API to a reason; the one place where codes are read. */
-export const reasonOfStatus = (status: number): KubernetesErrorReason => {
+/**
+ * Maps an HTTP status of the Kubernetes API (and the `reason` of the Status object it sent, when
+ * any) to a reason; the one place where codes are read. The API answers both "already exists"
+ * and "stale resourceVersion" with 409: only the Status reason tells them apart.
+ */
+export const reasonOfStatus = (status: number, statusReason?: string): KubernetesErrorReason => {
+  if (status === 409 && statusReason === "AlreadyExists") return "AlreadyExists"
   switch (status) {
     case 400:
       return "BadRequest"

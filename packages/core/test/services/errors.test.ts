@@ -11,6 +11,12 @@ describe("error classification", () => {
     for (const [status, reason] of cases) assert.strictEqual(KubernetesService.reasonOfStatus(status), reason, String(status))
   })
 
+  it("tells AlreadyExists from a stale write by the Status reason of a 409", () => {
+    assert.strictEqual(KubernetesService.reasonOfStatus(409, "AlreadyExists"), "AlreadyExists")
+    assert.strictEqual(KubernetesService.reasonOfStatus(409, "Conflict"), "Conflict")
+    assert.strictEqual(KubernetesService.reasonOfStatus(422, "AlreadyExists"), "Invalid")
+  })
+
   it("maps DittoFS statuses to reasons, by status only", () => {
     const cases: ReadonlyArray<readonly [number, DittoFsService.DittoFsErrorReason]> = [
       [400, "BadRequest"], [413, "BadRequest"], [422, "BadRequest"], [401, "Unauthorized"], [403, "Forbidden"],
