@@ -75,6 +75,32 @@ export const PodTemplateSpec = open({
 export const LabelSelector = open({ matchLabels: Schema.optionalKey(StringMap) })
 export type LabelSelector = typeof LabelSelector.Type
 
+export const PersistentVolumeClaim = open({
+  apiVersion: Schema.Literal("v1"),
+  kind: Schema.Literal("PersistentVolumeClaim"),
+  metadata: ObjectMeta,
+  spec: Schema.optionalKey(open({
+    accessModes: Schema.optionalKey(Schema.Array(Schema.String)),
+    storageClassName: Schema.optionalKey(Schema.String),
+    resources: Schema.optionalKey(open({ requests: Schema.optionalKey(StringMap) }))
+  })),
+  status: Schema.optionalKey(open({ phase: Schema.optionalKey(Schema.String) }))
+})
+export type PersistentVolumeClaim = typeof PersistentVolumeClaim.Type
+
+/** A claim template of a StatefulSet: a PersistentVolumeClaim without kind (it may carry one). */
+export const PersistentVolumeClaimTemplate = open({
+  apiVersion: Schema.optionalKey(Schema.String),
+  kind: Schema.optionalKey(Schema.String),
+  metadata: open({ name: Schema.String, labels: Schema.optionalKey(StringMap), annotations: Schema.optionalKey(StringMap) }),
+  spec: open({
+    accessModes: Schema.optionalKey(Schema.Array(Schema.String)),
+    storageClassName: Schema.optionalKey(Schema.String),
+    resources: Schema.optionalKey(open({ requests: Schema.optionalKey(StringMap) }))
+  })
+})
+export type PersistentVolumeClaimTemplate = typeof PersistentVolumeClaimTemplate.Type
+
 export const StatefulSet = open({
   apiVersion: Schema.Literal("apps/v1"),
   kind: Schema.Literal("StatefulSet"),
@@ -83,12 +109,18 @@ export const StatefulSet = open({
     replicas: Schema.optionalKey(Schema.Int),
     selector: Schema.optionalKey(LabelSelector),
     serviceName: Schema.optionalKey(Schema.String),
-    template: PodTemplateSpec
+    template: PodTemplateSpec,
+    updateStrategy: Schema.optionalKey(open({ type: Schema.optionalKey(Schema.Literals(["RollingUpdate", "OnDelete"])) })),
+    volumeClaimTemplates: Schema.optionalKey(Schema.Array(PersistentVolumeClaimTemplate))
   }),
   status: Schema.optionalKey(open({
     replicas: Schema.optionalKey(Schema.Int),
     readyReplicas: Schema.optionalKey(Schema.Int),
     availableReplicas: Schema.optionalKey(Schema.Int),
+    currentReplicas: Schema.optionalKey(Schema.Int),
+    updatedReplicas: Schema.optionalKey(Schema.Int),
+    currentRevision: Schema.optionalKey(Schema.String),
+    updateRevision: Schema.optionalKey(Schema.String),
     observedGeneration: Schema.optionalKey(Schema.Int)
   }))
 })
@@ -156,6 +188,43 @@ export const Secret = open({
   data: Schema.optionalKey(StringMap)
 })
 export type Secret = typeof Secret.Type
+
+export const ConfigMap = open({
+  apiVersion: Schema.Literal("v1"),
+  kind: Schema.Literal("ConfigMap"),
+  metadata: ObjectMeta,
+  data: Schema.optionalKey(StringMap)
+})
+export type ConfigMap = typeof ConfigMap.Type
+
+export const PodCondition = open({ type: Schema.String, status: Schema.String })
+
+export const Pod = open({
+  apiVersion: Schema.Literal("v1"),
+  kind: Schema.Literal("Pod"),
+  metadata: ObjectMeta,
+  spec: PodSpec,
+  status: Schema.optionalKey(open({
+    phase: Schema.optionalKey(Schema.String),
+    conditions: Schema.optionalKey(Schema.Array(PodCondition))
+  }))
+})
+export type Pod = typeof Pod.Type
+
+/** A `coordination.k8s.io/v1` Lease (leader election). */
+export const Lease = open({
+  apiVersion: Schema.Literal("coordination.k8s.io/v1"),
+  kind: Schema.Literal("Lease"),
+  metadata: ObjectMeta,
+  spec: open({
+    holderIdentity: Schema.optionalKey(Schema.NullOr(Schema.String)),
+    leaseDurationSeconds: Schema.optionalKey(Schema.NullOr(Schema.Int)),
+    acquireTime: Schema.optionalKey(Schema.NullOr(Schema.String)),
+    renewTime: Schema.optionalKey(Schema.NullOr(Schema.String)),
+    leaseTransitions: Schema.optionalKey(Schema.NullOr(Schema.Int))
+  })
+})
+export type Lease = typeof Lease.Type
 
 /** A reference to the object an Event is about. */
 export interface ObjectReference {

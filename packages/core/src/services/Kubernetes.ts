@@ -26,7 +26,19 @@
  */
 import { Context, type Effect, Schema, type Stream } from "effect"
 import * as DittoServerDomain from "../domain/DittoServer.ts"
-import { AnyObject, Event, NetworkPolicy, Secret, Service, StatefulSet, type StringMap } from "../domain/Kubernetes.ts"
+import {
+  AnyObject,
+  ConfigMap,
+  Event,
+  Lease,
+  NetworkPolicy,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+  Service,
+  StatefulSet,
+  type StringMap
+} from "../domain/Kubernetes.ts"
 
 export const KubernetesErrorReason = Schema.Literals([
   "NotFound",
@@ -117,6 +129,22 @@ export const Resources = {
     group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true,
     statusSubresource: false, schema: NetworkPolicy
   } satisfies Resource<NetworkPolicy>,
+  ConfigMap: {
+    group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true,
+    statusSubresource: false, schema: ConfigMap
+  } satisfies Resource<ConfigMap>,
+  PersistentVolumeClaim: {
+    group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true,
+    statusSubresource: true, schema: PersistentVolumeClaim
+  } satisfies Resource<PersistentVolumeClaim>,
+  Pod: {
+    group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true,
+    statusSubresource: true, schema: Pod
+  } satisfies Resource<Pod>,
+  Lease: {
+    group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true,
+    statusSubresource: false, schema: Lease
+  } satisfies Resource<Lease>,
   Event: {
     group: "", version: "v1", kind: "Event", plural: "events", namespaced: true,
     statusSubresource: false, schema: Event

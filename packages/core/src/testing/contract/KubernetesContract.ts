@@ -804,7 +804,8 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
           controlPlane: { port: 8080 },
           metrics: { enabled: false, port: 9090 },
           adapterDiscovery: { pollingInterval: "30s" },
-          adapterServices: { type: "LoadBalancer" }
+          adapterServices: { type: "LoadBalancer" },
+          rollout: { strategy: "Managed" }
         })
       }), timeout)
 
