@@ -9,6 +9,7 @@ export { Adapter, type AdapterList, decodeAdapterList, MalformedAdapterList, typ
 export * as DittoServer from "./domain/DittoServer.ts"
 export * as GoDuration from "./domain/GoDuration.ts"
 export * as Json from "./domain/Json.ts"
+export * as ObjectRef from "./domain/ObjectRef.ts"
 export * as K8s from "./domain/Kubernetes.ts"
 export {
   type ActiveAdapter,
@@ -45,15 +46,19 @@ export {
 } from "./reconcile/AdapterExposure.ts"
 export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
 export { adminSecretRef, type AuthOutcome, ensureSession } from "./reconcile/Auth.ts"
+export { apiUrl, apiUrlAnnotation, type DittoServerOptions, reconcileDittoServer } from "./reconcile/DittoServer.ts"
+export * as Finalizer from "./reconcile/Finalizer.ts"
 export {
-  apiUrl,
-  apiUrlAnnotation,
   ApplyFailed,
+  AuthenticationFailed,
   DittoFsUnavailable,
-  type DittoServerOptions,
-  reconcileDittoServer,
+  errorPolicy,
+  ObserveFailed,
+  PassFailed,
+  type PassError,
+  type PhaseError,
   TokenRejected
-} from "./reconcile/DittoServer.ts"
+} from "./reconcile/PassError.ts"
 export * as DittoFsService from "./services/DittoFs.ts"
 export { DittoFs, DittoFsError } from "./services/DittoFs.ts"
 export * as EventRecorder from "./services/EventRecorder.ts"

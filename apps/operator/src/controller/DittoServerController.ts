@@ -9,15 +9,20 @@
  *   interval). A deleted one is forgotten.
  * - A DittoServer whose spec does not decode is not reconciled: a Warning Event says why, and the
  *   next edit of the spec brings it back.
- * - The objects the operator creates are owned by the DittoServer: Kubernetes' garbage collector
- *   removes them with it; nothing is deleted here on deletion.
+ * - A DittoServer marked for deletion runs its finalizer pass (the operator's DittoFS account is
+ *   removed); the objects the operator creates are owned by the DittoServer, so Kubernetes'
+ *   garbage collector removes them with it.
+ * - A failed pass is retried as the core's `errorPolicy` says (DittoFS down: within one polling
+ *   interval; Kubernetes failing: backing off to 5 minutes).
  */
 import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
+  Action,
   Annotations,
   DittoFs,
   DittoServer,
   type DittoServerOptions,
+  errorPolicy,
   Events,
   K8s,
   Kubernetes,
@@ -79,12 +84,11 @@ export const start = (
           return events.emit(
             K8s.referenceTo(object),
             { type: "Warning", reason: "InvalidSpec", message: `The DittoServer spec is invalid: ${message}` }
-          ).pipe(Effect.as({ _tag: "AwaitChange" } as const))
+          ).pipe(Effect.as(Action.awaitChange))
         }
-        const server = decoded.success
-        if (server.metadata.deletionTimestamp !== undefined) return Effect.succeed({ _tag: "AwaitChange" } as const)
-        return reconcileDittoServer(server, options)
-      }
+        return reconcileDittoServer(decoded.success, options)
+      },
+      errorPolicy
     })
   })
 

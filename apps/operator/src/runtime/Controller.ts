@@ -13,7 +13,7 @@
  *   backed off per key.
  */
 import { Effect, type Scope } from "effect"
-import type { K8s } from "@dittofs-operator/core"
+import { Action, type K8s, ObjectRef } from "@dittofs-operator/core"
 import * as Reflector from "./Reflector.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -36,7 +36,9 @@ export interface ControllerOptions<A extends Meta, E extends Reflector.WatchFail
   /** apiVersion and kind of the primary, as they appear in owner references. */
   readonly owner: { readonly apiVersion: string; readonly kind: string }
   readonly owned: ReadonlyArray<Owned<E>>
-  readonly reconcile: (object: A) => Effect.Effect<WorkQueue.Outcome, RE, R>
+  readonly reconcile: (object: A) => Effect.Effect<Action.Action, RE, R>
+  /** How a failed reconcile is retried (default: the backoff capped at 5 minutes). */
+  readonly errorPolicy?: WorkQueue.ErrorPolicy<RE>
   readonly concurrency: number
 }
 
@@ -45,7 +47,7 @@ export const ownerKey = (object: Meta, owner: { readonly apiVersion: string; rea
   const reference = (object.metadata.ownerReferences ?? []).find((ref) =>
     ref.controller === true && ref.kind === owner.kind && ref.apiVersion === owner.apiVersion
   )
-  return reference === undefined ? undefined : `${object.metadata.namespace ?? ""}/${reference.name}`
+  return reference === undefined ? undefined : ObjectRef.key({ namespace: ObjectRef.of(object.metadata).namespace, name: reference.name })
 }
 
 export interface RunningController<A> {
@@ -77,8 +79,9 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
         return yield* queue.run((key) =>
           Effect.flatMap(store.get(key), (object) =>
             object === undefined
-              ? Effect.as(queue.forget(key), { _tag: "AwaitChange" } as const)
-              : options.reconcile(object))
+              ? Effect.as(queue.forget(key), Action.awaitChange)
+              : options.reconcile(object)),
+          options.errorPolicy
         )
       })
     )

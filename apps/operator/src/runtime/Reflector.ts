@@ -15,16 +15,10 @@
  */
 import { Deferred, Effect, Ref, type Scope, Stream } from "effect"
 import * as Backoff from "./Backoff.ts"
-import type { K8s } from "@dittofs-operator/core"
+import { type K8s, type KubernetesService, ObjectRef } from "@dittofs-operator/core"
 
-export type WatchEvent<A> =
-  | { readonly _tag: "Added" | "Modified" | "Deleted"; readonly object: A }
-  | { readonly _tag: "Bookmark"; readonly resourceVersion: string }
-
-export interface ListResult<A> {
-  readonly items: ReadonlyArray<A>
-  readonly resourceVersion: string
-}
+export type WatchEvent<A> = KubernetesService.WatchEvent<A>
+export type ListResult<A> = KubernetesService.ListResult<A>
 
 export interface WatchFailure {
   readonly reason: string
@@ -39,7 +33,7 @@ export interface ListWatch<A, E extends WatchFailure> {
 
 type Meta = { readonly metadata: K8s.ObjectMeta }
 
-export const keyOf = (object: Meta): string => `${object.metadata.namespace ?? ""}/${object.metadata.name}`
+export const keyOf = (object: Meta): string => ObjectRef.keyOf(object)
 
 export interface Store<A> {
   readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>

@@ -7,18 +7,21 @@
  *   again right after.
  * - At most `concurrency` reconciles run at a time, across keys.
  * - `addAfter(key, delay)` schedules a key; of several schedules the earliest wins.
- * - The queue knows nothing of what a key means: the worker's result decides what follows —
- *   `Requeue(after)` schedules the key again, `AwaitChange` leaves it until the next `add`, and a
- *   failure schedules it after the next delay of the key's own backoff (the named Schedule
- *   `Backoff.reconcileBackoff` by default), which the next success resets.
+ * - The queue knows nothing of what a key means: the worker's result, an `Action` of the core,
+ *   decides what follows — `Requeue(after)` schedules the key again, `AwaitChange` leaves it
+ *   until the next `add`, and a failure schedules it after the next delay of the key's own
+ *   backoff (the named Schedule `Backoff.reconcileBackoff` by default), capped by the `Retry` the
+ *   caller's error policy chose for that error; the next success resets the backoff.
  * Time is Effect's Clock: tests drive it with `TestClock`.
  */
-import { Duration, Effect, FiberMap, Queue, Ref, type Schedule, type Scope } from "effect"
+import { Action } from "@dittofs-operator/core"
+import { Cause, Duration, Effect, FiberMap, Option, Queue, Ref, type Schedule, type Scope } from "effect"
 import * as Backoff from "./Backoff.ts"
 
-export type Outcome =
-  | { readonly _tag: "Requeue"; readonly after: Duration.Duration }
-  | { readonly _tag: "AwaitChange" }
+export type Outcome = Action.Action
+
+/** Decides how a failed run is retried (kube-rs `error_policy`). */
+export type ErrorPolicy<E> = (error: E) => Action.Retry
 
 export interface WorkQueueOptions {
   readonly concurrency: number
@@ -50,7 +53,10 @@ export interface WorkQueue<K> {
   /** Forgets a key: its schedule is cancelled and its backoff reset (the object is gone). */
   readonly forget: (key: K) => Effect.Effect<void>
   /** Runs the workers until interrupted. */
-  readonly run: <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>) => Effect.Effect<never, never, R>
+  readonly run: <E, R>(
+    work: (key: K) => Effect.Effect<Outcome, E, R>,
+    errorPolicy?: ErrorPolicy<E>
+  ) => Effect.Effect<never, never, R>
   /** Keys waiting to run now, and keys running (for metrics and tests). */
   readonly depth: Effect.Effect<{ readonly queued: number; readonly running: number; readonly scheduled: number }>
 }
@@ -111,7 +117,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         }))
       )
 
-    const worker = <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>) =>
+    const worker = <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>, errorPolicy: ErrorPolicy<E>) =>
       Effect.gen(function*() {
         const key = yield* Queue.take(ready)
         yield* Ref.update(state, (current) => ({
@@ -126,7 +132,11 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           if (existing === undefined) {
             yield* Ref.update(state, (current) => ({ ...current, failures: new Map(current.failures).set(key, keyBackoff) }))
           }
-          const delay = yield* keyBackoff.next
+          const retry = Option.match(Cause.findErrorOption(result.cause), {
+            onNone: () => Action.defaultRetry,
+            onSome: errorPolicy
+          })
+          const delay = Duration.min(yield* keyBackoff.next, retry.cap)
           yield* Effect.logWarning("reconcile failed; backing off", result.cause).pipe(
             Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay) })
           )
@@ -150,8 +160,8 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
       add,
       addAfter,
       forget,
-      run: (work) =>
-        Effect.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker(work)), {
+      run: (work, errorPolicy = () => Action.defaultRetry) =>
+        Effect.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker(work, errorPolicy)), {
           concurrency: "unbounded",
           discard: true
         }).pipe(Effect.andThen(Effect.never)),

@@ -7,6 +7,7 @@
  * nothing (no blind overwrite of fields owned by users, defaulting or other controllers).
  */
 import { Schema } from "effect"
+import * as ObjectRef from "./ObjectRef.ts"
 
 /** An open struct: the declared fields are checked, every other field is kept as is. */
 export const open = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
@@ -242,8 +243,7 @@ export const referenceTo = (object: {
 }): ObjectReference => ({
   apiVersion: object.apiVersion,
   kind: object.kind,
-  namespace: object.metadata.namespace ?? "default",
-  name: object.metadata.name,
+  ...ObjectRef.of(object.metadata),
   uid: object.metadata.uid ?? ""
 })
 

@@ -6,19 +6,17 @@
  * controller owner reference is the DittoServer's uid; anything else is never touched.
  */
 import * as DittoServer from "../domain/DittoServer.ts"
+import * as ObjectRef from "../domain/ObjectRef.ts"
 import type { ObjectMeta, OwnerReference, StringMap } from "../domain/Kubernetes.ts"
 import { labels, labelValue } from "./Naming.ts"
 
 /** What a plan needs to know of the DittoServer it works for. */
-export interface ServerIdentity {
-  readonly name: string
-  readonly namespace: string
+export interface ServerIdentity extends ObjectRef.ObjectRef {
   readonly uid: string
 }
 
 export const identityOf = (server: DittoServer.DittoServer): ServerIdentity => ({
-  name: server.metadata.name,
-  namespace: server.metadata.namespace ?? "default",
+  ...ObjectRef.of(server.metadata),
   uid: server.metadata.uid ?? ""
 })
 

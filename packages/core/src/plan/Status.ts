@@ -68,6 +68,8 @@ export interface StatusUpdate {
   readonly generation: number | undefined
   /** RFC 3339 time of this pass. */
   readonly now: string
+  /** The phase, when the pass knows better than the Ready condition (e.g. `Deleting`). */
+  readonly phase?: NonNullable<DittoServerStatus["phase"]>
 }
 
 export const next = (current: DittoServerStatus | undefined, update: StatusUpdate): DittoServerStatus => {
@@ -82,7 +84,7 @@ export const next = (current: DittoServerStatus | undefined, update: StatusUpdat
   return {
     ...current,
     ...(update.generation === undefined ? {} : { observedGeneration: update.generation }),
-    phase: ready ? "Running" : "Pending",
+    phase: update.phase ?? (ready ? "Running" : "Pending"),
     conditions,
     adapters
   }

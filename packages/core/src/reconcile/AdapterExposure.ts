@@ -76,6 +76,45 @@ const adapterStatuses = (
     }
   })
 
+/** How the adapter exposure treats the StatefulSet's container ports. */
+export type ContainerPortsOwner =
+  /** This plan writes them (a StatefulSet someone else manages). */
+  | "Exposure"
+  /** The workload plan writes them (the operator's own StatefulSet): this plan leaves it alone. */
+  | "Workload"
+
+/**
+ * Observes, plans and applies the exposure of a successful poll's adapters; the observed
+ * StatefulSet's static ports are reserved either way.
+ */
+export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
+  server: DittoServer.DittoServer,
+  adapters: AdapterList,
+  containerPorts: ContainerPortsOwner = "Exposure"
+) {
+  const identity = identityOf(server)
+  for (const rejected of adapters.rejected) {
+    yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
+  }
+  const observed = yield* observeExposure(identity)
+  const plan = planAdapterExposure({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
+  for (const conflict of plan.active.conflicts) {
+    yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
+  }
+  const regarding = referenceTo(server)
+  const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
+  const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
+  const portFailures = containerPorts === "Exposure"
+    ? yield* applyPlan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
+    : []
+  const failures = [...serviceFailures, ...policyFailures, ...portFailures]
+  return {
+    plan: containerPorts === "Exposure" ? plan : { ...plan, statefulSet: Option.none() },
+    failures,
+    adapters: adapterStatuses(identity, plan.active.active, failures)
+  }
+})
+
 export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(function*(
   server: DittoServer.DittoServer,
   session: DittoFsSession
@@ -90,30 +129,12 @@ export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(fu
     )
     return { poll, plan: emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
   }
-  for (const rejected of poll.success.rejected) {
-    yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
-  }
-  const observed = yield* observeExposure(identity)
-  const plan = planAdapterExposure({ server: identity, spec: server.spec, poll, observed })
-  for (const conflict of plan.active.conflicts) {
-    yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
-  }
-  const regarding = referenceTo(server)
-  const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
-  const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
-  const portFailures = yield* applyPlan(
-    Resources.StatefulSet,
-    regarding,
-    Option.toArray(plan.statefulSet),
-    "ContainerPortsFailed"
-  )
-  const failures = [...serviceFailures, ...policyFailures, ...portFailures]
+  const exposed = yield* exposeAdapters(server, poll.success)
   return {
     poll,
-    plan,
-    failures,
-    adapters: Option.some(adapterStatuses(identity, plan.active.active, failures)),
+    plan: exposed.plan,
+    failures: exposed.failures,
+    adapters: Option.some(exposed.adapters),
     action
   } satisfies AdapterExposureOutcome
 })
-

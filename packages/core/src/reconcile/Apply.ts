@@ -8,6 +8,7 @@
  */
 import { Effect } from "effect"
 import type { ObjectMeta, ObjectReference } from "../domain/Kubernetes.ts"
+import * as ObjectRef from "../domain/ObjectRef.ts"
 import type { Change, Plan } from "../plan/Change.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, type Resource } from "../services/Kubernetes.ts"
@@ -33,7 +34,7 @@ export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
       case "Delete": {
         const { metadata } = change.object
         const preconditions = metadata.uid === undefined ? {} : { uid: metadata.uid }
-        return yield* kubernetes.delete(resource, metadata.namespace ?? "", metadata.name, preconditions).pipe(
+        return yield* kubernetes.delete(resource, ObjectRef.of(metadata).namespace, metadata.name, preconditions).pipe(
           Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
         )
       }

@@ -1,31 +1,44 @@
 /**
- * One pass over a DittoServer: is its DittoFS API answering, is the operator authenticated, are
- * its adapters exposed — then the status, written only when it changed.
+ * One pass over a DittoServer, as phases: *session* (the operator's DittoFS account and token),
+ * *poll* (the adapter list: also the health check), *exposure* (adapter Services and
+ * NetworkPolicies), then *status*, merged from every phase's facts and written once, only when
+ * it changed. A DittoServer marked for deletion runs the *finalizer* instead.
  *
  * Contract:
- * - Polling is gated on the DittoFS health endpoint answering (not on a ready replica: a control
- *   plane without nodes has none, and an API that answers is the real precondition).
- * - DittoFS unreachable, at health, auth or poll time: the conditions say so, nothing else is
- *   changed, and the pass fails with `DittoFsUnavailable` so the controller backs off.
- * - A permanent auth failure (wrong admin password, missing admin Secret) is a False
- *   `Authenticated` condition and a slow retry, not a hot loop.
- * - A poll refused with 401 drops the stored tokens and fails the pass (`TokenRejected`), so the
- *   next pass, after a short backoff, logs in again.
- * - Changes that could not be applied fail the pass (`ApplyFailed`) after everything else was
- *   applied and the status written.
+ * - Phases never stop each other: each returns facts, an action and its failures (`Phase`); the
+ *   shortest requeue wins; a pass with failures fails once, with `PassFailed`, after the status
+ *   was written, and `errorPolicy` decides the retry.
+ * - DittoFS unreachable — at login or poll time — changes nothing but the conditions, and is
+ *   retried within one polling interval. A permanent authentication failure is an error (a
+ *   False `Authenticated` condition and a slow retry), not a disguised success.
+ * - A poll refused with 401 drops the stored tokens (`TokenRejected`): the next pass logs in.
+ * - A malformed adapter list changes nothing and is retried at the polling interval.
  * - Otherwise the next pass is due at the polling interval, or earlier when the token is due
  *   for a refresh.
+ * - The first pass adds the finalizer; deletion removes the operator's account (`Finalizer`).
  */
-import { Clock, Data, Duration, Effect, Option, Result } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
+import type { AdapterList } from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
+import { timestamp } from "../domain/Kubernetes.ts"
+import * as ObjectRef from "../domain/ObjectRef.ts"
 import * as Status from "../plan/Status.ts"
 import { DittoFs, type DittoFsError, isTransient } from "../services/DittoFs.ts"
-import { timestamp } from "../domain/Kubernetes.ts"
 import { Kubernetes, Resources } from "../services/Kubernetes.ts"
-import { type Action, requeue } from "./Action.ts"
-import { reconcileAdapterExposure } from "./AdapterExposure.ts"
-import type { FailedChange } from "./Apply.ts"
+import { requeue } from "./Action.ts"
+import { type DittoFsSession, exposeAdapters } from "./AdapterExposure.ts"
 import { ensureSession, forgetTokens } from "./Auth.ts"
+import { ensureFinalizer, finalize } from "./Finalizer.ts"
+import {
+  ApplyFailed,
+  AuthenticationFailed,
+  DittoFsUnavailable,
+  ObserveFailed,
+  PassFailed,
+  type PhaseError,
+  TokenRejected
+} from "./PassError.ts"
+import * as Phase from "./Phase.ts"
 
 /** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
 export const apiUrlAnnotation = "dittofs.io/api-url"
@@ -37,33 +50,12 @@ export interface DittoServerOptions {
 
 const describeDittoFsError = (error: DittoFsError): string => `${error.operation}: ${error.reason}: ${error.message}`
 
-export class DittoFsUnavailable extends Data.TaggedError("DittoFsUnavailable")<{ readonly error: DittoFsError }> {
-  override get message(): string {
-    return `DittoFS unavailable: ${describeDittoFsError(this.error)}`
-  }
-}
-
-/** DittoFS refused the operator's token; it was dropped and the next pass logs in again. */
-export class TokenRejected extends Data.TaggedError("TokenRejected")<{ readonly error: DittoFsError }> {
-  override get message(): string {
-    return `DittoFS refused the operator's token: ${describeDittoFsError(this.error)}`
-  }
-}
-
-export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly failures: ReadonlyArray<FailedChange> }> {
-  override get message(): string {
-    return this.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}: ${f.error.message}`).join("; ")
-  }
-}
-
-/** How long a permanent authentication failure waits before it is tried again. */
-export const authFailureRetry = Duration.minutes(5)
-
-export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOptions = {}): string =>
-  server.metadata.annotations?.[apiUrlAnnotation]
+export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOptions = {}): string => {
+  const ref = ObjectRef.of(server.metadata)
+  return server.metadata.annotations?.[apiUrlAnnotation]
     ?? options.apiUrlOverride
-    ?? `http://${server.metadata.name}-api.${server.metadata.namespace ?? "default"}.svc.cluster.local:${server.spec.controlPlane.port}`
-
+    ?? `http://${ref.name}-api.${ref.namespace}.svc.cluster.local:${server.spec.controlPlane.port}`
+}
 
 const unreachable = (error: DittoFsError): Status.ConditionFact => ({
   type: "DittoFSReachable",
@@ -72,91 +64,181 @@ const unreachable = (error: DittoFsError): Status.ConditionFact => ({
   message: describeDittoFsError(error)
 })
 
-export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
-  server: DittoServer.DittoServer,
-  options: DittoServerOptions = {}
-) {
-  const kubernetes = yield* Kubernetes
-  const dittofs = yield* DittoFs
-  const now = yield* Clock.currentTimeMillis
-  const baseUrl = apiUrl(server, options)
+const reachable = (baseUrl: string): Status.ConditionFact => ({
+  type: "DittoFSReachable",
+  status: "True",
+  reason: "APIReachable",
+  message: `${baseUrl} answers`
+})
 
-  const writeStatus = (facts: ReadonlyArray<Status.ConditionFact>, adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>) => {
+/** The session phase: a token to poll with, or why there is none. */
+const sessionPhase = (server: DittoServer.DittoServer, baseUrl: string, interval: Duration.Duration) =>
+  Effect.gen(function*() {
+    const attempt = yield* Effect.result(ensureSession(server, baseUrl))
+    if (attempt._tag === "Failure") {
+      return {
+        phase: Phase.result([], requeue(interval), [new ObserveFailed({ error: attempt.failure })]),
+        session: Option.none<DittoFsSession>()
+      }
+    }
+    const auth = attempt.success
+    switch (auth._tag) {
+      case "Unreachable":
+        return {
+          phase: Phase.result([unreachable(auth.error)], requeue(interval), [new DittoFsUnavailable({ error: auth.error, pollingInterval: interval })]),
+          session: Option.none<DittoFsSession>()
+        }
+      case "Failed":
+        return {
+          phase: Phase.result(
+            [reachable(baseUrl), { type: "Authenticated", status: "False", reason: auth.reason, message: auth.message }],
+            requeue(interval),
+            [new AuthenticationFailed({ reason: auth.reason, detail: auth.message })]
+          ),
+          session: Option.none<DittoFsSession>()
+        }
+      case "Authenticated": {
+        const now = yield* Clock.currentTimeMillis
+        return {
+          phase: Phase.result(
+            [{ type: "Authenticated", status: "True", reason: "AuthenticationSucceeded", message: "Authenticated as the operator account" }],
+            requeue(Duration.millis(Math.max(0, auth.refreshAt - now)))
+          ),
+          session: Option.some(auth.session)
+        }
+      }
+    }
+  })
+
+/** The poll phase: the adapter list, or why there is none (nothing is changed then). */
+const pollPhase = (server: DittoServer.DittoServer, session: DittoFsSession, interval: Duration.Duration) =>
+  Effect.gen(function*() {
+    const dittofs = yield* DittoFs
+    const poll = yield* Effect.result(dittofs.listAdapters(session.baseUrl, session.accessToken))
+    if (poll._tag === "Success") {
+      return { phase: Phase.result([reachable(session.baseUrl)], requeue(interval)), adapters: Option.some(poll.success) }
+    }
+    const error = poll.failure
+    yield* Effect.logWarning("adapter poll failed; changing nothing").pipe(
+      Effect.annotateLogs({ server: ObjectRef.keyOf(server), reason: error.reason })
+    )
+    const notSynced: Status.ConditionFact = {
+      type: "AdaptersSynced",
+      status: "False",
+      reason: "PollFailed",
+      message: describeDittoFsError(error)
+    }
+    const errors: Array<PhaseError> = []
+    if (isTransient(error)) errors.push(new DittoFsUnavailable({ error, pollingInterval: interval }))
+    else if (error.reason === "Unauthorized") {
+      // the server no longer accepts the token (restarted with a new signing key, account reset):
+      // log in again on the next pass, soon
+      const forgotten = yield* Effect.result(forgetTokens(server))
+      if (forgotten._tag === "Failure") {
+        yield* Effect.logWarning("could not drop the refused token").pipe(Effect.annotateLogs({ reason: forgotten.failure.reason }))
+      }
+      errors.push(new TokenRejected({ error, pollingInterval: interval }))
+    }
+    return {
+      phase: Phase.result([isTransient(error) ? unreachable(error) : reachable(session.baseUrl), notSynced], requeue(interval), errors),
+      adapters: Option.none<AdapterList>()
+    }
+  })
+
+/** The exposure phase: adapter Services, NetworkPolicies and container ports of a successful poll. */
+const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, interval: Duration.Duration) =>
+  Effect.gen(function*() {
+    const attempt = yield* Effect.result(exposeAdapters(server, adapters))
+    if (attempt._tag === "Failure") {
+      return {
+        phase: Phase.result(
+          [{ type: "AdaptersSynced", status: "False", reason: "ObserveFailed", message: attempt.failure.message }],
+          requeue(interval),
+          [new ObserveFailed({ error: attempt.failure })]
+        ),
+        adapters: Option.none<ReadonlyArray<DittoServer.AdapterStatus>>()
+      }
+    }
+    const exposed = attempt.success
+    const { active, conflicts } = exposed.plan.active
+    const synced: Status.ConditionFact = exposed.failures.length > 0
+      ? {
+        type: "AdaptersSynced",
+        status: "False",
+        reason: "ApplyFailed",
+        message: exposed.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ")
+      }
+      : conflicts.length > 0
+      ? { type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: conflicts.map((c) => c.message).join("; ") }
+      : { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: `${active.length} adapter(s) exposed` }
+    return {
+      phase: Phase.result(
+        [synced],
+        requeue(interval),
+        exposed.failures.length > 0 ? [new ApplyFailed({ failures: exposed.failures })] : []
+      ),
+      adapters: Option.some(exposed.adapters)
+    }
+  })
+
+/** Writes the status when it changed; after a conflict, over the current object. */
+const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.StatusUpdate, "generation" | "now">) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const now = timestamp(yield* Clock.currentTimeMillis)
     const writeOver = (observed: DittoServer.DittoServer) => {
-      const next = Status.next(observed.status, { facts, adapters, generation: observed.metadata.generation, now: timestamp(now) })
+      const next = Status.next(observed.status, { ...update, generation: observed.metadata.generation, now })
       return Status.equal(observed.status, next)
         ? Effect.void
         : Effect.asVoid(kubernetes.updateStatus(Resources.DittoServer, { ...observed, status: next }))
     }
     // The object handed to the pass may be a cache's view, older than this operator's own last
     // status write: on a conflict, compare with and write over the current object instead.
-    return writeOver(server).pipe(
+    const ref = ObjectRef.of(server.metadata)
+    return yield* writeOver(server).pipe(
       Effect.catchIf((error) => error.reason === "Conflict", () =>
-        Effect.flatMap(
-          kubernetes.get(Resources.DittoServer, server.metadata.namespace ?? "default", server.metadata.name),
-          writeOver
-        ))
+        Effect.flatMap(kubernetes.get(Resources.DittoServer, ref.namespace, ref.name), writeOver))
     )
-  }
+  })
 
-  const health = yield* Effect.result(dittofs.health(baseUrl))
-  if (Result.isFailure(health)) {
-    yield* writeStatus([unreachable(health.failure)], Option.none())
-    return yield* new DittoFsUnavailable({ error: health.failure })
-  }
-  const reachable: Status.ConditionFact = { type: "DittoFSReachable", status: "True", reason: "HealthCheckSucceeded", message: `${baseUrl} answers` }
-
-  const auth = yield* ensureSession(server, baseUrl)
-  switch (auth._tag) {
-    case "Unreachable":
-      yield* writeStatus([unreachable(auth.error)], Option.none())
-      return yield* new DittoFsUnavailable({ error: auth.error })
-    case "Failed":
-      yield* writeStatus([reachable, { type: "Authenticated", status: "False", reason: auth.reason, message: auth.message }], Option.none())
-      return requeue(authFailureRetry) satisfies Action
-    case "Authenticated":
-      break
-  }
-  const authenticated: Status.ConditionFact = {
-    type: "Authenticated",
-    status: "True",
-    reason: "AuthenticationSucceeded",
-    message: "Authenticated as the operator account"
-  }
-
-  const exposure = yield* reconcileAdapterExposure(server, auth.session)
-  if (Result.isFailure(exposure.poll)) {
-    const error = exposure.poll.failure
-    const transient = isTransient(error)
-    yield* writeStatus([
-      transient ? unreachable(error) : reachable,
-      authenticated,
-      { type: "AdaptersSynced", status: "False", reason: "PollFailed", message: describeDittoFsError(error) }
-    ], Option.none())
-    if (transient) return yield* new DittoFsUnavailable({ error })
-    if (error.reason === "Unauthorized") {
-      // the server no longer accepts the token (restarted with a new signing key, account reset):
-      // log in again on the next pass, soon
-      yield* forgetTokens(server)
-      return yield* new TokenRejected({ error })
+export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
+  observed: DittoServer.DittoServer,
+  options: DittoServerOptions = {}
+) {
+  const baseUrl = apiUrl(observed, options)
+  if (observed.metadata.deletionTimestamp !== undefined) {
+    const deleting = yield* Effect.result(writeStatus(observed, { facts: [], adapters: Option.none(), phase: "Deleting" }))
+    if (deleting._tag === "Failure") {
+      yield* Effect.logWarning("could not write the Deleting status").pipe(Effect.annotateLogs({ reason: deleting.failure.reason }))
     }
-    return exposure.action
+    return yield* finalize(observed, baseUrl)
   }
-  const { active, conflicts } = exposure.plan.active
-  const synced: Status.ConditionFact = exposure.failures.length > 0
-    ? {
-      type: "AdaptersSynced",
-      status: "False",
-      reason: "ApplyFailed",
-      message: exposure.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ")
-    }
-    : conflicts.length > 0
-    ? { type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: conflicts.map((c) => c.message).join("; ") }
-    : { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: `${active.length} adapter(s) exposed` }
-  yield* writeStatus([reachable, authenticated, synced], exposure.adapters)
-  if (exposure.failures.length > 0) return yield* new ApplyFailed({ failures: exposure.failures })
-
-  const untilRefresh = Duration.millis(Math.max(0, auth.refreshAt - now))
+  const server = yield* ensureFinalizer(observed).pipe(
+    Effect.mapError((error) =>
+      new PassFailed({
+        errors: [new ApplyFailed({ failures: [{ kind: DittoServer.kind, change: "Update", name: observed.metadata.name, error }] })]
+      })
+    )
+  )
   const interval = DittoServer.pollingInterval(server.spec)
-  return requeue(Duration.min(interval, untilRefresh)) satisfies Action
+
+  const session = yield* sessionPhase(server, baseUrl, interval)
+  const poll = Option.isSome(session.session) ? yield* pollPhase(server, session.session.value, interval) : undefined
+  const exposure = poll !== undefined && Option.isSome(poll.adapters)
+    ? yield* exposurePhase(server, poll.adapters.value, interval)
+    : undefined
+
+  const pass = Phase.merge([session.phase, ...(poll === undefined ? [] : [poll.phase]), ...(exposure === undefined ? [] : [exposure.phase])])
+  yield* writeStatus(server, {
+    facts: pass.facts,
+    adapters: exposure === undefined ? Option.none() : exposure.adapters
+  }).pipe(
+    Effect.mapError((error) =>
+      new PassFailed({
+        errors: [...pass.errors, new ApplyFailed({ failures: [{ kind: DittoServer.kind, change: "Update", name: server.metadata.name, error }] })]
+      })
+    )
+  )
+  if (pass.errors.length > 0) return yield* new PassFailed({ errors: pass.errors })
+  return pass.action
 })

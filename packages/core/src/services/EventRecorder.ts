@@ -10,6 +10,7 @@
  * - Names follow client-go: `<object>.<hex timestamp>`, unique per recorder.
  */
 import { Clock, Duration, Effect, Layer, Ref } from "effect"
+import * as ObjectRef from "../domain/ObjectRef.ts"
 import { type Event, type ObjectReference, timestamp } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
@@ -77,7 +78,7 @@ export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, n
         kubernetes.update(Resources.Event, bumped(previous.event, now)).pipe(
           Effect.catchIf((error) => error.reason === "Conflict", () =>
             Effect.flatMap(
-              kubernetes.get(Resources.Event, previous.event.metadata.namespace ?? "", previous.event.metadata.name),
+              kubernetes.get(Resources.Event, ObjectRef.of(previous.event.metadata).namespace, previous.event.metadata.name),
               (current) => kubernetes.update(Resources.Event, bumped(current, now))
             ))
         )

@@ -13,7 +13,8 @@ import { baseUrl, login, reconcileOnce, services, setup, statefulSet, testLayer 
 const Adapters = Schema.Array(ValidAdapter).check(Schema.isMaxLength(6))
 const AnnotationMap = Schema.Record(Schema.Literals(["a", "b", "example.com/c"]), Schema.Literals(["1", "2"]))
 const Spec = Schema.Struct({ type: K8s.ServiceType, annotations: AnnotationMap })
-const runs = { arbitrary: { runs: 60 } }
+/** Sixty cases of whole reconciles: more than vitest's default 5 s on a loaded 2-core machine. */
+const runs = { arbitrary: { runs: 60 }, timeout: 60_000 }
 
 const snapshot = Effect.gen(function*() {
   const kubernetes = yield* Kubernetes

@@ -1,12 +1,29 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import { apiUrl, ApplyFailed, DittoFsError, DittoFsUnavailable, Kubernetes, KubernetesError, reconcileDittoServer, Resources, TokenRejected } from "../../src/index.ts"
+import {
+  apiUrl,
+  ApplyFailed,
+  DittoFsError,
+  DittoFsUnavailable,
+  errorPolicy,
+  Kubernetes,
+  KubernetesError,
+  PassFailed,
+  reconcileDittoServer,
+  Resources,
+  TokenRejected
+} from "../../src/index.ts"
 import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
 import { adminSecret, baseUrl, services, setup, testLayer } from "./harness.ts"
 
 const current = Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
 const pass = Effect.flatMap(current, (server) => reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+/** The phase errors a failed pass carries. */
+const failed = (error: { readonly _tag: string }): ReadonlyArray<string> =>
+  error instanceof PassFailed ? error.errors.map((e) => e._tag) : [error._tag]
+/** The retry the error policy gives a failed pass. */
+const retryOf = (error: { readonly _tag: string }) => error instanceof PassFailed ? errorPolicy(error) : undefined
 const conditions = Effect.map(current, (server) =>
   Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`])))
 
@@ -19,7 +36,7 @@ describe("reconcileDittoServer", () => {
       assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(10) })
       assert.strictEqual((yield* services).length, 1)
       assert.deepStrictEqual(yield* conditions, {
-        DittoFSReachable: "True/HealthCheckSucceeded",
+        DittoFSReachable: "True/APIReachable",
         Authenticated: "True/AuthenticationSucceeded",
         AdaptersSynced: "True/AdaptersSynced",
         Ready: "True/AllConditionsMet"
@@ -47,7 +64,7 @@ describe("reconcileDittoServer", () => {
       yield* pass
       yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
-      assert.strictEqual(error._tag, "DittoFsUnavailable")
+      assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
       assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
       assert.strictEqual((yield* conditions)["Ready"], "False/ConditionsNotMet")
       assert.strictEqual((yield* services).length, 1)
@@ -58,8 +75,9 @@ describe("reconcileDittoServer", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret("wrong")
-      const action = yield* pass
-      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.minutes(5) })
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["AuthenticationFailed"])
+      assert.deepStrictEqual(retryOf(error), { cap: Duration.minutes(5) })
       assert.strictEqual((yield* conditions)["Authenticated"], "False/AuthenticationFailed")
       assert.strictEqual((yield* services).length, 0)
     }).pipe(Effect.provide(testLayer())))
@@ -90,7 +108,7 @@ describe("reconcileDittoServer, when a poll fails", () => {
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
       const error = yield* Effect.flip(pass)
-      assert.strictEqual(error._tag, "TokenRejected")
+      assert.deepStrictEqual(failed(error), ["TokenRejected"])
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/PollFailed")
       const logins = (yield* control.requests(baseUrl)).login ?? 0
       yield* pass
@@ -105,13 +123,15 @@ describe("reconcileDittoServer, when a poll fails", () => {
       yield* pass
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Timeout")
-      assert.strictEqual((yield* Effect.flip(pass))._tag, "DittoFsUnavailable")
+      const timedOut = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(timedOut), ["DittoFsUnavailable"])
+      assert.deepStrictEqual(retryOf(timedOut), { cap: Duration.seconds(30) }, "retried within one polling interval")
       assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
       yield* control.setAdapterBody(baseUrl, { body: { adapters: [] } })
       const action = yield* pass
       assert.strictEqual(action._tag, "Requeue")
       assert.deepStrictEqual(yield* conditions, {
-        DittoFSReachable: "True/HealthCheckSucceeded",
+        DittoFSReachable: "True/APIReachable",
         Authenticated: "True/AuthenticationSucceeded",
         AdaptersSynced: "False/PollFailed",
         Ready: "False/ConditionsNotMet"
@@ -125,7 +145,7 @@ describe("reconcileDittoServer, when a poll fails", () => {
       yield* adminSecret()
       yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", reason: "Forbidden" })
       const error = yield* Effect.flip(pass)
-      assert.strictEqual(error._tag, "ApplyFailed")
+      assert.deepStrictEqual(failed(error), ["ApplyFailed"])
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/ApplyFailed")
       assert.deepStrictEqual((yield* current).status?.adapters?.map((a) => a.exposed), [false])
     }).pipe(Effect.provide(testLayer())))
@@ -153,8 +173,9 @@ describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
 describe("pass errors", () => {
   it("say what failed in their message (it is what the backoff warning logs)", () => {
     const error = new DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /health" })
-    assert.strictEqual(new DittoFsUnavailable({ error }).message, "DittoFS unavailable: GET /health: Unreachable: connect ECONNREFUSED")
-    assert.include(new TokenRejected({ error }).message, "GET /health")
+    const pollingInterval = Duration.seconds(30)
+    assert.strictEqual(new DittoFsUnavailable({ error, pollingInterval }).message, "DittoFS unavailable: GET /health: Unreachable: connect ECONNREFUSED")
+    assert.include(new TokenRejected({ error, pollingInterval }).message, "GET /health")
     const failure = { kind: "Service", change: "Create" as const, name: "x", error: new KubernetesError({ reason: "Forbidden", message: "no", operation: "create" }) }
     assert.strictEqual(new ApplyFailed({ failures: [failure] }).message, "Create Service x: Forbidden: no")
   })
