@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Ref } from "effect"
 import { TestClock } from "effect/testing"
+import { Action } from "@dittofs-operator/core"
 import * as WorkQueue from "../../../src/runtime/WorkQueue.ts"
 
 /** Lets forked fibers run until they block. */
@@ -140,5 +141,25 @@ describe("WorkQueue", () => {
       yield* TestClock.adjust("1 minute")
       yield* settle
       assert.strictEqual((yield* Ref.get(attempts)).length, 4)
+    }))
+
+  it.effect("caps the backoff at what the error policy chose for the error", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const attempts = yield* Ref.make<ReadonlyArray<number>>([])
+      const policy = (error: "outage" | "other") => ({ cap: error === "outage" ? Duration.seconds(3) : Duration.minutes(5) })
+      yield* Effect.forkChild(queue.run(() =>
+        Effect.gen(function*() {
+          const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+          const seen = yield* Ref.updateAndGet(attempts, (a) => [...a, now])
+          return seen.length < 5 ? yield* Effect.fail("outage" as const) : Action.awaitChange
+        }), policy))
+      yield* queue.add("k")
+      for (let i = 0; i < 20; i++) {
+        yield* settle
+        yield* TestClock.adjust("1 second")
+      }
+      // exponential 2 s, 4 s, 8 s, 16 s — each capped at 3 s
+      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 2000, 5000, 8000, 11000])
     }))
 })

@@ -1,0 +1,89 @@
+/**
+ * The finalizer on the in-memory layers: set once, and on deletion the operator's DittoFS account
+ * goes before the DittoServer does — or, when DittoFS stays unreachable, the finalizer goes anyway
+ * after the cleanup timeout, with a Warning Event.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { TestClock } from "effect/testing"
+import { Finalizer, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
+import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { namespace } from "../fixtures.ts"
+import { adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+
+const stored = Kubernetes.use((k) =>
+  k.get(Resources.DittoServer, namespace, "ditto").pipe(
+    Effect.asSome,
+    Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeedNone)
+  ))
+const pass = Effect.flatMap(Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto")), (server) =>
+  reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+const deleteServer = Kubernetes.use((k) => k.delete(Resources.DittoServer, namespace, "ditto"))
+const userNames = Effect.gen(function*() {
+  const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+  return users.map((user) => user.username).sort()
+})
+const eventReasons = Effect.map(events, (list) => list.map((event) => event.reason))
+
+describe("the finalizer", () => {
+  it.effect("is added by the first pass, once", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* pass
+      const first = Option.getOrThrow(yield* stored)
+      assert.deepStrictEqual(first.metadata.finalizers, [Finalizer.finalizer])
+      yield* pass
+      assert.deepStrictEqual(Option.getOrThrow(yield* stored).metadata.finalizers, [Finalizer.finalizer])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("on deletion, removes the operator account from DittoFS, then lets the DittoServer go", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* pass
+      assert.deepStrictEqual(yield* userNames, ["admin", "k8s-operator"])
+      yield* deleteServer
+      assert.isTrue(Option.isSome(yield* stored), "held by the finalizer")
+      const action = yield* pass
+      assert.deepStrictEqual(action, { _tag: "AwaitChange" })
+      assert.deepStrictEqual(yield* userNames, ["admin"])
+      assert.isTrue(Option.isNone(yield* stored), "gone once the finalizer is removed")
+      assert.include(yield* eventReasons, "OperatorAccountDeleted")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a server that never got an account is let go at once", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* Effect.flip(pass)
+      yield* deleteServer
+      yield* pass
+      assert.isTrue(Option.isNone(yield* stored))
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("DittoFS unreachable: says Deleting, retries every 5 s, and gives up after 60 s with a Warning", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* pass
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* deleteServer
+      const first = yield* pass
+      assert.strictEqual(first._tag, "Requeue")
+      assert.deepStrictEqual(first, { _tag: "Requeue", after: Finalizer.cleanupRetry })
+      const held = Option.getOrThrow(yield* stored)
+      assert.strictEqual(held.status?.phase, "Deleting")
+      assert.deepStrictEqual(held.metadata.finalizers, [Finalizer.finalizer])
+      yield* TestClock.adjust("59 seconds")
+      yield* pass
+      assert.isTrue(Option.isSome(yield* stored), "still waiting before the timeout")
+      assert.notInclude(yield* eventReasons, "CleanupTimeout")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* pass, { _tag: "AwaitChange" })
+      assert.isTrue(Option.isNone(yield* stored), "deletion is never blocked for ever")
+      const warning = (yield* events).find((event) => event.reason === "CleanupTimeout")
+      assert.strictEqual(warning?.type, "Warning")
+      assert.include(warning?.message ?? "", "k8s-operator")
+    }).pipe(Effect.provide(testLayer())))
+})
