@@ -48,6 +48,7 @@ export { applyChange, applyPlan, type FailedChange } from "./reconcile/Apply.ts"
 export { adminSecretRef, type AuthOutcome, ensureSession } from "./reconcile/Auth.ts"
 export { apiUrl, apiUrlAnnotation, type DittoServerOptions, reconcileDittoServer } from "./reconcile/DittoServer.ts"
 export * as Finalizer from "./reconcile/Finalizer.ts"
+export { reconcileInvalidSpec } from "./reconcile/InvalidSpec.ts"
 export {
   ApplyFailed,
   AuthenticationFailed,

@@ -17,7 +17,6 @@
  */
 import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
-  Action,
   Annotations,
   DittoFs,
   DittoServer,
@@ -29,6 +28,7 @@ import {
   KubernetesService,
   Naming,
   reconcileDittoServer,
+  reconcileInvalidSpec,
   Resources
 } from "@dittofs-operator/core"
 import * as Controller from "../runtime/Controller.ts"
@@ -60,7 +60,6 @@ export const start = (
 ): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes | Events | DittoFs | Scope.Scope> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
-    const events = yield* Events
     const raw = KubernetesService.raw
     const ours = { labelSelector: { [Naming.labels.app]: Naming.appLabelValue } }
     return yield* Controller.start({
@@ -79,13 +78,7 @@ export const start = (
       concurrency: options.concurrency ?? 4,
       reconcile: (object) => {
         const decoded = decodeServer(object)
-        if (Result.isFailure(decoded)) {
-          const message = formatIssue(decoded.failure.issue)
-          return events.emit(
-            K8s.referenceTo(object),
-            { type: "Warning", reason: "InvalidSpec", message: `The DittoServer spec is invalid: ${message}` }
-          ).pipe(Effect.as(Action.awaitChange))
-        }
+        if (Result.isFailure(decoded)) return reconcileInvalidSpec(object, formatIssue(decoded.failure.issue))
         return reconcileDittoServer(decoded.success, options)
       },
       errorPolicy

@@ -3,9 +3,9 @@
  * interval, auth and adapter exposure together.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { DittoServer, EventRecorder, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
+import { DittoServer, EventRecorder, Finalizer, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
 import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as DittoServerController from "../../src/controller/DittoServerController.ts"
@@ -113,6 +113,27 @@ describe("DittoServerController", () => {
       const events = yield* Kubernetes.use((k) => k.list(Resources.Event, "default"))
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
       assert.include(events[0]?.message ?? "", "metadataSize")
+      const stored = yield* Kubernetes.use((k) => k.get(rawDittoServer, "default", "broken"))
+      const status = Schema.decodeUnknownSync(DittoServer.DittoServerStatus)(stored["status"])
+      assert.strictEqual(status.phase, "Failed")
+      assert.deepStrictEqual(status.conditions?.map((c) => [c.type, c.reason]), [["Ready", "InvalidSpec"]])
+      assert.strictEqual((yield* Kubernetes.use((k) => k.list(Resources.Service, "default"))).length, 0, "nothing created for it")
+    }).pipe(Effect.provide(layers)))
+
+  it.effect("lets an invalid DittoServer marked for deletion go, even with the finalizer", () =>
+    Effect.gen(function*() {
+      yield* Kubernetes.use((k) =>
+        k.create(rawDittoServer, {
+          apiVersion: DittoServer.apiVersion,
+          kind: DittoServer.kind,
+          metadata: { name: "broken", namespace: "default", finalizers: [Finalizer.finalizer] },
+          spec: { storage: { metadataSize: "lots" } }
+        }))
+      yield* Kubernetes.use((k) => k.delete(rawDittoServer, "default", "broken"))
+      yield* DittoServerController.start()
+      yield* advance(1)
+      const left = yield* Kubernetes.use((k) => k.list(rawDittoServer, "default"))
+      assert.deepStrictEqual(left.map((o) => o.metadata.name), [])
     }).pipe(Effect.provide(layers)))
 
   it("counts spec, label, annotation and deletion changes as relevant, not status writes", () => {

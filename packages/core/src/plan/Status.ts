@@ -6,7 +6,8 @@
  * - `setCondition` moves `lastTransitionTime` only when the status flips; reason, message and
  *   `observedGeneration` follow the latest fact.
  * - `Ready` is derived: True iff every other condition the operator maintains is True; its
- *   message names those that are not (`Not ready: [NotAuthenticated]`).
+ *   message names those that are not (`Not ready: [NotAuthenticated]`) — unless the pass states
+ *   it itself (e.g. an invalid spec).
  * - `next` keeps the last known `adapters` when a pass did not learn them (failed poll).
  * - `equal` compares by value, so the status is written only when it changes.
  */
@@ -77,14 +78,14 @@ export const next = (current: DittoServerStatus | undefined, update: StatusUpdat
     (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
     current?.conditions ?? []
   )
-  const conditions = [...setCondition(withFacts, readiness(withFacts), update.now, update.generation)]
+  const ready = update.facts.find((fact) => fact.type === "Ready") ?? readiness(withFacts)
+  const conditions = [...setCondition(withFacts, ready, update.now, update.generation)]
     .sort((a, b) => order(a.type) - order(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
   const adapters = Option.getOrElse(update.adapters, () => current?.adapters ?? [])
-  const ready = conditions.find((condition) => condition.type === "Ready")?.status === "True"
   return {
     ...current,
     ...(update.generation === undefined ? {} : { observedGeneration: update.generation }),
-    phase: update.phase ?? (ready ? "Running" : "Pending"),
+    phase: update.phase ?? (ready.status === "True" ? "Running" : "Pending"),
     conditions,
     adapters
   }
