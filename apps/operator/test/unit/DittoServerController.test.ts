@@ -114,7 +114,7 @@ describe("DittoServerController", () => {
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
       assert.include(events[0]?.message ?? "", "metadataSize")
       const stored = yield* Kubernetes.use((k) => k.get(rawDittoServer, "default", "broken"))
-      const status = Schema.decodeUnknownSync(DittoServer.DittoServerStatus)(stored["status"])
+      const status = yield* Schema.decodeUnknownEffect(DittoServer.DittoServerStatus)(stored["status"])
       assert.strictEqual(status.phase, "Failed")
       assert.deepStrictEqual(status.conditions?.map((c) => [c.type, c.reason]), [["Ready", "InvalidSpec"]])
       assert.strictEqual((yield* Kubernetes.use((k) => k.list(Resources.Service, "default"))).length, 0, "nothing created for it")
