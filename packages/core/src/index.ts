@@ -36,6 +36,7 @@ export { type NetworkPoliciesInput, planNetworkPolicies } from "./plan/NetworkPo
 export * as Credentials from "./plan/Credentials.ts"
 export * as Ownership from "./plan/Ownership.ts"
 export * as Status from "./plan/Status.ts"
+export * as Quantity from "./domain/Quantity.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
