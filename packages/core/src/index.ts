@@ -37,6 +37,7 @@ export * as Credentials from "./plan/Credentials.ts"
 export * as Ownership from "./plan/Ownership.ts"
 export * as Status from "./plan/Status.ts"
 export * as Quantity from "./domain/Quantity.ts"
+export * as ConfigFile from "./plan/ConfigFile.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
