@@ -38,6 +38,7 @@ export * as Ownership from "./plan/Ownership.ts"
 export * as Status from "./plan/Status.ts"
 export * as Quantity from "./domain/Quantity.ts"
 export * as ConfigFile from "./plan/ConfigFile.ts"
+export * as OwnedFields from "./plan/OwnedFields.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
