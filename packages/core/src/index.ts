@@ -39,6 +39,13 @@ export * as Status from "./plan/Status.ts"
 export * as Quantity from "./domain/Quantity.ts"
 export * as ConfigFile from "./plan/ConfigFile.ts"
 export * as OwnedFields from "./plan/OwnedFields.ts"
+export * as BaselineNetworkPolicy from "./plan/BaselineNetworkPolicy.ts"
+export * as ManagedRestarts from "./plan/ManagedRestarts.ts"
+export * as ServerConfigMap from "./plan/ServerConfigMap.ts"
+export * as ServerPod from "./plan/ServerPod.ts"
+export * as ServerSecrets from "./plan/ServerSecrets.ts"
+export * as ServerServices from "./plan/ServerServices.ts"
+export * as ServerStatefulSet from "./plan/ServerStatefulSet.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
