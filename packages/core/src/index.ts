@@ -46,6 +46,8 @@ export * as ServerPod from "./plan/ServerPod.ts"
 export * as ServerSecrets from "./plan/ServerSecrets.ts"
 export * as ServerServices from "./plan/ServerServices.ts"
 export * as ServerStatefulSet from "./plan/ServerStatefulSet.ts"
+export * as Workload from "./plan/Workload.ts"
+export { planWorkload, type WorkloadInput, type WorkloadPlan } from "./plan/Workload.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,
