@@ -158,5 +158,5 @@ describe("ConfigFile.render", () => {
     const positive = (text: string | undefined) => text !== undefined && goDuration.test(text) && /[1-9]/.test(text)
     assert.strictEqual(access, positive(fields.access) ? fields.access : "15m")
     assert.strictEqual(refresh, positive(fields.refresh) ? fields.refresh : "168h")
-  }, { arbitrary: { runs: 500 } })
+  }, { arbitrary: { runs: 500 }, timeout: 60_000 })
 })

@@ -63,7 +63,10 @@ describe("planWorkload on a fresh namespace", () => {
       assert.deepStrictEqual(first.foreign, [])
       assert.deepStrictEqual(first.blocked, [])
       yield* expectWorkload(spec)
-      assert.deepStrictEqual(everyChange(yield* plan(spec)), [])
+      const again = yield* plan(spec)
+      assert.deepStrictEqual(everyChange(again), [])
+      assert.isTrue(Workload.isEmpty(again))
+      assert.isFalse(Workload.isEmpty(first))
     }).pipe(Effect.provide(layer)))
 
   it.effect("declares the adapter ports given, after the static ones", () =>

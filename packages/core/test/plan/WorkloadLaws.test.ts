@@ -73,7 +73,8 @@ const portsOf = (ports: Option.Option<ReadonlyArray<typeof AdapterPort.Type>>): 
   Option.map(ports, (types) =>
     [...new Set(types)].map((type, index) => ({ name: `adapter-${type}`, containerPort: 12000 + index * 7 + type.length, protocol: "TCP" as const })))
 
-const runs = { arbitrary: { runs: 40 } }
+/** Each run is a few in-memory API calls; generous time-outs for a loaded 2-core CI machine. */
+const runs = { arbitrary: { runs: 40 }, timeout: 60_000 }
 
 describe("convergence on the in-memory API server", () => {
   it.effect.prop(
@@ -228,7 +229,7 @@ describe("purity, totality and ownership over hostile observed objects", () => {
         assert.isFalse(object !== undefined && isOurs(object), `${finding.name} is ours`)
       }
     },
-    { arbitrary: { runs: 300 } }
+    { arbitrary: { runs: 300 }, timeout: 60_000 }
   )
 })
 
@@ -278,6 +279,6 @@ describe("managed restarts", () => {
         assert.strictEqual(change._tag, "Delete")
       }
     },
-    { arbitrary: { runs: 300 } }
+    { arbitrary: { runs: 300 }, timeout: 60_000 }
   )
 })

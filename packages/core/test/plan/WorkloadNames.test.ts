@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { Naming } from "../../src/index.ts"
 
-const runs = { arbitrary: { runs: 500 } }
+const runs = { arbitrary: { runs: 500 }, timeout: 60_000 }
 
 /** CR names as the API server accepts them (DNS subdomains up to 253), and worse. */
 const ServerName = Schema.Union([
