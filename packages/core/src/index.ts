@@ -37,6 +37,18 @@ export { type NetworkPoliciesInput, planNetworkPolicies } from "./plan/NetworkPo
 export * as Credentials from "./plan/Credentials.ts"
 export * as Ownership from "./plan/Ownership.ts"
 export * as Status from "./plan/Status.ts"
+export * as Quantity from "./domain/Quantity.ts"
+export * as ConfigFile from "./plan/ConfigFile.ts"
+export * as OwnedFields from "./plan/OwnedFields.ts"
+export * as BaselineNetworkPolicy from "./plan/BaselineNetworkPolicy.ts"
+export * as ManagedRestarts from "./plan/ManagedRestarts.ts"
+export * as ServerConfigMap from "./plan/ServerConfigMap.ts"
+export * as ServerPod from "./plan/ServerPod.ts"
+export * as ServerSecrets from "./plan/ServerSecrets.ts"
+export * as ServerServices from "./plan/ServerServices.ts"
+export * as ServerStatefulSet from "./plan/ServerStatefulSet.ts"
+export * as Workload from "./plan/Workload.ts"
+export { planWorkload, type WorkloadInput, type WorkloadPlan } from "./plan/Workload.ts"
 export * as Action from "./reconcile/Action.ts"
 export {
   type AdapterExposureOutcome,

@@ -66,3 +66,13 @@ export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
   for (const object of undesired) changes.push(diff.remove(object))
   return changes
 }
+
+/**
+ * An object a plan leaves alone, and why: an object of one of the operator's names that another
+ * owner controls, or a wanted change Kubernetes forbids (an immutable field).
+ */
+export interface Finding {
+  readonly kind: string
+  readonly name: string
+  readonly message: string
+}

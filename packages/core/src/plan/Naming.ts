@@ -9,6 +9,10 @@
  * - `adapterResourceName` is `<server>-adapter-<s>` when that is a DNS-1035 label of at most 63
  *   chars, otherwise a deterministic shortening with a hash suffix that still is one.
  * - `labelValue` returns its input when it is a valid label value, else a shortened, hashed one.
+ * - `workloadNames` gives every workload object its reference name (`<cr>`, `<cr>-headless`,
+ *   `<cr>-api`, ...) when that is valid for its kind, otherwise a deterministic shortening with a
+ *   hash suffix that is: Services DNS-1035 labels, the StatefulSet a DNS-1123 label of at most 52
+ *   chars (its pods' `controller-revision-hash` label must fit in 63), the rest DNS subdomains.
  */
 import { createHash } from "node:crypto"
 
@@ -25,7 +29,9 @@ export const appLabelValue = "dittofs-server"
 
 export const annotations = {
   managedAnnotations: "dittofs.io/managed-annotations",
-  configHash: "dittofs.io/config-hash"
+  configHash: "dittofs.io/config-hash",
+  /** Hash of the server's pod template without its adapter ports: what a managed restart follows. */
+  restartHash: "dittofs.io/restart-hash"
 } as const
 
 const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
@@ -118,3 +124,80 @@ export const adapterNetworkPolicyLabels = (server: string, sanitizedType: string
 })
 
 export const statefulSetName = (server: string): string => server
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const maxSubdomainLength = 253
+
+export const isDns1123Label = (name: string): boolean => name.length <= maxLabelLength && dns1123Label.test(name)
+
+export const isDnsSubdomain = (name: string): boolean => name.length <= maxSubdomainLength && dnsSubdomain.test(name)
+
+/**
+ * The longest StatefulSet name whose pods can be created: the StatefulSet controller labels each
+ * pod `controller-revision-hash: <name>-<10-char hash>`, and a label value has at most 63 chars.
+ */
+export const maxStatefulSetNameLength = 52
+
+/** `[a-z0-9-]` runs joined by single dashes, never empty, starting with a letter when asked. */
+const toLabelText = (text: string, startWithLetter: boolean): string => {
+  const cleaned = text.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  return cleaned === "" || (startWithLetter && !/^[a-z]/.test(cleaned)) ? `x${cleaned}` : cleaned
+}
+
+/** `full` when valid, else its label text cut to `maxLength` with a hash of (server, role) appended. */
+const boundedName = (
+  full: string,
+  valid: (name: string) => boolean,
+  seed: { readonly server: string; readonly role: string },
+  maxLength: number,
+  startWithLetter: boolean
+): string => {
+  if (valid(full)) return full
+  const head = toLabelText(full, startWithLetter).slice(0, maxLength - hashSuffixLength - 1).replace(/-+$/, "")
+  // JSON keeps lone surrogates apart (UTF-8 would turn them all into U+FFFD)
+  return `${head}-${sha256Hex(JSON.stringify([seed.server, seed.role])).slice(0, hashSuffixLength)}`
+}
+
+/** The names of the objects that make up one DittoServer's workload. */
+export interface WorkloadNames {
+  readonly statefulSet: string
+  readonly headlessService: string
+  readonly apiService: string
+  readonly metricsService: string
+  readonly configMap: string
+  readonly jwtSecret: string
+  readonly adminCredentials: string
+  readonly operatorCredentials: string
+  readonly baselineNetworkPolicy: string
+}
+
+export const workloadNames = (server: string): WorkloadNames => {
+  const service = (suffix: string) =>
+    boundedName(`${server}-${suffix}`, isDns1035Label, { server, role: suffix }, maxLabelLength, true)
+  const subdomain = (suffix: string) =>
+    boundedName(`${server}-${suffix}`, isDnsSubdomain, { server, role: suffix }, maxSubdomainLength, false)
+  return {
+    statefulSet: boundedName(
+      server,
+      (name) => isDns1123Label(name) && name.length <= maxStatefulSetNameLength,
+      { server, role: "statefulset" },
+      maxStatefulSetNameLength,
+      false
+    ),
+    headlessService: service("headless"),
+    apiService: service("api"),
+    metricsService: service("metrics"),
+    configMap: subdomain("config"),
+    jwtSecret: subdomain("jwt-secret"),
+    adminCredentials: subdomain("admin-credentials"),
+    operatorCredentials: subdomain("operator-credentials"),
+    baselineNetworkPolicy: subdomain("baseline")
+  }
+}
+
+/** Labels of the baseline NetworkPolicy (API and metrics ingress). */
+export const baselineNetworkPolicyLabels = (server: string): Readonly<Record<string, string>> => ({
+  ...selectorLabels(server),
+  [labels.baselineNetworkPolicy]: "true"
+})

@@ -43,3 +43,29 @@ export const isManagedBy = (metadata: ObjectMeta, server: ServerIdentity, marker
 
 /** The adapter type label of a per-adapter object ("" when missing). */
 export const adapterTypeOf = (metadata: { readonly labels?: StringMap }): string => metadata.labels?.[labels.adapterType] ?? ""
+
+/**
+ * What the operator may do with the object of one of its names, found among the observed ones.
+ * - `Absent`: create it;
+ * - `Ours`: the server is its controller, whoever created it (labels do not matter): update it
+ *   in place, never delete and recreate it;
+ * - `Terminating`: ours, but being deleted: leave it, it is created again once gone;
+ * - `Foreign`: anything else of that name: never written, reported.
+ */
+export type Claim<A> =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Ours"; readonly object: A }
+  | { readonly _tag: "Terminating"; readonly object: A }
+  | { readonly _tag: "Foreign"; readonly object: A }
+
+export const claim = <A extends { readonly metadata: ObjectMeta }>(
+  observed: ReadonlyArray<A>,
+  name: string,
+  server: ServerIdentity
+): Claim<A> => {
+  const object = observed.find((candidate) =>
+    candidate.metadata.name === name && (candidate.metadata.namespace ?? server.namespace) === server.namespace)
+  if (object === undefined) return { _tag: "Absent" }
+  if (!isControlledBy(object.metadata, server)) return { _tag: "Foreign", object }
+  return object.metadata.deletionTimestamp === undefined ? { _tag: "Ours", object } : { _tag: "Terminating", object }
+}

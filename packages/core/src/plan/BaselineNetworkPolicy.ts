@@ -1,0 +1,79 @@
+/**
+ * The baseline NetworkPolicy `<cr>-baseline`: admits ingress to the server's pods on the API
+ * port (and the metrics port when enabled), TCP, from anywhere. It must exist before any adapter
+ * NetworkPolicy selects the pods, or the first one would cut the operator off the API.
+ *
+ * Contract (total, pure): owned are the labels (merged, with
+ * `dittofs.io/baseline-networkpolicy: "true"`), the pod selector, the policy types and the
+ * ingress rules; rules that mean the same (a missing protocol is TCP) are left as observed.
+ * Egress is not restricted.
+ */
+import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type { NetworkPolicy, NetworkPolicyIngressRule } from "../domain/Kubernetes.ts"
+import { type EventNote, normal } from "./Change.ts"
+import { baselineNetworkPolicyLabels, selectorLabels } from "./Naming.ts"
+import { canonicalEqual, keepEquivalent, mergeMap } from "./OwnedFields.ts"
+import { controllerReference, type ServerIdentity } from "./Ownership.ts"
+
+export const kind = "NetworkPolicy"
+
+export interface BaselineInput {
+  readonly server: ServerIdentity
+  readonly spec: DittoServerSpec
+  readonly name: string
+}
+
+export const ingress = (spec: DittoServerSpec): ReadonlyArray<NetworkPolicyIngressRule> => [{
+  ports: [
+    { protocol: "TCP", port: spec.controlPlane.port },
+    ...(spec.metrics.enabled ? [{ protocol: "TCP" as const, port: spec.metrics.port }] : [])
+  ]
+}]
+
+/** The rules with Kubernetes' defaults made explicit (protocol TCP). */
+const normalized = (rules: ReadonlyArray<NetworkPolicyIngressRule>): unknown =>
+  rules.map((rule) => ({ ...rule, ports: (rule.ports ?? []).map((port) => ({ ...port, protocol: port.protocol ?? "TCP" })) }))
+
+export const desired = (input: BaselineInput): NetworkPolicy => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind,
+  metadata: {
+    name: input.name,
+    namespace: input.server.namespace,
+    labels: baselineNetworkPolicyLabels(input.server.name),
+    ownerReferences: [controllerReference(input.server)]
+  },
+  spec: {
+    podSelector: { matchLabels: selectorLabels(input.server.name) },
+    policyTypes: ["Ingress"],
+    ingress: ingress(input.spec)
+  }
+})
+
+export const overlay = (input: BaselineInput, observed: NetworkPolicy): NetworkPolicy => {
+  const wanted = desired(input)
+  return {
+    ...observed,
+    metadata: { ...observed.metadata, labels: mergeMap(observed.metadata.labels, baselineNetworkPolicyLabels(input.server.name)) },
+    spec: {
+      ...observed.spec,
+      podSelector: keepEquivalent(observed.spec.podSelector, wanted.spec.podSelector),
+      policyTypes: keepEquivalent(observed.spec.policyTypes, wanted.spec.policyTypes ?? []),
+      ingress: keepEquivalent(observed.spec.ingress, ingress(input.spec), (a, b) => canonicalEqual(normalized(a), normalized(b)))
+    }
+  }
+}
+
+const ports = (policy: NetworkPolicy): string =>
+  (policy.spec.ingress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => String(port.port ?? "all"))).join(",") || "none"
+
+export const createdEvent = (policy: NetworkPolicy): EventNote =>
+  normal("NetworkPolicyCreated", `Created NetworkPolicy ${policy.metadata.name} admitting TCP ${ports(policy)}`)
+
+export const updatedEvent = (observed: NetworkPolicy, next: NetworkPolicy): EventNote =>
+  normal(
+    "NetworkPolicyUpdated",
+    ports(observed) === ports(next)
+      ? `Updated NetworkPolicy ${next.metadata.name}: selector, labels or policy types`
+      : `Updated NetworkPolicy ${next.metadata.name} (ports ${ports(observed)} -> ${ports(next)})`
+  )

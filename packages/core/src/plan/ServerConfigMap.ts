@@ -1,0 +1,55 @@
+/**
+ * The server's ConfigMap `<cr>-config`, holding the rendered `config.yaml` the pod mounts at
+ * `/config`.
+ *
+ * Contract (total, pure): owned are the labels (merged) and the `config.yaml` key; any other key
+ * a user added is kept. The Events carry the short config hash, old and new.
+ */
+import type { ConfigMap } from "../domain/Kubernetes.ts"
+import { type EventNote, normal } from "./Change.ts"
+import * as ConfigFile from "./ConfigFile.ts"
+import { selectorLabels } from "./Naming.ts"
+import { mergeMap } from "./OwnedFields.ts"
+import { controllerReference, type ServerIdentity } from "./Ownership.ts"
+
+export const kind = "ConfigMap"
+
+export interface ConfigMapInput {
+  readonly server: ServerIdentity
+  readonly name: string
+  readonly config: ConfigFile.RenderedConfig
+}
+
+export const desired = (input: ConfigMapInput): ConfigMap => ({
+  apiVersion: "v1",
+  kind,
+  metadata: {
+    name: input.name,
+    namespace: input.server.namespace,
+    labels: selectorLabels(input.server.name),
+    ownerReferences: [controllerReference(input.server)]
+  },
+  data: { [ConfigFile.fileName]: input.config.text }
+})
+
+export const overlay = (input: ConfigMapInput, observed: ConfigMap): ConfigMap => ({
+  ...observed,
+  metadata: { ...observed.metadata, labels: mergeMap(observed.metadata.labels, selectorLabels(input.server.name)) },
+  data: { ...observed.data, [ConfigFile.fileName]: input.config.text }
+})
+
+const shortHash = (configMap: ConfigMap): string => {
+  const text = configMap.data?.[ConfigFile.fileName]
+  return text === undefined ? "none" : ConfigFile.sha256Hex(text).slice(0, 8)
+}
+
+export const createdEvent = (configMap: ConfigMap): EventNote =>
+  normal("ConfigMapCreated", `Created ConfigMap ${configMap.metadata.name} (config-hash ${shortHash(configMap)})`)
+
+export const updatedEvent = (observed: ConfigMap, next: ConfigMap): EventNote =>
+  normal(
+    "ConfigMapUpdated",
+    shortHash(observed) === shortHash(next)
+      ? `Updated ConfigMap ${next.metadata.name}: labels`
+      : `Updated ConfigMap ${next.metadata.name} (config-hash ${shortHash(observed)} -> ${shortHash(next)})`
+  )
