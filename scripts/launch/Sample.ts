@@ -1,8 +1,11 @@
 /**
- * The sample DittoServer of the local environment and of the end-to-end tests: the DittoServer
- * (pointed at a local `dfs` through the `dittofs.io/api-url` annotation), its admin credentials
- * Secret, and the StatefulSet it would run in — created here until the operator generates its
- * workload itself. Nothing runs in it: a local control plane has no nodes.
+ * The sample DittoServer of the local environment and of the end-to-end tests: a DittoServer
+ * pointed at a local `dfs` through the `dittofs.io/api-url` annotation, and the user's Secret
+ * with that dfs's admin password (`spec.identity.admin.passwordSecretRef`). The operator makes
+ * everything else: ConfigMap, Secrets, Services, StatefulSet, NetworkPolicies. On a plain control
+ * plane the StatefulSet stays an object (no nodes); on the workloads plane its pod `<name>-0`
+ * becomes Running and Ready on the simulated node, though no container runs — the local `dfs`
+ * plays the server.
  */
 import { DittoServer, type K8s, Kubernetes, Resources } from "@dittofs-operator/core"
 import { Effect, Schema } from "effect"
@@ -19,45 +22,16 @@ export interface SampleOptions {
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
 
+/** The user's Secret holding the dfs admin password. */
+export const adminSecretName = (options: SampleOptions): string => `${options.name ?? "nas"}-dfs-admin`
+
 export const adminSecret = (options: SampleOptions): K8s.Secret => ({
   apiVersion: "v1",
   kind: "Secret",
-  metadata: { name: `${options.name ?? "nas"}-admin-credentials`, namespace: options.namespace ?? "default" },
+  metadata: { name: adminSecretName(options), namespace: options.namespace ?? "default" },
   type: "Opaque",
-  data: { username: base64("admin"), password: base64(options.adminPassword) }
+  data: { password: base64(options.adminPassword) }
 })
-
-export const statefulSet = (options: SampleOptions, server: { readonly uid: string }): K8s.StatefulSet => {
-  const name = options.name ?? "nas"
-  const labels = { app: "dittofs-server", instance: name }
-  return {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata: {
-      name,
-      namespace: options.namespace ?? "default",
-      ownerReferences: [{ apiVersion: DittoServer.apiVersion, kind: DittoServer.kind, name, uid: server.uid, controller: true, blockOwnerDeletion: true }]
-    },
-    spec: {
-      replicas: 1,
-      serviceName: `${name}-headless`,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [{
-            name: "dittofs",
-            image: "marmos91c/dittofs:latest",
-            ports: [
-              { name: "api", containerPort: 8080, protocol: "TCP" },
-              { name: "metrics", containerPort: 9090, protocol: "TCP" }
-            ]
-          }]
-        }
-      }
-    }
-  }
-}
 
 export const dittoServer = (options: SampleOptions) =>
   Schema.decodeEffect(DittoServer.DittoServer)({
@@ -70,17 +44,16 @@ export const dittoServer = (options: SampleOptions) =>
     },
     spec: {
       storage: { metadataSize: "1Gi" },
+      identity: { admin: { passwordSecretRef: { name: adminSecretName(options), key: "password" } } },
       adapterDiscovery: { pollingInterval: options.pollingInterval ?? "5s" },
       adapterServices: { type: "NodePort", ...options.adapterServices }
     }
   }).pipe(Effect.orDie)
 
-/** Creates the admin Secret, the DittoServer and its StatefulSet; returns the stored DittoServer. */
+/** Creates the admin-password Secret and the DittoServer; returns the stored DittoServer. */
 export const apply = (options: SampleOptions) =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     yield* kubernetes.create(Resources.Secret, adminSecret(options))
-    const server = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(options))
-    yield* kubernetes.create(Resources.StatefulSet, statefulSet(options, { uid: server.metadata.uid ?? "" }))
-    return server
+    return yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(options))
   })

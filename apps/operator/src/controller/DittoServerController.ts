@@ -73,6 +73,7 @@ export const start = (
         { name: "services", source: listWatch(kubernetes, raw(Resources.Service), options.namespace, ours) },
         { name: "networkpolicies", source: listWatch(kubernetes, raw(Resources.NetworkPolicy), options.namespace, ours) },
         { name: "secrets", source: listWatch(kubernetes, raw(Resources.Secret), options.namespace, ours) },
+        { name: "configmaps", source: listWatch(kubernetes, raw(Resources.ConfigMap), options.namespace, ours) },
         { name: "statefulsets", source: listWatch(kubernetes, raw(Resources.StatefulSet), options.namespace) }
       ],
       concurrency: options.concurrency ?? 4,

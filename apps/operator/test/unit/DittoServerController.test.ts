@@ -37,7 +37,8 @@ const advance = (seconds: number) =>
 
 const rawDittoServer = KubernetesService.raw(Resources.DittoServer)
 
-const serviceNames = Kubernetes.use((k) => k.list(Resources.Service, "default")).pipe(
+const serviceNames = Kubernetes.use((k) =>
+  k.list(Resources.Service, "default", { labelSelector: { "dittofs.io/adapter-service": "true" } })).pipe(
   Effect.map((services) => services.map((s) => s.metadata.name))
 )
 
@@ -49,7 +50,7 @@ describe("DittoServerController", () => {
       yield* advance(1)
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"])
       const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
-      assert.strictEqual(server.status?.conditions?.find((c) => c.type === "Ready")?.status, "True")
+      assert.strictEqual(server.status?.conditions?.find((c) => c.type === "AdaptersSynced")?.status, "True")
 
       const control = yield* DittoFsMemoryControl
       yield* control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }])
@@ -86,6 +87,7 @@ describe("DittoServerController", () => {
           ...(yield* kubernetes.list(Resources.Secret, "default")),
           ...(yield* kubernetes.list(Resources.NetworkPolicy, "default")),
           ...(yield* kubernetes.list(Resources.StatefulSet, "default")),
+          ...(yield* kubernetes.list(Resources.ConfigMap, "default")),
           ...(yield* kubernetes.list(Resources.DittoServer, "default"))
         ]
         return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()

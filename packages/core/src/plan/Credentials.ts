@@ -11,7 +11,7 @@
  *   with the time the next refresh is due. Tokens are refreshed on that schedule, not per pass.
  */
 import { type Secret, secretText } from "../domain/Kubernetes.ts"
-import { labels, labelValue } from "./Naming.ts"
+import { labels, labelValue, workloadNames } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
 export const operatorUsername = "k8s-operator"
@@ -26,7 +26,7 @@ export const keys = {
   expiresAt: "expires-at"
 } as const
 
-export const secretName = (server: string): string => `${server}-operator-credentials`
+export const secretName = (server: string): string => workloadNames(server).operatorCredentials
 
 export interface StoredCredentials {
   readonly username: string

@@ -123,7 +123,6 @@ export const adapterNetworkPolicyLabels = (server: string, sanitizedType: string
   [labels.adapterType]: labelValue(sanitizedType)
 })
 
-export const statefulSetName = (server: string): string => server
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/

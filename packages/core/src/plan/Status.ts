@@ -15,8 +15,20 @@ import { canonical } from "../domain/Json.ts"
 import { Option } from "effect"
 import type { AdapterStatus, Condition, DittoServerStatus } from "../domain/DittoServer.ts"
 
-export const conditionTypes = ["DittoFSReachable", "Authenticated", "AdaptersSynced"] as const
-export type ConditionType = (typeof conditionTypes)[number] | "Ready"
+/** The conditions `Ready` requires, in the order the status lists them. */
+export const conditionTypes = [
+  "ConfigReady",
+  "WorkloadSynced",
+  "Available",
+  "DittoFSReachable",
+  "Authenticated",
+  "AdaptersSynced"
+] as const
+
+/** Conditions that inform without gating `Ready`. */
+export const informationalTypes = ["Progressing"] as const
+
+export type ConditionType = (typeof conditionTypes)[number] | (typeof informationalTypes)[number] | "Ready"
 
 export interface ConditionFact {
   readonly type: ConditionType
@@ -58,7 +70,7 @@ export const readiness = (conditions: ReadonlyArray<Condition>): ConditionFact =
 }
 
 const order = (type: string): number => {
-  const index = [...conditionTypes, "Ready"].indexOf(type)
+  const index = [...conditionTypes, ...informationalTypes, "Ready"].indexOf(type)
   return index < 0 ? Number.MAX_SAFE_INTEGER : index
 }
 
@@ -71,6 +83,15 @@ export interface StatusUpdate {
   readonly now: string
   /** The phase, when the pass knows better than the Ready condition (e.g. `Deleting`). */
   readonly phase?: NonNullable<DittoServerStatus["phase"]>
+  /** Replica counts and config hash of the workload, when the pass observed it. */
+  readonly workload?: WorkloadCounts
+}
+
+export interface WorkloadCounts {
+  readonly replicas: number
+  readonly readyReplicas: number
+  readonly availableReplicas: number
+  readonly configHash: string
 }
 
 export const next = (current: DittoServerStatus | undefined, update: StatusUpdate): DittoServerStatus => {
@@ -85,6 +106,12 @@ export const next = (current: DittoServerStatus | undefined, update: StatusUpdat
   return {
     ...current,
     ...(update.generation === undefined ? {} : { observedGeneration: update.generation }),
+    ...(update.workload === undefined ? {} : {
+      replicas: update.workload.replicas,
+      readyReplicas: update.workload.readyReplicas,
+      availableReplicas: update.workload.availableReplicas,
+      configHash: update.workload.configHash
+    }),
     phase: update.phase ?? (ready.status === "True" ? "Running" : "Pending"),
     conditions,
     adapters

@@ -20,6 +20,7 @@ import type * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, secretText } from "../domain/Kubernetes.ts"
 import { mapsEqual } from "../plan/Annotations.ts"
 import * as Credentials from "../plan/Credentials.ts"
+import { workloadNames } from "../plan/Naming.ts"
 import { identityOf } from "../plan/Ownership.ts"
 import { DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
 import { Events } from "../services/Events.ts"
@@ -40,7 +41,7 @@ export type AuthOutcome =
 export const adminSecretRef = (server: DittoServer.DittoServer): { readonly name: string; readonly passwordKey: string; readonly usernameKey?: string } => {
   const ref = server.spec.identity?.admin?.passwordSecretRef
   return ref === undefined
-    ? { name: `${server.metadata.name}-admin-credentials`, passwordKey: "password", usernameKey: "username" }
+    ? { name: workloadNames(server.metadata.name).adminCredentials, passwordKey: "password", usernameKey: "username" }
     : { name: ref.name, passwordKey: ref.key }
 }
 

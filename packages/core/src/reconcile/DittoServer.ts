@@ -1,8 +1,10 @@
 /**
  * One pass over a DittoServer, as phases: *session* (the operator's DittoFS account and token),
- * *poll* (the adapter list: also the health check), *exposure* (adapter Services and
- * NetworkPolicies), then *status*, merged from every phase's facts and written once, only when
- * it changed. A DittoServer marked for deletion runs the *finalizer* instead.
+ * *poll* (the adapter list: also the health check), *workload* (ConfigMap, Secrets, Services,
+ * StatefulSet with the running adapters' ports, baseline NetworkPolicy, managed restarts: it
+ * runs whether DittoFS answers or not), *exposure* (adapter Services and NetworkPolicies), then
+ * *status*, merged from every phase's facts and written once, only when it changed. A DittoServer
+ * marked for deletion runs the *finalizer* instead.
  *
  * Contract:
  * - Phases never stop each other: each returns facts, an action and its failures (`Phase`); the
@@ -16,12 +18,16 @@
  * - Otherwise the next pass is due at the polling interval, or earlier when the token is due
  *   for a refresh.
  * - The first pass adds the finalizer; deletion removes the operator's account (`Finalizer`).
+ * - The phase is `Deleting`, `Failed` (an object of ours held by another owner, or a wanted change
+ *   Kubernetes forbids: a human must act), `Stopped` (0 replicas), `Running` (a ready replica) or
+ *   `Pending`.
  */
 import { Clock, Duration, Effect, Option } from "effect"
 import type { AdapterList } from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
 import { timestamp } from "../domain/Kubernetes.ts"
 import * as ObjectRef from "../domain/ObjectRef.ts"
+import { workloadNames } from "../plan/Naming.ts"
 import * as Status from "../plan/Status.ts"
 import { DittoFs, type DittoFsError, isTransient } from "../services/DittoFs.ts"
 import { Kubernetes, Resources } from "../services/Kubernetes.ts"
@@ -29,6 +35,7 @@ import { requeue } from "./Action.ts"
 import { type DittoFsSession, exposeAdapters } from "./AdapterExposure.ts"
 import { ensureSession, forgetTokens } from "./Auth.ts"
 import { ensureFinalizer, finalize } from "./Finalizer.ts"
+import { reconcileWorkload, type WorkloadStatus } from "./Workload.ts"
 import {
   ApplyFailed,
   AuthenticationFailed,
@@ -54,7 +61,7 @@ export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOpti
   const ref = ObjectRef.of(server.metadata)
   return server.metadata.annotations?.[apiUrlAnnotation]
     ?? options.apiUrlOverride
-    ?? `http://${ref.name}-api.${ref.namespace}.svc.cluster.local:${server.spec.controlPlane.port}`
+    ?? `http://${workloadNames(ref.name).apiService}.${ref.namespace}.svc.cluster.local:${server.spec.controlPlane.port}`
 }
 
 const unreachable = (error: DittoFsError): Status.ConditionFact => ({
@@ -145,10 +152,10 @@ const pollPhase = (server: DittoServer.DittoServer, session: DittoFsSession, int
     }
   })
 
-/** The exposure phase: adapter Services, NetworkPolicies and container ports of a successful poll. */
+/** The exposure phase: adapter Services and NetworkPolicies of a successful poll (the workload phase owns the ports). */
 const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, interval: Duration.Duration) =>
   Effect.gen(function*() {
-    const attempt = yield* Effect.result(exposeAdapters(server, adapters))
+    const attempt = yield* Effect.result(exposeAdapters(server, adapters, "Workload"))
     if (attempt._tag === "Failure") {
       return {
         phase: Phase.result(
@@ -201,6 +208,17 @@ const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Status
     )
   })
 
+/** The phase of a server that is not being deleted. */
+export const phaseOf = (
+  spec: DittoServer.DittoServerSpec,
+  workload: Option.Option<WorkloadStatus>,
+  facts: ReadonlyArray<Status.ConditionFact>
+): "Failed" | "Stopped" | "Running" | "Pending" => {
+  if (Option.isSome(workload) && workload.value.stuck) return "Failed"
+  if (spec.replicas === 0) return "Stopped"
+  return facts.some((fact) => fact.type === "Available" && fact.status === "True") ? "Running" : "Pending"
+}
+
 export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
   observed: DittoServer.DittoServer,
   options: DittoServerOptions = {}
@@ -224,14 +242,24 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
 
   const session = yield* sessionPhase(server, baseUrl, interval)
   const poll = Option.isSome(session.session) ? yield* pollPhase(server, session.session.value, interval) : undefined
-  const exposure = poll !== undefined && Option.isSome(poll.adapters)
-    ? yield* exposurePhase(server, poll.adapters.value, interval)
-    : undefined
+  const adapters = poll === undefined ? Option.none<AdapterList>() : poll.adapters
+  const workload = yield* reconcileWorkload(server, adapters)
+  const exposure = Option.isSome(adapters) ? yield* exposurePhase(server, adapters.value, interval) : undefined
 
-  const pass = Phase.merge([session.phase, ...(poll === undefined ? [] : [poll.phase]), ...(exposure === undefined ? [] : [exposure.phase])])
+  const pass = Phase.merge([
+    session.phase,
+    ...(poll === undefined ? [] : [poll.phase]),
+    Phase.result(workload.facts, requeue(interval), workload.errors),
+    ...(exposure === undefined ? [] : [exposure.phase])
+  ])
   yield* writeStatus(server, {
     facts: pass.facts,
-    adapters: exposure === undefined ? Option.none() : exposure.adapters
+    adapters: exposure === undefined ? Option.none() : exposure.adapters,
+    phase: phaseOf(server.spec, workload.status, pass.facts),
+    ...Option.match(workload.status, {
+      onNone: () => ({}),
+      onSome: (status) => ({ workload: status })
+    })
   }).pipe(
     Effect.mapError((error) =>
       new PassFailed({

@@ -3,19 +3,42 @@ import { Option } from "effect"
 import { Status } from "../../src/index.ts"
 
 const up = (type: Status.ConditionType): Status.ConditionFact => ({ type, status: "True", reason: "Ok", message: "ok" })
+const workloadUp = [up("ConfigReady"), up("WorkloadSynced"), up("Available")]
 const down = (type: Status.ConditionType): Status.ConditionFact => ({ type, status: "False", reason: "Broken", message: "broken" })
 
 describe("Status", () => {
+  it("takes a Ready the pass states itself, and a phase and workload counts it knows", () => {
+    const status = Status.next(undefined, {
+      facts: [...workloadUp, up("DittoFSReachable"), up("Authenticated"), up("AdaptersSynced"), { ...down("Ready"), reason: "InvalidSpec" }],
+      adapters: Option.none(),
+      generation: 1,
+      now: "T",
+      phase: "Failed",
+      workload: { replicas: 1, readyReplicas: 0, availableReplicas: 0, configHash: "abc" }
+    })
+    assert.strictEqual(status.conditions?.find((c) => c.type === "Ready")?.reason, "InvalidSpec")
+    assert.deepStrictEqual([status.phase, status.replicas, status.readyReplicas, status.availableReplicas, status.configHash], ["Failed", 1, 0, 0, "abc"])
+  })
+
   it("derives Ready from the other conditions and names those that fail", () => {
     const status = Status.next(undefined, {
-      facts: [up("DittoFSReachable"), down("Authenticated"), up("AdaptersSynced")],
+      facts: [...workloadUp, up("DittoFSReachable"), down("Authenticated"), up("AdaptersSynced"), down("Progressing")],
       adapters: Option.none(),
       generation: 3,
       now: "2026-01-01T00:00:00Z"
     })
     const ready = status.conditions?.find((c) => c.type === "Ready")
-    assert.deepStrictEqual([ready?.status, ready?.message], ["False", "Not ready: [NotAuthenticated]"])
-    assert.deepStrictEqual(status.conditions?.map((c) => c.type), ["DittoFSReachable", "Authenticated", "AdaptersSynced", "Ready"])
+    assert.deepStrictEqual([ready?.status, ready?.message], ["False", "Not ready: [NotAuthenticated]"], "Progressing does not gate Ready")
+    assert.deepStrictEqual(status.conditions?.map((c) => c.type), [
+      "ConfigReady",
+      "WorkloadSynced",
+      "Available",
+      "DittoFSReachable",
+      "Authenticated",
+      "AdaptersSynced",
+      "Progressing",
+      "Ready"
+    ])
     assert.strictEqual(status.observedGeneration, 3)
     assert.strictEqual(status.phase, "Pending")
   })
@@ -23,13 +46,13 @@ describe("Status", () => {
   it("moves lastTransitionTime only when a condition flips, and keeps the last known adapters", () => {
     const adapters = [{ type: "nfs", port: 12049, serviceName: "d-adapter-nfs", exposed: true }]
     const first = Status.next(undefined, {
-      facts: [up("DittoFSReachable"), up("Authenticated"), up("AdaptersSynced")],
+      facts: [...workloadUp, up("DittoFSReachable"), up("Authenticated"), up("AdaptersSynced")],
       adapters: Option.some(adapters),
       generation: 1,
       now: "T1"
     })
     const same = Status.next(first, {
-      facts: [up("DittoFSReachable"), up("Authenticated"), { ...up("AdaptersSynced"), message: "2 exposed" }],
+      facts: [...workloadUp, up("DittoFSReachable"), up("Authenticated"), { ...up("AdaptersSynced"), message: "2 exposed" }],
       adapters: Option.none(),
       generation: 1,
       now: "T2"
@@ -39,7 +62,15 @@ describe("Status", () => {
     assert.strictEqual(same.phase, "Running")
     const flipped = Status.next(same, { facts: [down("DittoFSReachable")], adapters: Option.none(), generation: 1, now: "T3" })
     const times = Object.fromEntries((flipped.conditions ?? []).map((c) => [c.type, c.lastTransitionTime]))
-    assert.deepStrictEqual(times, { DittoFSReachable: "T3", Authenticated: "T1", AdaptersSynced: "T1", Ready: "T3" })
+    assert.deepStrictEqual(times, {
+      ConfigReady: "T1",
+      WorkloadSynced: "T1",
+      Available: "T1",
+      DittoFSReachable: "T3",
+      Authenticated: "T1",
+      AdaptersSynced: "T1",
+      Ready: "T3"
+    })
   })
 
   it("says two statuses are equal regardless of key order", () => {

@@ -91,7 +91,7 @@ describe("ensureSession", () => {
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Unreachable")
       const secrets = yield* Kubernetes.use((k) => k.list(Resources.Secret, namespace))
-      assert.deepStrictEqual(secrets.map((s) => s.metadata.name), ["ditto-admin-credentials"])
+      assert.deepStrictEqual(secrets.map((s) => s.metadata.name), ["ditto-admin"])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("keeps using a still-valid token when a refresh cannot reach DittoFS", () =>

@@ -1,3 +1,9 @@
+/**
+ * The whole DittoServer pass on the in-memory layers: the workload made from a bare DittoServer
+ * (even while DittoFS is down), adapters exposed once it answers, the StatefulSet written once
+ * per adapter change without restarting its pod, restarts only when what the pod runs changes,
+ * foreign objects left alone and reported, and every failure mode with its condition and retry.
+ */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import {
@@ -6,8 +12,10 @@ import {
   DittoFsError,
   DittoFsUnavailable,
   errorPolicy,
+  type K8s,
   Kubernetes,
   KubernetesError,
+  Naming,
   PassFailed,
   reconcileDittoServer,
   Resources,
@@ -15,7 +23,7 @@ import {
 } from "../../src/index.ts"
 import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
-import { adminSecret, baseUrl, services, setup, testLayer } from "./harness.ts"
+import { adapter, adapterServices, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
 
 const current = Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
 const pass = Effect.flatMap(current, (server) => reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
@@ -26,85 +34,226 @@ const failed = (error: { readonly _tag: string }): ReadonlyArray<string> =>
 const retryOf = (error: { readonly _tag: string }) => error instanceof PassFailed ? errorPolicy(error) : undefined
 const conditions = Effect.map(current, (server) =>
   Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`])))
+const names = (resource: K8s.AnyObject[] | ReadonlyArray<{ readonly metadata: K8s.ObjectMeta }>) =>
+  resource.map((object) => object.metadata.name).sort()
+const kinds = Effect.gen(function*() {
+  const kubernetes = yield* Kubernetes
+  return {
+    configMaps: names(yield* kubernetes.list(Resources.ConfigMap, namespace)),
+    secrets: names(yield* kubernetes.list(Resources.Secret, namespace)),
+    services: names(yield* kubernetes.list(Resources.Service, namespace)),
+    statefulSets: names(yield* kubernetes.list(Resources.StatefulSet, namespace)),
+    networkPolicies: names(yield* kubernetes.list(Resources.NetworkPolicy, namespace))
+  }
+})
+const containerPortNames = Effect.map(statefulSet("ditto"), (sts) =>
+  (sts.spec.template.spec.containers.find((c) => c.name === "dittofs")?.ports ?? []).map((p) => p.name))
 
-describe("reconcileDittoServer", () => {
-  it.effect("authenticates, exposes the adapters, reports them in status, and is due again at the interval", () =>
+/** The pod the StatefulSet controller would make from the template as it is now. */
+const podFromTemplate = Effect.gen(function*() {
+  const kubernetes = yield* Kubernetes
+  const sts = yield* statefulSet("ditto")
+  return yield* kubernetes.create(Resources.Pod, {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "ditto-0",
+      namespace,
+      ...sts.spec.template.metadata,
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "ditto", uid: sts.metadata.uid ?? "", controller: true }]
+    },
+    spec: sts.spec.template.spec
+  })
+})
+const pods = Kubernetes.use((k) => k.list(Resources.Pod, namespace))
+
+/** A DittoServer that converged: workload made, ready, adapters exposed. */
+const converged = (spec: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    yield* setupServer(spec)
+    yield* adminSecret()
+    yield* pass
+    yield* markReady()
+    return yield* pass
+  })
+
+describe("reconcileDittoServer: the workload", () => {
+  it.effect("creates the whole workload from a bare DittoServer while DittoFS is still unreachable", () =>
     Effect.gen(function*() {
-      yield* setup({ adapterDiscovery: { pollingInterval: "10s" } })
+      yield* setupServer()
       yield* adminSecret()
-      const action = yield* pass
-      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(10) })
-      assert.strictEqual((yield* services).length, 1)
+      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
+      assert.deepStrictEqual(yield* kinds, {
+        configMaps: ["ditto-config"],
+        secrets: ["ditto-admin", "ditto-jwt-secret"],
+        services: ["ditto-api", "ditto-headless"],
+        statefulSets: ["ditto"],
+        networkPolicies: ["ditto-baseline"]
+      })
+      const api = yield* Kubernetes.use((k) => k.get(Resources.Service, namespace, "ditto-api"))
+      assert.strictEqual(api.spec.type, "ClusterIP", "the API is not exposed outside the cluster by default")
+      assert.deepStrictEqual(yield* containerPortNames, ["api"])
       assert.deepStrictEqual(yield* conditions, {
+        ConfigReady: "True/ConfigValid",
+        WorkloadSynced: "True/WorkloadSynced",
+        Available: "False/NoReplicasAvailable",
+        DittoFSReachable: "False/APIUnreachable",
+        Progressing: "True/StatefulSetUpdating",
+        Ready: "False/ConditionsNotMet"
+      })
+      assert.strictEqual((yield* current).status?.phase, "Pending")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("exposes the adapters once DittoFS answers, and is Running with a ready replica", () =>
+    Effect.gen(function*() {
+      const action = yield* converged({ adapterDiscovery: { pollingInterval: "10s" } })
+      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(10) })
+      assert.deepStrictEqual(names(yield* adapterServices), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual(yield* containerPortNames, ["api", "adapter-nfs"])
+      assert.deepStrictEqual(yield* conditions, {
+        ConfigReady: "True/ConfigValid",
+        WorkloadSynced: "True/WorkloadSynced",
+        Available: "True/MinimumReplicasAvailable",
         DittoFSReachable: "True/APIReachable",
         Authenticated: "True/AuthenticationSucceeded",
         AdaptersSynced: "True/AdaptersSynced",
+        Progressing: "False/ReconcileComplete",
         Ready: "True/AllConditionsMet"
       })
       const server = yield* current
       assert.deepStrictEqual(server.status?.adapters, [{ type: "nfs", port: 12049, serviceName: "ditto-adapter-nfs", exposed: true }])
       assert.strictEqual(server.status?.observedGeneration, server.metadata.generation)
       assert.strictEqual(server.status?.phase, "Running")
+      assert.deepStrictEqual([server.status?.replicas, server.status?.readyReplicas], [1, 1])
+      const config = yield* Kubernetes.use((k) => k.get(Resources.ConfigMap, namespace, "ditto-config"))
+      const template = (yield* statefulSet("ditto")).spec.template.metadata?.annotations ?? {}
+      assert.match(server.status?.configHash ?? "", /^[0-9a-f]{64}$/)
+      assert.strictEqual(template[Naming.annotations.configHash], server.status?.configHash)
+      assert.isDefined(config.data?.["config.yaml"])
     }).pipe(Effect.provide(testLayer())))
 
-  it.effect("writes the status only when it changes", () =>
+  it.effect("writes nothing at all once converged", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
+      yield* converged()
       yield* pass
-      const settled = (yield* current).metadata.resourceVersion
+      const versions = Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const all = [
+          ...(yield* kubernetes.list(Resources.ConfigMap, namespace)),
+          ...(yield* kubernetes.list(Resources.Secret, namespace)),
+          ...(yield* kubernetes.list(Resources.Service, namespace)),
+          ...(yield* kubernetes.list(Resources.StatefulSet, namespace)),
+          ...(yield* kubernetes.list(Resources.NetworkPolicy, namespace)),
+          yield* current
+        ]
+        return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
+      })
+      const settled = yield* versions
       for (let i = 0; i < 5; i++) yield* pass
-      assert.strictEqual((yield* current).metadata.resourceVersion, settled)
+      assert.deepStrictEqual(yield* versions, settled)
     }).pipe(Effect.provide(testLayer())))
 
-  it.effect("DittoFS down: condition False, nothing else changed, the pass fails for a backoff", () =>
+  it.effect("an adapter toggle changes the StatefulSet's ports in one write and restarts no pod", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
+      yield* converged()
+      const pod = yield* podFromTemplate
+      const before = yield* statefulSet("ditto")
+      yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
       yield* pass
+      const after = yield* statefulSet("ditto")
+      assert.deepStrictEqual(yield* containerPortNames, ["api", "adapter-nfs", "adapter-smb"])
+      assert.strictEqual(Number(after.metadata.resourceVersion) > Number(before.metadata.resourceVersion), true)
+      yield* markReady()
+      const marked = yield* statefulSet("ditto")
+      yield* pass
+      yield* pass
+      assert.strictEqual((yield* statefulSet("ditto")).metadata.resourceVersion, marked.metadata.resourceVersion, "written once")
+      assert.deepStrictEqual((yield* pods).map((p) => p.metadata.uid), [pod.metadata.uid], "the pod was not restarted")
+      assert.deepStrictEqual(names(yield* adapterServices), ["ditto-adapter-nfs", "ditto-adapter-smb"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("an image change restarts the pod once, after the StatefulSet has seen the new template", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* podFromTemplate
+      const server = yield* current
+      yield* Kubernetes.use((k) => k.update(Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
+      yield* pass
+      assert.strictEqual((yield* pods).length, 1, "not before the StatefulSet controller saw the template")
+      yield* markReady()
+      yield* pass
+      assert.strictEqual((yield* pods).length, 0, "deleted once: the StatefulSet controller recreates it")
+      const restarted = (yield* events).filter((event) => event.reason === "PodRestarted")
+      assert.strictEqual(restarted.length, 1)
+      yield* podFromTemplate
+      yield* pass
+      yield* pass
+      assert.strictEqual((yield* pods).length, 1, "the new pod is not restarted again")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a same-named object of someone else is left alone and reported; the rest is still made", () =>
+    Effect.gen(function*() {
+      const foreign = yield* Kubernetes.use((k) =>
+        k.create(Resources.ConfigMap, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "ditto-config", namespace },
+          data: { "config.yaml": "somebody else's" }
+        }))
+      yield* converged()
+      const after = yield* Kubernetes.use((k) => k.get(Resources.ConfigMap, namespace, "ditto-config"))
+      assert.deepStrictEqual(after, foreign, "byte for byte unchanged")
+      const status = yield* conditions
+      assert.strictEqual(status["ConfigReady"], "False/ForeignObject")
+      assert.strictEqual(status["WorkloadSynced"], "False/ForeignObjects")
+      assert.strictEqual((yield* current).status?.phase, "Failed")
+      assert.deepStrictEqual(names(yield* adapterServices), ["ditto-adapter-nfs"], "the adapters are still exposed")
+      const warnings = (yield* events).filter((event) => event.reason === "ForeignObject")
+      assert.strictEqual(warnings.length, 1, "one Event, repeats counted on it")
+      assert.isAbove(warnings[0]?.count ?? 0, 1)
+    }).pipe(Effect.provide(testLayer())))
+})
+
+describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
+  it.effect("DittoFS down: condition False, nothing deleted, retried within one polling interval", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const ports = yield* containerPortNames
       yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
+      assert.deepStrictEqual(retryOf(error), { cap: Duration.seconds(30) })
       assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
       assert.strictEqual((yield* conditions)["Ready"], "False/ConditionsNotMet")
-      assert.strictEqual((yield* services).length, 1)
+      assert.strictEqual((yield* adapterServices).length, 1)
+      assert.deepStrictEqual(yield* containerPortNames, ports, "the adapter ports are kept")
       assert.strictEqual((yield* current).status?.adapters?.length, 1, "last known adapters kept")
     }).pipe(Effect.provide(testLayer())))
 
-  it.effect("a wrong admin password is a False Authenticated condition and a slow retry", () =>
+  it.effect("a wrong admin password is an AuthenticationFailed error, retried slowly; the workload is made", () =>
     Effect.gen(function*() {
-      yield* setup()
+      yield* setupServer()
       yield* adminSecret("wrong")
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["AuthenticationFailed"])
       assert.deepStrictEqual(retryOf(error), { cap: Duration.minutes(5) })
       assert.strictEqual((yield* conditions)["Authenticated"], "False/AuthenticationFailed")
-      assert.strictEqual((yield* services).length, 0)
+      assert.strictEqual((yield* adapterServices).length, 0)
+      assert.deepStrictEqual((yield* kinds).statefulSets, ["ditto"])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a conflicting adapter is reported in AdaptersSynced", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
+      yield* converged()
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/AdapterConflicts")
+      assert.deepStrictEqual(yield* containerPortNames, ["api"])
     }).pipe(Effect.provide(testLayer([{ type: "nfs", enabled: true, running: true, port: 8080 }]))))
 
-  it.effect("derives the in-cluster API URL, or takes the annotation", () =>
-    Effect.gen(function*() {
-      const server = yield* makeServer({ controlPlane: { port: 9000 } })
-      assert.strictEqual(apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
-      const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
-      assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
-    }))
-})
-
-describe("reconcileDittoServer, when a poll fails", () => {
   it.effect("a refused token is dropped, the pass fails, and the next pass logs in again", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
+      yield* converged()
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
       const error = yield* Effect.flip(pass)
@@ -118,51 +267,61 @@ describe("reconcileDittoServer, when a poll fails", () => {
 
   it.effect("a poll that times out is DittoFsUnavailable, and a malformed one a False AdaptersSynced", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
+      yield* converged()
       const control = yield* DittoFsMemoryControl
       yield* control.failNext(baseUrl, "listAdapters", "Timeout")
       const timedOut = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(timedOut), ["DittoFsUnavailable"])
-      assert.deepStrictEqual(retryOf(timedOut), { cap: Duration.seconds(30) }, "retried within one polling interval")
       assert.strictEqual((yield* conditions)["DittoFSReachable"], "False/APIUnreachable")
       yield* control.setAdapterBody(baseUrl, { body: { adapters: [] } })
       const action = yield* pass
       assert.strictEqual(action._tag, "Requeue")
-      assert.deepStrictEqual(yield* conditions, {
-        DittoFSReachable: "True/APIReachable",
-        Authenticated: "True/AuthenticationSucceeded",
-        AdaptersSynced: "False/PollFailed",
-        Ready: "False/ConditionsNotMet"
-      })
-      assert.strictEqual((yield* services).length, 1)
+      const status = yield* conditions
+      assert.deepStrictEqual(
+        [status["DittoFSReachable"], status["Authenticated"], status["AdaptersSynced"], status["Ready"]],
+        ["True/APIReachable", "True/AuthenticationSucceeded", "False/PollFailed", "False/ConditionsNotMet"]
+      )
+      assert.strictEqual((yield* adapterServices).length, 1)
+      assert.deepStrictEqual(yield* containerPortNames, ["api", "adapter-nfs"])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a change that cannot be applied is ApplyFailed, after the status says which", () =>
     Effect.gen(function*() {
-      yield* setup()
+      yield* setupServer()
       yield* adminSecret()
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", reason: "Forbidden" })
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["ApplyFailed"])
+      assert.deepStrictEqual(retryOf(error), { cap: Duration.minutes(5) })
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/ApplyFailed")
       assert.deepStrictEqual((yield* current).status?.adapters?.map((a) => a.exposed), [false])
+      assert.deepStrictEqual((yield* kinds).statefulSets, ["ditto"], "the rest was written")
     }).pipe(Effect.provide(testLayer())))
+
+  it.effect("derives the in-cluster API URL, or takes the annotation", () =>
+    Effect.gen(function*() {
+      const server = yield* makeServer({ controlPlane: { port: 9000 } })
+      assert.strictEqual(apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
+      const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
+      assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
+    }))
 })
 
 describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
   it.effect("compares the status with the current object after a conflict, without failing the pass", () =>
     Effect.gen(function*() {
-      yield* setup()
+      yield* setupServer()
       yield* adminSecret()
       const stale = yield* current
-      yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
-      const written = yield* current
-      // a second pass on the old view: the status it computes is already there
+      yield* pass
+      yield* markReady()
+      yield* pass
+      const settled = yield* current
+      // a pass on the old view: the status it computes is already there, nothing is written
       const action = yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual(action._tag, "Requeue")
-      assert.strictEqual((yield* current).metadata.resourceVersion, written.metadata.resourceVersion)
+      const written = yield* current
+      assert.strictEqual(written.metadata.resourceVersion, settled.metadata.resourceVersion)
       // a third party changes the status meanwhile: the pass writes over the current object
       yield* Kubernetes.use((k) => k.updateStatus(Resources.DittoServer, { ...written, status: { ...written.status, phase: "Pending" } }))
       yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })

@@ -37,13 +37,45 @@ export const testLayer = (adapters: ReadonlyArray<Adapter> = [adapter("nfs", 120
 export const setup = (spec: Record<string, unknown> = {}, ports?: ReadonlyArray<K8s.ContainerPort>) =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
-    const server = yield* kubernetes.create(Resources.DittoServer, yield* makeServer(spec))
+    const server = yield* kubernetes.create(Resources.DittoServer, yield* makeServer({ ...adminPasswordRef, ...spec }))
     yield* kubernetes.create(
       Resources.StatefulSet,
       makeStatefulSet({ name: server.metadata.name, uid: server.metadata.uid ?? "" }, ports)
     )
     return server
   })
+
+/** The user's Secret holding the DittoFS admin password (`adminSecret` creates it). */
+export const adminSecretName = "ditto-admin"
+
+/** The spec's reference to the admin password: the user supplies it, the operator generates none. */
+export const adminPasswordRef = { identity: { admin: { passwordSecretRef: { name: adminSecretName, key: "password" } } } }
+
+/**
+ * Creates only the DittoServer, reading the admin password from the user's Secret: the
+ * operator's pass makes its workload.
+ */
+export const setupServer = (spec: Record<string, unknown> = {}) =>
+  Kubernetes.use((kubernetes) =>
+    Effect.flatMap(makeServer({ ...adminPasswordRef, ...spec }), (server) => kubernetes.create(Resources.DittoServer, server)))
+
+/**
+ * Plays the StatefulSet controller's part that the in-memory cluster has not: the StatefulSet
+ * `name` has seen its generation and has `ready` ready replicas.
+ */
+export const markReady = (name = "ditto", ready = 1) =>
+  Kubernetes.use((kubernetes) =>
+    Effect.flatMap(kubernetes.get(Resources.StatefulSet, namespace, name), (sts) =>
+      kubernetes.updateStatus(Resources.StatefulSet, {
+        ...sts,
+        status: {
+          ...sts.status,
+          observedGeneration: sts.metadata.generation ?? 1,
+          replicas: ready,
+          readyReplicas: ready,
+          availableReplicas: ready
+        }
+      })))
 
 export const login = Effect.gen(function*() {
   const dittofs = yield* DittoFs
@@ -67,6 +99,9 @@ export const reconcileLoop = (name: string, session: DittoFsSession) =>
   )
 
 export const services = Kubernetes.use((k) => k.list(Resources.Service, namespace))
+/** The adapter Services only (not the workload's headless and API Services). */
+export const adapterServices = Kubernetes.use((k) =>
+  k.list(Resources.Service, namespace, { labelSelector: { "dittofs.io/adapter-service": "true" } }))
 export const policies = Kubernetes.use((k) => k.list(Resources.NetworkPolicy, namespace))
 export const events = Kubernetes.use((k) => k.list(Resources.Event, namespace))
 export const statefulSet = (name: string) =>
@@ -76,13 +111,13 @@ export const containerPorts = (name: string) =>
 
 export const pollingInterval = (server: DittoServer.DittoServer) => DittoServer.pollingInterval(server.spec)
 
-/** The `<server>-admin-credentials` Secret the operator provisions its account with. */
-export const adminSecret = (password = admin.password, name = "ditto") =>
+/** The user's admin-password Secret (`adminPasswordRef`) the operator provisions its account with. */
+export const adminSecret = (password = admin.password, name = adminSecretName) =>
   Kubernetes.use((k) =>
     k.create(Resources.Secret, {
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { name: `${name}-admin-credentials`, namespace },
+      metadata: { name, namespace },
       data: {
         username: Buffer.from(admin.username).toString("base64"),
         password: Buffer.from(password).toString("base64")
