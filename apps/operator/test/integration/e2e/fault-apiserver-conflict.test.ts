@@ -69,7 +69,7 @@ describe("Fault: apiserver conflict on the StatefulSet update", () => {
         Effect.flatMap(statefulSet(suite), (current) =>
           Effect.as(
             ensure(
-              JSON.stringify(portNames(current)) === JSON.stringify(["api", "metrics", "adapter-nfs"])
+              JSON.stringify(portNames(current)) === JSON.stringify(["api", "adapter-nfs"])
                 && current.metadata.annotations?.[interloperKey] === "was here",
               () => `ports ${JSON.stringify(portNames(current))}, annotations ${JSON.stringify(current.metadata.annotations)}`
             ),

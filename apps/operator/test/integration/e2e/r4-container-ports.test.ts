@@ -1,6 +1,6 @@
 /**
  * Requirement 4, end to end: the StatefulSet's container ports follow the active adapters
- * (`adapter-<type>` added on start, removed on stop), its static ports (`api`, `metrics`) stay
+ * (`adapter-<type>` added on start, removed on stop), its static port (`api`) stays
  * exactly as they were, and it is written only when the set of ports really changes:
  * - ten idle polling cycles (1 s) write nothing at all: every resourceVersion is unchanged, the
  *   StatefulSet's `metadata.generation` too, and the operator sent no write (a write that changes
@@ -56,8 +56,8 @@ describe("R4: container ports follow the adapters; the StatefulSet is written on
       const suite = yield* setup({ suite: "r4", pollingInterval: "1s", wrap: writes.wrap })
       const initial = yield* awaitExposed(suite, ["nfs", "smb"], "15 seconds")
       const staticPorts = containerPorts(initial.statefulSet).filter((port) => !(port.name ?? "").startsWith("adapter-"))
-      assert.deepStrictEqual(staticPorts.map((port) => port.name), ["api", "metrics"])
-      assert.deepStrictEqual(containerPorts(initial.statefulSet).slice(0, 2), staticPorts, "static ports first, as stored")
+      assert.deepStrictEqual(staticPorts.map((port) => port.name), ["api"])
+      assert.deepStrictEqual(containerPorts(initial.statefulSet).slice(0, 1), staticPorts, "static ports first, as stored")
 
       // Settle (the first passes write the status), then ten idle cycles.
       yield* awaitPolls(suite.dfs, yield* adapterPolls(suite.dfs), 2, "10 seconds")
@@ -76,12 +76,12 @@ describe("R4: container ports follow the adapters; the StatefulSet is written on
             `container ports for ${JSON.stringify(adapters)}`,
             Effect.flatMap(statefulSet(suite), (current) => {
               const names = containerPorts(current).map((port) => port.name)
-              const expected = ["api", "metrics", ...adapters.map((type) => `adapter-${type}`)]
+              const expected = ["api", ...adapters.map((type) => `adapter-${type}`)]
               return Effect.as(ensure(JSON.stringify(names) === JSON.stringify(expected), () => `ports ${JSON.stringify(names)}`), current)
             }),
             { timeout: "10 seconds" }
           )
-          assert.deepStrictEqual(containerPorts(sts).slice(0, 2), staticPorts, "static ports untouched")
+          assert.deepStrictEqual(containerPorts(sts).slice(0, 1), staticPorts, "static ports untouched")
           assert.strictEqual(generationOf(sts), expectedGeneration, "one generation bump per adapter change")
           yield* awaitPolls(suite.dfs, yield* adapterPolls(suite.dfs), 2, "10 seconds")
           const later = yield* statefulSet(suite)
@@ -120,7 +120,7 @@ describe("R4: container ports follow the adapters; the StatefulSet is written on
       assert.isUndefined(countsSince(beforeReorder, yield* writes.snapshot).get("update StatefulSet"), "no StatefulSet write")
       assert.deepStrictEqual(
         containerPorts(after).map((port) => port.name),
-        ["adapter-smb", "adapter-nfs", "metrics", "api"]
+        ["adapter-smb", "adapter-nfs", "api"]
       )
     })), 90_000)
 })
