@@ -1,0 +1,36 @@
+/**
+ * Custom resources, one kind per CustomResourceDefinition, driven by the CRD's structural schema
+ * (`StructuralSchema`): objects are stored as the schema makes them, on create, update and
+ * status writes; `apiVersion`, `kind` and `metadata` are left alone. Custom resources keep a
+ * generation.
+ */
+import type { AnyObject } from "../../../domain/Kubernetes.ts"
+import { fieldsOf, type JsonObject } from "../Json.ts"
+import { accept, type AdmissionRequest, define, type Kind } from "../Kind.ts"
+import { pruneAndDefault } from "../StructuralSchema.ts"
+
+/** The CRD's group and plural (where its kind is registered) and its kind. */
+export interface Definition {
+  readonly group: string
+  readonly plural: string
+  readonly kind: Kind
+}
+
+const structural = (schema: JsonObject, object: AnyObject): AnyObject => {
+  const { apiVersion, kind, metadata, ...rest } = object
+  return { ...fieldsOf(pruneAndDefault(schema, rest)), apiVersion, kind, metadata }
+}
+
+/** The kind a CustomResourceDefinition (as JSON) serves, from its first version's schema. */
+export const fromDefinition = (definition: JsonObject): Definition => {
+  const spec = fieldsOf(definition["spec"])
+  const versions = spec["versions"]
+  const served = Array.isArray(versions) ? fieldsOf(versions[0]) : {}
+  const schema = fieldsOf(fieldsOf(served["schema"])["openAPIV3Schema"])
+  const admit = (request: AdmissionRequest) => accept(request, structural(schema, request.object))
+  return {
+    group: String(spec["group"]),
+    plural: String(fieldsOf(spec["names"])["plural"]),
+    kind: define({ generation: true, admit, admitStatus: admit })
+  }
+}
