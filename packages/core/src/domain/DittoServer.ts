@@ -3,10 +3,13 @@
  * Schemas, the fields of the reference operator's CRD.
  *
  * Contract: decoding applies the CRD's defaults, so a decoded spec is total (every default is
- * filled in); unknown fields are kept (open structs), so nothing a newer CRD adds is lost on a
- * write. The CRD's OpenAPI schema is generated from these same Schemas.
+ * filled in); a `null` in the spec is read as the API server reads it (the field's default, or
+ * absent when it has none), so the Schema accepts what the API server accepts; unknown fields are
+ * kept (open structs), so nothing a newer CRD adds is lost on a write. The CRD's OpenAPI schema
+ * (defaults and descriptions included) is generated from these same Schemas, and the contract
+ * suite checks both verdicts against the API server.
  */
-import { Duration, Effect, Option, Schema } from "effect"
+import { Duration, Option, Schema, SchemaGetter } from "effect"
 import * as GoDuration from "./GoDuration.ts"
 import { ObjectMeta, open, ServiceType, StringMap } from "./Kubernetes.ts"
 
@@ -16,9 +19,41 @@ export const apiVersion = `${group}/${version}`
 export const kind = "DittoServer"
 export const plural = "dittoservers"
 
-/** A default applied on decode, and published as the CRD's `default`. */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
-  Schema.withDecodingDefaultKey<S["Rebuild"]>(Effect.succeed(value))(self.annotate({ default: value }))
+type Field = Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }
+
+/**
+ * A spec field with a default, as the API server reads it: absent or `null` decodes to the
+ * default; the default and the description are published in the CRD.
+ */
+const withDefault = <S extends Field>(value: S["Encoded"], description?: string) => (self: S) =>
+  Schema.optionalKey(
+    Schema.NullOr(Schema.toEncoded(self)).annotate(description === undefined ? { default: value } : { default: value, description })
+  ).pipe(Schema.decodeTo(self, {
+    decode: SchemaGetter.transformOptional((input) => Option.some(Option.getOrElse(Option.filter(input, (inner) => inner !== null), () => value))),
+    encode: SchemaGetter.passthroughSubtype()
+  }))
+
+/**
+ * An optional spec field, as the API server reads it: `null` is the same as absent (it is
+ * pruned); the description is published in the CRD.
+ */
+const optional = <S extends Field>(self: S, description?: string) =>
+  Schema.optionalKey(Schema.NullOr(Schema.toEncoded(self)).annotate(description === undefined ? {} : { description })).pipe(
+    Schema.decodeTo(Schema.optionalKey(self), {
+      decode: SchemaGetter.transformOptional((input) => Option.filter(input, (inner) => inner !== null)),
+      encode: SchemaGetter.passthroughSubtype()
+    })
+  )
+
+/** A string map whose `null` values the API server prunes. */
+const Annotations = (description: string) =>
+  optional(
+    Schema.Record(Schema.String, Schema.NullOr(Schema.String)).pipe(Schema.decodeTo(StringMap, {
+      decode: SchemaGetter.transform((map) => Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => entry[1] !== null))),
+      encode: SchemaGetter.passthroughSubtype()
+    })),
+    description
+  )
 
 const Quantity = Schema.String.check(Schema.isPattern(/^[0-9]+(Gi|Mi|Ti)$/u))
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
@@ -27,119 +62,110 @@ const SecretKeyRef = open({
   key: Schema.String.annotate({ description: "Key of the value inside the Secret." })
 })
 /** A Kubernetes object we pass through as the user wrote it (every field preserved). */
-const Passthrough = (description: string) =>
-  Schema.Record(Schema.String, Schema.Unknown).annotate({ description })
+const Passthrough = (description: string) => optional(Schema.Record(Schema.String, Schema.Unknown), description)
 
 export const AdapterServicesSpec = open({
-  type: ServiceType.pipe(withDefault("LoadBalancer")).annotate({
-    description: "Type of the Service created for each running adapter."
-  }),
-  annotations: Schema.optionalKey(StringMap.annotate({
-    description: "Annotations of every adapter Service (e.g. cloud load-balancer settings)."
-  }))
+  type: ServiceType.pipe(withDefault("LoadBalancer", "Type of the Service created for each running adapter.")),
+  annotations: Annotations("Annotations of every adapter Service (e.g. cloud load-balancer settings).")
 })
 export type AdapterServicesSpec = typeof AdapterServicesSpec.Type
 
 export const StorageSpec = open({
   metadataSize: Quantity.annotate({ description: "Size of the metadata volume (/data/metadata), e.g. 10Gi." }),
-  contentSize: Schema.optionalKey(Quantity.annotate({
-    description: "Size of the content volume (/data/content); without it file content is kept in memory or S3."
-  })),
-  cacheSize: Quantity.pipe(withDefault("5Gi")).annotate({ description: "Size of the cache volume (/data/cache)." }),
-  storageClassName: Schema.optionalKey(Schema.String.annotate({
-    description: "StorageClass of the server's volume claims; the cluster's default when absent."
-  }))
+  contentSize: optional(Quantity, "Size of the content volume (/data/content); without it file content is kept in memory or S3."),
+  cacheSize: Quantity.pipe(withDefault("5Gi", "Size of the cache volume (/data/cache).")),
+  storageClassName: optional(Schema.String, "StorageClass of the server's volume claims; the cluster's default when absent.")
 })
 export type StorageSpec = typeof StorageSpec.Type
 
 export const DatabaseSpec = open({
-  type: Schema.Literals(["sqlite", "postgres"]).pipe(withDefault("sqlite")).annotate({
-    description: "Control-plane database: sqlite on the server's control-plane volume, or postgres."
-  }),
-  sqlite: Schema.optionalKey(open({
-    path: Schema.String.pipe(withDefault("/data/controlplane/controlplane.db")).annotate({
-      description: "Path of the SQLite file inside the container."
-    })
-  })),
-  postgresSecretRef: Schema.optionalKey(SecretKeyRef.annotate({
-    description: "Secret key holding the PostgreSQL connection string; when set, postgres is used."
-  }))
+  type: Schema.Literals(["sqlite", "postgres"]).pipe(
+    withDefault("sqlite", "Control-plane database: sqlite on the server's control-plane volume, or postgres.")
+  ),
+  sqlite: optional(open({
+    path: Schema.String.pipe(withDefault("/data/controlplane/controlplane.db", "Path of the SQLite file inside the container."))
+  }), "SQLite settings (database.type sqlite)."),
+  postgresSecretRef: optional(SecretKeyRef, "Secret key holding the PostgreSQL connection string; when set, postgres is used.")
 })
 export type DatabaseSpec = typeof DatabaseSpec.Type
 
 export const CacheSpec = open({
-  path: Schema.String.pipe(withDefault("/data/cache")).annotate({ description: "Directory of the cache." }),
-  size: Schema.String.pipe(withDefault("1GB")).annotate({ description: "Maximum cache size, e.g. 1GB or 512MB." })
+  path: Schema.String.pipe(withDefault("/data/cache", "Directory of the cache.")),
+  size: Schema.String.pipe(withDefault("1GB", "Maximum cache size, e.g. 1GB or 512MB."))
 })
 
 export const S3Spec = open({
-  credentialsSecretRef: Schema.optionalKey(open({
+  credentialsSecretRef: optional(open({
     secretName: Schema.String.annotate({ description: "Secret with the S3 credentials." }),
-    accessKeyIdKey: Schema.String.pipe(withDefault("accessKeyId")),
-    secretAccessKeyKey: Schema.String.pipe(withDefault("secretAccessKey")),
-    endpointKey: Schema.String.pipe(withDefault("endpoint"))
-  })),
-  region: Schema.String.pipe(withDefault("eu-west-1")),
-  bucket: Schema.optionalKey(Schema.String)
+    accessKeyIdKey: Schema.String.pipe(withDefault("accessKeyId", "Key of the access key id in the Secret.")),
+    secretAccessKeyKey: Schema.String.pipe(withDefault("secretAccessKey", "Key of the secret access key in the Secret.")),
+    endpointKey: Schema.String.pipe(withDefault("endpoint", "Key of the endpoint URL in the Secret."))
+  }), "Secret with the S3 credentials and endpoint."),
+  region: Schema.String.pipe(withDefault("eu-west-1", "S3 region.")),
+  bucket: optional(Schema.String, "S3 bucket.")
 })
 
 export const RolloutStrategy = Schema.Literals(["Managed", "RollingUpdate"])
 export type RolloutStrategy = typeof RolloutStrategy.Type
 
 export const DittoServerSpec = open({
-  image: Schema.String.pipe(withDefault("marmos91c/dittofs:latest")).annotate({ description: "DittoFS container image." }),
-  replicas: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 })).pipe(withDefault(1)).annotate({
-    description: "Number of server pods: 1 runs the server, 0 stops it (DittoFS is single-replica)."
-  }),
-  storage: StorageSpec,
-  database: Schema.optionalKey(DatabaseSpec),
-  cache: Schema.optionalKey(CacheSpec),
-  s3: Schema.optionalKey(S3Spec),
-  percona: Schema.optionalKey(open({
-    enabled: Schema.Boolean.pipe(withDefault(false)).annotate({
-      description: "A Percona PostgreSQL cluster for the control plane (not supported by this operator: use database.postgresSecretRef)."
-    })
-  })),
+  image: Schema.String.pipe(withDefault("marmos91c/dittofs:latest", "DittoFS container image.")),
+  replicas: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 })).pipe(
+    withDefault(1, "Number of server pods: 1 runs the server, 0 stops it (DittoFS is single-replica).")
+  ),
+  storage: StorageSpec.annotate({ description: "The server's volumes." }),
+  database: optional(DatabaseSpec, "Control-plane database."),
+  cache: optional(CacheSpec, "Read cache."),
+  s3: optional(S3Spec, "S3 content store."),
+  percona: optional(open({
+    enabled: Schema.Boolean.pipe(withDefault(
+      false,
+      "A Percona PostgreSQL cluster for the control plane (not supported by this operator: use database.postgresSecretRef)."
+    ))
+  }), "Percona PostgreSQL (not supported)."),
   controlPlane: open({
-    port: Port.pipe(withDefault(8080)).annotate({ description: "Port of the DittoFS REST API." })
-  }).pipe(withDefault({})),
+    port: Port.pipe(withDefault(8080, "Port of the DittoFS REST API."))
+  }).pipe(withDefault({}, "The DittoFS REST API.")),
   metrics: open({
-    enabled: Schema.Boolean.pipe(withDefault(false)).annotate({ description: "Expose Prometheus metrics." }),
-    port: Port.pipe(withDefault(9090)).annotate({ description: "Port of the metrics endpoint." })
-  }).pipe(withDefault({})),
+    enabled: Schema.Boolean.pipe(withDefault(false, "Expose Prometheus metrics.")),
+    port: Port.pipe(withDefault(9090, "Port of the metrics endpoint."))
+  }).pipe(withDefault({}, "Prometheus metrics.")),
   adapterDiscovery: open({
-    pollingInterval: Schema.String.pipe(withDefault("30s")).annotate({
-      description: "How often the adapter list is polled (Go duration, e.g. 30s, 1m); invalid or not positive: 30s."
-    })
-  }).pipe(withDefault({})),
-  adapterServices: AdapterServicesSpec.pipe(withDefault({})),
-  service: Schema.optionalKey(open({
-    type: ServiceType.pipe(withDefault("ClusterIP")).annotate({ description: "Type of the API Service (<name>-api)." }),
-    annotations: Schema.optionalKey(StringMap.annotate({ description: "Annotations of the API Service." }))
-  })),
-  identity: Schema.optionalKey(open({
-    type: Schema.Literals(["memory"]).pipe(withDefault("memory")),
-    jwt: Schema.optionalKey(open({
+    pollingInterval: Schema.String.pipe(withDefault(
+      "30s",
+      "How often the adapter list is polled (Go duration, e.g. 30s, 1m); invalid or not positive: 30s."
+    ))
+  }).pipe(withDefault({}, "How running adapters are discovered.")),
+  adapterServices: AdapterServicesSpec.pipe(withDefault({}, "The Services created for running adapters.")),
+  service: optional(open({
+    type: ServiceType.pipe(withDefault("ClusterIP", "Type of the API Service (<name>-api).")),
+    annotations: Annotations("Annotations of the API Service.")
+  }), "The API Service (<name>-api); LoadBalancer when absent."),
+  identity: optional(open({
+    type: Schema.Literals(["memory"]).pipe(withDefault("memory", "Identity store (memory only).")),
+    jwt: optional(open({
       secretRef: SecretKeyRef.annotate({ description: "Secret key holding the JWT signing secret (at least 32 characters)." }),
-      accessTokenDuration: Schema.String.pipe(withDefault("15m")),
-      refreshTokenDuration: Schema.String.pipe(withDefault("168h")),
-      issuer: Schema.String.pipe(withDefault("dittofs"))
-    })),
-    admin: Schema.optionalKey(open({
-      username: Schema.String.pipe(withDefault("admin")),
-      passwordSecretRef: Schema.optionalKey(SecretKeyRef.annotate({
-        description: "Secret key holding the admin's initial password; generated into <name>-admin-credentials when absent."
-      }))
-    }))
-  })),
-  resources: Schema.optionalKey(Passthrough("Compute resources of the DittoFS container (a core/v1 ResourceRequirements).")),
-  securityContext: Schema.optionalKey(Passthrough("Security context of the DittoFS container; non-root with all capabilities dropped when absent.")),
-  podSecurityContext: Schema.optionalKey(Passthrough("Security context of the server pod; fsGroup 65532 when absent.")),
+      accessTokenDuration: Schema.String.pipe(withDefault("15m", "Lifetime of access tokens (Go duration).")),
+      refreshTokenDuration: Schema.String.pipe(withDefault("168h", "Lifetime of refresh tokens (Go duration).")),
+      issuer: Schema.String.pipe(withDefault("dittofs", "Issuer of the tokens."))
+    }), "JWT settings of the REST API."),
+    admin: optional(open({
+      username: Schema.String.pipe(withDefault("admin", "Name of the admin user.")),
+      passwordSecretRef: optional(
+        SecretKeyRef,
+        "Secret key holding the admin's initial password; generated into <name>-admin-credentials when absent."
+      )
+    }), "The initial admin user.")
+  }), "Identity store and authentication."),
+  resources: Passthrough("Compute resources of the DittoFS container (a core/v1 ResourceRequirements)."),
+  securityContext: Passthrough("Security context of the DittoFS container; non-root with all capabilities dropped when absent."),
+  podSecurityContext: Passthrough("Security context of the server pod; fsGroup 65532 when absent."),
   rollout: open({
-    strategy: RolloutStrategy.pipe(withDefault("Managed")).annotate({
-      description: "Managed (default): pods are restarted by the operator, once, only when what they run changes (image, configuration, resources); an adapter start or stop only updates the declared ports. RollingUpdate: every pod-template change rolls the pods at once, adapter ports included."
-    })
-  }).pipe(withDefault({}))
+    strategy: RolloutStrategy.pipe(withDefault(
+      "Managed",
+      "Managed (default): pods are restarted by the operator, once, only when what they run changes (image, configuration, resources); an adapter start or stop only updates the declared ports. RollingUpdate: every pod-template change rolls the pods at once, adapter ports included."
+    ))
+  }).pipe(withDefault({}, "How server pods are rolled."))
 })
 export type DittoServerSpec = typeof DittoServerSpec.Type
 

@@ -5,7 +5,8 @@
  * Contract: `crd()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
  * (draft 2020-12) into a Kubernetes structural schema: `$ref`s inlined, the open-struct rest
  * (`allOf: [{ additionalProperties: {} }]`) dropped so the apiserver prunes unknown fields,
- * int-or-string unions as `x-kubernetes-int-or-string`, the ±2^53 bounds of `Schema.Int` dropped,
+ * int-or-string unions as `x-kubernetes-int-or-string`, other unions as their first member (with
+ * the union's own default and description, e.g. a one-value enum's), the ±2^53 bounds of `Schema.Int` dropped,
  * maps kept as `additionalProperties`.
  */
 import { Schema } from "effect"
@@ -32,21 +33,22 @@ const resolve = (node: JsonSchema, definitions: JsonSchema): JsonSchema => {
 
 export const toStructural = (input: JsonSchema, definitions: JsonSchema = {}): JsonSchema => {
   const node = resolve(input, definitions)
-  const anyOf = node["anyOf"]
-  if (Array.isArray(anyOf)) {
-    const types = anyOf.filter(isRecord).map((member) => resolve(member, definitions)["type"])
-    if (types.length === 2 && types.includes("integer") && types.includes("string")) {
-      return { "x-kubernetes-int-or-string": true }
-    }
-    const first = anyOf.find(isRecord)
-    return first === undefined ? { "x-kubernetes-preserve-unknown-fields": true } : toStructural(first, definitions)
-  }
   const out: Record<string, unknown> = {}
   for (const keyword of keptKeywords) {
     const value = node[keyword]
     if (value === undefined) continue
     if ((keyword === "minimum" && value === -safeBound) || (keyword === "maximum" && value === safeBound)) continue
     out[keyword] = value
+  }
+  const anyOf = node["anyOf"]
+  if (Array.isArray(anyOf)) {
+    // The union's own keywords (a default, a description) annotate whatever it becomes.
+    const types = anyOf.filter(isRecord).map((member) => resolve(member, definitions)["type"])
+    if (types.length === 2 && types.includes("integer") && types.includes("string")) {
+      return { ...out, "x-kubernetes-int-or-string": true }
+    }
+    const first = anyOf.find(isRecord)
+    return first === undefined ? { ...out, "x-kubernetes-preserve-unknown-fields": true } : { ...toStructural(first, definitions), ...out }
   }
   const properties = node["properties"]
   if (isRecord(properties)) {
@@ -91,6 +93,19 @@ const withConditionsListMap = (status: JsonSchema): JsonSchema => {
 
 export const crdName = `${DittoServer.plural}.${DittoServer.group}`
 
+/**
+ * What `kubectl get dittoservers` shows: the phase and the Ready condition, desired and ready
+ * replicas (the reference operator's columns), the configuration hash with `-o wide`, the age.
+ */
+export const printerColumns: ReadonlyArray<JsonSchema> = [
+  { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Pending, Running, Stopped or Deleting." },
+  { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status", description: "The Ready condition." },
+  { name: "Replicas", type: "integer", jsonPath: ".spec.replicas", description: "Desired server pods (0 or 1)." },
+  { name: "ReadyReplicas", type: "integer", jsonPath: ".status.readyReplicas", description: "Server pods that are ready." },
+  { name: "ConfigHash", type: "string", jsonPath: ".status.configHash", priority: 1, description: "Hash of the server's rendered configuration." },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
+]
+
 export const crd = (): JsonSchema => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
@@ -111,11 +126,7 @@ export const crd = (): JsonSchema => ({
         served: true,
         storage: true,
         subresources: { status: {} },
-        additionalPrinterColumns: [
-          { name: "Phase", type: "string", jsonPath: ".status.phase" },
-          { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
-          { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
-        ],
+        additionalPrinterColumns: printerColumns,
         schema: {
           openAPIV3Schema: {
             type: "object",

@@ -26,9 +26,37 @@ describe("the DittoServer CRD", () => {
       `"enum":["ClusterIP","NodePort","LoadBalancer"]`,
       `"default":"30s"`,
       `"pattern":"^[0-9]+(Gi|Mi|Ti)$"`,
-      `"minimum":1,"maximum":65535,"default":8080`,
+      `"minimum":1,"maximum":65535`,
+      `"default":8080`,
       `"x-kubernetes-list-map-keys":["type"]`
     ]) assert.include(text, fragment)
+  })
+
+  it("lists the printer columns and short names kubectl shows", () => {
+    const spec = Object.fromEntries(Object.entries(generated["spec"] ?? {}))
+    const [version] = Array.isArray(spec["versions"]) ? spec["versions"] : []
+    const columns = Array.isArray(version?.["additionalPrinterColumns"]) ? version["additionalPrinterColumns"] : []
+    assert.deepStrictEqual(
+      columns.map((column: Record<string, unknown>) => [column["name"], column["type"], column["jsonPath"], column["priority"] ?? 0]),
+      [
+        ["Phase", "string", ".status.phase", 0],
+        ["Ready", "string", `.status.conditions[?(@.type=="Ready")].status`, 0],
+        ["Replicas", "integer", ".spec.replicas", 0],
+        ["ReadyReplicas", "integer", ".status.readyReplicas", 0],
+        ["ConfigHash", "string", ".status.configHash", 1],
+        ["Age", "date", ".metadata.creationTimestamp", 0]
+      ]
+    )
+    assert.deepStrictEqual(Object.fromEntries(Object.entries(spec["names"] ?? {}))["shortNames"], ["ditto", "dittofs"])
+  })
+
+  it("keeps a union's own default and description (a one-value enum's default)", () => {
+    assert.deepStrictEqual(toStructural({ anyOf: [{ type: "string", enum: ["memory"] }], default: "memory", description: "d" }), {
+      type: "string",
+      enum: ["memory"],
+      default: "memory",
+      description: "d"
+    })
   })
 
   it("rewrites int-or-string unions and drops the ±2^53 bounds of Schema.Int", () => {
