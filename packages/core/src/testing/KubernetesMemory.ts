@@ -12,8 +12,9 @@
  * - `Watch`: label selectors, list order, and watches served from the event log by the watch
  *   cache's rules (with bookmarks and timeouts on the `Clock`);
  * - `Kinds`: the kind table, one module per kind under `kinds/` (Service, StatefulSet, Secret,
- *   Event, NetworkPolicy, and each CRD's custom resources from its structural schema) for names,
- *   defaulting, validation and initial status.
+ *   Event, NetworkPolicy, ConfigMap, PersistentVolumeClaim, Pod, Lease, and each CRD's custom
+ *   resources from its structural schema) for names, defaulting, validation, initial status,
+ *   status writes and deletion.
  * This module wires them into the service: every call is one atomic step over the cluster state,
  * and a PubSub ticks every open watch after each write.
  * Deliberately stricter than the API server: an update without `resourceVersion` is rejected
@@ -39,6 +40,7 @@ import {
   type WatchOptions
 } from "../services/Kubernetes.ts"
 import * as Cluster from "./apiserver/Cluster.ts"
+import { kindTable } from "./apiserver/Kinds.ts"
 import { idOf } from "./apiserver/Resource.ts"
 import { failure } from "./apiserver/Status.ts"
 import { bookmarkTimes, defaultWatchTimeoutSeconds, eventsOf, listed, selectionOf, watchStart } from "./apiserver/Watch.ts"
@@ -92,7 +94,7 @@ const fromResult = <A>(result: Result.Result<A, KubernetesError>): Effect.Effect
 
 export const make = (options: KubernetesMemoryOptions = {}) =>
   Effect.gen(function*() {
-    const state = yield* Ref.make(Cluster.emptyState(options.cascadeDeletion ?? true, options.historySize ?? 1000))
+    const state = yield* Ref.make(Cluster.emptyState(options.cascadeDeletion ?? true, options.historySize ?? 1000, kindTable()))
     /** A tick per write that changed the cluster; watches read what is new from the log. */
     const changes = yield* PubSub.sliding<void>(1)
 

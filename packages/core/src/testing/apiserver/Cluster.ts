@@ -15,11 +15,13 @@
  * - `metadata.generation` (for kinds that keep one): 1 on create, bumped when anything but
  *   metadata and status changes, and when a delete marks the object for deletion.
  * - The status subresource: create and update ignore the status sent (the kind's initial status
- *   is stored), a status update changes only status.
+ *   is stored); a status write never changes the spec, and takes the metadata sent (labels,
+ *   annotations, finalizers) for built-in kinds, nothing but status for custom resources.
  * - A delete removes the object, or while it has finalizers marks it (`deletionTimestamp`,
  *   `deletionGracePeriodSeconds: 0`); no finalizer may be added from then on; the update that
  *   removes the last finalizer deletes it and answers the object as sent, at its old
- *   resourceVersion. Dependents of a deleted owner go with it when `cascadeDeletion` is on.
+ *   resourceVersion. Graceful kinds (Pods) are marked first, then deleted when nothing holds
+ *   them. Dependents of a deleted owner go with it when `cascadeDeletion` is on.
  */
 import { Option, Result } from "effect"
 import { canonical } from "../../domain/Json.ts"
@@ -27,7 +29,7 @@ import { type AnyObject, timestamp } from "../../domain/Kubernetes.ts"
 import type { KubernetesError, KubernetesErrorReason } from "../../services/Kubernetes.ts"
 import { fieldsOf, withoutKeys } from "./Json.ts"
 import type { Admission, ClusterView, Counters, Kind } from "./Kind.ts"
-import { kindOf } from "./Kinds.ts"
+import { kindOf, type KindTable } from "./Kinds.ts"
 import { validateMeta, withoutEmptyMeta } from "./ObjectMeta.ts"
 import { keyOf, type ResourceId, sameKind } from "./Resource.ts"
 import * as Status from "./Status.ts"
@@ -76,13 +78,15 @@ export interface ClusterState {
   readonly counters: Counters
   readonly faults: ReadonlyArray<Fault & { readonly times: number }>
   readonly cascadeDeletion: boolean
+  /** What each kind does on admission (the built-in kinds and the served CRDs). */
+  readonly kinds: KindTable
 }
 
 export type Transition<A> = readonly [Result.Result<A, KubernetesError>, ClusterState]
 
 const initialRevision = 1000
 
-export const emptyState = (cascadeDeletion: boolean, historySize: number): ClusterState => ({
+export const emptyState = (cascadeDeletion: boolean, historySize: number, kinds: KindTable): ClusterState => ({
   objects: new Map(),
   revision: initialRevision,
   log: [],
@@ -91,7 +95,8 @@ export const emptyState = (cascadeDeletion: boolean, historySize: number): Clust
   uids: 0,
   counters: {},
   faults: [],
-  cascadeDeletion
+  cascadeDeletion,
+  kinds
 })
 
 /** Every stored object of a kind, in no particular order. */
@@ -183,7 +188,7 @@ const admitted = (
   })
 
 export const create = (resource: ResourceId, object: AnyObject, now: number, state0: ClusterState): Transition<AnyObject> => {
-  const kind = kindOf(resource)
+  const kind = kindOf(state0.kinds, resource)
   const namespace = object.metadata.namespace ?? ""
   const name = object.metadata.name
   const operation = `create ${resource.kind} ${namespace}/${name}`
@@ -192,6 +197,8 @@ export const create = (resource: ResourceId, object: AnyObject, now: number, sta
     // kube-apiserver answers this with a 500 InternalError.
     return [Result.fail(Status.failure("Unavailable", "resourceVersion should not be set on objects to be created", operation)), state0]
   }
+  const undecodable = kind.decode(object)
+  if (Option.isSome(undecodable)) return [Result.fail(Status.badRequest(object, undecodable.value, operation)), state0]
   if (state0.objects.has(key)) return [Result.fail(Status.alreadyExists(resource, name, operation)), state0]
   const invalid = validateMeta(kind.nameRule, object.metadata)
   if (Option.isSome(invalid)) return [Result.fail(Status.invalid(resource, name, [invalid.value], operation)), state0]
@@ -256,11 +263,13 @@ export const update = (
   now: number,
   state0: ClusterState
 ): Transition<AnyObject> => {
-  const kind: Kind = kindOf(resource)
+  const kind: Kind = kindOf(state0.kinds, resource)
   const namespace = object.metadata.namespace ?? ""
   const name = object.metadata.name
   const operation = `${subresource === "status" ? "updateStatus" : "update"} ${resource.kind} ${namespace}/${name}`
   const key = keyOf(resource, namespace, name)
+  const undecodable = kind.decode(object)
+  if (Option.isSome(undecodable)) return [Result.fail(Status.badRequest(object, undecodable.value, operation)), state0]
   const current = state0.objects.get(key)
   if (current === undefined) return [Result.fail(Status.notFound(resource, name, operation)), state0]
   if (subresource === "status" && !resource.statusSubresource) {
@@ -274,9 +283,10 @@ export const update = (
   if (object.metadata.uid !== undefined && object.metadata.uid !== old.metadata.uid) {
     return [Result.fail(Status.preconditionFailed(resource, name, "UID", object.metadata.uid, old.metadata.uid ?? "", operation)), state0]
   }
+  const sentStatus = "status" in object ? { status: object["status"] } : {}
   let candidate: AnyObject
-  if (subresource === "status") {
-    candidate = { ...withoutKeys(old, ["status"]), apiVersion: old.apiVersion, kind: old.kind, metadata: old.metadata, ...("status" in object ? { status: object["status"] } : {}) }
+  if (subresource === "status" && kind.statusWrite === "StatusOnly") {
+    candidate = { ...withoutKeys(old, ["status"]), apiVersion: old.apiVersion, kind: old.kind, metadata: old.metadata, ...sentStatus }
   } else {
     const invalid = validateMeta(kind.nameRule, object.metadata)
     if (Option.isSome(invalid)) return [Result.fail(Status.invalid(resource, name, [invalid.value], operation)), state0]
@@ -286,7 +296,11 @@ export const update = (
         return [Result.fail(Status.invalid(resource, name, [`metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((finalizer) => `"${finalizer}"`).join(", ")}}`], operation)), state0]
       }
     }
-    candidate = mainCandidate(resource, object, old, namespace)
+    const merged = mainCandidate(resource, object, old, namespace)
+    // A status write of a built-in kind takes the metadata sent and the status, never the spec.
+    candidate = subresource === "status"
+      ? { ...withoutKeys(old, ["status", "metadata"]), apiVersion: old.apiVersion, kind: old.kind, metadata: merged.metadata, ...sentStatus }
+      : merged
   }
   const request = { object: candidate, previous: Option.some(old), cluster: viewOf(state0, key) }
   const defaulted = admitted(subresource === "main" ? kind.admit(request) : kind.admitStatus(request), state0, resource, name, operation)
@@ -296,7 +310,8 @@ export const update = (
   const generation = old.metadata.generation === undefined
     ? {}
     : { generation: specPart(next) === specPart(old) ? old.metadata.generation : old.metadata.generation + 1 }
-  if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
+  const gracePending = Number(fieldsOf(next.metadata)["deletionGracePeriodSeconds"] ?? 0) > 0
+  if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0 && !gracePending) {
     // The API server deletes instead of storing: the answer is the object as sent (at its old
     // resourceVersion), the watch sees the last stored state (finalizers and all) deleted.
     const [, deleted] = commit(state1, { type: "Deleted", resource, key, object: old, previous: old })
@@ -335,32 +350,41 @@ const cascade = (state: ClusterState, ownerUid: string, now: number): ClusterSta
   return next
 }
 
+/** Marks an object for deletion: `deletionTimestamp` after the grace period, and a bumped generation. */
+const markForDeletion = (state: ClusterState, key: string, stored: StoredObject, now: number, grace: number): readonly [AnyObject, ClusterState] => {
+  const { generation } = stored.object.metadata
+  return commit(state, {
+    type: "Modified",
+    resource: stored.resource,
+    key,
+    object: {
+      ...stored.object,
+      metadata: {
+        ...stored.object.metadata,
+        deletionTimestamp: timestamp(now + grace * 1000),
+        deletionGracePeriodSeconds: grace,
+        ...(generation === undefined ? {} : { generation: generation + 1 })
+      }
+    },
+    previous: stored.object
+  })
+}
+
 /**
- * Removes an object, or marks it for deletion while it has finalizers (`deletionTimestamp`,
- * `deletionGracePeriodSeconds: 0` and, where there is one, a bumped generation).
+ * Removes an object, or only marks it for deletion while it has finalizers (or, for a graceful
+ * kind, a grace period to wait); a graceful kind is marked before it goes, as the API server
+ * writes it (`deletionGracePeriodSeconds: 0`).
  */
 const removeObject = (state: ClusterState, key: string, stored: StoredObject, now: number): ClusterState => {
-  if ((stored.object.metadata.finalizers ?? []).length > 0) {
-    if (stored.object.metadata.deletionTimestamp !== undefined) return state
-    const { generation } = stored.object.metadata
-    const [, marked] = commit(state, {
-      type: "Modified",
-      resource: stored.resource,
-      key,
-      object: {
-        ...stored.object,
-        metadata: {
-          ...stored.object.metadata,
-          deletionTimestamp: timestamp(now),
-          deletionGracePeriodSeconds: 0,
-          ...(generation === undefined ? {} : { generation: generation + 1 })
-        }
-      },
-      previous: stored.object
-    })
-    return marked
-  }
-  const [, deleted] = commit(state, { type: "Deleted", resource: stored.resource, key, object: stored.object, previous: stored.object })
+  const deletion = kindOf(state.kinds, stored.resource).deletion
+  const grace = deletion._tag === "Graceful" ? deletion.gracePeriodSeconds(stored.object) : 0
+  const held = (stored.object.metadata.finalizers ?? []).length > 0 || grace > 0
+  if (stored.object.metadata.deletionTimestamp !== undefined && held) return state
+  if (held) return markForDeletion(state, key, stored, now, grace)[1]
+  const [last, marked] = deletion._tag === "Graceful" && stored.object.metadata.deletionTimestamp === undefined
+    ? markForDeletion(state, key, stored, now, 0)
+    : [stored.object, state] as const
+  const [, deleted] = commit(marked, { type: "Deleted", resource: stored.resource, key, object: last, previous: last })
   return cascade(deleted, stored.object.metadata.uid ?? "", now)
 }
 
@@ -377,11 +401,12 @@ export const remove = (
   const stored = state.objects.get(key)
   if (stored === undefined) return [Result.fail(Status.notFound(resource, name, operation)), state]
   const { uid, resourceVersion } = stored.object.metadata
+  const failed = kindOf(state.kinds, resource).deletion._tag === "Graceful" ? Status.gracefulPreconditionFailed : Status.preconditionFailed
   if (preconditions.uid !== undefined && preconditions.uid !== uid) {
-    return [Result.fail(Status.preconditionFailed(resource, name, "UID", preconditions.uid, uid ?? "", operation)), state]
+    return [Result.fail(failed(resource, name, "UID", preconditions.uid, uid ?? "", operation)), state]
   }
   if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
-    return [Result.fail(Status.preconditionFailed(resource, name, "ResourceVersion", preconditions.resourceVersion, resourceVersion ?? "", operation)), state]
+    return [Result.fail(failed(resource, name, "ResourceVersion", preconditions.resourceVersion, resourceVersion ?? "", operation)), state]
   }
   return [Result.void, removeObject(state, key, stored, now)]
 }

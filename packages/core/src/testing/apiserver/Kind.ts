@@ -47,14 +47,33 @@ export type Admission = Result.Result<Admitted, ReadonlyArray<string>>
 
 export interface Kind {
   readonly nameRule: NameRule
+  /**
+   * What the API server's decoding of the request body refuses before any validation (a
+   * quantity or a MicroTime it cannot parse): the detail of the 400 `BadRequest`.
+   */
+  readonly decode: (object: AnyObject) => Option.Option<string>
   /** Whether objects keep `metadata.generation` (1 on create, bumped by spec changes). */
   readonly generation: boolean
   /** The status a created object starts with when status is a subresource (what it sent is ignored). */
   readonly initialStatus: (object: AnyObject) => JsonObject | undefined
   /** Defaulting and validation of a create or an update of the main resource. */
   readonly admit: (request: AdmissionRequest) => Admission
+  /**
+   * What a write to the status subresource takes from the object sent besides its status: its
+   * metadata too (labels, annotations, finalizers: every built-in kind), or nothing (custom
+   * resources). Spec is always kept.
+   */
+  readonly statusWrite: "StatusAndMetadata" | "StatusOnly"
   /** Defaulting and validation of a write to the status subresource. */
   readonly admitStatus: (request: AdmissionRequest) => Admission
+  /**
+   * How a delete goes: at once (or marked while finalizers remain), or gracefully — the object is
+   * first marked for deletion (`deletionTimestamp` after its grace period, a bumped generation),
+   * then, when the grace period is 0 and no finalizer remains, deleted; while a grace period
+   * runs it stays (no kubelet confirms it). Graceful kinds word a failed precondition
+   * differently.
+   */
+  readonly deletion: { readonly _tag: "Immediate" } | { readonly _tag: "Graceful"; readonly gracePeriodSeconds: (object: AnyObject) => number }
 }
 
 /** The object, admitted as it is (with the counters unchanged). */
@@ -66,10 +85,13 @@ export const reject = (errors: ReadonlyArray<string>): Admission => Result.fail(
 /** A kind with the API server's generic behaviour wherever the module says nothing. */
 export const define = (kind: Partial<Kind>): Kind => ({
   nameRule: "DNS1123Subdomain",
+  decode: () => Option.none(),
   generation: false,
   initialStatus: () => undefined,
   admit: (request) => accept(request),
+  statusWrite: "StatusAndMetadata",
   admitStatus: (request) => accept(request),
+  deletion: { _tag: "Immediate" },
   ...kind
 })
 

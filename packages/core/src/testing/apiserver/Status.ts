@@ -4,6 +4,7 @@
  * Contract: each constructor gives a `KubernetesError` with the reason the live layer would
  * classify from the real server's answer (a 500 is `Unavailable`), and the real message.
  */
+import type { AnyObject } from "../../domain/Kubernetes.ts"
 import { KubernetesError, type KubernetesErrorReason } from "../../services/Kubernetes.ts"
 import { qualifiedKind, qualifiedResource, type ResourceId } from "./Resource.ts"
 
@@ -41,5 +42,30 @@ export const preconditionFailed = (
   failure(
     "Conflict",
     `Operation cannot be fulfilled on ${qualifiedResource(resource)} "${name}": Precondition failed: ${field} in precondition: ${expected}, ${field} in object meta: ${actual}`,
+    operation
+  )
+
+/** A body the API server cannot decode into its kind (400): `Pod in version "v1" cannot be handled as a Pod: ...`. */
+export const badRequest = (object: AnyObject, detail: string, operation: string): KubernetesError =>
+  failure(
+    "BadRequest",
+    `${object.kind} in version "${object.apiVersion.slice(object.apiVersion.indexOf("/") + 1)}" cannot be handled as a ${object.kind}: ${detail}`,
+    operation
+  )
+
+/** A failed delete precondition of a kind with graceful deletion (Pods): the API server's other wording. */
+export const gracefulPreconditionFailed = (
+  resource: ResourceId,
+  name: string,
+  field: "UID" | "ResourceVersion",
+  expected: string,
+  actual: string,
+  operation: string
+): KubernetesError =>
+  failure(
+    "Conflict",
+    `Operation cannot be fulfilled on ${resource.kind} "${name}": the ${field} in the precondition (${expected}) does not match the ${field} in record (${actual}). ${
+      field === "UID" ? "The object might have been deleted and then recreated" : "The object might have been modified"
+    }`,
     operation
   )

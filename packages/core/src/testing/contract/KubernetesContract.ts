@@ -17,7 +17,7 @@
  *   Bookmarks are best effort on a real server: the tests leave them out.
  */
 import { assert, layer } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, type Layer, type Schedule, Schema, type Scope, Stream } from "effect"
+import { Deferred, Effect, Fiber, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as DittoServerDomain from "../../domain/DittoServer.ts"
 import {
@@ -40,23 +40,10 @@ import {
   type WatchEvent,
   type WatchOptions
 } from "../../services/Kubernetes.ts"
+import { ContractNamespaces, type KubernetesContractTarget, outcome } from "./ContractTarget.ts"
+import { workloadKindsContract } from "./WorkloadKindsContract.ts"
 
-/** Where the contract's tests get their namespaces. */
-export class ContractNamespaces extends Context.Service<ContractNamespaces, {
-  /** A namespace no other test uses (on a live server: created now, deleted when the scope closes). */
-  readonly fresh: Effect.Effect<string, never, Scope.Scope>
-}>()("@dittofs-operator/core/testing/ContractNamespaces") {}
-
-export interface KubernetesContractTarget {
-  /** Provides the `Kubernetes` under test and the namespaces; built once for the whole suite. */
-  readonly layer: Layer.Layer<Kubernetes | ContractNamespaces, unknown>
-  /** How background work (garbage collection) is awaited: the retry schedule of a check. */
-  readonly settle: Schedule.Schedule<unknown, unknown>
-  /** Run on the real clock (a live cluster) instead of the TestClock. */
-  readonly liveClock: boolean
-  /** Per-test timeout in milliseconds (vitest's default when absent). */
-  readonly testTimeout?: number
-}
+export { ContractNamespaces, type KubernetesContractTarget } from "./ContractTarget.ts"
 
 /** A check that background work has not finished yet; retried with the target's `settle`. */
 class NotSettled extends Schema.TaggedError<NotSettled>()("NotSettled", { message: Schema.String }) {}
@@ -127,10 +114,6 @@ const ownedBy = (owner: DittoServerDomain.DittoServer): ReadonlyArray<OwnerRefer
   controller: true,
   blockOwnerDeletion: true
 }]
-
-/** The reason an effect failed with, or `"succeeded"`. */
-const outcome = <A>(effect: Effect.Effect<A, KubernetesError>) =>
-  Effect.match(effect, { onSuccess: () => "succeeded" as const, onFailure: (error) => error.reason })
 
 const namesOf = (objects: ReadonlyArray<{ readonly metadata: ObjectMeta }>): ReadonlyArray<string> =>
   objects.map((object) => object.metadata.name).sort()
@@ -1045,4 +1028,6 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
           "Unavailable"
         )
       }), timeout)
+
+    workloadKindsContract(it, target)
   })

@@ -2,7 +2,7 @@
  * Custom resources, one kind per CustomResourceDefinition, driven by the CRD's structural schema
  * (`StructuralSchema`): objects are stored as the schema makes them, on create, update and
  * status writes; `apiVersion`, `kind` and `metadata` are left alone. Custom resources keep a
- * generation.
+ * generation; a status write changes their status only (metadata and spec as stored).
  */
 import type { AnyObject } from "../../../domain/Kubernetes.ts"
 import { fieldsOf, type JsonObject } from "../Json.ts"
@@ -31,6 +31,6 @@ export const fromDefinition = (definition: JsonObject): Definition => {
   return {
     group: String(spec["group"]),
     plural: String(fieldsOf(spec["names"])["plural"]),
-    kind: define({ generation: true, admit, admitStatus: admit })
+    kind: define({ generation: true, admit, statusWrite: "StatusOnly", admitStatus: admit })
   }
 }

@@ -2,10 +2,20 @@
  * The `core/v1` PodSpec defaults kube-apiserver fills in, shared by Pods and the pod templates of
  * workloads (a StatefulSet's `spec.template.spec`).
  *
- * Contract: `defaultPodSpec` is pure and idempotent (defaulting a defaulted spec changes nothing);
- * fields the caller set are kept as they are.
+ * Contract:
+ * - `defaultPodSpec` is pure and idempotent (defaulting a defaulted spec changes nothing);
+ *   fields the caller set are kept as they are. It fills in restartPolicy, dnsPolicy,
+ *   terminationGracePeriodSeconds, securityContext and schedulerName; per container (and init
+ *   container) imagePullPolicy (from the image tag), terminationMessagePath/Policy, `resources`
+ *   (quantities rounded up to milli units and canonical, `1024Mi` stored as `1Gi`), the ports'
+ *   protocol, the probes' timeouts, periods and thresholds and their httpGet path and scheme, an
+ *   env `fieldRef`'s apiVersion; per volume an emptyDir when it names no source, the
+ *   defaultMode (0644) of configMap, secret, downwardAPI and projected volumes, a hostPath's type.
+ * - `resourcesError` is the 400 detail of the first container resource that is not a quantity.
  */
+import { Option } from "effect"
 import { fieldsOf, type JsonObject } from "../Json.ts"
+import * as Quantity from "../Quantity.ts"
 
 /** The API server's pull policy default: `Always` for `:latest` or no tag, else `IfNotPresent`. */
 export const defaultPullPolicy = (image: string | undefined): string => {
@@ -16,28 +26,99 @@ export const defaultPullPolicy = (image: string | undefined): string => {
   return tag === "" || tag === "latest" ? "Always" : "IfNotPresent"
 }
 
+const mapList = (value: unknown, f: (item: JsonObject) => Record<string, unknown>): unknown =>
+  Array.isArray(value) ? value.map((item) => f(fieldsOf(item))) : value
+
+/** `resources.requests` and `resources.limits` as stored: every quantity canonical. */
+export const defaultResources = (resources: unknown): Record<string, unknown> => {
+  const fields = fieldsOf(resources)
+  const canonical = (list: unknown) => Option.getOrElse(Quantity.canonicalResourceList(list), () => list)
+  return {
+    ...fields,
+    ...(fields["requests"] === undefined ? {} : { requests: canonical(fields["requests"]) }),
+    ...(fields["limits"] === undefined ? {} : { limits: canonical(fields["limits"]) })
+  }
+}
+
+const defaultProbe = (probe: unknown): unknown => {
+  if (probe === undefined) return undefined
+  const fields = fieldsOf(probe)
+  const httpGet = fields["httpGet"]
+  return {
+    ...fields,
+    ...(httpGet === undefined ? {} : {
+      httpGet: { ...fieldsOf(httpGet), path: fieldsOf(httpGet)["path"] ?? "/", scheme: fieldsOf(httpGet)["scheme"] ?? "HTTP" }
+    }),
+    timeoutSeconds: fields["timeoutSeconds"] ?? 1,
+    periodSeconds: fields["periodSeconds"] ?? 10,
+    successThreshold: fields["successThreshold"] ?? 1,
+    failureThreshold: fields["failureThreshold"] ?? 3
+  }
+}
+
+const defaultEnv = (env: JsonObject): Record<string, unknown> => {
+  const valueFrom = env["valueFrom"]
+  const fieldRef = fieldsOf(valueFrom)["fieldRef"]
+  return fieldRef === undefined ? { ...env } : {
+    ...env,
+    valueFrom: { ...fieldsOf(valueFrom), fieldRef: { ...fieldsOf(fieldRef), apiVersion: fieldsOf(fieldRef)["apiVersion"] ?? "v1" } }
+  }
+}
+
 export const defaultContainer = (container: JsonObject): Record<string, unknown> => {
-  const ports = container["ports"]
   const image = container["image"]
+  const probes = Object.fromEntries(
+    ["livenessProbe", "readinessProbe", "startupProbe"].flatMap((key) => container[key] === undefined ? [] : [[key, defaultProbe(container[key])]])
+  )
   return {
     ...container,
-    ...(Array.isArray(ports) ? { ports: ports.map((port) => ({ ...fieldsOf(port), protocol: fieldsOf(port)["protocol"] ?? "TCP" })) } : {}),
-    resources: container["resources"] ?? {},
+    ...(container["ports"] === undefined ? {} : { ports: mapList(container["ports"], (port) => ({ ...port, protocol: port["protocol"] ?? "TCP" })) }),
+    ...(container["env"] === undefined ? {} : { env: mapList(container["env"], defaultEnv) }),
+    ...probes,
+    resources: defaultResources(container["resources"]),
     terminationMessagePath: container["terminationMessagePath"] ?? "/dev/termination-log",
     terminationMessagePolicy: container["terminationMessagePolicy"] ?? "File",
     imagePullPolicy: container["imagePullPolicy"] ?? defaultPullPolicy(typeof image === "string" ? image : undefined)
   }
 }
 
-export const defaultPodSpec = (spec: JsonObject): Record<string, unknown> => {
-  const containers = spec["containers"]
-  return {
-    ...spec,
-    ...(Array.isArray(containers) ? { containers: containers.map((container) => defaultContainer(fieldsOf(container))) } : {}),
-    restartPolicy: spec["restartPolicy"] ?? "Always",
-    terminationGracePeriodSeconds: spec["terminationGracePeriodSeconds"] ?? 30,
-    dnsPolicy: spec["dnsPolicy"] ?? "ClusterFirst",
-    securityContext: spec["securityContext"] ?? {},
-    schedulerName: spec["schedulerName"] ?? "default-scheduler"
+/** Volume sources whose files get a `defaultMode` (0644 = 420). */
+const moded = ["configMap", "secret", "downwardAPI", "projected"]
+
+const defaultVolume = (volume: JsonObject): Record<string, unknown> => {
+  const sources = Object.keys(volume).filter((key) => key !== "name")
+  if (sources.length === 0) return { ...volume, emptyDir: {} }
+  const defaulted: Record<string, unknown> = { ...volume }
+  for (const source of moded) {
+    if (volume[source] !== undefined) defaulted[source] = { ...fieldsOf(volume[source]), defaultMode: fieldsOf(volume[source])["defaultMode"] ?? 420 }
   }
+  if (volume["hostPath"] !== undefined) defaulted["hostPath"] = { ...fieldsOf(volume["hostPath"]), type: fieldsOf(volume["hostPath"])["type"] ?? "" }
+  return defaulted
+}
+
+export const defaultPodSpec = (spec: JsonObject): Record<string, unknown> => ({
+  ...spec,
+  ...(spec["containers"] === undefined ? {} : { containers: mapList(spec["containers"], defaultContainer) }),
+  ...(spec["initContainers"] === undefined ? {} : { initContainers: mapList(spec["initContainers"], defaultContainer) }),
+  ...(spec["volumes"] === undefined ? {} : { volumes: mapList(spec["volumes"], defaultVolume) }),
+  restartPolicy: spec["restartPolicy"] ?? "Always",
+  terminationGracePeriodSeconds: spec["terminationGracePeriodSeconds"] ?? 30,
+  dnsPolicy: spec["dnsPolicy"] ?? "ClusterFirst",
+  securityContext: spec["securityContext"] ?? {},
+  schedulerName: spec["schedulerName"] ?? "default-scheduler"
+})
+
+/** The 400 detail of the first resource quantity of a container that does not parse. */
+export const resourcesError = (spec: JsonObject): Option.Option<string> => {
+  for (const key of ["containers", "initContainers"]) {
+    const containers = spec[key]
+    if (!Array.isArray(containers)) continue
+    for (const container of containers) {
+      const resources = fieldsOf(fieldsOf(container)["resources"])
+      for (const list of [resources["requests"], resources["limits"]]) {
+        if (list !== undefined && Option.isNone(Quantity.canonicalResourceList(list))) return Option.some(Quantity.quantityError)
+      }
+    }
+  }
+  return Option.none()
 }
