@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
+import * as DittoServerCrd from "@dittofs-operator/core/crd"
 import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as DittoServerController from "../../src/controller/DittoServerController.ts"
@@ -19,6 +20,24 @@ const adapters = [
 
 const layers = Layer.mergeAll(
   Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer()),
+  DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
+)
+
+/**
+ * A cluster whose DittoServer CRD predates the current one (it checked nothing in the spec): the
+ * only way a spec the operator's Schema rejects gets stored, since the current CRD refuses it.
+ */
+const looseCrd = {
+  ...DittoServerCrd.crd(),
+  spec: {
+    group: DittoServer.group,
+    names: { kind: DittoServer.kind, plural: DittoServer.plural },
+    versions: [{ name: DittoServer.version, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }]
+  }
+}
+
+const layersWithLooseCrd = Layer.mergeAll(
+  Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer({ customResourceDefinitions: [looseCrd] })),
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 
@@ -120,7 +139,7 @@ describe("DittoServerController", () => {
       assert.strictEqual(status.phase, "Failed")
       assert.deepStrictEqual(status.conditions?.map((c) => [c.type, c.reason]), [["Ready", "InvalidSpec"]])
       assert.strictEqual((yield* Kubernetes.use((k) => k.list(Resources.Service, "default"))).length, 0, "nothing created for it")
-    }).pipe(Effect.provide(layers)))
+    }).pipe(Effect.provide(layersWithLooseCrd)))
 
   it.effect("lets an invalid DittoServer marked for deletion go, even with the finalizer", () =>
     Effect.gen(function*() {
@@ -136,7 +155,7 @@ describe("DittoServerController", () => {
       yield* advance(1)
       const left = yield* Kubernetes.use((k) => k.list(rawDittoServer, "default"))
       assert.deepStrictEqual(left.map((o) => o.metadata.name), [])
-    }).pipe(Effect.provide(layers)))
+    }).pipe(Effect.provide(layersWithLooseCrd)))
 
   it("counts spec, label, annotation and deletion changes as relevant, not status writes", () => {
     const object = (meta: Record<string, unknown>, status?: unknown) => ({

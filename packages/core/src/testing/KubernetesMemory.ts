@@ -12,9 +12,9 @@
  * - `Watch`: label selectors, list order, and watches served from the event log by the watch
  *   cache's rules (with bookmarks and timeouts on the `Clock`);
  * - `Kinds`: the kind table, one module per kind under `kinds/` (Service, StatefulSet, Secret,
- *   Event, NetworkPolicy, ConfigMap, PersistentVolumeClaim, Pod, Lease, and each CRD's custom
- *   resources from its structural schema) for names, defaulting, validation, initial status,
- *   status writes and deletion.
+ *   Event, NetworkPolicy, ConfigMap, PersistentVolumeClaim, Pod, Lease, and each served CRD's
+ *   custom resources, pruned, defaulted and validated by its structural schema) for names,
+ *   defaulting, validation, initial status, status writes and deletion.
  * This module wires them into the service: every call is one atomic step over the cluster state,
  * and a PubSub ticks every open watch after each write.
  * Deliberately stricter than the API server: an update without `resourceVersion` is rejected
@@ -57,6 +57,13 @@ export interface KubernetesMemoryOptions {
   readonly cascadeDeletion?: boolean
   /** How many changes the event log keeps for watches (default 1000); older versions are Gone. */
   readonly historySize?: number
+  /**
+   * The CustomResourceDefinitions (as JSON) whose custom resources the fake serves, validated by
+   * their structural schemas (default: the DittoServer CRD generated from the core's Schemas). An
+   * older or looser CRD stores objects the current Schema would reject, as a cluster whose CRD
+   * was not upgraded does.
+   */
+  readonly customResourceDefinitions?: ReadonlyArray<Readonly<Record<string, unknown>>>
 }
 
 /** Test-only controls of the in-memory cluster. */
@@ -94,7 +101,11 @@ const fromResult = <A>(result: Result.Result<A, KubernetesError>): Effect.Effect
 
 export const make = (options: KubernetesMemoryOptions = {}) =>
   Effect.gen(function*() {
-    const state = yield* Ref.make(Cluster.emptyState(options.cascadeDeletion ?? true, options.historySize ?? 1000, kindTable()))
+    const state = yield* Ref.make(Cluster.emptyState(
+      options.cascadeDeletion ?? true,
+      options.historySize ?? 1000,
+      kindTable(options.customResourceDefinitions)
+    ))
     /** A tick per write that changed the cluster; watches read what is new from the log. */
     const changes = yield* PubSub.sliding<void>(1)
 

@@ -41,6 +41,7 @@ import {
   type WatchOptions
 } from "../../services/Kubernetes.ts"
 import { ContractNamespaces, type KubernetesContractTarget, outcome } from "./ContractTarget.ts"
+import { dittoServerSchemaContract } from "./DittoServerSchemaContract.ts"
 import { workloadKindsContract } from "./WorkloadKindsContract.ts"
 
 export { ContractNamespaces, type KubernetesContractTarget } from "./ContractTarget.ts"
@@ -1030,4 +1031,5 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
       }), timeout)
 
     workloadKindsContract(it, target)
+    dittoServerSchemaContract(it, target)
   })
