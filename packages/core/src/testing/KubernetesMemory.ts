@@ -24,7 +24,8 @@
  * cache on a real server: a version from before a real cluster's start may still be served there
  * (for built-in kinds), never here.
  * Faults can be injected per verb, kind and name, and the event log compacted, through
- * `KubernetesMemoryControl`.
+ * `KubernetesMemoryControl`; its `runStatefulSetController` plays the StatefulSet controller's
+ * effects on demand (a test double of a controller, not API-server behaviour).
  */
 import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Result, Schema, Stream } from "effect"
 import { canonical } from "../domain/Json.ts"
@@ -44,6 +45,7 @@ import { kindTable } from "./apiserver/Kinds.ts"
 import { idOf } from "./apiserver/Resource.ts"
 import { failure } from "./apiserver/Status.ts"
 import { bookmarkTimes, defaultWatchTimeoutSeconds, eventsOf, listed, selectionOf, watchStart } from "./apiserver/Watch.ts"
+import * as StatefulSetController from "./StatefulSetController.ts"
 
 import type { Fault, Verb } from "./apiserver/Cluster.ts"
 
@@ -78,6 +80,13 @@ export interface KubernetesMemoryControlApi {
    * not yet caught up ends (its resumption is then `Gone`).
    */
   readonly compact: Effect.Effect<void>
+  /**
+   * Plays one pass of the StatefulSet controller for `namespace/name`: pods (and claims) from
+   * the template, marked Running and Ready, and the StatefulSet's status. A TEST DOUBLE of a
+   * controller (see `StatefulSetController`), not API-server behaviour: without this call no
+   * pod ever appears, as in the project's control plane.
+   */
+  readonly runStatefulSetController: (namespace: string, name: string) => Effect.Effect<void, KubernetesError>
 }
 
 export class KubernetesMemoryControl extends Context.Service<KubernetesMemoryControl, KubernetesMemoryControlApi>()(
@@ -228,7 +237,9 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
           Effect.flatMap((objects) => Effect.forEach(objects, (object) => decodeFor(resource, "objects")(structuredClone(object)))),
           Effect.orDie
         ),
-      compact: Ref.update(state, Cluster.compact)
+      compact: Ref.update(state, Cluster.compact),
+      runStatefulSetController: (namespace, name) =>
+        StatefulSetController.reconcile(namespace, name).pipe(Effect.provideService(Kubernetes, kubernetes))
     })
     return { kubernetes, control }
   })
