@@ -89,6 +89,19 @@ const render = (quantity: Quantity): string => {
   return `${negative ? "-" : ""}${value}${binarySuffixes[power]}`
 }
 
+/** A quantity's value as a signed integer count of `10^exponent` units. */
+const scaled = (quantity: Quantity, exponent: number): bigint =>
+  (quantity.negative ? -1n : 1n) * quantity.digits * 10n ** BigInt(quantity.exponent - exponent)
+
+/** Compares two quantities by value (`-1`, `0`, `1`); `None` when either is not a quantity. */
+export const compare = (a: string, b: string): Option.Option<number> =>
+  Option.flatMap(parse(a), (left) =>
+    Option.map(parse(b), (right) => {
+      const exponent = Math.min(left.exponent, right.exponent)
+      const difference = scaled(left, exponent) - scaled(right, exponent)
+      return difference < 0n ? -1 : difference > 0n ? 1 : 0
+    }))
+
 /** The quantity as the API server stores it; `roundTo` is the scale values are rounded up to (default nano, -9). */
 export const canonical = (text: string, roundTo = -9): Option.Option<string> =>
   Option.map(parse(text), (quantity) => render(roundUp(roundUp(quantity, -9), roundTo)))

@@ -471,6 +471,35 @@ export const workloadKindsContract = (it: Vitest.MethodsNonLive<Kubernetes | Con
       assert.strictEqual(resent.metadata.generation, 1)
     }), timeout)
 
+  it.effect("stores resource quantities in canonical form, rounded up to milli units", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes
+      const namespace = yield* (yield* ContractNamespaces).fresh
+      const container = (name: string, resources: Record<string, Record<string, string>>) => ({ name, image: "marmos91c/dittofs:0.29.0", resources })
+      const created = yield* kubernetes.create(Resources.StatefulSet, statefulSet(namespace, "ditto", {
+        template: {
+          metadata: { labels: { app: "ditto" } },
+          spec: {
+            containers: [
+              container("a", { requests: { cpu: "0.0001", memory: "1000M", "ephemeral-storage": "1.5Gi" }, limits: { cpu: "2000m", memory: "1e9" } }),
+              container("b", { requests: { cpu: "1000", memory: "0.5Mi" }, limits: { memory: "1024Ki", cpu: "1500" } })
+            ]
+          }
+        }
+      }))
+      assert.deepStrictEqual(created.spec.template.spec.containers.map((item) => item["resources"]), [
+        { requests: { cpu: "1m", memory: "1G", "ephemeral-storage": "1536Mi" }, limits: { cpu: "2", memory: "1e9" } },
+        { requests: { cpu: "1k", memory: "512Ki" }, limits: { memory: "1Mi", cpu: "1500" } }
+      ])
+      // A request is never above its limit (compared by value, written canonical).
+      assert.deepStrictEqual(
+        yield* rejection(kubernetes.create(Resources.Pod, pod(namespace, "greedy", {
+          containers: [container("dfs", { requests: { cpu: "1.5", memory: "1Gi" }, limits: { cpu: "1000m", memory: "1024Mi" } })]
+        }))),
+        ["Invalid", `Pod "greedy" is invalid: spec.containers[0].resources.requests: Invalid value: "1500m": must be less than or equal to cpu limit of 1`]
+      )
+    }), timeout)
+
   it.effect("creates no pods for a StatefulSet: no controller runs in the API server", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes

@@ -24,7 +24,7 @@ import { canonical } from "../../../domain/Json.ts"
 import type { AnyObject } from "../../../domain/Kubernetes.ts"
 import { fieldsOf, type JsonObject } from "../Json.ts"
 import { accept, type AdmissionRequest, define, reject } from "../Kind.ts"
-import { defaultPodSpec, resourcesError } from "./PodSpec.ts"
+import { defaultPodSpec, resourceErrors, resourcesError } from "./PodSpec.ts"
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
@@ -122,6 +122,7 @@ const admit = (request: AdmissionRequest) => {
   const spec = defaultSpec(fieldsOf(request.object["spec"]), oldSpec)
   const errors = [
     ...containerErrors(spec),
+    ...resourceErrors(spec, "spec"),
     ...Option.match(oldSpec, { onNone: () => [], onSome: (old) => frozenErrors(spec, old) })
   ]
   return errors.length > 0 ? reject(errors) : accept(request, { ...request.object, spec })

@@ -11,7 +11,8 @@
  *   protocol, the probes' timeouts, periods and thresholds and their httpGet path and scheme, an
  *   env `fieldRef`'s apiVersion; per volume an emptyDir when it names no source, the
  *   defaultMode (0644) of configMap, secret, downwardAPI and projected volumes, a hostPath's type.
- * - `resourcesError` is the 400 detail of the first container resource that is not a quantity.
+ * - `resourcesError` is the 400 detail of the first container resource that is not a quantity;
+ *   `resourceErrors` the field errors of requests above their limits.
  */
 import { Option } from "effect"
 import { fieldsOf, type JsonObject } from "../Json.ts"
@@ -107,6 +108,26 @@ export const defaultPodSpec = (spec: JsonObject): Record<string, unknown> => ({
   securityContext: spec["securityContext"] ?? {},
   schedulerName: spec["schedulerName"] ?? "default-scheduler"
 })
+
+/**
+ * The field errors of the containers' resources, at `path` (`spec`, `spec.template.spec`): a
+ * request above its limit.
+ */
+export const resourceErrors = (spec: JsonObject, path: string): ReadonlyArray<string> =>
+  ["initContainers", "containers"].flatMap((key) => {
+    const containers = spec[key]
+    return Array.isArray(containers) ? containers.flatMap((container, i) => {
+      const resources = fieldsOf(fieldsOf(container)["resources"])
+      const limits = fieldsOf(resources["limits"])
+      return Object.entries(fieldsOf(resources["requests"])).flatMap(([name, request]) => {
+        const limit = limits[name]
+        if (typeof request !== "string" || typeof limit !== "string") return []
+        return Option.exists(Quantity.compare(request, limit), (order) => order > 0)
+          ? [`${path}.${key}[${i}].resources.requests: Invalid value: ${JSON.stringify(request)}: must be less than or equal to ${name} limit of ${limit}`]
+          : []
+      })
+    }) : []
+  })
 
 /** The 400 detail of the first resource quantity of a container that does not parse. */
 export const resourcesError = (spec: JsonObject): Option.Option<string> => {

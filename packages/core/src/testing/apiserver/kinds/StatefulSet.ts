@@ -11,8 +11,9 @@
  * - Validation: a selector is required, not empty, and must match the template's labels;
  *   podManagementPolicy OrderedReady or Parallel; `rollingUpdate` only with the RollingUpdate
  *   strategy, its partition not negative; replicas not negative; the template's restartPolicy
- *   Always; on create, a serviceName that is a DNS-1123 label and claim templates that are valid
- *   claim specs. A quantity that does not parse is a 400.
+ *   Always; container requests not above their limits; on create, a serviceName that is a
+ *   DNS-1123 label and claim templates that are valid claim specs. A quantity that does not
+ *   parse is a 400.
  * - An update may change only replicas, ordinals, template, updateStrategy,
  *   revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds: selector,
  *   serviceName, podManagementPolicy and volumeClaimTemplates are immutable.
@@ -28,7 +29,7 @@ import type { AnyObject } from "../../../domain/Kubernetes.ts"
 import { fieldsOf, type JsonObject, withoutKeys } from "../Json.ts"
 import { accept, type AdmissionRequest, define, reject } from "../Kind.ts"
 import { claimSpecError, claimSpecErrors, defaultClaimSpec } from "./PersistentVolumeClaim.ts"
-import { defaultPodSpec, resourcesError } from "./PodSpec.ts"
+import { defaultPodSpec, resourceErrors, resourcesError } from "./PodSpec.ts"
 
 /** Fields of a StatefulSet's spec that an update may change; any other change is forbidden. */
 const mutableFields = [
@@ -107,6 +108,7 @@ const specErrors = (spec: JsonObject, creating: boolean): ReadonlyArray<string> 
   if (creating && typeof serviceName === "string" && serviceName !== "" && (serviceName.length > 63 || !dns1123Label.test(serviceName))) {
     errors.push(`spec.serviceName: Invalid value: ${JSON.stringify(serviceName)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`)
   }
+  errors.push(...resourceErrors(fieldsOf(fieldsOf(spec["template"])["spec"]), "spec.template.spec"))
   const restartPolicy = fieldsOf(fieldsOf(spec["template"])["spec"])["restartPolicy"]
   if (restartPolicy !== "Always") {
     errors.push(`spec.template.spec.restartPolicy: Unsupported value: ${JSON.stringify(restartPolicy)}: supported values: "Always"`)
