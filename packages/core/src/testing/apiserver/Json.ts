@@ -9,8 +9,10 @@ export type JsonObject = Readonly<Record<string, unknown>>
 export const isJsonObject = (value: unknown): value is JsonObject =>
   value !== null && typeof value === "object" && !Array.isArray(value)
 
-/** A JSON object's fields (empty for anything else). */
-export const fieldsOf = (value: unknown): JsonObject => isJsonObject(value) ? Object.fromEntries(Object.entries(value)) : {}
+const empty: JsonObject = Object.freeze({})
+
+/** A JSON object's fields, read-only (empty for anything else). */
+export const fieldsOf = (value: unknown): JsonObject => isJsonObject(value) ? value : empty
 
 /** The object without the given keys. */
 export const withoutKeys = (object: JsonObject, keys: ReadonlyArray<string>): Record<string, unknown> =>

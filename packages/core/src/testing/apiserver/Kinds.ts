@@ -35,12 +35,18 @@ const builtIn: ReadonlyArray<readonly [string, Kind]> = [
 
 export type KindTable = ReadonlyMap<string, Kind>
 
-/** The built-in kinds and the custom resources of these CustomResourceDefinitions (as JSON). */
-export const kindTable = (definitions: ReadonlyArray<JsonObject> = [crd()]): KindTable =>
+const build = (definitions: ReadonlyArray<JsonObject>): KindTable =>
   new Map([
     ...builtIn,
     ...definitions.map(CustomResource.fromDefinition).map((definition) => [kindKey(definition), definition.kind] as const)
   ])
+
+/** Built once: generating the CRD from the Schemas takes milliseconds, and tests build many clusters. */
+const defaultTable = build([crd()])
+
+/** The built-in kinds and the custom resources of these CustomResourceDefinitions (as JSON; default: the DittoServer CRD). */
+export const kindTable = (definitions?: ReadonlyArray<JsonObject>): KindTable =>
+  definitions === undefined ? defaultTable : build(definitions)
 
 const generic = define({})
 
