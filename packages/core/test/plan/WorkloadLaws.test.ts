@@ -22,7 +22,7 @@ const Storage = Schema.Struct({
   storageClassName: Schema.optionalKey(Schema.Literals(["fast"]))
 })
 
-const Quantity = Schema.Literals(["1", "500m", "1Gi", "512Mi"])
+const Quantity = Schema.Literals(["1", "1Gi", "512Mi"])
 
 /** The fields of a spec a user may change between passes (storage excepted: immutable claims). */
 const SpecFields = Schema.Struct({
@@ -59,7 +59,8 @@ const SpecFields = Schema.Struct({
   })),
   resources: Schema.optionalKey(Schema.Struct({
     limits: Schema.optionalKey(Schema.Struct({ cpu: Quantity, memory: Quantity })),
-    requests: Schema.optionalKey(Schema.Struct({ cpu: Quantity }))
+    // Never above any limit: the API server refuses a request above its limit.
+    requests: Schema.optionalKey(Schema.Struct({ cpu: Schema.Literals(["500m", "1"]) }))
   })),
   securityContext: Schema.optionalKey(Schema.Struct({ runAsUser: Schema.Literals([1000, 65532]) })),
   podSecurityContext: Schema.optionalKey(Schema.Struct({ fsGroup: Schema.Literals([1000]) })),
