@@ -6,7 +6,11 @@
  * Contract (total, pure): `parse` returns the exact value as a reduced fraction, `None` for
  * anything the API server would reject (and for exponents past ±100, which no real quantity
  * has); `equal` compares two quantities by value, and falls back to comparing the text when
- * either does not parse, so it is an equivalence relation on strings.
+ * either does not parse, so it is an equivalence relation on strings; `compare` orders two
+ * quantities by value; `canonical` is the text the API server stores for a quantity (rounded
+ * up to nano units, or to `roundTo`; the binary, decimal or exponent form of the input kept,
+ * except that a binary quantity below 1024 or not whole is written in decimal), checked
+ * against kube-apiserver v1.36 by the Kubernetes contract suite.
  */
 import { Option } from "effect"
 
@@ -58,4 +62,61 @@ export const equal = (a: unknown, b: unknown): boolean => {
   return Option.isSome(x) && Option.isSome(y)
     ? x.value.numerator * y.value.denominator === y.value.numerator * x.value.denominator
     : left === right
+}
+
+/** Orders two quantities by value (`-1`, `0`, `1`); `None` when either does not parse. */
+export const compare = (a: string, b: string): Option.Option<number> =>
+  Option.flatMap(parse(a), (x) =>
+    Option.map(parse(b), (y) => {
+      const difference = x.numerator * y.denominator - y.numerator * x.denominator
+      return difference < 0n ? -1 : difference > 0n ? 1 : 0
+    }))
+
+type Format = "BinarySI" | "DecimalSI" | "DecimalExponent"
+
+const binarySuffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] as const
+const decimalSuffixes: ReadonlyMap<number, string> = new Map([[0, ""], ...Object.entries(decimalPowers).map(([suffix, power]) => [power, suffix] as const)])
+
+const formatOf = (suffix: string): Format =>
+  binaryPowers[suffix] !== undefined ? "BinarySI" : /^[eE]/u.test(suffix) ? "DecimalExponent" : "DecimalSI"
+
+/** `|value| / 10^scale`, rounded up (away from zero), as the API server rounds quantities. */
+const unitsOf = (exact: Exact, scale: number): bigint => {
+  const magnitude = exact.numerator < 0n ? -exact.numerator : exact.numerator
+  const numerator = scale < 0 ? magnitude * 10n ** BigInt(-scale) : magnitude
+  const denominator = scale > 0 ? exact.denominator * 10n ** BigInt(scale) : exact.denominator
+  return (numerator + denominator - 1n) / denominator
+}
+
+const decimalText = (sign: string, units: bigint, scale: number, format: Format): string => {
+  let value = units
+  let exponent = scale
+  while (value % 10n === 0n) {
+    value /= 10n
+    exponent += 1
+  }
+  const group = Math.min(Math.floor(exponent / 3) * 3, format === "DecimalSI" ? 18 : Number.MAX_SAFE_INTEGER)
+  const suffix = format === "DecimalExponent" ? (group === 0 ? "" : `e${group}`) : decimalSuffixes.get(group) ?? ""
+  return `${sign}${value * 10n ** BigInt(exponent - group)}${suffix}`
+}
+
+/** The text kube-apiserver stores for a quantity, rounded up to `10^roundTo` units (default nano). */
+export const canonical = (text: string, roundTo = -9): Option.Option<string> => {
+  const match = syntax.exec(text)
+  return Option.map(parse(text), (exact) => {
+    const units = unitsOf(exact, roundTo)
+    if (units === 0n) return "0"
+    const sign = exact.numerator < 0n ? "-" : ""
+    const format = formatOf(match?.[3] ?? "")
+    if (format !== "BinarySI") return decimalText(sign, units, roundTo, format)
+    const whole = roundTo >= 0 ? units * 10n ** BigInt(roundTo) : units % 10n ** BigInt(-roundTo) === 0n ? units / 10n ** BigInt(-roundTo) : undefined
+    if (whole === undefined || whole < 1024n) return decimalText(sign, units, roundTo, "DecimalSI")
+    let value = whole
+    let power = 0
+    while (value % 1024n === 0n && power < binarySuffixes.length - 1) {
+      value /= 1024n
+      power += 1
+    }
+    return `${sign}${value}${binarySuffixes[power]}`
+  })
 }

@@ -17,7 +17,7 @@ import { canonical } from "../../../domain/Json.ts"
 import type { AnyObject } from "../../../domain/Kubernetes.ts"
 import { fieldsOf, type JsonObject } from "../Json.ts"
 import { accept, type AdmissionRequest, define, reject } from "../Kind.ts"
-import * as Quantity from "../Quantity.ts"
+import * as ResourceList from "../ResourceList.ts"
 import { defaultResources } from "./PodSpec.ts"
 
 const accessModes = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]
@@ -28,7 +28,7 @@ export const protectionFinalizer = "kubernetes.io/pvc-protection"
 export const claimSpecError = (spec: JsonObject): Option.Option<string> => {
   const resources = fieldsOf(spec["resources"])
   for (const list of [resources["requests"], resources["limits"]]) {
-    if (list !== undefined && Option.isNone(Quantity.canonicalResourceList(list))) return Option.some(Quantity.quantityError)
+    if (list !== undefined && Option.isNone(ResourceList.canonicalResourceList(list))) return Option.some(ResourceList.quantityError)
   }
   return Option.none()
 }

@@ -16,7 +16,8 @@
  */
 import { Option } from "effect"
 import { fieldsOf, type JsonObject } from "../Json.ts"
-import * as Quantity from "../Quantity.ts"
+import * as Quantity from "../../../domain/Quantity.ts"
+import * as ResourceList from "../ResourceList.ts"
 
 /** The API server's pull policy default: `Always` for `:latest` or no tag, else `IfNotPresent`. */
 export const defaultPullPolicy = (image: string | undefined): string => {
@@ -33,7 +34,7 @@ const mapList = (value: unknown, f: (item: JsonObject) => Record<string, unknown
 /** `resources.requests` and `resources.limits` as stored: every quantity canonical. */
 export const defaultResources = (resources: unknown): Record<string, unknown> => {
   const fields = fieldsOf(resources)
-  const canonical = (list: unknown) => Option.getOrElse(Quantity.canonicalResourceList(list), () => list)
+  const canonical = (list: unknown) => Option.getOrElse(ResourceList.canonicalResourceList(list), () => list)
   return {
     ...fields,
     ...(fields["requests"] === undefined ? {} : { requests: canonical(fields["requests"]) }),
@@ -137,7 +138,7 @@ export const resourcesError = (spec: JsonObject): Option.Option<string> => {
     for (const container of containers) {
       const resources = fieldsOf(fieldsOf(container)["resources"])
       for (const list of [resources["requests"], resources["limits"]]) {
-        if (list !== undefined && Option.isNone(Quantity.canonicalResourceList(list))) return Option.some(Quantity.quantityError)
+        if (list !== undefined && Option.isNone(ResourceList.canonicalResourceList(list))) return Option.some(ResourceList.quantityError)
       }
     }
   }
