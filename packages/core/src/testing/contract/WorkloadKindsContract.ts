@@ -162,7 +162,19 @@ export const workloadKindsContract = (it: Vitest.MethodsNonLive<Kubernetes | Con
       }
       const labelled = yield* kubernetes.update(Resources.PersistentVolumeClaim, { ...created, metadata: { ...created.metadata, labels: { tier: "data" } } })
       assert.deepStrictEqual(labelled.metadata.labels, { tier: "data" })
-      yield* kubernetes.update(Resources.PersistentVolumeClaim, { ...labelled, metadata: { ...labelled.metadata, finalizers: [] } })
+      // What may still be set once: a storage class and a volume while they are unset.
+      const bound = yield* kubernetes.update(Resources.PersistentVolumeClaim, {
+        ...labelled,
+        spec: { ...labelled.spec, storageClassName: "fast", volumeName: "pv-1" }
+      })
+      assert.deepStrictEqual([bound.spec?.storageClassName, bound.spec?.["volumeName"]], ["fast", "pv-1"])
+      assert.strictEqual(
+        yield* outcome(kubernetes.update(Resources.PersistentVolumeClaim, { ...bound, spec: { ...bound.spec, storageClassName: "slow" } })),
+        "Invalid"
+      )
+      // An update that leaves the finalizer out removes it, as any update of metadata does.
+      yield* kubernetes.update(Resources.PersistentVolumeClaim, { ...bound, metadata: { ...bound.metadata, finalizers: [] } })
+      assert.isUndefined((yield* kubernetes.get(Resources.PersistentVolumeClaim, namespace, "fixed")).metadata.finalizers)
     }), timeout)
 
   it.effect("defaults a Pod like the API server and leaves it Pending: nothing schedules it", () =>
