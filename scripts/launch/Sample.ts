@@ -2,7 +2,8 @@
  * The sample DittoServer of the local environment and of the end-to-end tests: the DittoServer
  * (pointed at a local `dfs` through the `dittofs.io/api-url` annotation), its admin credentials
  * Secret, and the StatefulSet it would run in — created here until the operator generates its
- * workload itself. Nothing runs in it: a local control plane has no nodes.
+ * workload itself. On a plain control plane it stays an object (no nodes); on the workloads plane
+ * its pod `<name>-0` becomes Running and Ready on the simulated node, though no container runs.
  */
 import { DittoServer, type K8s, Kubernetes, Resources } from "@dittofs-operator/core"
 import { Effect, Schema } from "effect"
