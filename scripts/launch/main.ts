@@ -7,10 +7,10 @@
  *
  * `--workloads` adds the pod lifecycle (statefulset controller, kube-scheduler, kwok and one
  * simulated Node): StatefulSets get Running, Ready pods. `all` always has it, so `kubectl get
- * pods` shows something. Without `--crd`, the CRDs of `apps/operator/deploy/crd/*.yaml` are applied. `--json` prints one
- * line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is ready (tests read the pid files
- * there). Everything is torn down on SIGINT/SIGTERM (exit 130); `KEEP_RUN_DIR=1` keeps the run
- * dirs.
+ * pods` shows something. Without `--crd`, the CRDs of `apps/operator/deploy/crd/*.yaml` are
+ * applied. `--json` prints one line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is
+ * ready (tests read the pid files there). Everything is torn down on SIGINT/SIGTERM (exit 130);
+ * `KEEP_RUN_DIR=1` keeps the run dirs.
  */
 import { Cause, Console, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { writeFile } from "node:fs/promises"
