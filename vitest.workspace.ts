@@ -6,7 +6,8 @@
  * - operator: the runner's unit tests (no external process).
  * - integration: the live layers and the operator against a real kube-apiserver + etcd + garbage
  *   collector (one per run, started by `test/integration/globalSetup.ts`, which fails when the
- *   binaries cannot be built) and real `dfs` servers (started per suite). `SKIP_INTEGRATION=1`
+ *   binaries cannot be built), real `dfs` servers (started per suite) and, for the suites that
+ *   need running pods, a workloads plane of their own (`WorkloadsPlane.ts`). `SKIP_INTEGRATION=1`
  *   reports them skipped, except when `CI` is set.
  */
 import { defineProject } from "vitest/config"

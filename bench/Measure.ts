@@ -63,3 +63,26 @@ export const table = (rows: ReadonlyArray<Measurement>): string =>
       `| ${r.name} | ${r.meanMicros.toFixed(2)} | ${r.p50Micros.toFixed(2)} | ${r.p99Micros.toFixed(2)} | ${Math.round(r.opsPerSecond).toLocaleString("en-US")} | ${r.iterations.toLocaleString("en-US")} |`
     )
   ].join("\n")
+
+/** Samples (e.g. milliseconds) summarized; percentiles are nearest-rank. */
+export interface Summary {
+  readonly n: number
+  readonly min: number
+  readonly p50: number
+  readonly p99: number
+  readonly max: number
+  readonly mean: number
+}
+
+export const summarize = (samples: ReadonlyArray<number>): Summary => {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN
+  return {
+    n: sorted.length,
+    min: sorted[0] ?? Number.NaN,
+    p50: rank(0.5),
+    p99: rank(0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length
+  }
+}

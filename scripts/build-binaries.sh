@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build and cache the Go binaries the integration tests need:
-#   etcd, kube-apiserver, kube-controller-manager, kubectl, dfs, dfsctl.
+#   etcd, kube-apiserver, kube-controller-manager, kubectl, dfs, dfsctl,
+#   and for the pod lifecycle of the workloads plane kube-scheduler and kwok.
 #
 # Pins live in scripts/go/versions.env (the only place to bump a version).
 # Each binary is built from a scratch module under scripts/go/<name>/ whose
@@ -11,14 +12,16 @@
 #   scripts/build-binaries.sh [NAME...]   build what is missing (default: all);
 #                                         the bin dir is the LAST line of stdout:
 #                                           BIN=$(scripts/build-binaries.sh | tail -1)
-#   scripts/build-binaries.sh --regen     regenerate scripts/go/*/{go.mod,go.sum,tools.go}
-#                                         from versions.env (after bumping a pin)
+#   scripts/build-binaries.sh --regen [DIR...]
+#                                         regenerate scripts/go/<DIR>/{go.mod,go.sum,tools.go}
+#                                         from versions.env (after bumping a pin or adding a
+#                                         binary; default: every module dir)
 #   scripts/build-binaries.sh --print-dir print the bin dir without building
 #   scripts/build-binaries.sh --help
 #
 # Binaries are cached outside the repo, in
 #   ${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/<stamp>/
-# where <stamp> = k8s-<v>_etcd-<v>_dittofs-<v>_<go version>_<hash>, the hash
+# where <stamp> = k8s-<v>_etcd-<v>_dittofs-<v>_kwok-<v>_<go version>_<hash>, the hash
 # covering the pins, the scratch modules (go.mod, go.sum, tools.go) and the
 # build recipe. A binary is rebuilt only when it is missing from that folder.
 # Progress goes to stderr; stdout carries only the bin dir. On failure the
@@ -47,6 +50,7 @@ source "$VERSIONS_FILE"
 : "${K8S_VERSION:?K8S_VERSION missing in $VERSIONS_FILE}"
 : "${ETCD_VERSION:?ETCD_VERSION missing in $VERSIONS_FILE}"
 : "${DITTOFS_VERSION:?DITTOFS_VERSION missing in $VERSIONS_FILE}"
+: "${KWOK_VERSION:?KWOK_VERSION missing in $VERSIONS_FILE}"
 [[ $K8S_VERSION =~ ^v1\.([0-9]+)\.[0-9]+ ]] || die "K8S_VERSION '$K8S_VERSION' is not v1.<minor>.<patch>"
 K8S_MINOR=${BASH_REMATCH[1]}
 K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}" # v1.36.3 -> v0.36.3
@@ -67,8 +71,10 @@ BINARIES=(
   "kube-apiserver|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|k8s"
   "kube-controller-manager|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|k8s"
   "kubectl|kubernetes|k8s.io/kubernetes/cmd/kubectl|k8s"
+  "kube-scheduler|kubernetes|k8s.io/kubernetes/cmd/kube-scheduler|k8s"
+  "kwok|kwok|sigs.k8s.io/kwok/cmd/kwok|kwok"
 )
-MODULE_DIRS=(etcd dittofs kubernetes)
+MODULE_DIRS=(etcd dittofs kubernetes kwok)
 
 # Root module and pinned version of a scratch module dir.
 module_root() {
@@ -76,6 +82,7 @@ module_root() {
     kubernetes) echo "k8s.io/kubernetes $K8S_VERSION" ;;
     etcd) echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     dittofs) echo "github.com/marmos91/dittofs $DITTOFS_VERSION" ;;
+    kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
     *) die "unknown module dir $1" ;;
   esac
 }
@@ -171,8 +178,15 @@ regen_module() {
 }
 
 regen() {
-  local dir
-  for dir in "${MODULE_DIRS[@]}"; do regen_module "$dir"; done
+  local dir known known_dir
+  local -a dirs=("$@")
+  ((${#dirs[@]})) || dirs=("${MODULE_DIRS[@]}")
+  for dir in "${dirs[@]}"; do
+    known=0
+    for known_dir in "${MODULE_DIRS[@]}"; do [[ $known_dir == "$dir" ]] && known=1; done
+    ((known)) || die "unknown module dir '$dir' (known: ${MODULE_DIRS[*]})"
+  done
+  for dir in "${dirs[@]}"; do regen_module "$dir"; done
   log "regenerated; build with: scripts/build-binaries.sh (then commit scripts/go/)"
 }
 
@@ -201,15 +215,15 @@ compute_stamp() {
   gov=$(go_version)
   hash=$(
     {
-      printf 'recipe=%s\nk8s=%s\netcd=%s\ndittofs=%s\ngo=%s\n' \
-        "$RECIPE_REV" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$gov"
+      printf 'recipe=%s\nk8s=%s\netcd=%s\ndittofs=%s\nkwok=%s\ngo=%s\n' \
+        "$RECIPE_REV" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$gov"
       for dir in "${MODULE_DIRS[@]}"; do
         cat "$GO_DIR/$dir/go.mod" "$GO_DIR/$dir/go.sum" "$GO_DIR/$dir/tools.go"
       done
     } | sha256sum
   )
-  printf 'k8s-%s_etcd-%s_dittofs-%s_%s_%s\n' \
-    "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$gov" "${hash:0:10}"
+  printf 'k8s-%s_etcd-%s_dittofs-%s_kwok-%s_%s_%s\n' \
+    "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$gov" "${hash:0:10}"
 }
 
 # Release time of module (as recorded by the module proxy), RFC 3339 UTC.
@@ -228,6 +242,10 @@ ldflags_for() {
   local flavour=$1 sub=$2 flags="-s -w" t c p
   case $flavour in
     plain) ;;
+    kwok)
+      # kwok reports consts.Version (its release process overrides it the same way)
+      flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.PreRelease=GA"
+      ;;
     dittofs)
       t=$(module_time github.com/marmos91/dittofs "$sub")
       c=$(module_commit github.com/marmos91/dittofs "$sub" "$DITTOFS_VERSION")
@@ -307,7 +325,7 @@ build() {
   for w in "${wanted[@]}"; do
     known=0
     for entry in "${BINARIES[@]}"; do [[ ${entry%%|*} == "$w" ]] && known=1; done
-    ((known)) || die "unknown binary '$w' (known: etcd dfs dfsctl kube-apiserver kube-controller-manager kubectl)"
+    ((known)) || die "unknown binary '$w' (known: ${BINARIES[*]%%|*})"
   done
 
   check_modules
@@ -355,8 +373,8 @@ build() {
     build_one "$name" "$sub" "$pkg" "$flavour" "$bin_dir"
   done
   {
-    printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\ngo=%s\nrecipe=%s\n' \
-      "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$(go_version)" "$RECIPE_REV"
+    printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\nkwok=%s\ngo=%s\nrecipe=%s\n' \
+      "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$(go_version)" "$RECIPE_REV"
   } >"$bin_dir/VERSIONS"
   log "built ${#todo[@]} binaries in $((SECONDS - total_start)) s into $bin_dir"
   printf '%s\n' "$bin_dir"
@@ -364,7 +382,7 @@ build() {
 
 case ${1:-} in
   -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2 ;;
-  --regen) regen ;;
+  --regen) shift; regen "$@" ;;
   --print-dir)
     check_modules
     printf '%s\n' "${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/$(compute_stamp)"

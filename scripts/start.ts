@@ -1,9 +1,11 @@
 /**
  * `pnpm start`: the operator on a local control plane with a local DittoFS, until Ctrl-C.
  *
- * Starts etcd + kube-apiserver + the garbage collector (with the DittoServer CRD), one real
- * `dfs`, applies the sample DittoServer `nas` (pointed at that dfs), runs the operator in this
- * process, and prints how to watch the cluster and switch adapters. Everything stops on Ctrl-C.
+ * Starts etcd + kube-apiserver + the garbage collector (with the DittoServer CRD) and the
+ * workloads plane (statefulset controller, kube-scheduler, kwok: the sample's pod `nas-0` is
+ * Running and Ready, though no container runs), one real `dfs`, applies the sample DittoServer
+ * `nas` (pointed at that dfs), runs the operator in this process, and prints how to watch the
+ * cluster and switch adapters. Everything stops on Ctrl-C.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Logger } from "effect"
@@ -18,8 +20,8 @@ import * as Sample from "./launch/Sample.ts"
 
 const program = Effect.gen(function*() {
   const binaries = yield* locate
-  yield* Console.log("starting etcd, kube-apiserver, kube-controller-manager and dfs …")
-  const controlPlane = yield* ControlPlane.start({ binaries, crdFiles: yield* ControlPlane.defaultCrdFiles })
+  yield* Console.log("starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and dfs …")
+  const controlPlane = yield* ControlPlane.start({ binaries, crdFiles: yield* ControlPlane.defaultCrdFiles, workloads: true })
   const dittofs = yield* DittoFsServer.start({ binaries })
   yield* Sample.apply({ apiUrl: dittofs.baseUrl, adminPassword: dittofs.admin.password }).pipe(
     Effect.provide(KubernetesLive.layer({ kubeconfigPath: controlPlane.kubeconfigPath }))
@@ -39,6 +41,7 @@ const program = Effect.gen(function*() {
     "In another shell:",
     `  source ${env}`,
     "  kubectl get dittoservers,services,networkpolicies -w        # watch Services come and go",
+    "  kubectl get statefulsets,pods -o wide                      # nas-0 runs on the simulated node kwok-node-0",
     `  dfsctl login --server $DITTOFS_URL -u admin -p '${dittofs.admin.password}'`,
     "  dfsctl adapter list",
     "  dfsctl adapter disable smb        # its Service goes within one polling cycle (5 s)",

@@ -13,7 +13,7 @@ step "bootstrap (Node, pnpm, dependencies)"
 bash scripts/bootstrap.sh || { echo "0 passed, 1 failed"; exit 1; }
 source scripts/env.sh
 
-step "binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, dfs, dfsctl)"
+step "binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, kube-scheduler, kwok, dfs, dfsctl)"
 if bin_dir="$(bash scripts/build-binaries.sh | tail -n 1)" && [[ -d "$bin_dir" ]]; then
   export DITTOFS_OPERATOR_BIN_DIR="$bin_dir"
 else

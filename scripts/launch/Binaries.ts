@@ -1,6 +1,6 @@
 /**
  * Where the Go binaries of the test environment are (etcd, kube-apiserver,
- * kube-controller-manager, kubectl, dfs, dfsctl).
+ * kube-controller-manager, kubectl, dfs, dfsctl, and kube-scheduler and kwok for the workloads plane).
  *
  * Contract: `locate` uses `DITTOFS_OPERATOR_BIN_DIR` when it is set (nothing is built), otherwise
  * runs `scripts/build-binaries.sh` (which builds what is missing into its cache; its progress is
@@ -26,6 +26,8 @@ export interface Binaries {
   readonly kubeApiserver: string
   readonly kubeControllerManager: string
   readonly kubectl: string
+  readonly kubeScheduler: string
+  readonly kwok: string
   readonly dfs: string
   readonly dfsctl: string
 }
@@ -68,13 +70,15 @@ export const locate: Effect.Effect<Binaries, BinaryMissing> = Effect.gen(functio
   const overridden = fromEnv !== undefined && fromEnv !== ""
   const dir = overridden ? fromEnv : yield* runBuildScript
   const hint = overridden ? `${buildHint} and unset DITTOFS_OPERATOR_BIN_DIR` : buildHint
-  const [etcd, kubeApiserver, kubeControllerManager, kubectl, dfs, dfsctl] = yield* Effect.all([
+  const [etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl] = yield* Effect.all([
     requireExecutable(dir, "etcd", hint),
     requireExecutable(dir, "kube-apiserver", hint),
     requireExecutable(dir, "kube-controller-manager", hint),
     requireExecutable(dir, "kubectl", hint),
+    requireExecutable(dir, "kube-scheduler", hint),
+    requireExecutable(dir, "kwok", hint),
     requireExecutable(dir, "dfs", hint),
     requireExecutable(dir, "dfsctl", hint)
   ])
-  return { dir, etcd, kubeApiserver, kubeControllerManager, kubectl, dfs, dfsctl }
+  return { dir, etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl }
 }).pipe(Effect.withSpan("Binaries.locate"))

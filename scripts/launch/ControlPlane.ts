@@ -1,6 +1,7 @@
 /**
  * A real Kubernetes control plane on 127.0.0.1 for integration tests and local runs: etcd,
- * kube-apiserver and kube-controller-manager (garbage collector + namespace controller only).
+ * kube-apiserver and kube-controller-manager (garbage collector + namespace controller only) and,
+ * with `workloads: true`, what runs a workload's pod lifecycle (see `Workloads.ts`).
  *
  * Contract of `start(options)` (needs a `Scope`):
  * - Every child runs under `setpriv --pdeathsig SIGKILL` (it dies with the launching process, even
@@ -9,23 +10,29 @@
  * - Ports are free ports of 127.0.0.1, so runs never collide.
  * - It returns once `/readyz` answers 200 with the admin token, namespace `default` exists
  *   (`readyTimeout`, default 60 s; a failure carries the tail of the apiserver log), every CRD of
- *   `crdFiles` is Established, and the controller manager was started. There are no nodes: pods
- *   are never scheduled.
+ *   `crdFiles` is Established, and the controller manager was started.
+ * - Plain (the default): there are no nodes, pods are never scheduled, a StatefulSet is an object.
+ * - `workloads: true`: the controller manager also runs the `statefulset` controller, and
+ *   kube-scheduler, kwok and one simulated Node (`nodes`) make a StatefulSet's pods Running and
+ *   Ready, a deleted pod go at once; it returns once the Node is Ready and the scheduler is ready.
+ *   PersistentVolumeClaims stay Pending (no provisioner) and do not hold pods back.
  * - The admin token (group `system:masters`) and the kubeconfig are written to `<dir>`; the CA of
  *   the kubeconfig is the apiserver's self-signed `apiserver.crt`.
  */
 import { Duration, Effect, Ref, Schedule, Schema } from "effect"
 import { generateKeyPair, randomBytes } from "node:crypto"
-import { readdir, readFile, writeFile } from "node:fs/promises"
+import { readdir } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { type Binaries, locate } from "./Binaries.ts"
 import * as ChildProcesses from "./ChildProcesses.ts"
+import { readText, writeText } from "./Files.ts"
 import { freePorts } from "./FreePorts.ts"
 import { describeCause, LaunchError } from "./LaunchError.ts"
 import * as LoopbackHttp from "./LoopbackHttp.ts"
 import * as RunDir from "./RunDir.ts"
+import * as Workloads from "./Workloads.ts"
 
 export interface ControlPlaneOptions {
   /** CRD manifests (YAML, one or more `---`-separated documents each), applied before the controller manager starts. */
@@ -33,6 +40,8 @@ export interface ControlPlaneOptions {
   /** Defaults to `Binaries.locate` (which builds missing binaries). */
   readonly binaries?: Binaries
   readonly readyTimeout?: Duration.Input
+  /** Run the pod lifecycle of StatefulSets (statefulset controller, kube-scheduler, kwok, one Node). */
+  readonly workloads?: boolean
 }
 
 export interface ControlPlane {
@@ -45,6 +54,8 @@ export interface ControlPlane {
   readonly caFile: string
   /** The run dir: logs, pid files, certificates, etcd data. */
   readonly dir: string
+  /** The simulated Nodes pods run on; none unless `workloads`. */
+  readonly nodes: ReadonlyArray<string>
 }
 
 /** The operator's CRD folder; the DittoServer CRD is `dittoservers.yaml`. */
@@ -59,18 +70,6 @@ export const defaultCrdFiles: Effect.Effect<ReadonlyArray<string>, LaunchError> 
 )
 
 const serviceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
-
-const writeText = (path: string, text: string, mode = 0o600) =>
-  Effect.tryPromise({
-    try: () => writeFile(path, text, { mode }),
-    catch: (cause) => new LaunchError({ step: `write ${path}`, message: describeCause(cause) })
-  })
-
-const readText = (path: string) =>
-  Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
-    catch: (cause) => new LaunchError({ step: `read ${path}`, message: describeCause(cause) })
-  })
 
 const serviceAccountKeyPair = Effect.tryPromise({
   try: () =>
@@ -111,7 +110,8 @@ const yamlDocuments = (text: string): ReadonlyArray<string> =>
     document.split("\n").some((line) => line.trim() !== "" && !line.trim().startsWith("#"))
   )
 
-interface ApiServerAccess {
+/** How the launchers talk to the apiserver: URL, admin token, CA (PEM text). */
+export interface ApiServerAccess {
   readonly server: string
   readonly token: string
   readonly ca: string
@@ -284,12 +284,18 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
     dir,
     args: [
       `--kubeconfig=${kubeconfigPath}`,
-      "--controllers=garbagecollector,namespace",
+      // statefulset needs nothing more: pods are not admitted with service-account tokens
+      // (admission plugin ServiceAccount is off), so no token controller; PVCs are created by
+      // the statefulset controller itself and may stay Pending (no persistentvolume-binder).
+      `--controllers=${options.workloads === true ? "garbagecollector,namespace,statefulset" : "garbagecollector,namespace"}`,
       "--leader-elect=false",
       "--use-service-account-credentials=false",
       "--secure-port=0"
     ]
   })
-  const controlPlane: ControlPlane = { kubeconfigPath, server, token, caFile, dir }
+  const workloads = options.workloads === true
+    ? yield* Workloads.start({ binaries, dir, kubeconfigPath, api, readyTimeout })
+    : { nodes: [] }
+  const controlPlane: ControlPlane = { kubeconfigPath, server, token, caFile, dir, nodes: workloads.nodes }
   return controlPlane
 })

@@ -13,7 +13,7 @@ import { describeCause, LaunchError } from "./LaunchError.ts"
 
 export interface LoopbackRequest {
   readonly url: string
-  readonly method?: "GET" | "POST" | "PUT" | "DELETE"
+  readonly method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   readonly bearerToken?: string
   /** PEM bundle the server certificate must chain to (HTTPS only). */
   readonly ca?: string

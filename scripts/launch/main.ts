@@ -1,14 +1,16 @@
 /**
  * Starts the test environment by hand, until Ctrl-C:
  *
- *   node scripts/launch/main.ts controlplane [--crd FILE]...   etcd + kube-apiserver + controller manager
- *   node scripts/launch/main.ts dfs                            one real `dfs`
- *   node scripts/launch/main.ts all [--json]                   both
+ *   node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]...   etcd + kube-apiserver + controller manager
+ *   node scripts/launch/main.ts dfs                                          one real `dfs`
+ *   node scripts/launch/main.ts all [--json]                                 both, the control plane with workloads
  *
- * Without `--crd`, the CRDs of `apps/operator/deploy/crd/*.yaml` are applied. `--json` prints one
- * line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is ready (tests read the pid files
- * there). Everything is torn down on SIGINT/SIGTERM (exit 130); `KEEP_RUN_DIR=1` keeps the run
- * dirs.
+ * `--workloads` adds the pod lifecycle (statefulset controller, kube-scheduler, kwok and one
+ * simulated Node): StatefulSets get Running, Ready pods. `all` always has it, so `kubectl get
+ * pods` shows something. Without `--crd`, the CRDs of `apps/operator/deploy/crd/*.yaml` are
+ * applied. `--json` prints one line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is
+ * ready (tests read the pid files there). Everything is torn down on SIGINT/SIGTERM (exit 130);
+ * `KEEP_RUN_DIR=1` keeps the run dirs.
  */
 import { Cause, Console, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { writeFile } from "node:fs/promises"
@@ -18,12 +20,13 @@ import * as ControlPlane from "./ControlPlane.ts"
 import * as DittoFsServer from "./DittoFsServer.ts"
 import { describeCause, LaunchError } from "./LaunchError.ts"
 
-const usage = "usage: node scripts/launch/main.ts controlplane [--crd FILE]... | dfs | all [--json]"
+const usage = "usage: node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]... | dfs | all [--json]"
 
 interface Command {
   readonly controlPlane: boolean
   readonly dittoFs: boolean
   readonly json: boolean
+  readonly workloads: boolean
   readonly crdFiles: ReadonlyArray<string>
 }
 
@@ -31,10 +34,12 @@ const parse = (argv: ReadonlyArray<string>): Option.Option<Command> => {
   const [mode, ...rest] = argv
   const crdFiles: Array<string> = []
   let json = false
+  let workloads = false
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]
     const value = rest[i + 1]
     if (arg === "--json") json = true
+    else if (arg === "--workloads" && mode !== "dfs") workloads = true
     else if (arg === "--crd" && value !== undefined) {
       crdFiles.push(value)
       i++
@@ -42,11 +47,11 @@ const parse = (argv: ReadonlyArray<string>): Option.Option<Command> => {
   }
   switch (mode) {
     case "controlplane":
-      return Option.some({ controlPlane: true, dittoFs: false, json, crdFiles })
+      return Option.some({ controlPlane: true, dittoFs: false, json, workloads, crdFiles })
     case "dfs":
-      return Option.some({ controlPlane: false, dittoFs: true, json, crdFiles })
+      return Option.some({ controlPlane: false, dittoFs: true, json, workloads: false, crdFiles })
     case "all":
-      return Option.some({ controlPlane: true, dittoFs: true, json, crdFiles })
+      return Option.some({ controlPlane: true, dittoFs: true, json, workloads: true, crdFiles })
     default:
       return Option.none()
   }
@@ -58,11 +63,16 @@ const run = (command: Command) =>
     const output: Record<string, string> = {}
     if (command.controlPlane) {
       const crdFiles = command.crdFiles.length > 0 ? command.crdFiles : yield* ControlPlane.defaultCrdFiles
-      const [elapsed, controlPlane] = yield* Effect.timed(ControlPlane.start({ binaries, crdFiles }))
+      const [elapsed, controlPlane] = yield* Effect.timed(ControlPlane.start({ binaries, crdFiles, workloads: command.workloads }))
       output.controlPlaneDir = controlPlane.dir
       if (!command.json) {
         yield* Console.log(`control plane ready in ${(Duration.toMillis(elapsed) / 1000).toFixed(1)} s at ${controlPlane.server}`)
         yield* Console.log(`  CRDs: ${crdFiles.length === 0 ? "(none)" : crdFiles.join(", ")}`)
+        yield* Console.log(
+          controlPlane.nodes.length === 0
+            ? "  nodes: none (pods are never scheduled; --workloads runs them)"
+            : `  nodes: ${controlPlane.nodes.join(", ")} (kwok: pods become Running and Ready, no containers run)`
+        )
         yield* Console.log(`  logs and pids: ${controlPlane.dir}`)
         yield* Console.log(`  export KUBECONFIG=${controlPlane.kubeconfigPath}`)
         yield* Console.log(`  ${binaries.kubectl} --kubeconfig ${controlPlane.kubeconfigPath} get namespaces`)

@@ -10,6 +10,9 @@
  *   the message saying how to build them: integration tests never pass by not running.
  * - `SKIP_INTEGRATION=1` skips them (nothing is started, every test is reported skipped), except
  *   when `CI` is set: CI always runs them.
+ * - The plane is plain on purpose (no statefulset controller, scheduler or nodes: nothing but the
+ *   operator writes a StatefulSet, so the end-to-end suites can count its writes by
+ *   resourceVersion). A suite that needs running pods starts its own `WorkloadsPlane` (see there).
  */
 import { Cause, Duration, Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"

@@ -1,8 +1,9 @@
 /**
  * The test-environment launchers themselves: the run's control plane (started by the global
  * setup) answers and its kubeconfig works with client-node and kubectl; and no child of a
- * launcher survives the launcher being killed with SIGKILL (no finalizer runs then: only
- * `setpriv --pdeathsig` stands between a crashed test run and leaked etcd/apiserver/dfs processes).
+ * launcher (`all`: the workloads plane and a dfs) survives the launcher being killed with SIGKILL
+ * (no finalizer runs then: only `setpriv --pdeathsig` stands between a crashed test run and leaked
+ * etcd/apiserver/scheduler/kwok/dfs processes).
  */
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { assert, it } from "@effect/vitest"
@@ -105,8 +106,12 @@ it.live("no child of a launcher survives a SIGKILL of the launcher", () =>
       Effect.forEach(children, ({ pid }) =>
         Effect.flatMap(isAlive(pid), (alive) => alive ? Effect.sync(() => process.kill(pid, "SIGKILL")) : Effect.void))
     )
-    assert.deepStrictEqual(children.map((child) => child.name).sort(), ["dfs", "etcd", "kube-apiserver", "kube-controller-manager"])
-    assert.deepStrictEqual(yield* Effect.forEach(children, ({ pid }) => isAlive(pid)), [true, true, true, true])
+    // `all` starts the workloads plane: kube-scheduler and kwok must die with the launcher too.
+    assert.deepStrictEqual(
+      children.map((child) => child.name).sort(),
+      ["dfs", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
+    )
+    assert.deepStrictEqual(yield* Effect.forEach(children, ({ pid }) => isAlive(pid)), children.map(() => true))
 
     launcher.kill("SIGKILL")
 
