@@ -3,7 +3,7 @@
  * NFS and an SMB adapter; one reconcile pass exposes both; SMB stops; the next pass removes its
  * Service and container port. Run: `node packages/core/examples/adapter-exposure.ts`.
  */
-import { Console, Effect, Layer, Schema } from "effect"
+import { Console, Effect, Layer, Redacted, Schema } from "effect"
 import {
   DittoFs,
   DittoServer,
@@ -43,7 +43,7 @@ const program = Effect.gen(function*() {
     }
   })
 
-  const token = yield* dittofs.login(baseUrl, { username: "admin", password: "secret" })
+  const token = yield* dittofs.login(baseUrl, { username: "admin", password: Redacted.make("secret") })
   const session = { baseUrl, accessToken: token.access_token }
   const show = Effect.gen(function*() {
     const services = yield* kubernetes.list(Resources.Service, "storage")

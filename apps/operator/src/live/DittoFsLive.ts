@@ -15,7 +15,7 @@
  */
 import { Adapter, decodeAdapterList, DittoFs, DittoFsError, DittoFsService } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, Layer, Option, Schema } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 
 export interface DittoFsLiveOptions {
@@ -113,7 +113,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
   const send = <A>(
     operation: string,
     request: HttpClientRequest.HttpClientRequest,
-    secrets: ReadonlyArray<string>,
+    secrets: ReadonlyArray<Redacted.Redacted<string>>,
     onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, DittoFsError>
   ): Effect.Effect<A, DittoFsError> =>
     client.execute(request).pipe(
@@ -128,7 +128,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
             new DittoFsError({ reason: "Timeout", operation, message: `no answer within ${Duration.format(timeout)}` })
           )
       }),
-      Effect.mapError(redact(secrets))
+      Effect.mapError(redact(secrets.map((secret) => Redacted.value(secret))))
     )
 
   const url = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`
@@ -137,17 +137,17 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     const operation = "POST /api/v1/auth/login"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/login")).pipe(
       HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyJsonUnsafe({ username: credentials.username, password: credentials.password })
+      HttpClientRequest.bodyJsonUnsafe({ username: credentials.username, password: Redacted.value(credentials.password) })
     )
     return yield* send(operation, request, [credentials.password], (response) =>
       Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.Token, operation)))
   })
 
-  const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: string) {
+  const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: DittoFsService.Secret) {
     const operation = "POST /api/v1/auth/refresh"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/refresh")).pipe(
       HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyJsonUnsafe({ refresh_token: refreshToken })
+      HttpClientRequest.bodyJsonUnsafe({ refresh_token: Redacted.value(refreshToken) })
     )
     return yield* send(operation, request, [refreshToken], (response) =>
       Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.Token, operation)))
@@ -155,27 +155,27 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const createUser = Effect.fn("DittoFsLive.createUser")(function*(
     baseUrl: string,
-    accessToken: string,
+    accessToken: DittoFsService.Secret,
     user: DittoFsService.NewUser
   ) {
     const operation = "POST /api/v1/users"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/users")).pipe(
       HttpClientRequest.acceptJson,
       HttpClientRequest.bearerToken(accessToken),
-      HttpClientRequest.bodyJsonUnsafe({ username: user.username, password: user.password, role: user.role })
+      HttpClientRequest.bodyJsonUnsafe({ username: user.username, password: Redacted.value(user.password), role: user.role })
     )
     return yield* send(operation, request, [accessToken, user.password], (response) =>
       Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.User, operation)))
   })
 
-  const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: string, username: string) {
+  const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: DittoFsService.Secret, username: string) {
     const path = `/api/v1/users/${encodeURIComponent(username)}`
     const operation = `DELETE ${path}`
     const request = HttpClientRequest.delete(url(baseUrl, path)).pipe(HttpClientRequest.bearerToken(accessToken))
     return yield* send(operation, request, [accessToken], () => Effect.void)
   })
 
-  const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: string) {
+  const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: DittoFsService.Secret) {
     const operation = "GET /api/v1/adapters"
     const request = HttpClientRequest.get(url(baseUrl, "/api/v1/adapters")).pipe(
       HttpClientRequest.acceptJson,
@@ -194,7 +194,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const updateAdapter = Effect.fn("DittoFsLive.updateAdapter")(function*(
     baseUrl: string,
-    accessToken: string,
+    accessToken: DittoFsService.Secret,
     type: string,
     change: DittoFsService.AdapterChange
   ) {

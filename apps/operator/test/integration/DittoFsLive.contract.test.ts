@@ -2,7 +2,7 @@
  * The DittoFS contract suite against a real `dfs` (v0.29.0, started for this file and torn down
  * after it) through `DittoFsLive`: the same tests `DittoFsMemory` passes in the core project.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 // The core's package exports do not list the contract suites (they import vitest): a relative import.
 import { DittoFsContractServer, dittoFsContract } from "../../../../packages/core/src/testing/contract/DittoFsContract.ts"
 import * as DittoFsServer from "../../../../scripts/launch/DittoFsServer.ts"
@@ -14,7 +14,7 @@ const realServer = Layer.effect(
     const server = yield* DittoFsServer.start()
     return DittoFsContractServer.of({
       baseUrl: server.baseUrl,
-      admin: server.admin,
+      admin: { username: server.admin.username, password: Redacted.make(server.admin.password) },
       stop: server.stop,
       start: Effect.orDie(server.start)
     })

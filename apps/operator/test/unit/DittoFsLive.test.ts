@@ -10,7 +10,7 @@ import type { DittoFsError } from "@dittofs-operator/core"
 import { DittoFs } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as DittoFsLive from "../../src/live/DittoFsLive.ts"
@@ -136,7 +136,7 @@ layer(
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
       for (const scenario of ["adapters-object", "adapters-null", "adapters-text"]) {
-        const error = yield* failure(dittofs.listAdapters(yield* url(scenario), accessToken))
+        const error = yield* failure(dittofs.listAdapters(yield* url(scenario), Redacted.make(accessToken)))
         assert.strictEqual(error.reason, "BadResponse", scenario)
         assert.strictEqual(error.operation, "GET /api/v1/adapters")
         assertNoSecret(error)
@@ -146,7 +146,7 @@ layer(
   it.effect("a valid list decodes; an invalid entry is rejected, not fatal", () =>
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
-      const list = yield* dittofs.listAdapters(yield* url("well-behaved"), accessToken)
+      const list = yield* dittofs.listAdapters(yield* url("well-behaved"), Redacted.make(accessToken))
       assert.deepStrictEqual(list.adapters, [validAdapter])
       assert.deepStrictEqual(list.rejected.map((rejected) => rejected.index), [1])
     }))
@@ -154,10 +154,10 @@ layer(
   it.effect("the same status classifies the same with a problem+json or a text body", () =>
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
-      const user = { username: "k8s-operator", password, role: "operator" } as const
+      const user = { username: "k8s-operator", password: Redacted.make(password), role: "operator" } as const
       const outcomes = yield* Effect.forEach(
         ["conflict-problem", "conflict-text", "forbidden-problem", "forbidden-text"],
-        (scenario) => Effect.flatMap(url(scenario), (baseUrl) => failure(dittofs.createUser(baseUrl, accessToken, user)))
+        (scenario) => Effect.flatMap(url(scenario), (baseUrl) => failure(dittofs.createUser(baseUrl, Redacted.make(accessToken), user)))
       )
       assert.deepStrictEqual(outcomes.map((error) => error.reason), ["Conflict", "Conflict", "Forbidden", "Forbidden"])
       assert.deepStrictEqual(outcomes.map((error) => error.message), [
@@ -174,7 +174,7 @@ layer(
       const dittofs = yield* DittoFs
       const reasons = yield* Effect.forEach(["invalid", "server-error", "unavailable"], (scenario) =>
         Effect.flatMap(url(scenario), (baseUrl) =>
-          Effect.map(failure(dittofs.updateAdapter(baseUrl, accessToken, "nfs", { port: 70000 })), (error) => [error.reason, error.message])))
+          Effect.map(failure(dittofs.updateAdapter(baseUrl, Redacted.make(accessToken), "nfs", { port: 70000 })), (error) => [error.reason, error.message])))
       assert.deepStrictEqual(reasons, [
         ["BadRequest", "HTTP 422: port out of range"],
         ["ServerError", "HTTP 500"],
@@ -185,7 +185,7 @@ layer(
   it.effect("a server that does not answer in time is Timeout", () =>
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
-      const error = yield* failure(dittofs.listAdapters(yield* url("slow"), accessToken))
+      const error = yield* failure(dittofs.listAdapters(yield* url("slow"), Redacted.make(accessToken)))
       assert.strictEqual(error.reason, "Timeout")
       assert.strictEqual(error.message, "no answer within 300ms")
     }))
@@ -202,7 +202,7 @@ layer(
   it.effect("a 2xx token body of the wrong shape is BadResponse, without quoting the token", () =>
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
-      const error = yield* failure(dittofs.login(yield* url("token-wrong-shape"), { username: "admin", password }))
+      const error = yield* failure(dittofs.login(yield* url("token-wrong-shape"), { username: "admin", password: Redacted.make(password) }))
       assert.strictEqual(error.reason, "BadResponse")
       assertNoSecret(error)
     }))
@@ -212,9 +212,9 @@ layer(
       const dittofs = yield* DittoFs
       const baseUrl = yield* url("echo-secrets")
       const errors = [
-        yield* failure(dittofs.listAdapters(baseUrl, accessToken)),
-        yield* failure(dittofs.login(baseUrl, { username: "admin", password })),
-        yield* failure(dittofs.createUser(baseUrl, accessToken, { username: "u", password, role: "user" }))
+        yield* failure(dittofs.listAdapters(baseUrl, Redacted.make(accessToken))),
+        yield* failure(dittofs.login(baseUrl, { username: "admin", password: Redacted.make(password) })),
+        yield* failure(dittofs.createUser(baseUrl, Redacted.make(accessToken), { username: "u", password: Redacted.make(password), role: "user" }))
       ]
       assert.deepStrictEqual(errors.map((error) => error.reason), ["Unauthorized", "Unauthorized", "Unauthorized"])
       errors.forEach(assertNoSecret)
@@ -225,8 +225,8 @@ layer(
     Effect.gen(function*() {
       const dittofs = yield* DittoFs
       const baseUrl = yield* url("well-behaved")
-      const token = yield* dittofs.login(baseUrl, { username: "admin", password })
-      assert.strictEqual(token.access_token, accessToken)
+      const token = yield* dittofs.login(baseUrl, { username: "admin", password: Redacted.make(password) })
+      assert.strictEqual(Redacted.value(token.access_token), accessToken)
       const stopped = yield* dittofs.updateAdapter(baseUrl, token.access_token, "nfs", { enabled: false })
       assert.deepStrictEqual([stopped.enabled, stopped.running, stopped.port], [false, false, 12049])
       const moved = yield* dittofs.updateAdapter(baseUrl, token.access_token, "nfs", { port: 2049 })
@@ -234,7 +234,7 @@ layer(
       yield* dittofs.deleteUser(baseUrl, token.access_token, "k8s-operator")
       const unknown = yield* failure(dittofs.updateAdapter(baseUrl, token.access_token, "webdav", { enabled: true }))
       assert.strictEqual(unknown.reason, "NotFound")
-      const unauthorized = yield* failure(dittofs.listAdapters(baseUrl, "some-other-token"))
+      const unauthorized = yield* failure(dittofs.listAdapters(baseUrl, Redacted.make("some-other-token")))
       assert.deepStrictEqual([unauthorized.reason, unauthorized.message], ["Unauthorized", "HTTP 401: Authorization header required"])
     }))
 })

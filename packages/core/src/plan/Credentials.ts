@@ -3,13 +3,15 @@
  * decision of what to do with them on a pass.
  *
  * Contract (total, pure):
- * - `fromSecret` reads the Secret's base64 data; missing or undecodable keys read as absent.
+ * - `fromSecret` reads the Secret's base64 data; missing or undecodable keys read as absent; the
+ *   password and the tokens are `Redacted` from there on, revealed only by `secretData`.
  * - `toSecret` writes username, password, tokens, server URL and the token's issue and expiry
  *   times (so a restarted operator knows when to refresh), owned by the DittoServer.
  * - `nextStep`: no password → `Provision`; a password but no usable token, or tokens issued for
  *   another server URL → `Login`; a token past 80 % of its lifetime → `Refresh`; otherwise `Use`
  *   with the time the next refresh is due. Tokens are refreshed on that schedule, not per pass.
  */
+import { Redacted } from "effect"
 import { type Secret, secretText } from "../domain/Kubernetes.ts"
 import { labels, labelValue, workloadNames } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
@@ -30,9 +32,9 @@ export const secretName = (server: string): string => workloadNames(server).oper
 
 export interface StoredCredentials {
   readonly username: string
-  readonly password: string
-  readonly accessToken?: string
-  readonly refreshToken?: string
+  readonly password: Redacted.Redacted<string>
+  readonly accessToken?: Redacted.Redacted<string>
+  readonly refreshToken?: Redacted.Redacted<string>
   readonly serverUrl?: string
   /** Epoch milliseconds. */
   readonly issuedAt?: number
@@ -52,11 +54,15 @@ export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
     const decoded = secretText(secret, key)
     return decoded === "" ? undefined : decoded
   }
+  const redacted = (key: string) => {
+    const value = read(key)
+    return value === undefined ? undefined : Redacted.make(value)
+  }
   const username = read(keys.username)
-  const password = read(keys.password)
+  const password = redacted(keys.password)
   if (username === undefined || password === undefined) return undefined
-  const accessToken = read(keys.accessToken)
-  const refreshToken = read(keys.refreshToken)
+  const accessToken = redacted(keys.accessToken)
+  const refreshToken = redacted(keys.refreshToken)
   const serverUrl = read(keys.serverUrl)
   const issuedAt = parseTime(read(keys.issuedAt))
   const expiresAt = parseTime(read(keys.expiresAt))
@@ -74,11 +80,12 @@ export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
 const isoTime = (millis: number): string => new Date(millis).toISOString()
 
 export const secretData = (credentials: StoredCredentials): Record<string, string> => {
+  const reveal = (secret: Redacted.Redacted<string> | undefined) => secret === undefined ? undefined : Redacted.value(secret)
   const entries: Array<readonly [string, string | undefined]> = [
     [keys.username, credentials.username],
-    [keys.password, credentials.password],
-    [keys.accessToken, credentials.accessToken],
-    [keys.refreshToken, credentials.refreshToken],
+    [keys.password, Redacted.value(credentials.password)],
+    [keys.accessToken, reveal(credentials.accessToken)],
+    [keys.refreshToken, reveal(credentials.refreshToken)],
     [keys.serverUrl, credentials.serverUrl],
     [keys.issuedAt, credentials.issuedAt === undefined ? undefined : isoTime(credentials.issuedAt)],
     [keys.expiresAt, credentials.expiresAt === undefined ? undefined : isoTime(credentials.expiresAt)]
@@ -106,11 +113,11 @@ export const toSecret = (server: ServerIdentity, credentials: StoredCredentials,
 export type AuthStep =
   | { readonly _tag: "Provision" }
   | { readonly _tag: "Login"; readonly credentials: StoredCredentials }
-  | { readonly _tag: "Refresh"; readonly credentials: StoredCredentials; readonly refreshToken: string }
+  | { readonly _tag: "Refresh"; readonly credentials: StoredCredentials; readonly refreshToken: Redacted.Redacted<string> }
   | {
     readonly _tag: "Use"
     readonly credentials: StoredCredentials
-    readonly accessToken: string
+    readonly accessToken: Redacted.Redacted<string>
     /** Epoch milliseconds at which the token reaches 80 % of its lifetime. */
     readonly refreshAt: number
   }

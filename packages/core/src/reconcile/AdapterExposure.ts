@@ -19,7 +19,7 @@ import type { ActiveAdapter } from "../plan/ActiveAdapters.ts"
 import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapterExposure } from "../plan/AdapterExposure.ts"
 import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
-import { DittoFs, type DittoFsError } from "../services/DittoFs.ts"
+import { DittoFs, type DittoFsError, type Secret } from "../services/DittoFs.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
 import { applyPlan, type FailedChange } from "./Apply.ts"
@@ -27,7 +27,7 @@ import { applyPlan, type FailedChange } from "./Apply.ts"
 /** Where and as whom the operator talks to a server's DittoFS API. */
 export interface DittoFsSession {
   readonly baseUrl: string
-  readonly accessToken: string
+  readonly accessToken: Secret
 }
 
 export interface AdapterExposureOutcome {

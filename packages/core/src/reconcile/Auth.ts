@@ -14,7 +14,7 @@
  * - The Secret is written only when its content changes; tokens and passwords never appear in
  *   logs, errors or Events.
  */
-import { Clock, Data, Effect, Option } from "effect"
+import { Clock, Data, Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import type * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, secretText } from "../domain/Kubernetes.ts"
@@ -22,7 +22,7 @@ import { mapsEqual } from "../plan/Annotations.ts"
 import * as Credentials from "../plan/Credentials.ts"
 import { workloadNames } from "../plan/Naming.ts"
 import { identityOf } from "../plan/Ownership.ts"
-import { DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
+import { type Credentials as DittoFsCredentials, DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import type { DittoFsSession } from "./AdapterExposure.ts"
@@ -45,13 +45,33 @@ export const adminSecretRef = (server: DittoServer.DittoServer): { readonly name
     : { name: ref.name, passwordKey: ref.key }
 }
 
+/**
+ * The DittoFS admin's credentials, from the Secret `adminSecretRef` names (its `username` key,
+ * else the spec's admin username); a missing Secret or key is an `AuthFailure`.
+ */
+export const readAdminCredentials = Effect.fn("readAdminCredentials")(function*(server: DittoServer.DittoServer) {
+  const kubernetes = yield* Kubernetes
+  const ref = adminSecretRef(server)
+  const adminSecret = yield* kubernetes.get(Resources.Secret, identityOf(server).namespace, ref.name).pipe(
+    Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () =>
+      Effect.fail(new AuthFailure({ reason: "AdminCredentialsMissing", message: `admin credentials Secret ${ref.name} not found` })))
+  )
+  const password = secretText(adminSecret, ref.passwordKey)
+  if (password === undefined) {
+    return yield* new AuthFailure({ reason: "AdminCredentialsMissing", message: `Secret ${ref.name} has no key ${ref.passwordKey}` })
+  }
+  const username = (ref.usernameKey === undefined ? undefined : secretText(adminSecret, ref.usernameKey))
+    ?? server.spec.identity?.admin?.username ?? "admin"
+  return { username, password: Redacted.make(password) } satisfies DittoFsCredentials
+})
+
 /** How soon a refresh that could not reach DittoFS is tried again while the token lasts. */
 const retryRefreshAfterMillis = 30_000
 
-const randomPassword = Effect.sync(() => randomBytes(24).toString("base64url"))
+const randomPassword = Effect.sync(() => Redacted.make(randomBytes(24).toString("base64url")))
 
 /** A refusal that retrying will not fix: the condition says what to repair. */
-class AuthFailure extends Data.TaggedError("AuthFailure")<{ readonly reason: string; readonly message: string }> {}
+export class AuthFailure extends Data.TaggedError("AuthFailure")<{ readonly reason: string; readonly message: string }> {}
 
 export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoServer.DittoServer, baseUrl: string) {
   const kubernetes = yield* Kubernetes
@@ -94,18 +114,7 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
     } satisfies AuthOutcome)
 
   const provision = Effect.gen(function*() {
-    const ref = adminSecretRef(server)
-    const adminSecret = yield* kubernetes.get(Resources.Secret, identity.namespace, ref.name).pipe(
-      Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () =>
-        Effect.fail(new AuthFailure({ reason: "AdminCredentialsMissing", message: `admin credentials Secret ${ref.name} not found` })))
-    )
-    const password = secretText(adminSecret, ref.passwordKey)
-    if (password === undefined) {
-      return yield* new AuthFailure({ reason: "AdminCredentialsMissing", message: `Secret ${ref.name} has no key ${ref.passwordKey}` })
-    }
-    const username = (ref.usernameKey === undefined ? undefined : secretText(adminSecret, ref.usernameKey))
-      ?? server.spec.identity?.admin?.username ?? "admin"
-    const admin = yield* dittofs.login(baseUrl, { username, password })
+    const admin = yield* dittofs.login(baseUrl, yield* readAdminCredentials(server))
     const account = { username: Credentials.operatorUsername, password: yield* randomPassword, role: "operator" as const }
     yield* dittofs.createUser(baseUrl, admin.access_token, account).pipe(
       Effect.catchIf((error: DittoFsError) => error.reason === "Conflict", () =>
@@ -140,7 +149,7 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
       : Option.none()
 
   const step = Credentials.nextStep(stored, baseUrl, now)
-  const attempt: Effect.Effect<AuthOutcome, DittoFsError | KubernetesError | AuthFailure> = (() => {
+  const attempt: Effect.Effect<AuthOutcome, DittoFsError | KubernetesError | AuthFailure, Kubernetes> = (() => {
     switch (step._tag) {
       case "Use":
         return Effect.succeed({

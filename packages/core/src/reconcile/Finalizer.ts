@@ -18,14 +18,14 @@
  */
 import { Clock, Duration, Effect, Option } from "effect"
 import type * as DittoServer from "../domain/DittoServer.ts"
-import { referenceTo, secretText } from "../domain/Kubernetes.ts"
+import { referenceTo } from "../domain/Kubernetes.ts"
 import * as ObjectRef from "../domain/ObjectRef.ts"
 import * as Credentials from "../plan/Credentials.ts"
 import { DittoFs, type DittoFsError } from "../services/DittoFs.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import { type Action, awaitChange, requeue } from "./Action.ts"
-import { adminSecretRef } from "./Auth.ts"
+import { type AuthFailure, readAdminCredentials } from "./Auth.ts"
 
 export const finalizer = "dittofs.dittofs.com/finalizer"
 
@@ -54,10 +54,9 @@ export const ensureFinalizer = Effect.fn("ensureFinalizer")(function*(server: Di
 })
 
 /** Why the account could not be deleted, for the Event. */
-type CleanupFailure = DittoFsError | KubernetesError | { readonly _tag: "NoAdminPassword"; readonly message: string }
+type CleanupFailure = DittoFsError | KubernetesError | AuthFailure
 
-const describeFailure = (failure: CleanupFailure): string =>
-  failure._tag === "NoAdminPassword" ? failure.message : `${failure.reason}: ${failure.message}`
+const describeFailure = (failure: CleanupFailure): string => `${failure.reason}: ${failure.message}`
 
 const removeFinalizer = (server: DittoServer.DittoServer) =>
   Effect.gen(function*() {
@@ -88,15 +87,8 @@ const deleteOperatorAccount = (server: DittoServer.DittoServer, baseUrl: string)
       Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeedNone)
     )
     if (Option.isNone(credentials)) return Option.none<string>()
-    const admin = adminSecretRef(server)
-    const adminSecret = yield* kubernetes.get(Resources.Secret, ref.namespace, admin.name)
-    const password = secretText(adminSecret, admin.passwordKey)
-    if (password === undefined) {
-      return yield* Effect.fail<CleanupFailure>({ _tag: "NoAdminPassword", message: `Secret ${admin.name} has no key ${admin.passwordKey}` })
-    }
-    const username = (admin.usernameKey === undefined ? undefined : secretText(adminSecret, admin.usernameKey))
-      ?? server.spec.identity?.admin?.username ?? "admin"
-    const token = yield* dittofs.login(baseUrl, { username, password })
+    const admin = yield* readAdminCredentials(server)
+    const token = yield* dittofs.login(baseUrl, admin)
     yield* dittofs.deleteUser(baseUrl, token.access_token, Credentials.operatorUsername).pipe(
       Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
     )

@@ -9,9 +9,10 @@
  *   `Unreachable`, time-outs `Timeout`, an undecodable 2xx `BadResponse`.
  * - `listAdapters` returns the decoded list (invalid entries rejected with reasons); a body that
  *   is not an array is `BadResponse`, so the caller changes nothing.
- * - Tokens are secrets: they never appear in an error message.
+ * - Tokens and passwords are `Redacted` from the moment they are decoded or read until the HTTP
+ *   request is built: they never appear in an error message, a log line or an Event.
  */
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect, type Redacted, Schema } from "effect"
 import type { Adapter, AdapterList } from "../domain/Adapter.ts"
 
 export const DittoFsErrorReason = Schema.Literals([
@@ -53,9 +54,14 @@ export const reasonOfStatus = (status: number): DittoFsErrorReason => {
   }
 }
 
+/** A token or a password: shown as `<redacted>` everywhere but in the request that carries it. */
+export type Secret = Redacted.Redacted<string>
+
+const SecretString = Schema.RedactedFromValue(Schema.String)
+
 export const Token = Schema.Struct({
-  access_token: Schema.String,
-  refresh_token: Schema.String,
+  access_token: SecretString,
+  refresh_token: SecretString,
   token_type: Schema.optionalKey(Schema.String),
   expires_in: Schema.Int,
   expires_at: Schema.optionalKey(Schema.String)
@@ -75,7 +81,7 @@ export type User = typeof User.Type
 
 export interface Credentials {
   readonly username: string
-  readonly password: string
+  readonly password: Secret
 }
 
 export interface NewUser extends Credentials {
@@ -90,14 +96,14 @@ export interface AdapterChange {
 export interface DittoFsApi {
   readonly health: (baseUrl: string) => Effect.Effect<void, DittoFsError>
   readonly login: (baseUrl: string, credentials: Credentials) => Effect.Effect<Token, DittoFsError>
-  readonly refresh: (baseUrl: string, refreshToken: string) => Effect.Effect<Token, DittoFsError>
-  readonly createUser: (baseUrl: string, accessToken: string, user: NewUser) => Effect.Effect<User, DittoFsError>
-  readonly deleteUser: (baseUrl: string, accessToken: string, username: string) => Effect.Effect<void, DittoFsError>
-  readonly listAdapters: (baseUrl: string, accessToken: string) => Effect.Effect<AdapterList, DittoFsError>
+  readonly refresh: (baseUrl: string, refreshToken: Secret) => Effect.Effect<Token, DittoFsError>
+  readonly createUser: (baseUrl: string, accessToken: Secret, user: NewUser) => Effect.Effect<User, DittoFsError>
+  readonly deleteUser: (baseUrl: string, accessToken: Secret, username: string) => Effect.Effect<void, DittoFsError>
+  readonly listAdapters: (baseUrl: string, accessToken: Secret) => Effect.Effect<AdapterList, DittoFsError>
   /** Admin only: start, stop or move an adapter (used by people and tests, not by reconciles). */
   readonly updateAdapter: (
     baseUrl: string,
-    accessToken: string,
+    accessToken: Secret,
     type: string,
     change: AdapterChange
   ) => Effect.Effect<Adapter, DittoFsError>

@@ -9,13 +9,14 @@
  * or unknown server. Faults a real server cannot produce on demand are scriptable through
  * `DittoFsMemoryControl`: a raw (possibly malformed) adapter body, and failures of the next calls.
  */
-import { Clock, Context, Effect, Layer, Ref, Result } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Ref, Result } from "effect"
 import type { Adapter } from "../domain/Adapter.ts"
 import { decodeAdapterList } from "../domain/Adapter.ts"
 import {
   DittoFs,
   DittoFsError,
   type DittoFsErrorReason,
+  type Secret,
   type Token,
   type User,
   type UserRole
@@ -163,8 +164,8 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           return [result, withServer(next, tokens)]
         })).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
 
-    const authorize = (server: ServerState, now: number, accessToken: string, roles: ReadonlyArray<UserRole>, label: string) => {
-      const session = server.accessTokens.get(accessToken)
+    const authorize = (server: ServerState, now: number, accessToken: Secret, roles: ReadonlyArray<UserRole>, label: string) => {
+      const session = server.accessTokens.get(Redacted.value(accessToken))
       if (session === undefined || session.expiresAt <= now) return fail("Unauthorized", "Invalid or expired token", label)
       if (!roles.includes(session.role)) {
         return fail("Forbidden", roles.length === 1 && roles[0] === "admin" ? "Admin access required" : "Insufficient permissions", label)
@@ -174,20 +175,22 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
 
     const issue = (server: ServerState, user: { readonly username: string; readonly role: UserRole }, now: number, tokens: number) => {
       const n = tokens + 1
+      const access = `memory-access-${n}`
+      const refresh = `memory-refresh-${n}`
       const token: Token = {
-        access_token: `memory-access-${n}`,
-        refresh_token: `memory-refresh-${n}`,
+        access_token: Redacted.make(access),
+        refresh_token: Redacted.make(refresh),
         token_type: "Bearer",
         expires_in: server.accessTokenSeconds,
         expires_at: new Date(now + server.accessTokenSeconds * 1000).toISOString()
       }
       const next: ServerState = {
         ...server,
-        accessTokens: new Map(server.accessTokens).set(token.access_token, {
+        accessTokens: new Map(server.accessTokens).set(access, {
           ...user,
           expiresAt: now + server.accessTokenSeconds * 1000
         }),
-        refreshTokens: new Map(server.refreshTokens).set(token.refresh_token, {
+        refreshTokens: new Map(server.refreshTokens).set(refresh, {
           ...user,
           expiresAt: now + server.refreshTokenSeconds * 1000
         })
@@ -200,7 +203,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       login: (baseUrl, credentials) =>
         call(baseUrl, "login", "POST /api/v1/auth/login", (server, now, tokens) => {
           const user = server.users.get(credentials.username)
-          if (user === undefined || user.password !== credentials.password) {
+          if (user === undefined || user.password !== Redacted.value(credentials.password)) {
             return [fail("Unauthorized", "Invalid credentials", "POST /api/v1/auth/login"), server]
           }
           if (!user.enabled) return [fail("Forbidden", "User account is disabled", "POST /api/v1/auth/login"), server]
@@ -208,7 +211,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
         }),
       refresh: (baseUrl, refreshToken) =>
         call(baseUrl, "refresh", "POST /api/v1/auth/refresh", (server, now, tokens) => {
-          const session = server.refreshTokens.get(refreshToken)
+          const session = server.refreshTokens.get(Redacted.value(refreshToken))
           const user = session === undefined ? undefined : server.users.get(session.username)
           if (session === undefined || session.expiresAt <= now || user === undefined) {
             return [fail("Unauthorized", "Invalid or expired refresh token", "POST /api/v1/auth/refresh"), server]
@@ -220,12 +223,12 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           const label = "POST /api/v1/users"
           const allowed = authorize(server, now, accessToken, ["admin"], label)
           if (Result.isFailure(allowed)) return [Result.fail(allowed.failure), server]
-          if (user.username === "" || user.password === "") return [fail("BadRequest", "Username and password are required", label), server]
+          if (user.username === "" || Redacted.value(user.password) === "") return [fail("BadRequest", "Username and password are required", label), server]
           if (server.users.has(user.username)) return [fail("Conflict", "User already exists", label), server]
           const record: UserRecord = {
             id: `00000000-0000-4000-8000-${(tokens + 1).toString(16).padStart(12, "0")}`,
             username: user.username,
-            password: user.password,
+            password: Redacted.value(user.password),
             role: user.role,
             enabled: true
           }

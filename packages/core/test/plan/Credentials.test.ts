@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Schema } from "effect"
+import { Redacted, Schema } from "effect"
 import { Credentials } from "../../src/index.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "u-1" }
 const url = "http://ditto-api.storage.svc.cluster.local:8080"
 const full: Credentials.StoredCredentials = {
   username: "k8s-operator",
-  password: "pw",
-  accessToken: "a",
-  refreshToken: "r",
+  password: Redacted.make("pw"),
+  accessToken: Redacted.make("a"),
+  refreshToken: Redacted.make("r"),
   serverUrl: url,
   issuedAt: 1_000_000,
   expiresAt: 1_000_000 + 900_000
@@ -19,8 +19,24 @@ describe("Credentials", () => {
     const secret = Credentials.toSecret(server, full)
     assert.strictEqual(secret.metadata.name, "ditto-operator-credentials")
     assert.deepStrictEqual(secret.metadata.ownerReferences?.map((ref) => ref.uid), ["u-1"])
-    assert.deepStrictEqual(Credentials.fromSecret(secret), full)
+    const read = Credentials.fromSecret(secret)
+    const revealed = (credentials: Credentials.StoredCredentials | undefined) =>
+      credentials === undefined ? undefined : {
+        ...credentials,
+        password: Redacted.value(credentials.password),
+        accessToken: credentials.accessToken === undefined ? undefined : Redacted.value(credentials.accessToken),
+        refreshToken: credentials.refreshToken === undefined ? undefined : Redacted.value(credentials.refreshToken)
+      }
+    assert.deepStrictEqual(revealed(read), revealed(full))
     assert.strictEqual(Buffer.from(secret.data?.["access-token"] ?? "", "base64").toString(), "a")
+  })
+
+  it("keeps the password and the tokens redacted in every printed form", () => {
+    const read = Credentials.fromSecret(Credentials.toSecret(server, { ...full, password: Redacted.make("hunter2-pw"), accessToken: Redacted.make("tok-3f9a") }))
+    const printed = [String(read?.password), JSON.stringify(read), `${read?.accessToken}`, String(read?.accessToken)].join(" ")
+    assert.notInclude(printed, "hunter2-pw")
+    assert.notInclude(printed, "tok-3f9a")
+    assert.include(printed, "<redacted>")
   })
 
   it("reads a Secret without username or password as absent, and junk times as missing", () => {

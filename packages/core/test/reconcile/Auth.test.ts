@@ -1,13 +1,24 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
-import { admin, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+import { adminCredentials, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
 
+const reveal = (secret: Redacted.Redacted<string> | undefined): string | undefined =>
+  secret === undefined ? undefined : Redacted.value(secret)
+
+/** The stored credentials with their secrets revealed, so that assertions compare values. */
 const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
-  Effect.map(Credentials.fromSecret)
+  Effect.map(Credentials.fromSecret),
+  Effect.map((credentials) =>
+    credentials === undefined ? undefined : {
+      ...credentials,
+      password: Redacted.value(credentials.password),
+      accessToken: reveal(credentials.accessToken),
+      refreshToken: reveal(credentials.refreshToken)
+    })
 )
 
 const session = Effect.gen(function*() {
@@ -27,9 +38,9 @@ describe("ensureSession", () => {
       const credentials = yield* stored
       assert.strictEqual(credentials?.username, "k8s-operator")
       assert.strictEqual(credentials?.serverUrl, baseUrl)
-      if (outcome._tag === "Authenticated") assert.strictEqual(outcome.session.accessToken, credentials?.accessToken)
+      if (outcome._tag === "Authenticated") assert.strictEqual(reveal(outcome.session.accessToken), credentials?.accessToken)
       // the stored session works for what the operator needs
-      const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, credentials?.accessToken ?? ""))
+      const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, Redacted.make(credentials?.accessToken ?? "")))
       assert.strictEqual(list.adapters.length, 1)
       const recorded = yield* events
       assert.deepStrictEqual(recorded.map((e) => e.reason), ["AuthProvisioned"])
@@ -50,7 +61,7 @@ describe("ensureSession", () => {
       const second = yield* stored
       assert.notStrictEqual(second?.accessToken, first?.accessToken)
       assert.strictEqual(second?.password, first?.password)
-      assert.strictEqual(refreshed._tag === "Authenticated" && refreshed.session.accessToken, second?.accessToken)
+      assert.strictEqual(refreshed._tag === "Authenticated" && reveal(refreshed.session.accessToken), second?.accessToken)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("logs in again when the refresh token is refused, re-provisions when the account is gone", () =>
@@ -64,7 +75,7 @@ describe("ensureSession", () => {
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const afterLogin = yield* stored
       // the account is deleted by someone: the stored password no longer works
-      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, admin))
+      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, adminCredentials))
       yield* DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
       yield* TestClock.adjust("20 minutes")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
@@ -76,8 +87,8 @@ describe("ensureSession", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, admin))
-      yield* DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: "unknown", role: "user" }))
+      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, adminCredentials))
+      yield* DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: Redacted.make("unknown"), role: "user" }))
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
       assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
@@ -103,7 +114,7 @@ describe("ensureSession", () => {
       yield* TestClock.adjust("13 minutes")
       yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Unreachable")
       const outcome = yield* session
-      assert.strictEqual(outcome._tag === "Authenticated" && outcome.session.accessToken, before?.accessToken)
+      assert.strictEqual(outcome._tag === "Authenticated" && reveal(outcome.session.accessToken), before?.accessToken)
       assert.deepStrictEqual(yield* stored, before)
       yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
       yield* TestClock.adjust("3 minutes")
@@ -128,7 +139,7 @@ describe("ensureSession", () => {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "my-admin", namespace },
-          data: { pw: Buffer.from(admin.password).toString("base64") }
+          data: { pw: Buffer.from(Redacted.value(adminCredentials.password)).toString("base64") }
         })
       )
       assert.strictEqual((yield* session)._tag, "Authenticated")

@@ -2,7 +2,7 @@
  * A DittoServer on the in-memory layers: a KubernetesMemory cluster holding the DittoServer and
  * its StatefulSet, a DittoFsMemory server, and Events recorded into the cluster.
  */
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer, Redacted, Schedule } from "effect"
 import {
   type Adapter,
   DittoFs,
@@ -19,6 +19,8 @@ import { makeServer, makeStatefulSet, namespace } from "../fixtures.ts"
 
 export const baseUrl = "http://ditto-api.storage.svc.cluster.local:8080"
 export const admin = { username: "admin", password: "admin-secret" }
+/** The admin as the DittoFs service takes it. */
+export const adminCredentials = { username: admin.username, password: Redacted.make(admin.password) }
 
 export const adapter = (type: string, port: number, enabled = true): Adapter => ({
   type,
@@ -79,7 +81,7 @@ export const markReady = (name = "ditto", ready = 1) =>
 
 export const login = Effect.gen(function*() {
   const dittofs = yield* DittoFs
-  const token = yield* dittofs.login(baseUrl, admin)
+  const token = yield* dittofs.login(baseUrl, adminCredentials)
   return { baseUrl, accessToken: token.access_token } satisfies DittoFsSession
 })
 

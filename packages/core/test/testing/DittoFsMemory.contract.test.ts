@@ -2,7 +2,7 @@
  * The DittoFS contract suite against the in-memory `DittoFsMemory`; the same suite runs against a
  * real `dfs` in the integration project (`apps/operator/test/integration/DittoFsLive.contract.test.ts`).
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { DittoFsContractServer, dittoFsContract } from "../../src/testing/contract/DittoFsContract.ts"
 import * as DittoFsMemory from "../../src/testing/DittoFsMemory.ts"
 
@@ -15,7 +15,7 @@ const memoryServer = Layer.effect(
     const control = yield* DittoFsMemory.DittoFsMemoryControl
     return DittoFsContractServer.of({
       baseUrl,
-      admin,
+      admin: { username: admin.username, password: Redacted.make(admin.password) },
       stop: control.setRunning(baseUrl, false),
       start: control.setRunning(baseUrl, true)
     })

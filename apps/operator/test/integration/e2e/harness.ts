@@ -25,7 +25,7 @@ import {
   Naming,
   Resources
 } from "@dittofs-operator/core"
-import { Data, Duration, Effect, Layer, Option, Ref, References, Schedule, Schema } from "effect"
+import { Data, Duration, Effect, Layer, Option, Redacted, Ref, References, Schedule, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -283,7 +283,9 @@ export interface DfsRef {
 export class DfsAdminError extends Data.TaggedError("DfsAdminError")<{ readonly message: string }> {}
 
 const adminToken = (dfs: DfsRef) =>
-  DittoFs.use((dittofs) => dittofs.login(dfs.baseUrl, dfs.admin)).pipe(Effect.map((token) => token.access_token))
+  DittoFs.use((dittofs) => dittofs.login(dfs.baseUrl, { username: dfs.admin.username, password: Redacted.make(dfs.admin.password) })).pipe(
+    Effect.map((token) => token.access_token)
+  )
 
 /** The adapters as dfs reports them (admin view). */
 export const dfsAdapters = (dfs: DfsRef) =>
@@ -312,7 +314,7 @@ const adminCall = (dfs: DfsRef, method: "POST" | "DELETE", path: string, expecte
     const response = yield* LoopbackHttp.request({
       url: `${dfs.baseUrl}${path}`,
       method,
-      bearerToken: token,
+      bearerToken: Redacted.value(token),
       ...(body === undefined ? {} : { body: { contentType: "application/json", text: JSON.stringify(body) } })
     }).pipe(Effect.mapError((error) => new DfsAdminError({ message: `${error.step}: ${error.message}` })))
     if (response.status !== expected) {

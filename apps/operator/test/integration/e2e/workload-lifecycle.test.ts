@@ -10,7 +10,7 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { DittoFs, type K8s, Kubernetes, Naming, Resources } from "@dittofs-operator/core"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as DittoFsServer from "../../../../../scripts/launch/DittoFsServer.ts"
 import * as Sample from "../../../../../scripts/launch/Sample.ts"
 import * as DittoFsLive from "../../../src/live/DittoFsLive.ts"
@@ -140,7 +140,7 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
 
         // 4. Deletion: the operator account goes from DittoFS, then everything the server owned.
         const credentials = yield* credentialsSecret(suite)
-        const password = secretValue(credentials, "password") ?? ""
+        const password = Redacted.make(secretValue(credentials, "password") ?? "")
         const dittofs = yield* DittoFs
         yield* dittofs.login(dfs.baseUrl, { username: "k8s-operator", password })
         yield* kubernetes.delete(Resources.DittoServer, namespace, "nas")

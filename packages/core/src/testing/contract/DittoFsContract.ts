@@ -11,7 +11,7 @@
  * live services (real clock), since real servers run in real time.
  */
 import { assert, layer } from "@effect/vitest"
-import { Context, Effect, type Layer } from "effect"
+import { Context, Effect, type Layer, Redacted } from "effect"
 import type { Adapter } from "../../domain/Adapter.ts"
 import { type Credentials, DittoFs, type DittoFsError, type DittoFsErrorReason } from "../../services/DittoFs.ts"
 
@@ -33,7 +33,7 @@ export interface DittoFsContractOptions {
   readonly setupTimeout?: number
 }
 
-const operatorPassword = "contract-operator-password-1"
+const operatorPassword = Redacted.make("contract-operator-password-1")
 
 const reasonOf = <A>(effect: Effect.Effect<A, DittoFsError>): Effect.Effect<DittoFsErrorReason | "succeeded"> =>
   effect.pipe(
@@ -85,8 +85,8 @@ export const dittoFsContract = (
         const dittofs = yield* DittoFs
         const server = yield* DittoFsContractServer
         const token = yield* dittofs.login(server.baseUrl, server.admin)
-        assert.isAbove(token.access_token.length, 0)
-        assert.isAbove(token.refresh_token.length, 0)
+        assert.isAbove(Redacted.value(token.access_token).length, 0)
+        assert.isAbove(Redacted.value(token.refresh_token).length, 0)
         assert.isAbove(token.expires_in, 0)
       }))
 
@@ -95,11 +95,11 @@ export const dittoFsContract = (
         const dittofs = yield* DittoFs
         const server = yield* DittoFsContractServer
         assert.strictEqual(
-          yield* reasonOf(dittofs.login(server.baseUrl, { username: server.admin.username, password: "wrong-password" })),
+          yield* reasonOf(dittofs.login(server.baseUrl, { username: server.admin.username, password: Redacted.make("wrong-password") })),
           "Unauthorized"
         )
         assert.strictEqual(
-          yield* reasonOf(dittofs.login(server.baseUrl, { username: uniqueUserName("nobody"), password: "whatever-1" })),
+          yield* reasonOf(dittofs.login(server.baseUrl, { username: uniqueUserName("nobody"), password: Redacted.make("whatever-1") })),
           "Unauthorized"
         )
       }))
@@ -127,7 +127,7 @@ export const dittoFsContract = (
       Effect.gen(function*() {
         const { dittofs, server, token } = yield* operatorSession
         const refreshed = yield* dittofs.refresh(server.baseUrl, token.refresh_token)
-        assert.isAbove(refreshed.access_token.length, 0)
+        assert.isAbove(Redacted.value(refreshed.access_token).length, 0)
         assert.isAbove(refreshed.expires_in, 0)
         const list = yield* dittofs.listAdapters(server.baseUrl, refreshed.access_token)
         assert.isAbove(list.adapters.length, 0)
@@ -138,7 +138,7 @@ export const dittoFsContract = (
         const { dittofs, server, token } = yield* operatorSession
         yield* dittofs.refresh(server.baseUrl, token.refresh_token)
         const again = yield* dittofs.refresh(server.baseUrl, token.refresh_token)
-        assert.isAbove(again.access_token.length, 0)
+        assert.isAbove(Redacted.value(again.access_token).length, 0)
       }))
 
     it.effect("tokens are not interchangeable: an access token does not refresh, a refresh token does not authorize", () =>
@@ -152,7 +152,7 @@ export const dittoFsContract = (
       Effect.gen(function*() {
         const dittofs = yield* DittoFs
         const server = yield* DittoFsContractServer
-        assert.strictEqual(yield* reasonOf(dittofs.refresh(server.baseUrl, "not-a-refresh-token")), "Unauthorized")
+        assert.strictEqual(yield* reasonOf(dittofs.refresh(server.baseUrl, Redacted.make("not-a-refresh-token"))), "Unauthorized")
       }))
 
     it.effect("admin and operator list the default adapters", () =>
@@ -215,7 +215,7 @@ export const dittoFsContract = (
       Effect.gen(function*() {
         const dittofs = yield* DittoFs
         const server = yield* DittoFsContractServer
-        assert.strictEqual(yield* reasonOf(dittofs.listAdapters(server.baseUrl, "not-a-token")), "Unauthorized")
+        assert.strictEqual(yield* reasonOf(dittofs.listAdapters(server.baseUrl, Redacted.make("not-a-token"))), "Unauthorized")
       }))
 
     it.effect("a deleted user can neither log in nor refresh; deleting it again is NotFound", () =>
@@ -250,7 +250,7 @@ export const dittoFsContract = (
         assert.deepStrictEqual(whileStopped, ["Unreachable", "Unreachable", "Unreachable"])
         yield* dittofs.health(server.baseUrl)
         const token = yield* dittofs.login(server.baseUrl, { username, password: operatorPassword })
-        assert.isAbove(token.access_token.length, 0)
+        assert.isAbove(Redacted.value(token.access_token).length, 0)
       }))
   })
 
