@@ -8,4 +8,4 @@ it("the README example runs and shows the SMB Service going away", () => {
   assert.include(output, "pass 1: 2 Service change(s)")
   assert.include(output, "pass 2: Deleted Service nas-adapter-smb for adapter smb")
   assert.include(output, "[ 'api', 'adapter-nfs' ]")
-})
+}, 60_000)

@@ -1,9 +1,9 @@
 /**
  * One pass over a DittoServer, as phases: *session* (the operator's DittoFS account and token),
- * *poll* (the adapter list: also the health check), *workload* (ConfigMap, Secrets, Services,
- * StatefulSet with the running adapters' ports, baseline NetworkPolicy, managed restarts: it
- * runs whether DittoFS answers or not), *exposure* (adapter Services and NetworkPolicies), then
- * *status*, merged from every phase's facts and written once, only when it changed. A DittoServer
+ * *poll* (the adapter list: also the health check), *exposure* (adapter Services and
+ * NetworkPolicies, right after the poll), *workload* (ConfigMap, Secrets, Services, StatefulSet
+ * with the running adapters' ports, baseline NetworkPolicy, managed restarts: it runs whether
+ * DittoFS answers or not), then *status*, merged from every phase's facts and written once, only when it changed. A DittoServer
  * marked for deletion runs the *finalizer* instead.
  *
  * Contract:
@@ -243,8 +243,9 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
   const session = yield* sessionPhase(server, baseUrl, interval)
   const poll = Option.isSome(session.session) ? yield* pollPhase(server, session.session.value, interval) : undefined
   const adapters = poll === undefined ? Option.none<AdapterList>() : poll.adapters
-  const workload = yield* reconcileWorkload(server, adapters)
+  // exposure first: a stopped adapter's Service goes right after the poll that saw it stop
   const exposure = Option.isSome(adapters) ? yield* exposurePhase(server, adapters.value, interval) : undefined
+  const workload = yield* reconcileWorkload(server, adapters)
 
   const pass = Phase.merge([
     session.phase,
