@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { adapterPortName, adapterResourceName, Naming, sanitizeAdapterType } from "../../src/index.ts"
-import { HostileType } from "../fixtures.ts"
+import { AdapterType, HostileType, UnicodeText } from "../fixtures.ts"
 
 const runs = { arbitrary: { runs: 500 } }
 
@@ -21,10 +21,12 @@ describe("sanitizeAdapterType", () => {
     assert.strictEqual(sanitizeAdapterType("ΣΑΣ"), "unknown")
   })
 
-  it.prop("is idempotent and yields [a-z0-9] runs joined by single dashes", { type: HostileType }, ({ type }) => {
-    const once = sanitizeAdapterType(type)
-    assert.strictEqual(sanitizeAdapterType(once), once)
-    assert.match(once, /^[a-z0-9]+(-[a-z0-9]+)*$/)
+  it.prop("is idempotent and yields [a-z0-9] runs joined by single dashes", { type: HostileType, text: UnicodeText }, ({ text, type }) => {
+    for (const input of [type, text]) {
+      const once = sanitizeAdapterType(input)
+      assert.strictEqual(sanitizeAdapterType(once), once)
+      assert.match(once, /^[a-z0-9]+(-[a-z0-9]+)*$/)
+    }
   }, runs)
 })
 
@@ -40,7 +42,11 @@ describe("adapterPortName", () => {
     ["s3gateway", "adapter-s3-3627"],
     ["kerberos-nfs", "adapter-ke-e9cd"],
     ["x-yyyyyyyy", "adapter-x-40c5"],
-    ["custom-protocol-adapter-with-a-very-long-descriptive-name-x1", "adapter-cu-93be"]
+    ["custom-protocol-adapter-with-a-very-long-descriptive-name-x1", "adapter-cu-93be"],
+    // the hash is of the sanitized type: other spellings of one type share its port name
+    ["Custom-Adapter-A", "adapter-cu-1e31"],
+    ["KERBEROS_NFS", "adapter-ke-e9cd"],
+    ["\u0130nfs-gateway", "adapter-in-bc7c"]
   ]
   for (const [type, expected] of vectors) {
     it(`${JSON.stringify(type)} -> ${expected} (reference vector)`, () => {
@@ -48,11 +54,17 @@ describe("adapterPortName", () => {
     })
   }
 
-  it.prop("is a valid IANA service name of at most 15 chars", { type: HostileType }, ({ type }) => {
-    const name = adapterPortName(type)
-    assert.isAtMost(name.length, 15)
-    assert.isTrue(Naming.isIanaServiceName(name), name)
-    assert.isTrue(name.startsWith("adapter-"))
+  it.prop("is a valid IANA service name of at most 15 chars", { type: HostileType, text: AdapterType }, ({ text, type }) => {
+    for (const input of [type, text]) {
+      const name = adapterPortName(input)
+      assert.isAtMost(name.length, 15)
+      assert.isTrue(Naming.isIanaServiceName(name), name)
+      assert.isTrue(name.startsWith("adapter-"))
+    }
+  }, runs)
+
+  it.prop("depends on the sanitized type only", { type: AdapterType }, ({ type }) => {
+    assert.strictEqual(adapterPortName(type), adapterPortName(sanitizeAdapterType(type)))
   }, runs)
 })
 
