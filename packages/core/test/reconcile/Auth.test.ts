@@ -59,10 +59,17 @@ describe("ensureSession", () => {
       yield* adminSecret()
       yield* session
       const control = yield* DittoFsMemoryControl
+      const provisioned = yield* stored
+      const account = (yield* control.users(baseUrl)).find((u) => u.username === "k8s-operator")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
       yield* TestClock.adjust("13 minutes")
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const afterLogin = yield* stored
+      // a login with the stored password: the same DittoFS account, the same password, new tokens
+      assert.deepStrictEqual((yield* control.users(baseUrl)).filter((u) => u.username === "k8s-operator"), [account])
+      assert.strictEqual(afterLogin?.password, provisioned?.password)
+      assert.notStrictEqual(afterLogin?.accessToken, provisioned?.accessToken)
+      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
       // the account is deleted by someone: the stored password no longer works
       const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, admin))
       yield* DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
@@ -81,6 +88,25 @@ describe("ensureSession", () => {
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
       assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("neither reads nor writes a credentials Secret it does not control", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const theirs = yield* Kubernetes.use((k) =>
+        k.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-operator-credentials", namespace },
+          data: { username: Buffer.from("admin").toString("base64"), password: Buffer.from(admin.password).toString("base64") }
+        })
+      )
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && outcome.reason, "CredentialsSecretNotOwned")
+      assert.deepStrictEqual(yield* Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
+      assert.deepStrictEqual((yield* (yield* DittoFsMemoryControl).users(baseUrl)).map((u) => u.username), ["admin"])
+      assert.strictEqual((yield* (yield* DittoFsMemoryControl).requests(baseUrl)).login, undefined, "its password was not tried")
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("DittoFS unreachable: Unreachable, and nothing written", () =>
