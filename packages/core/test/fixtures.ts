@@ -22,6 +22,10 @@ const between = (minimum: number, maximum: number) => Arbitrary.schema(Schema.In
 export const oneOf = <A>(...options: readonly [Arbitrary.Arbitrary<A>, ...ReadonlyArray<Arbitrary.Arbitrary<A>>]) =>
   between(0, options.length - 1).pipe(Arbitrary.flatMap((index) => options[index] ?? options[0]))
 
+/** One of some values, shrinking towards the first (a Schema literal union does not shrink). */
+export const pick = <const A>(values: readonly [A, ...ReadonlyArray<A>]): Arbitrary.Arbitrary<A> =>
+  between(0, values.length - 1).pipe(Arbitrary.map((index) => values[index] ?? values[0]))
+
 /**
  * Code point classes that have broken naming code somewhere, as [first, count]. The first class
  * is `a`-`z`, so a failing text shrinks towards `a`s plus only the characters that matter.
@@ -72,19 +76,19 @@ export const UnicodeText: Arbitrary.Arbitrary<string> = Arbitrary.all([
 
 /** Adapter types as DittoFS may report them: known ones, other spellings of them, unicode text. */
 export const AdapterType: Arbitrary.Arbitrary<string> = oneOf(
-  Arbitrary.schema(Schema.Literals(["nfs", "smb", "webdav", "s3", "nfs4", "kerberos-nfs", "s3gateway"])),
-  Arbitrary.schema(Schema.Literals(["NFS", "Smb", "NFS v4!", "\u0130nfs", "nfs_4", "--nfs--", "custom-adapter-a", "Custom-Adapter-A"])),
+  pick(["nfs", "smb", "webdav", "s3", "nfs4", "kerberos-nfs", "s3gateway"]),
+  pick(["NFS", "Smb", "NFS v4!", "\u0130nfs", "nfs_4", "--nfs--", "custom-adapter-a", "Custom-Adapter-A"]),
   UnicodeText.pipe(Arbitrary.filter((text) => text.length > 0))
 )
 
-const usualPorts = Arbitrary.schema(Schema.Literals([2049, 12049, 445, 12445, 8000, 9000]))
+const usualPorts = pick([2049, 12049, 445, 12445, 8000, 9000])
 
 /** Ports as adapters report them: mostly the usual ones, sometimes the server's own (8080, 9090), any. */
 export const AdapterPortNumber: Arbitrary.Arbitrary<number> = oneOf(
   usualPorts,
   usualPorts,
   between(1, 65535),
-  Arbitrary.schema(Schema.Literals([8080, 9090]))
+  pick([8080, 9090])
 )
 
 /** Mostly enabled and running (shrinks to that); sometimes stopped, disabled, or both. */

@@ -12,7 +12,7 @@
  * map = empty map), because an object the plan leaves alone keeps its own spelling.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Option, Result, Schema } from "effect"
+import { Arbitrary, Option, Result, Schema } from "effect"
 import {
   adapterPortName,
   adapterResourceName,
@@ -25,7 +25,7 @@ import {
   sanitizeAdapterType
 } from "../../src/index.ts"
 import { labelValue } from "../../src/plan/Naming.ts"
-import { AdapterListOf, deepFreeze } from "../fixtures.ts"
+import { AdapterListOf, deepFreeze, pick } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" } as const
 const baseSpec = Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" } })
@@ -258,61 +258,63 @@ const byName = <A extends { readonly metadata: { readonly name: string } }>(obje
 // Observed objects, drifted in every field the operator owns
 // ---------------------------------------------------------------------------------------------
 
-const Ownership = Schema.Literals(["ours", "ours", "ours", "no-marker", "other-instance", "other-owner", "not-controller", "no-owner"])
+// Each choice shrinks towards its first value: an object in the desired state, ours. A failure
+// then shrinks to the one drift that matters.
+const index = pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+const maybe = <const A>(values: readonly [A, ...ReadonlyArray<A>]) => pick<A | undefined>([undefined, ...values])
 
-const Meta = {
+const meta = {
   /** Which adapter of the list the object is for (past the end: one that no longer exists). */
-  of: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 9 })),
+  of: index,
   /** The desired name, or another one (an extra copy, a renamed object). */
-  named: Schema.Literals(["desired", "desired", "other"]),
-  ownership: Ownership,
-  appLabel: Schema.Literals(["same", "missing", "other"]),
-  extraLabel: Schema.Boolean
+  named: pick(["desired", "desired", "other"]),
+  ownership: pick(["ours", "ours", "ours", "no-marker", "other-instance", "other-owner", "not-controller", "no-owner"]),
+  appLabel: pick(["same", "missing", "other"]),
+  extraLabel: pick([false, true])
 }
 
-const ServiceDrift = Schema.Struct({
-  ...Meta,
-  type: Schema.optionalKey(Schema.Literals(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"])),
-  annotations: Schema.optionalKey(Schema.Record(
+const ServiceDrift = Arbitrary.all({
+  ...meta,
+  type: maybe(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]),
+  annotations: Arbitrary.schema(Schema.UndefinedOr(Schema.Record(
     Schema.Literals(["a", "b", "lb.example.com/pool", "third.party/x", "old", trackingKey]),
     Schema.Literals(["1", "2", "a", "a,b", "old,a", "lb.example.com/pool"])
-  )),
-  ports: Schema.Literals(["one", "one", "none", "absent", "two"]),
-  port: Schema.Literals(["same", "same", "other"]),
-  portName: Schema.Literals(["same", "same", "other", "missing"]),
-  targetPort: Schema.Literals(["missing", "same", "other", "named"]),
-  protocol: Schema.Literals(["missing", "TCP", "UDP"]),
-  nodePort: Schema.optionalKey(Schema.Literals([30001, 30002])),
-  selector: Schema.Literals(["same", "same", "missing", "other", "extra"]),
-  clusterIP: Schema.optionalKey(Schema.Literals(["10.0.0.7", "None"]))
+  ))),
+  ports: pick(["one", "none", "absent", "two"]),
+  port: pick(["same", "other"]),
+  portName: pick(["same", "other", "missing"]),
+  targetPort: pick(["same", "missing", "other", "named"]),
+  protocol: pick(["TCP", "missing", "UDP"]),
+  nodePort: maybe([30001, 30002]),
+  selector: pick(["same", "missing", "other", "extra"]),
+  clusterIP: maybe(["10.0.0.7", "None"])
 })
+type ServiceDrift = typeof ServiceDrift extends Arbitrary.Arbitrary<infer A> ? A : never
 
-const PolicyDrift = Schema.Struct({
-  ...Meta,
-  podSelector: Schema.Literals(["same", "same", "empty", "other", "extra", "expressions"]),
-  policyTypes: Schema.Literals(["same", "same", "missing", "with-egress", "egress"]),
-  ingress: Schema.Literals(["same", "same", "missing", "none", "other-port", "udp", "no-protocol", "from", "empty-from", "two-rules", "end-port", "no-ports", "named-port"]),
-  egress: Schema.Boolean
+const PolicyDrift = Arbitrary.all({
+  ...meta,
+  podSelector: pick(["same", "empty", "other", "extra", "expressions"]),
+  policyTypes: pick(["same", "missing", "with-egress", "egress"]),
+  ingress: pick(["same", "missing", "none", "other-port", "udp", "no-protocol", "from", "empty-from", "two-rules", "end-port", "no-ports", "named-port"]),
+  egress: pick([false, true])
 })
+type PolicyDrift = typeof PolicyDrift extends Arbitrary.Arbitrary<infer A> ? A : never
 
-const StatefulSetDrift = Schema.Struct({
-  extraStatic: Schema.optionalKey(Schema.Literals([2049, 445, 12049])),
-  adapterPorts: Schema.Array(Schema.Struct({
-    of: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 9 })),
-    port: Schema.Literals(["same", "other"]),
-    protocol: Schema.Literals(["missing", "TCP", "UDP"])
-  })),
-  reversed: Schema.Boolean
+const StatefulSetDrift = Arbitrary.all({
+  extraStatic: maybe([2049, 445, 12049]),
+  adapterPorts: Arbitrary.array(Arbitrary.all({ of: index, port: pick(["same", "other"]), protocol: pick(["TCP", "missing", "UDP"]) })),
+  reversed: pick([false, true])
 })
+type StatefulSetDrift = typeof StatefulSetDrift extends Arbitrary.Arbitrary<infer A> ? A : never
 
-const AnnotationsSpec = Schema.optionalKey(Schema.Record(Schema.Literals(["a", "b", "lb.example.com/pool"]), Schema.Literals(["1", "2"])))
+const AnnotationsSpec = Arbitrary.schema(Schema.UndefinedOr(Schema.Record(Schema.Literals(["a", "b", "lb.example.com/pool"]), Schema.Literals(["1", "2"]))))
 
 /** The adapter an observed object is for: one of the list, or a retired one. */
 const adapterOf = (adapters: ReadonlyArray<Adapter>, of: number): Adapter =>
   adapters[of] ?? { type: `retired-${of}`, port: 20000 + of, enabled: true, running: true }
 
 const metaOf = (
-  drift: typeof ServiceDrift.Type | typeof PolicyDrift.Type,
+  drift: ServiceDrift | PolicyDrift,
   adapter: Adapter,
   index: number,
   marker: string
@@ -345,7 +347,7 @@ const metaOf = (
   }
 }
 
-const observedService = (drift: typeof ServiceDrift.Type, adapters: ReadonlyArray<Adapter>, index: number): K8s.Service => {
+const observedService = (drift: ServiceDrift, adapters: ReadonlyArray<Adapter>, index: number): K8s.Service => {
   const adapter = adapterOf(adapters, drift.of)
   const port = drift.port === "same" ? adapter.port : adapter.port === 1 ? 2 : adapter.port - 1
   const servicePort: K8s.ServicePort = {
@@ -382,7 +384,7 @@ const observedService = (drift: typeof ServiceDrift.Type, adapters: ReadonlyArra
   }
 }
 
-const observedPolicy = (drift: typeof PolicyDrift.Type, adapters: ReadonlyArray<Adapter>, index: number): K8s.NetworkPolicy => {
+const observedPolicy = (drift: PolicyDrift, adapters: ReadonlyArray<Adapter>, index: number): K8s.NetworkPolicy => {
   const adapter = adapterOf(adapters, drift.of)
   const tcp = { protocol: "TCP" as const, port: adapter.port }
   const ingress = {
@@ -420,7 +422,7 @@ const observedPolicy = (drift: typeof PolicyDrift.Type, adapters: ReadonlyArray<
   }
 }
 
-const observedStatefulSet = (drift: typeof StatefulSetDrift.Type, adapters: ReadonlyArray<Adapter>): K8s.StatefulSet => {
+const observedStatefulSet = (drift: StatefulSetDrift, adapters: ReadonlyArray<Adapter>): K8s.StatefulSet => {
   const statics: ReadonlyArray<K8s.ContainerPort> = [
     { name: "api", containerPort: 8080, protocol: "TCP" },
     { name: "metrics", containerPort: 9090 },
@@ -463,13 +465,13 @@ describe("drift repair", () => {
     {
       adapters: AdapterListOf,
       type: K8s.ServiceType,
-      annotations: Schema.Struct({ annotations: AnnotationsSpec }),
-      services: Schema.Array(ServiceDrift),
-      policies: Schema.Array(PolicyDrift),
+      annotations: AnnotationsSpec,
+      services: Arbitrary.array(ServiceDrift),
+      policies: Arbitrary.array(PolicyDrift),
       statefulSet: StatefulSetDrift
     },
     ({ adapters, annotations, policies, services, statefulSet, type }) => {
-      const adapterServices = { type, ...annotations.annotations === undefined ? {} : { annotations: annotations.annotations } }
+      const adapterServices = { type, ...annotations === undefined ? {} : { annotations } }
       const observed = deepFreeze({
         services: uniqueNames(services.map((drift, i) => observedService(drift, adapters, i))),
         networkPolicies: uniqueNames(policies.map((drift, i) => observedPolicy(drift, adapters, i))),
