@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Queue, Ref, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Reflector from "../../../src/runtime/Reflector.ts"
+import { capture, logged } from "./Logs.ts"
 import * as Scripted from "./ScriptedSource.ts"
 
 /** A reflector on a scripted source; every change it announces is logged and signalled. */
@@ -90,7 +91,15 @@ describe("Reflector", () => {
       assert.strictEqual(yield* scripted.lists, 2)
       assert.deepStrictEqual(yield* names(store), ["b@6", "c@30"])
       assert.deepStrictEqual((yield* Ref.get(changes)).slice(2), ["ns/a:5->-", "ns/c:-->30"])
-    }))
+      assert.deepStrictEqual((yield* logged).map(({ annotations, level, message }) => [level, message, annotations]), [
+        ["WARN", "items watch failed; relisting", { reason: "Gone", message: "too old resource version" }]
+      ])
+    }).pipe(capture))
+
+  it("keys an object by namespace and name, a cluster-scoped one by its name", () => {
+    assert.strictEqual(Reflector.keyOf(Scripted.item("a", "1")), "ns/a")
+    assert.strictEqual(Reflector.keyOf({ metadata: { name: "a" } }), "/a")
+  })
 
   it.effect("never dies: other failures relist after a capped exponential backoff, which a success resets", () =>
     Effect.gen(function*() {

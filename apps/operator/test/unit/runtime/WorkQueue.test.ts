@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Duration, Effect, Queue, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import * as WorkQueue from "../../../src/runtime/WorkQueue.ts"
+import { capture, logged } from "./Logs.ts"
 
 const awaitChange: WorkQueue.Outcome = { _tag: "AwaitChange" }
 
@@ -178,6 +179,20 @@ describe("WorkQueue", () => {
       yield* TestClock.adjust("2 seconds")
       assert.deepStrictEqual((yield* log).slice(6), ["k@76000", "k@78000"])
     }))
+
+  it.effect("logs each failure as a warning with its key, cause and the delay before the retry", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.fail("connection refused"))))
+      yield* queue.add("ns/a")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual((yield* logged).map(({ annotations, cause, level, message }) => [level, message, cause, annotations]), [
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "2s" }],
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "4s" }]
+      ])
+    }).pipe(capture))
 
   it.effect("keeps one backoff per key", () =>
     Effect.gen(function*() {
