@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { type AuthOutcome, Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { admin, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
@@ -144,6 +144,92 @@ describe("ensureSession", () => {
       yield* adminSecret("wrong")
       const wrong = yield* session
       assert.deepStrictEqual(wrong._tag === "Failed" && wrong.reason, "AuthenticationFailed")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("takes the admin username from the Secret, else from the spec, else 'admin'", () =>
+    Effect.gen(function*() {
+      const control = yield* DittoFsMemoryControl
+      const kubernetes = yield* Kubernetes
+      yield* control.addServer(baseUrl, { adminUsername: "root", adminPassword: admin.password })
+      yield* setup({ identity: { admin: { username: "root" } } })
+      const adminSecret = (data: Record<string, string>) =>
+        kubernetes.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-admin-credentials", namespace },
+          data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]))
+        })
+      // the Secret's username wins over the spec's
+      yield* adminSecret({ username: "admin", password: admin.password })
+      const wrongUser = yield* session
+      assert.deepStrictEqual(wrongUser._tag === "Failed" && [wrongUser.reason, wrongUser.message], [
+        "AuthenticationFailed",
+        "POST /api/v1/auth/login: Unauthorized: Invalid credentials"
+      ])
+      // without one, the spec's
+      yield* kubernetes.delete(Resources.Secret, namespace, "ditto-admin-credentials")
+      yield* adminSecret({ password: admin.password })
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      assert.deepStrictEqual((yield* control.users(baseUrl)).map((u) => u.username), ["root", "k8s-operator"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("an admin Secret without the password key fails, naming the key", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* Kubernetes.use((k) =>
+        k.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-admin-credentials", namespace },
+          data: { username: Buffer.from("admin").toString("base64") }
+        })
+      )
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && [outcome.reason, outcome.message], [
+        "AdminCredentialsMissing",
+        "Secret ditto-admin-credentials has no key password"
+      ])
+      const missing = yield* Effect.gen(function*() {
+        yield* Kubernetes.use((k) => k.delete(Resources.Secret, namespace, "ditto-admin-credentials"))
+        return yield* session
+      })
+      assert.deepStrictEqual(missing._tag === "Failed" && missing.message, "admin credentials Secret ditto-admin-credentials not found")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("says when the token is due for a refresh: at 80 % of its lifetime, or in 30 s while a refresh cannot reach DittoFS", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const refreshAt = (outcome: AuthOutcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
+      assert.strictEqual(refreshAt(yield* session), 720_000, "provisioned at 0, a 900 s token")
+      yield* TestClock.adjust("5 minutes")
+      assert.strictEqual(refreshAt(yield* session), 720_000, "used as stored")
+      yield* TestClock.adjust("8 minutes")
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Timeout")
+      assert.strictEqual(refreshAt(yield* session), 780_000 + 30_000, "retried 30 s later")
+      yield* TestClock.adjust("110 seconds")
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "ServerError")
+      assert.strictEqual(refreshAt(yield* session), 900_000, "but not after the token expires")
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(refreshAt(yield* session), 900_000 + 720_000, "expired, then refreshed: a new token")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a login refused for another reason than the password fails without replacing the account", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const control = yield* DittoFsMemoryControl
+      const before = yield* control.users(baseUrl)
+      yield* TestClock.adjust("16 minutes")
+      yield* control.failNext(baseUrl, "refresh", "Unauthorized")
+      yield* control.failNext(baseUrl, "login", "Forbidden")
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && [outcome.reason, outcome.message], [
+        "AuthenticationFailed",
+        "POST /api/v1/auth/login: Forbidden: injected fault: login"
+      ])
+      assert.deepStrictEqual(yield* control.users(baseUrl), before)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("reads a user-supplied admin password from spec.identity.admin.passwordSecretRef", () =>

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
+import { TestClock } from "effect/testing"
 import { apiUrl, ApplyFailed, DittoFsError, DittoFsUnavailable, Kubernetes, KubernetesError, reconcileDittoServer, Resources, TokenRejected } from "../../src/index.ts"
 import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
@@ -72,13 +73,64 @@ describe("reconcileDittoServer", () => {
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/AdapterConflicts")
     }).pipe(Effect.provide(testLayer([{ type: "nfs", enabled: true, running: true, port: 8080 }]))))
 
-  it.effect("derives the in-cluster API URL, or takes the annotation", () =>
+  it.effect("derives the in-cluster API URL, or takes the operator's flag, or the annotation over both", () =>
     Effect.gen(function*() {
       const server = yield* makeServer({ controlPlane: { port: 9000 } })
       assert.strictEqual(apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
+      assert.strictEqual(apiUrl(server, { apiUrlOverride: "http://x" }), "http://x")
+      const { namespace: _namespace, ...withoutNamespace } = server.metadata
+      assert.strictEqual(apiUrl({ ...server, metadata: withoutNamespace }), "http://ditto-api.default.svc.cluster.local:9000")
       const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
       assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
     }))
+
+  it.effect("says in each condition what it found", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* pass
+      const messages = Effect.map(current, (server) =>
+        Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
+      assert.deepStrictEqual(yield* messages, {
+        DittoFSReachable: ["True", "HealthCheckSucceeded", `${baseUrl} answers`],
+        Authenticated: ["True", "AuthenticationSucceeded", "Authenticated as the operator account"],
+        AdaptersSynced: ["True", "AdaptersSynced", "1 adapter(s) exposed"],
+        Ready: ["True", "AllConditionsMet", "All conditions are met"]
+      })
+      const control = yield* DittoFsMemoryControl
+      const nfs = { type: "nfs", enabled: true, running: true, port: 12049 }
+      yield* control.setAdapters(baseUrl, [nfs, { ...nfs, type: "a", port: 8080 }, { ...nfs, type: "c", port: 9090 }])
+      yield* pass
+      assert.deepStrictEqual((yield* messages)["AdaptersSynced"], [
+        "False",
+        "AdapterConflicts",
+        "adapter a reports port 8080, which is reserved for the server itself; adapter c reports port 9090, which is reserved for the server itself"
+      ])
+      yield* control.setAdapters(baseUrl, [nfs, { ...nfs, type: "smb", port: 12445 }, { ...nfs, type: "webdav", port: 8000 }])
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", reason: "Forbidden", times: 2 })
+      yield* Effect.flip(pass)
+      assert.deepStrictEqual((yield* messages)["AdaptersSynced"], [
+        "False",
+        "ApplyFailed",
+        "Create Service ditto-adapter-smb: Forbidden; Create Service ditto-adapter-webdav: Forbidden"
+      ])
+      yield* control.setRunning(baseUrl, false)
+      yield* Effect.flip(pass)
+      assert.deepStrictEqual((yield* messages)["DittoFSReachable"], [
+        "False",
+        "APIUnreachable",
+        `GET /health: Unreachable: connect ECONNREFUSED ${baseUrl}`
+      ])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("runs again when the token is due for a refresh, if that comes before the polling interval", () =>
+    Effect.gen(function*() {
+      yield* setup({ adapterDiscovery: { pollingInterval: "1h" } })
+      yield* adminSecret()
+      assert.deepStrictEqual(yield* pass, { _tag: "Requeue", after: Duration.minutes(12) })
+      yield* TestClock.adjust("2 minutes")
+      assert.deepStrictEqual(yield* pass, { _tag: "Requeue", after: Duration.minutes(10) })
+    }).pipe(Effect.provide(testLayer())))
 })
 
 describe("reconcileDittoServer, when a poll fails", () => {
