@@ -3,7 +3,7 @@
  * interval, auth and adapter exposure together.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
 import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
@@ -22,18 +22,21 @@ const layers = Layer.mergeAll(
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-/** Advances the clock in small steps so every woken fiber runs before the next step. */
-const advance = (seconds: number) =>
+/**
+ * Runs `effect` on a fiber the TestClock wakes one millisecond from now, then moves the clock
+ * there: `adjust` returns once that fiber and every fiber it set off (reflectors, workers, watch
+ * streams, reconciles) are idle again. So the test sees the cluster after everything the action
+ * caused, without letting fibers "run for a while".
+ */
+const act = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    for (let i = 0; i < seconds * 4; i++) {
-      yield* TestClock.adjust("250 millis")
-      yield* settle
-    }
+    const fiber = yield* Effect.forkChild(Effect.andThen(Effect.sleep("1 millis"), effect))
+    yield* TestClock.adjust("1 millis")
+    return yield* Fiber.join(fiber)
   })
+
+/** Moves the clock; every timer that fires (polls, requeues, backoffs) runs to idle first. */
+const advance = (seconds: number) => TestClock.adjust(Duration.seconds(seconds))
 
 const rawDittoServer = KubernetesService.raw(Resources.DittoServer)
 
@@ -45,30 +48,27 @@ describe("DittoServerController", () => {
   it.effect("follows DittoFS adapters at the polling interval, and stops polling a deleted server", () =>
     Effect.gen(function*() {
       yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
-      yield* DittoServerController.start()
-      yield* advance(1)
+      yield* act(DittoServerController.start())
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"])
       const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
       assert.strictEqual(server.status?.conditions?.find((c) => c.type === "Ready")?.status, "True")
 
       const control = yield* DittoFsMemoryControl
       yield* control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }])
-      yield* advance(8)
-      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval (t = 9 s)")
-      yield* advance(2)
+      yield* advance(9)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval")
+      yield* advance(1)
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs"])
 
       // a shorter interval takes effect on the next cycle, without a restart
       const current = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
-      yield* Kubernetes.use((k) =>
-        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } }))
-      yield* advance(1)
+      yield* act(Kubernetes.use((k) =>
+        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } })))
       yield* control.setAdapters(baseUrl, [])
-      yield* advance(3)
-      assert.deepStrictEqual(yield* serviceNames, [])
+      yield* advance(2)
+      assert.deepStrictEqual(yield* serviceNames, [], "the spec change ran a pass at once, the next one 2 s later")
 
-      yield* Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas"))
-      yield* advance(1)
+      yield* act(Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas")))
       yield* control.setAdapters(baseUrl, adapters)
       yield* advance(30)
       assert.deepStrictEqual(yield* serviceNames, [], "a deleted server is not polled")
@@ -77,7 +77,7 @@ describe("DittoServerController", () => {
   it.effect("polls once per interval when idle, and writes nothing", () =>
     Effect.gen(function*() {
       yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" })
-      yield* DittoServerController.start()
+      yield* act(DittoServerController.start())
       yield* advance(2)
       const objects = Effect.gen(function*() {
         const kubernetes = yield* Kubernetes
@@ -108,8 +108,7 @@ describe("DittoServerController", () => {
           metadata: { name: "broken", namespace: "default" },
           spec: { storage: { metadataSize: "lots" } }
         }))
-      yield* DittoServerController.start()
-      yield* advance(1)
+      yield* act(DittoServerController.start())
       const events = yield* Kubernetes.use((k) => k.list(Resources.Event, "default"))
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
       assert.include(events[0]?.message ?? "", "metadataSize")
