@@ -118,6 +118,54 @@ describe("planAdapterServices", () => {
   })
 })
 
+describe("the plans' changes", () => {
+  it("come in the adapters' order, then the deletes by name, each with an Event that says what and why", () => {
+    const two = activeAdapters([
+      { type: "smb", enabled: true, running: true, port: 12445 },
+      { type: "nfs", enabled: true, running: true, port: 12049 }
+    ], { reservedPorts: [] }).active
+    const portless = { ...observed({}, "ditto-adapter-smb", "smb"), spec: { type: "NodePort" as const, selector: { app: "dittofs-server", instance: "ditto" } } }
+    const changes = planAdapterServices({
+      server,
+      spec: { type: "NodePort" },
+      active: two,
+      observed: [observed({}, "z-stale", "webdav"), observed({}, "a-stale", "s3"), portless]
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.name, c.event.reason, c.event.message]), [
+      ["Create", "ditto-adapter-nfs", "AdapterServiceCreated", "Created NodePort Service ditto-adapter-nfs for adapter nfs (port 12049)"],
+      ["Update", "ditto-adapter-smb", "AdapterServiceUpdated", "Updated Service ditto-adapter-smb for adapter smb (port none -> 12445)"],
+      ["Delete", "a-stale", "AdapterServiceDeleted", "Deleted Service a-stale for adapter s3"],
+      ["Delete", "z-stale", "AdapterServiceDeleted", "Deleted Service z-stale for adapter webdav"]
+    ])
+    assert.isTrue(changes.every((c) => c.event.type === "Normal"))
+  })
+
+  it("say the same for NetworkPolicies", () => {
+    const policy = (name: string, type: string, ingress?: ReadonlyArray<K8s.NetworkPolicyIngressRule>): K8s.NetworkPolicy => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name,
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": type },
+        ownerReferences: owner
+      },
+      spec: { podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } }, policyTypes: ["Ingress"], ...(ingress === undefined ? {} : { ingress }) }
+    })
+    const changes = planNetworkPolicies({
+      server,
+      active,
+      observed: deepFreeze([policy("ditto-adapter-nfs", "nfs"), policy("old", "smb", [{ ports: [{ port: 2049 }] }])])
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.event.reason, c.event.message]), [
+      ["Update", "AdapterNetworkPolicyUpdated", "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port none -> 12049)"],
+      ["Delete", "AdapterNetworkPolicyDeleted", "Deleted NetworkPolicy old for adapter smb"]
+    ])
+    const moved = planNetworkPolicies({ server, active, observed: [policy("ditto-adapter-nfs", "nfs", [{ ports: [{ port: 2049 }] }])] })
+    assert.strictEqual(moved[0]?.event.message, "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port 2049 -> 12049)")
+  })
+})
+
 describe("planNetworkPolicies", () => {
   it("creates one ingress-only policy per adapter on its port", () => {
     const [change] = planNetworkPolicies({ server, active, observed: [] })

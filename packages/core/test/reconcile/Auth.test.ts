@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { type AuthOutcome, Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { forgetTokens } from "../../src/reconcile/Auth.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { admin, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
@@ -13,6 +14,23 @@ const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-o
 const session = Effect.gen(function*() {
   const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
   return yield* ensureSession(server, baseUrl)
+})
+
+describe("forgetTokens", () => {
+  it.effect("drops the stored tokens and keeps the password, once", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const before = yield* stored
+      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+      yield* forgetTokens(server)
+      assert.deepStrictEqual(yield* stored, { username: "k8s-operator", password: before?.password ?? "" })
+      const secret = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials"))
+      const version = (yield* secret).metadata.resourceVersion
+      yield* forgetTokens(server)
+      assert.strictEqual((yield* secret).metadata.resourceVersion, version, "nothing left to forget: no write")
+    }).pipe(Effect.provide(testLayer())))
 })
 
 describe("ensureSession", () => {
@@ -32,7 +50,9 @@ describe("ensureSession", () => {
       const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, credentials?.accessToken ?? ""))
       assert.strictEqual(list.adapters.length, 1)
       const recorded = yield* events
-      assert.deepStrictEqual(recorded.map((e) => e.reason), ["AuthProvisioned"])
+      assert.deepStrictEqual(recorded.map((e) => [e.reason, e.type, e.message]), [
+        ["AuthProvisioned", "Normal", "Provisioned DittoFS operator account k8s-operator"]
+      ])
       assert.isFalse(recorded.some((e) => (e.message ?? "").includes(credentials?.accessToken ?? "-") || (e.message ?? "").includes(credentials?.password ?? "-")))
     }).pipe(Effect.provide(testLayer())))
 

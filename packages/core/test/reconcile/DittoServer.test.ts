@@ -55,6 +55,17 @@ describe("reconcileDittoServer", () => {
       assert.strictEqual((yield* current).status?.adapters?.length, 1, "last known adapters kept")
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("DittoFS answering its health check but not the login: unreachable, and backed off", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "login", "Unreachable")
+      const error = yield* Effect.flip(pass)
+      assert.strictEqual(error._tag, "DittoFsUnavailable")
+      assert.deepStrictEqual(yield* conditions, { DittoFSReachable: "False/APIUnreachable", Ready: "False/ConditionsNotMet" })
+      assert.strictEqual((yield* services).length, 0)
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a wrong admin password is a False Authenticated condition and a slow retry", () =>
     Effect.gen(function*() {
       yield* setup()
