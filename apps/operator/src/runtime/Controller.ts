@@ -47,7 +47,7 @@ export const ownerKey = (object: Meta, owner: { readonly apiVersion: string; rea
   const reference = (object.metadata.ownerReferences ?? []).find((ref) =>
     ref.controller === true && ref.kind === owner.kind && ref.apiVersion === owner.apiVersion
   )
-  return reference === undefined ? undefined : ObjectRef.key({ namespace: ObjectRef.of(object.metadata).namespace, name: reference.name })
+  return reference === undefined ? undefined : ObjectRef.keyIn(object.metadata.namespace, reference.name)
 }
 
 export interface RunningController<A> {

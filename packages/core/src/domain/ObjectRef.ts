@@ -2,8 +2,13 @@
  * How the operator names one namespaced object: an `ObjectRef` (namespace and name) and its key
  * `namespace/name` — the key of the work queue, of the reflectors' stores and of the logs.
  *
- * Contract (total, pure): the namespace of an object that has none is `defaultNamespace`, here
- * and nowhere else; `parse(key(ref))` is `ref` for every ref whose namespace has no `/`.
+ * Contract (total, pure):
+ * - `of` addresses a namespaced object: one whose metadata names no namespace is in
+ *   `defaultNamespace`, here and nowhere else.
+ * - A key is the namespace as the object carries it, `/`, and its name: what the API server
+ *   serves always names the namespace of a namespaced object, so `keyOf` and `key(of(..))` agree
+ *   on them; a cluster-scoped object (no namespace) is keyed `/name`.
+ * - `parse(key(ref))` is `ref` for every ref whose namespace has no `/`.
  */
 export interface ObjectRef {
   readonly namespace: string
@@ -20,9 +25,12 @@ export const of = (metadata: { readonly name: string; readonly namespace?: strin
 
 export const key = (ref: ObjectRef): string => `${ref.namespace}/${ref.name}`
 
+/** The key of an object named `name` in `namespace` (none: cluster-scoped). */
+export const keyIn = (namespace: string | undefined, name: string): string => `${namespace ?? ""}/${name}`
+
 /** The key of an object, from its metadata. */
 export const keyOf = (object: { readonly metadata: { readonly name: string; readonly namespace?: string | undefined } }): string =>
-  key(of(object.metadata))
+  keyIn(object.metadata.namespace, object.metadata.name)
 
 /** The ref a key names; `undefined` for a string that is not `namespace/name`. */
 export const parse = (text: string): ObjectRef | undefined => {

@@ -5,8 +5,9 @@
  * Contract (total, pure): creates, updates and deletes, each with its Event.
  * - Touches only Services with the adapter-service label, this server's instance label and this
  *   server as controller owner; anything else is never updated or deleted.
- * - Drift: the ports (name, port, targetPort, protocol), the type, the selector and the managed
- *   annotations. Other fields (clusterIP, third-party annotations, ...) are kept as observed.
+ * - Drift: the ports (name, port, targetPort, protocol), the type, the selector, the operator's
+ *   labels (the controller watches its objects by them) and the managed annotations. Other fields
+ *   (clusterIP, third-party labels and annotations, ...) are kept as observed.
  * - An allocated nodePort is kept unless the new type is ClusterIP.
  * - The managed-annotations tracking key is written on create as on update.
  * - Applying the plan and planning again yields an empty plan.
@@ -72,6 +73,7 @@ const drifted = (input: AdapterServicesInput, observed: Service, adapter: Active
   return ports.length !== 1 || only === undefined || !samePort(only, desiredPort(adapter))
     || (observed.spec.type ?? "ClusterIP") !== input.spec.type
     || !Annotations.mapsEqual(observed.spec.selector, selectorLabels(input.server.name))
+    || !Annotations.includes(observed.metadata.labels, adapterServiceLabels(input.server.name, adapter.sanitizedType))
     || !Annotations.inSync(observed.metadata.annotations, desiredAnnotations(input.spec))
 }
 
@@ -83,6 +85,7 @@ const updatedService = (input: AdapterServicesInput, observed: Service, adapter:
     ...observed,
     metadata: {
       ...observed.metadata,
+      labels: { ...observed.metadata.labels, ...adapterServiceLabels(input.server.name, adapter.sanitizedType) },
       annotations: Annotations.sync(observed.metadata.annotations, desiredAnnotations(input.spec))
     },
     spec: {

@@ -38,5 +38,9 @@ export const mapsEqual = (a: StringMap | undefined, b: StringMap | undefined): b
     && left.every(([key, value]) => Object.hasOwn(right, key) && right[key] === value)
 }
 
+/** Whether every pair of `subset` is in `map` (labels the operator owns among those of others). */
+export const includes = (map: StringMap | undefined, subset: StringMap): boolean =>
+  Object.entries(subset).every(([key, value]) => map !== undefined && Object.hasOwn(map, key) && map[key] === value)
+
 export const inSync = (current: StringMap | undefined, desired: StringMap): boolean =>
   mapsEqual(current, sync(current, desired))

@@ -3,13 +3,13 @@
  * port only (TCP); it goes away with the adapter. Egress is not restricted.
  *
  * Contract (total, pure): same shape and rules as `AdapterServices` — only labelled objects
- * controlled by this server are touched; drift is the pod selector, the policy types and the
- * ingress rules; applying the plan and planning again yields an empty plan.
+ * controlled by this server are touched; drift is the pod selector, the policy types, the ingress
+ * rules and the operator's labels; applying the plan and planning again yields an empty plan.
  */
 import { Option } from "effect"
 import type { NetworkPolicy, NetworkPolicyIngressRule, StringMap } from "../domain/Kubernetes.ts"
 import type { ActiveAdapter } from "./ActiveAdapters.ts"
-import { mapsEqual } from "./Annotations.ts"
+import { includes, mapsEqual } from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
 import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
@@ -66,6 +66,7 @@ const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: 
   || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
   || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
   || !rulesEqual(observed.spec.ingress ?? [], ingressFor(adapter))
+  || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 
 export const planNetworkPolicies = (input: NetworkPoliciesInput): Plan<NetworkPolicy> =>
   diffByKey<ActiveAdapter, NetworkPolicy>({
@@ -90,6 +91,10 @@ export const planNetworkPolicies = (input: NetworkPoliciesInput): Plan<NetworkPo
           _tag: "Update",
           object: {
             ...observed,
+            metadata: {
+              ...observed.metadata,
+              labels: { ...observed.metadata.labels, ...adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType) }
+            },
             spec: {
               ...observed.spec,
               podSelector: { matchLabels: selectorLabels(input.server.name) },

@@ -12,7 +12,8 @@
  *   backs off. A refusal that retrying cannot fix (wrong admin password, missing admin Secret) is
  *   `Failed`, with a reason for the status condition.
  * - The Secret is written only when its content changes; tokens and passwords never appear in
- *   logs, errors or Events.
+ *   logs, errors or Events. A Secret of that name the DittoServer does not control is neither read
+ *   nor written: `Failed` (`CredentialsSecretNotOwned`).
  */
 import { Clock, Data, Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
@@ -21,7 +22,7 @@ import { referenceTo, secretText } from "../domain/Kubernetes.ts"
 import { mapsEqual } from "../plan/Annotations.ts"
 import * as Credentials from "../plan/Credentials.ts"
 import { workloadNames } from "../plan/Naming.ts"
-import { identityOf } from "../plan/Ownership.ts"
+import { identityOf, isControlledBy } from "../plan/Ownership.ts"
 import { type Credentials as DittoFsCredentials, DittoFs, type DittoFsError, isTransient, type Token } from "../services/DittoFs.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
@@ -87,6 +88,14 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
       Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeedNone)
     )
   )
+  if (observed !== undefined && !isControlledBy(observed.metadata, identity)) {
+    // someone else's Secret under our name: neither read its credentials nor write over it
+    return {
+      _tag: "Failed",
+      reason: "CredentialsSecretNotOwned",
+      message: `Secret ${observed.metadata.name} exists and is not controlled by this DittoServer`
+    } satisfies AuthOutcome
+  }
   const stored = observed === undefined ? undefined : Credentials.fromSecret(observed)
 
   const save = (credentials: Credentials.StoredCredentials) => {

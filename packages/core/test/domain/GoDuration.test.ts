@@ -16,10 +16,22 @@ describe("GoDuration.parse", () => {
     assert.deepStrictEqual(millis("0"), Option.some(0))
     assert.deepStrictEqual(millis("+5s"), Option.some(5000))
     assert.deepStrictEqual(millis(".5s"), Option.some(500))
+    assert.deepStrictEqual(millis("1.s"), Option.some(1000))
+    assert.deepStrictEqual(millis("-1h30m"), Option.some(-5_400_000))
+    assert.deepStrictEqual(millis("-0"), Option.some(0))
+    assert.deepStrictEqual(millis("100ns"), Option.some(0.0001))
+    assert.deepStrictEqual(millis("3µs"), Option.some(0.003))
+    assert.deepStrictEqual(millis("3\u03bcs"), Option.some(0.003))
+    assert.deepStrictEqual(millis("1m1m"), Option.some(120_000))
+    assert.deepStrictEqual(millis("2562047h"), Option.some(9_223_369_200_000), "Go's largest whole hour")
+  })
+
+  it("rejects durations past Go's bound (about 292 years)", () => {
+    assert.isTrue(Option.isNone(GoDuration.parse("2562048h")))
   })
 
   it("rejects what Go rejects", () => {
-    for (const text of ["", "30", "s", "5 s", "1d", "abc", "-", "1h-5m", "1e3s", "5S"]) {
+    for (const text of ["", "30", "s", "5 s", "1d", "abc", "-", "+", "1h-5m", "1e3s", "5S", "1s ", " 1s", "..5s", "1..5s"]) {
       assert.isTrue(Option.isNone(GoDuration.parse(text)), text)
     }
   })

@@ -30,6 +30,11 @@ describe("activeAdapters", () => {
     ], options)
     // "NFS" sorts before "nfs", so it wins the type and its port 2049; nfs's 12049 stays free.
     assert.deepStrictEqual(result.active.map((adapter) => adapter.type), ["NFS"])
+    assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.message), [
+      "adapter api-clash reports port 8080, which is reserved for the server itself",
+      "adapters NFS and nfs both map to type nfs; NFS is exposed",
+      "adapters NFS and webdav both report port 2049; NFS is exposed"
+    ])
     assert.deepStrictEqual(result.conflicts.map((conflict) => [conflict.reason, conflict.adapter.type]).sort(), [
       ["DuplicatePort", "webdav"],
       ["DuplicateType", "nfs"],
@@ -57,6 +62,19 @@ describe("activeAdapters", () => {
     ], options)
     assert.strictEqual(result.active.length, 1)
     assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.reason), ["PortNameCollision"])
+    assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.message), [
+      `adapters ${pair[0]} and ${pair[1]} share port name ${adapterPortName(pair[0])}; ${pair[0]} is exposed`
+    ])
+  })
+
+  it("breaks ties by type, then port, then id: the first one is exposed, the others reported", () => {
+    const result = activeAdapters([
+      { id: "b", type: "nfs", enabled: true, running: true, port: 2049 },
+      { id: "a", type: "nfs", enabled: true, running: true, port: 2049 },
+      { type: "nfs", enabled: true, running: true, port: 1 }
+    ], options)
+    assert.deepStrictEqual(result.active.map((a) => a.port), [1])
+    assert.deepStrictEqual(result.conflicts.map((c) => [c.reason, c.adapter.id]), [["DuplicateType", "a"], ["DuplicateType", "b"]])
   })
 
   it.prop("is order-independent, unique by type, port and port name, and accounts for every active adapter", { adapters: Adapters }, ({ adapters }) => {

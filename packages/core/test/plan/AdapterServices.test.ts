@@ -52,6 +52,45 @@ describe("planAdapterServices", () => {
     assert.deepStrictEqual(change?.object.spec.ports, [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }])
   })
 
+  it("repairs a targetPort someone changed, by number or by name", () => {
+    for (const targetPort of [2049, "adapter-nfs"]) {
+      const changes = planAdapterServices({
+        server,
+        spec: { type: "NodePort" },
+        active,
+        observed: [observed({ ports: [{ name: "adapter-nfs", port: 12049, targetPort, protocol: "TCP", nodePort: 30001 }] })]
+      })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.ports]), [
+        ["Update", [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }]]
+      ])
+    }
+  })
+
+  it("repairs a managed annotation someone changed or removed, and nothing else", () => {
+    const spec = { type: "NodePort" as const, annotations: { "lb.example.com/pool": "nas" } }
+    const inSync = { "lb.example.com/pool": "nas", "dittofs.io/managed-annotations": "lb.example.com/pool", "third.party/x": "1" }
+    const withAnnotations = (annotations: Record<string, string>) => {
+      const service = observed()
+      return deepFreeze({ ...service, metadata: { ...service.metadata, annotations } })
+    }
+    assert.deepStrictEqual(planAdapterServices({ server, spec, active, observed: [withAnnotations(inSync)] }), [])
+    for (const drifted of [{ ...inSync, "lb.example.com/pool": "other" }, { "third.party/x": "1" }]) {
+      const changes = planAdapterServices({ server, spec, active, observed: [withAnnotations(drifted)] })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.annotations, c.object.spec]), [
+        ["Update", inSync, withAnnotations(inSync).spec]
+      ])
+    }
+  })
+
+  it("restores its labels, keeping everyone else's (the controller watches its Services by them)", () => {
+    const service = observed()
+    const relabelled = deepFreeze({ ...service, metadata: { ...service.metadata, labels: { ...labels("nfs"), app: "renamed", team: "storage" } } })
+    const changes = planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [relabelled] })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.labels]), [["Update", { ...labels("nfs"), team: "storage" }]])
+    const extra = deepFreeze({ ...service, metadata: { ...service.metadata, labels: { ...labels("nfs"), team: "storage" } } })
+    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [extra] }), [])
+  })
+
   it("repairs a selector someone changed", () => {
     const changes = planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [observed({ selector: { app: "other" } })] })
     assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.selector]), [["Update", { app: "dittofs-server", instance: "ditto" }]])
@@ -76,6 +115,54 @@ describe("planAdapterServices", () => {
   it("writes the tracking annotation on create", () => {
     const [change] = planAdapterServices({ server, spec: { type: "LoadBalancer", annotations: { z: "1", a: "2" } }, active, observed: [] })
     assert.deepStrictEqual(change?.object.metadata.annotations, { a: "2", z: "1", "dittofs.io/managed-annotations": "a,z" })
+  })
+})
+
+describe("the plans' changes", () => {
+  it("come in the adapters' order, then the deletes by name, each with an Event that says what and why", () => {
+    const two = activeAdapters([
+      { type: "smb", enabled: true, running: true, port: 12445 },
+      { type: "nfs", enabled: true, running: true, port: 12049 }
+    ], { reservedPorts: [] }).active
+    const portless = { ...observed({}, "ditto-adapter-smb", "smb"), spec: { type: "NodePort" as const, selector: { app: "dittofs-server", instance: "ditto" } } }
+    const changes = planAdapterServices({
+      server,
+      spec: { type: "NodePort" },
+      active: two,
+      observed: [observed({}, "z-stale", "webdav"), observed({}, "a-stale", "s3"), portless]
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.name, c.event.reason, c.event.message]), [
+      ["Create", "ditto-adapter-nfs", "AdapterServiceCreated", "Created NodePort Service ditto-adapter-nfs for adapter nfs (port 12049)"],
+      ["Update", "ditto-adapter-smb", "AdapterServiceUpdated", "Updated Service ditto-adapter-smb for adapter smb (port none -> 12445)"],
+      ["Delete", "a-stale", "AdapterServiceDeleted", "Deleted Service a-stale for adapter s3"],
+      ["Delete", "z-stale", "AdapterServiceDeleted", "Deleted Service z-stale for adapter webdav"]
+    ])
+    assert.isTrue(changes.every((c) => c.event.type === "Normal"))
+  })
+
+  it("say the same for NetworkPolicies", () => {
+    const policy = (name: string, type: string, ingress?: ReadonlyArray<K8s.NetworkPolicyIngressRule>): K8s.NetworkPolicy => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name,
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": type },
+        ownerReferences: owner
+      },
+      spec: { podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } }, policyTypes: ["Ingress"], ...(ingress === undefined ? {} : { ingress }) }
+    })
+    const changes = planNetworkPolicies({
+      server,
+      active,
+      observed: deepFreeze([policy("ditto-adapter-nfs", "nfs"), policy("old", "smb", [{ ports: [{ port: 2049 }] }])])
+    })
+    assert.deepStrictEqual(changes.map((c) => [c._tag, c.event.reason, c.event.message]), [
+      ["Update", "AdapterNetworkPolicyUpdated", "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port none -> 12049)"],
+      ["Delete", "AdapterNetworkPolicyDeleted", "Deleted NetworkPolicy old for adapter smb"]
+    ])
+    const moved = planNetworkPolicies({ server, active, observed: [policy("ditto-adapter-nfs", "nfs", [{ ports: [{ port: 2049 }] }])] })
+    assert.strictEqual(moved[0]?.event.message, "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port 2049 -> 12049)")
   })
 })
 
@@ -114,5 +201,32 @@ describe("planNetworkPolicies", () => {
     })
     assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.name]), [["Update", "ditto-adapter-nfs"], ["Delete", "ditto-adapter-smb"]])
     assert.deepStrictEqual(changes[0]?.object.spec.ingress, [{ ports: [{ protocol: "TCP", port: 12049 }] }])
+  })
+
+  it("repairs a policy that admits another port, or a port range, and keeps one in sync", () => {
+    const policy = (ports: ReadonlyArray<K8s.NetworkPolicyPort>): K8s.NetworkPolicy => deepFreeze({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "ditto-adapter-nfs",
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
+        ownerReferences: owner
+      },
+      spec: {
+        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports }]
+      }
+    })
+    assert.deepStrictEqual(planNetworkPolicies({ server, active, observed: [policy([{ port: 12049 }])] }), [], "missing protocol = TCP")
+    const unlabelled = policy([{ port: 12049 }])
+    const { app: _app, ...withoutApp } = unlabelled.metadata.labels ?? {}
+    const [restored] = planNetworkPolicies({ server, active, observed: [{ ...unlabelled, metadata: { ...unlabelled.metadata, labels: withoutApp } }] })
+    assert.deepStrictEqual(restored?.object.metadata.labels, unlabelled.metadata.labels, "its app label restored")
+    for (const ports of [[{ protocol: "TCP" as const, port: 2049 }], [{ protocol: "UDP" as const, port: 12049 }], [{ port: 12049, endPort: 12050 }]]) {
+      const changes = planNetworkPolicies({ server, active, observed: [policy(ports)] })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.ingress]), [["Update", [{ ports: [{ protocol: "TCP", port: 12049 }] }]]])
+    }
   })
 })

@@ -48,6 +48,24 @@ describe("sortContainerPorts", () => {
     ])
   })
 
+  it("breaks ties by hostPort (missing = 0), then hostIP (missing = empty)", () => {
+    const sorted = sortContainerPorts([
+      { name: "a", containerPort: 1, hostPort: 80, hostIP: "b" },
+      { name: "a", containerPort: 1, hostPort: 80, hostIP: "a" },
+      { name: "a", containerPort: 1, hostPort: 80 },
+      { name: "a", containerPort: 1, hostPort: 8080 },
+      { name: "a", containerPort: 1 }
+    ])
+    assert.deepStrictEqual(sorted, [
+      { name: "a", containerPort: 1 },
+      { name: "a", containerPort: 1, hostPort: 80 },
+      { name: "a", containerPort: 1, hostPort: 80, hostIP: "a" },
+      { name: "a", containerPort: 1, hostPort: 80, hostIP: "b" },
+      { name: "a", containerPort: 1, hostPort: 8080 }
+    ])
+    assert.deepStrictEqual(sortContainerPorts([{ containerPort: 2 }, { name: "a", containerPort: 1 }]), [{ containerPort: 2 }, { name: "a", containerPort: 1 }])
+  })
+
   it.prop("is pure, idempotent and a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
     const input = deepFreeze(ports)
     const once = sortContainerPorts(input)
@@ -68,6 +86,8 @@ describe("portsEqual", () => {
     assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8081 }]))
     assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "apj", containerPort: 8080 }]))
     assert.isFalse(portsEqual([{ name: "a", containerPort: 1 }, { name: "a", containerPort: 1 }], [{ name: "a", containerPort: 1 }]))
+    assert.isFalse(portsEqual([{ name: "a", containerPort: 1, hostIP: "127.0.0.1" }], [{ name: "a", containerPort: 1 }]))
+    assert.isTrue(portsEqual([{ containerPort: 1, hostPort: 0, hostIP: "" }], [{ name: "", containerPort: 1 }]), "the defaults spelled out")
   })
 
   it.prop("is reflexive and blind to order and protocol spelling", { ports: HostileContainerPorts, shift: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 7 })) }, ({ ports, shift }) => {

@@ -39,6 +39,40 @@ describe("Credentials", () => {
     assert.include(printed, "<redacted>")
   })
 
+  it("writes over the Secret it read: its other fields and labels kept, ours set, times as RFC 3339", () => {
+    const observed = {
+      apiVersion: "v1" as const,
+      kind: "Secret" as const,
+      metadata: { name: "ditto-operator-credentials", namespace: "storage", uid: "s-1", resourceVersion: "9", labels: { team: "x", app: "other" }, annotations: { a: "b" } },
+      immutable: false,
+      data: { stale: "eA==" }
+    }
+    const secret = Credentials.toSecret(server, { username: "u", password: Redacted.make("p"), issuedAt: 0, expiresAt: 1500 }, observed)
+    assert.deepStrictEqual(secret, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: "ditto-operator-credentials",
+        namespace: "storage",
+        uid: "s-1",
+        resourceVersion: "9",
+        labels: { team: "x", app: "dittofs-server", instance: "ditto" },
+        annotations: { a: "b" },
+        ownerReferences: [{ apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", name: "ditto", uid: "u-1", controller: true, blockOwnerDeletion: true }]
+      },
+      immutable: false,
+      type: "Opaque",
+      data: {
+        username: Buffer.from("u").toString("base64"),
+        password: Buffer.from("p").toString("base64"),
+        "issued-at": Buffer.from("1970-01-01T00:00:00.000Z").toString("base64"),
+        "expires-at": Buffer.from("1970-01-01T00:00:01.500Z").toString("base64")
+      }
+    })
+    const read = Credentials.fromSecret(secret)
+    assert.deepStrictEqual({ ...read, password: read === undefined ? undefined : Redacted.value(read.password) }, { username: "u", password: "p", issuedAt: 0, expiresAt: 1500 })
+  })
+
   it("reads a Secret without username or password as absent, and junk times as missing", () => {
     const secret = Credentials.toSecret(server, full)
     const { password: _dropped, ...rest } = secret.data ?? {}
@@ -58,6 +92,21 @@ describe("Credentials", () => {
     assert.strictEqual(at(1_000_000, full, "http://moved:8080"), "Login", "tokens for another URL are not used")
     const { accessToken: _a, refreshToken: _r, ...passwordOnly } = full
     assert.strictEqual(at(1_000_000, passwordOnly), "Login")
+    const { refreshToken: _r2, ...noRefreshToken } = full
+    assert.strictEqual(at(1_000_000 + 720_000, noRefreshToken), "Login", "due, and nothing to refresh with")
+    assert.strictEqual(at(1_000_000 + 900_000, noRefreshToken), "Login")
+    assert.strictEqual(at(1_000_000 + 900_000, full, "http://moved:8080"), "Login", "a refresh token of another URL is not used")
+    const { issuedAt: _i, ...noIssuedAt } = full
+    assert.strictEqual(at(1_000_000, noIssuedAt), "Refresh", "an unknown age: refreshed")
+    const { expiresAt: _e, ...noExpiry } = full
+    assert.strictEqual(at(1_000_000, noExpiry), "Refresh")
+    const { serverUrl: _u, ...noUrl } = full
+    assert.strictEqual(at(1_000_000, noUrl), "Login")
+    const use = Credentials.nextStep(full, url, 1_000_000)
+    assert.deepStrictEqual(
+      use._tag === "Use" ? { ...use, accessToken: Redacted.value(use.accessToken) } : use,
+      { _tag: "Use", credentials: full, accessToken: "a", refreshAt: 1_720_000 }
+    )
   })
 
   it.prop("refreshes exactly at 80 % of the token's lifetime", { issuedAt: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 40 })), seconds: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400 })) }, ({ issuedAt, seconds }) => {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { adapterPortName, adapterResourceName, Naming, sanitizeAdapterType } from "../../src/index.ts"
-import { HostileType } from "../fixtures.ts"
+import { AdapterType, HostileType, UnicodeText } from "../fixtures.ts"
 
 const runs = { arbitrary: { runs: 500 } }
 
@@ -21,10 +21,12 @@ describe("sanitizeAdapterType", () => {
     assert.strictEqual(sanitizeAdapterType("ΣΑΣ"), "unknown")
   })
 
-  it.prop("is idempotent and yields [a-z0-9] runs joined by single dashes", { type: HostileType }, ({ type }) => {
-    const once = sanitizeAdapterType(type)
-    assert.strictEqual(sanitizeAdapterType(once), once)
-    assert.match(once, /^[a-z0-9]+(-[a-z0-9]+)*$/)
+  it.prop("is idempotent and yields [a-z0-9] runs joined by single dashes", { type: HostileType, text: UnicodeText }, ({ text, type }) => {
+    for (const input of [type, text]) {
+      const once = sanitizeAdapterType(input)
+      assert.strictEqual(sanitizeAdapterType(once), once)
+      assert.match(once, /^[a-z0-9]+(-[a-z0-9]+)*$/)
+    }
   }, runs)
 })
 
@@ -40,7 +42,11 @@ describe("adapterPortName", () => {
     ["s3gateway", "adapter-s3-3627"],
     ["kerberos-nfs", "adapter-ke-e9cd"],
     ["x-yyyyyyyy", "adapter-x-40c5"],
-    ["custom-protocol-adapter-with-a-very-long-descriptive-name-x1", "adapter-cu-93be"]
+    ["custom-protocol-adapter-with-a-very-long-descriptive-name-x1", "adapter-cu-93be"],
+    // the hash is of the sanitized type: other spellings of one type share its port name
+    ["Custom-Adapter-A", "adapter-cu-1e31"],
+    ["KERBEROS_NFS", "adapter-ke-e9cd"],
+    ["\u0130nfs-gateway", "adapter-in-bc7c"]
   ]
   for (const [type, expected] of vectors) {
     it(`${JSON.stringify(type)} -> ${expected} (reference vector)`, () => {
@@ -48,11 +54,17 @@ describe("adapterPortName", () => {
     })
   }
 
-  it.prop("is a valid IANA service name of at most 15 chars", { type: HostileType }, ({ type }) => {
-    const name = adapterPortName(type)
-    assert.isAtMost(name.length, 15)
-    assert.isTrue(Naming.isIanaServiceName(name), name)
-    assert.isTrue(name.startsWith("adapter-"))
+  it.prop("is a valid IANA service name of at most 15 chars", { type: HostileType, text: AdapterType }, ({ text, type }) => {
+    for (const input of [type, text]) {
+      const name = adapterPortName(input)
+      assert.isAtMost(name.length, 15)
+      assert.isTrue(Naming.isIanaServiceName(name), name)
+      assert.isTrue(name.startsWith("adapter-"))
+    }
+  }, runs)
+
+  it.prop("depends on the sanitized type only", { type: AdapterType }, ({ type }) => {
+    assert.strictEqual(adapterPortName(type), adapterPortName(sanitizeAdapterType(type)))
   }, runs)
 })
 
@@ -65,6 +77,24 @@ describe("adapterResourceName", () => {
   it("is <server>-adapter-<type> when that fits", () => {
     assert.strictEqual(adapterResourceName("ditto", "NFS"), "ditto-adapter-nfs")
   })
+
+  // Expected values computed by hand: lowercased, [^a-z0-9-] -> "-", runs of "-" collapsed and
+  // trimmed, an "x" in front of a leading digit, cut to 54 chars, trailing "-" dropped, then "-" and
+  // 8 hex of sha256("<server>\0<sanitized type>") (from `printf '1st\0nfs' | sha256sum`).
+  const shortened: ReadonlyArray<readonly [server: string, type: string, name: string]> = [
+    ["1st", "nfs", "x1st-adapter-nfs-653ae672"],
+    ["my.server", "nfs", "my-server-adapter-nfs-406647d7"],
+    ["my..server", "nfs", "my-server-adapter-nfs-c6eb711d"],
+    ["_1", "nfs", "x1-adapter-nfs-858b8ae3"],
+    ["Upper", "nfs", "upper-adapter-nfs-f01fbc68"],
+    ["x".repeat(60), "smb", `${"x".repeat(54)}-8e08edb4`],
+    [`a-${"b".repeat(51)}`, "nfs", `a-${"b".repeat(51)}-a8a8f5e5`]
+  ]
+  for (const [server, type, name] of shortened) {
+    it(`shortens ${JSON.stringify(server.length > 12 ? `${server.slice(0, 12)}…` : server)} + ${type} to a valid label (vector)`, () => {
+      assert.strictEqual(adapterResourceName(server, type), name)
+    })
+  }
 
   it("shortens long and invalid names deterministically", () => {
     const long = adapterResourceName("x".repeat(60), "smb")
@@ -96,7 +126,41 @@ describe("adapterResourceName", () => {
   })
 })
 
+describe("the validators", () => {
+  it("accept only IANA service names", () => {
+    for (const name of ["a", "adapter-nfs", "a1", "1a", "abcdefghijklmno", "a-b-c"]) assert.isTrue(Naming.isIanaServiceName(name), name)
+    for (const name of ["", "abcdefghijklmnop", "-a", "a-", "a--b", "A", "a_b", "123", "a.b", " a"]) {
+      assert.isFalse(Naming.isIanaServiceName(name), name)
+    }
+  })
+
+  it("accept only DNS-1035 labels", () => {
+    for (const name of ["a", "a-b", "a1", "a".repeat(63)]) assert.isTrue(Naming.isDns1035Label(name), name)
+    for (const name of ["", "-a", "a-", "1a", "A", "a.b", "a_b", "a".repeat(64)]) assert.isFalse(Naming.isDns1035Label(name), name)
+  })
+
+  it("accept only label values", () => {
+    for (const value of ["", "a", "A.b_c-1", "1", "a".repeat(63)]) assert.isTrue(Naming.isLabelValue(value), value)
+    for (const value of ["-a", "a-", ".a", "a b", "ü", "a".repeat(64)]) assert.isFalse(Naming.isLabelValue(value), value)
+  })
+})
+
 describe("labelValue", () => {
+  // by hand: [^-A-Za-z0-9_.] -> "-", leading non-alphanumerics dropped, cut to 54, trailing
+  // non-alphanumerics dropped, then "-" and 8 hex of sha256(text) (or those 8 alone)
+  const vectors: ReadonlyArray<readonly [string, string]> = [
+    ["my server!", "my-server-3d35dc79"],
+    ["--a b", "a-b-1bf08e04"],
+    ["!!!", "e84c538e"],
+    ["\u00fc", "607474ca"],
+    ["a".repeat(70), `${"a".repeat(54)}-6bd5e503`]
+  ]
+  for (const [text, value] of vectors) {
+    it(`${JSON.stringify(text.slice(0, 12))} -> ${value.slice(0, 20)} (vector)`, () => {
+      assert.strictEqual(Naming.labelValue(text), value)
+    })
+  }
+
   it.prop("is always a valid label value, and the identity on valid ones", { text: Schema.String }, ({ text }) => {
     const value = Naming.labelValue(text)
     assert.isTrue(Naming.isLabelValue(value), value)

@@ -73,10 +73,51 @@ describe("Status", () => {
     })
   })
 
+  it("keeps conditions and fields it does not maintain, sorted after its own", () => {
+    const current = {
+      replicas: 1,
+      conditions: [
+        { type: "Zeta", status: "True" as const, reason: "Z", message: "z", lastTransitionTime: "T0" },
+        { type: "Alpha", status: "False" as const, reason: "A", message: "a", lastTransitionTime: "T0" }
+      ]
+    }
+    const status = Status.next(current, { facts: [up("Authenticated")], adapters: Option.none(), generation: undefined, now: "T1" })
+    assert.deepStrictEqual(status.conditions?.map((c) => c.type), ["Authenticated", "Ready", "Alpha", "Zeta"])
+    assert.strictEqual(status.replicas, 1)
+    assert.deepStrictEqual(status.adapters, [])
+    assert.notProperty(status, "observedGeneration", "no generation, no observedGeneration")
+    assert.isTrue(status.conditions?.every((c) => !("observedGeneration" in c)))
+    const ready = status.conditions?.find((c) => c.type === "Ready")
+    assert.deepStrictEqual([ready?.reason, ready?.message], [
+      "ConditionsNotMet",
+      "Not ready: [NotConfigReady NotWorkloadSynced NotAvailable NotDittoFSReachable NotAdaptersSynced]"
+    ])
+  })
+
+  it("is Ready when every condition it maintains is True, whatever else is there", () => {
+    const status = Status.next(undefined, {
+      facts: [...workloadUp, up("DittoFSReachable"), up("Authenticated"), up("AdaptersSynced")],
+      adapters: Option.none(),
+      generation: 4,
+      now: "T"
+    })
+    assert.deepStrictEqual(status.conditions?.find((c) => c.type === "Ready"), {
+      type: "Ready",
+      status: "True",
+      reason: "AllConditionsMet",
+      message: "All conditions are met",
+      lastTransitionTime: "T",
+      observedGeneration: 4
+    })
+    assert.strictEqual(status.phase, "Running")
+  })
+
   it("says two statuses are equal regardless of key order", () => {
     const a = Status.next(undefined, { facts: [up("Authenticated")], adapters: Option.none(), generation: 1, now: "T" })
     const b = Object.fromEntries(Object.entries(a).reverse())
     assert.isTrue(Status.equal(a, b))
     assert.isFalse(Status.equal(a, { ...a, observedGeneration: 2 }))
+    assert.isTrue(Status.equal(undefined, {}))
+    assert.isFalse(Status.equal(undefined, a))
   })
 })

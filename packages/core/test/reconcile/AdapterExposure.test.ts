@@ -345,6 +345,22 @@ describe("safety rules", () => {
       ]))
     }).pipe(Effect.provide(testLayer([adapter("nfs", 12049), adapter("smb", 12445)]))))
 
+  it.effect("an adapter on a static port of the StatefulSet is not exposed: no Service, no second container port", () =>
+    Effect.gen(function*() {
+      const ports = [...staticPorts, { name: "nfs", containerPort: 2049, protocol: "TCP" as const }]
+      yield* setup({}, ports)
+      const outcome = yield* reconcileOnce("ditto", yield* login)
+      assert.deepStrictEqual((yield* services).map((s) => [s.metadata.name, s.spec.ports?.[0]?.port]), [["ditto-adapter-smb", 12445]])
+      assert.deepStrictEqual((yield* policies).map((p) => p.metadata.name), ["ditto-adapter-smb"])
+      assert.deepStrictEqual((yield* containerPorts("ditto")).map((p) => [p.name, p.containerPort]), [
+        ["api", 8080],
+        ["metrics", 9090],
+        ["nfs", 2049],
+        ["adapter-smb", 12445]
+      ])
+      assert.deepStrictEqual(outcome.plan.active.conflicts.map((c) => [c.reason, c.adapter.type]), [["ReservedPort", "nfs"]])
+    }).pipe(Effect.provide(testLayer([adapter("nfs", 2049), adapter("smb", 12445)]))))
+
   it.effect("an adapter on a reserved port is not exposed and does not block the others", () =>
     Effect.gen(function*() {
       yield* setup()

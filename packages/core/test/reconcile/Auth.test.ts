@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { type AuthOutcome, Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { forgetTokens } from "../../src/reconcile/Auth.ts"
 import { DittoFsMemoryControl } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
-import { adminCredentials, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+import { admin, adminCredentials, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
 
 const reveal = (secret: Redacted.Redacted<string> | undefined): string | undefined =>
   secret === undefined ? undefined : Redacted.value(secret)
@@ -12,18 +13,38 @@ const reveal = (secret: Redacted.Redacted<string> | undefined): string | undefin
 /** The stored credentials with their secrets revealed, so that assertions compare values. */
 const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
   Effect.map(Credentials.fromSecret),
-  Effect.map((credentials) =>
-    credentials === undefined ? undefined : {
-      ...credentials,
-      password: Redacted.value(credentials.password),
-      accessToken: reveal(credentials.accessToken),
-      refreshToken: reveal(credentials.refreshToken)
-    })
+  Effect.map((credentials) => {
+    if (credentials === undefined) return undefined
+    const { accessToken, password, refreshToken, ...rest } = credentials
+    return {
+      ...rest,
+      password: Redacted.value(password),
+      ...(accessToken === undefined ? {} : { accessToken: Redacted.value(accessToken) }),
+      ...(refreshToken === undefined ? {} : { refreshToken: Redacted.value(refreshToken) })
+    }
+  })
 )
 
 const session = Effect.gen(function*() {
   const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
   return yield* ensureSession(server, baseUrl)
+})
+
+describe("forgetTokens", () => {
+  it.effect("drops the stored tokens and keeps the password, once", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const before = yield* stored
+      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+      yield* forgetTokens(server)
+      assert.deepStrictEqual(yield* stored, { username: "k8s-operator", password: before?.password ?? "" })
+      const secret = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials"))
+      const version = (yield* secret).metadata.resourceVersion
+      yield* forgetTokens(server)
+      assert.strictEqual((yield* secret).metadata.resourceVersion, version, "nothing left to forget: no write")
+    }).pipe(Effect.provide(testLayer())))
 })
 
 describe("ensureSession", () => {
@@ -43,7 +64,9 @@ describe("ensureSession", () => {
       const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, Redacted.make(credentials?.accessToken ?? "")))
       assert.strictEqual(list.adapters.length, 1)
       const recorded = yield* events
-      assert.deepStrictEqual(recorded.map((e) => e.reason), ["AuthProvisioned"])
+      assert.deepStrictEqual(recorded.map((e) => [e.reason, e.type, e.message]), [
+        ["AuthProvisioned", "Normal", "Provisioned DittoFS operator account k8s-operator"]
+      ])
       assert.isFalse(recorded.some((e) => (e.message ?? "").includes(credentials?.accessToken ?? "-") || (e.message ?? "").includes(credentials?.password ?? "-")))
     }).pipe(Effect.provide(testLayer())))
 
@@ -70,10 +93,17 @@ describe("ensureSession", () => {
       yield* adminSecret()
       yield* session
       const control = yield* DittoFsMemoryControl
+      const provisioned = yield* stored
+      const account = (yield* control.users(baseUrl)).find((u) => u.username === "k8s-operator")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
       yield* TestClock.adjust("13 minutes")
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const afterLogin = yield* stored
+      // a login with the stored password: the same DittoFS account, the same password, new tokens
+      assert.deepStrictEqual((yield* control.users(baseUrl)).filter((u) => u.username === "k8s-operator"), [account])
+      assert.strictEqual(afterLogin?.password, provisioned?.password)
+      assert.notStrictEqual(afterLogin?.accessToken, provisioned?.accessToken)
+      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
       // the account is deleted by someone: the stored password no longer works
       const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, adminCredentials))
       yield* DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
@@ -92,6 +122,25 @@ describe("ensureSession", () => {
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
       assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("neither reads nor writes a credentials Secret it does not control", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const theirs = yield* Kubernetes.use((k) =>
+        k.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-operator-credentials", namespace },
+          data: { username: Buffer.from("admin").toString("base64"), password: Buffer.from(admin.password).toString("base64") }
+        })
+      )
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && outcome.reason, "CredentialsSecretNotOwned")
+      assert.deepStrictEqual(yield* Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
+      assert.deepStrictEqual((yield* (yield* DittoFsMemoryControl).users(baseUrl)).map((u) => u.username), ["admin"])
+      assert.strictEqual((yield* (yield* DittoFsMemoryControl).requests(baseUrl)).login, undefined, "its password was not tried")
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("DittoFS unreachable: Unreachable, and nothing written", () =>
@@ -129,6 +178,92 @@ describe("ensureSession", () => {
       yield* adminSecret("wrong")
       const wrong = yield* session
       assert.deepStrictEqual(wrong._tag === "Failed" && wrong.reason, "AuthenticationFailed")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("takes the admin username from the Secret, else from the spec, else 'admin'", () =>
+    Effect.gen(function*() {
+      const control = yield* DittoFsMemoryControl
+      const kubernetes = yield* Kubernetes
+      yield* control.addServer(baseUrl, { adminUsername: "root", adminPassword: admin.password })
+      yield* setup({ identity: { admin: { username: "root" } } })
+      const adminSecret = (data: Record<string, string>) =>
+        kubernetes.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-admin-credentials", namespace },
+          data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]))
+        })
+      // the Secret's username wins over the spec's
+      yield* adminSecret({ username: "admin", password: admin.password })
+      const wrongUser = yield* session
+      assert.deepStrictEqual(wrongUser._tag === "Failed" && [wrongUser.reason, wrongUser.message], [
+        "AuthenticationFailed",
+        "POST /api/v1/auth/login: Unauthorized: Invalid credentials"
+      ])
+      // without one, the spec's
+      yield* kubernetes.delete(Resources.Secret, namespace, "ditto-admin-credentials")
+      yield* adminSecret({ password: admin.password })
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      assert.deepStrictEqual((yield* control.users(baseUrl)).map((u) => u.username), ["root", "k8s-operator"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("an admin Secret without the password key fails, naming the key", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* Kubernetes.use((k) =>
+        k.create(Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-admin", namespace },
+          data: { username: Buffer.from("admin").toString("base64") }
+        })
+      )
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && [outcome.reason, outcome.message], [
+        "AdminCredentialsMissing",
+        "Secret ditto-admin has no key password"
+      ])
+      const missing = yield* Effect.gen(function*() {
+        yield* Kubernetes.use((k) => k.delete(Resources.Secret, namespace, "ditto-admin"))
+        return yield* session
+      })
+      assert.deepStrictEqual(missing._tag === "Failed" && missing.message, "admin credentials Secret ditto-admin not found")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("says when the token is due for a refresh: at 80 % of its lifetime, or in 30 s while a refresh cannot reach DittoFS", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const refreshAt = (outcome: AuthOutcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
+      assert.strictEqual(refreshAt(yield* session), 720_000, "provisioned at 0, a 900 s token")
+      yield* TestClock.adjust("5 minutes")
+      assert.strictEqual(refreshAt(yield* session), 720_000, "used as stored")
+      yield* TestClock.adjust("8 minutes")
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Timeout")
+      assert.strictEqual(refreshAt(yield* session), 780_000 + 30_000, "retried 30 s later")
+      yield* TestClock.adjust("110 seconds")
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "ServerError")
+      assert.strictEqual(refreshAt(yield* session), 900_000, "but not after the token expires")
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(refreshAt(yield* session), 900_000 + 720_000, "expired, then refreshed: a new token")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a login refused for another reason than the password fails without replacing the account", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const control = yield* DittoFsMemoryControl
+      const before = yield* control.users(baseUrl)
+      yield* TestClock.adjust("16 minutes")
+      yield* control.failNext(baseUrl, "refresh", "Unauthorized")
+      yield* control.failNext(baseUrl, "login", "Forbidden")
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Failed" && [outcome.reason, outcome.message], [
+        "AuthenticationFailed",
+        "POST /api/v1/auth/login: Forbidden: injected fault: login"
+      ])
+      assert.deepStrictEqual(yield* control.users(baseUrl), before)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("reads a user-supplied admin password from spec.identity.admin.passwordSecretRef", () =>

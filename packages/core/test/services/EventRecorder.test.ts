@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { Events, Kubernetes, Resources } from "../../src/index.ts"
 import * as EventRecorder from "../../src/services/EventRecorder.ts"
 import { KubernetesMemory, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { capture, lines } from "../Logs.ts"
 
 const regarding = { apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", namespace: "storage", name: "ditto", uid: "u-1" }
 const created = { type: "Normal" as const, reason: "AdapterServiceCreated", message: "Created LoadBalancer Service x" }
@@ -54,6 +55,64 @@ describe("EventRecorder", () => {
       yield* events.emit(regarding, created)
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [1])
     }).pipe(Effect.provide(layer)))
+})
+
+describe("EventRecorder, in detail", () => {
+  it.effect("names an Event after its object and the time, and moves only lastTimestamp on a repeat", () =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      yield* events.emit(regarding, created)
+      yield* TestClock.adjust("90 seconds")
+      yield* events.emit(regarding, created)
+      yield* events.emit(regarding, { ...created, reason: "Other" })
+      const all = yield* recorded
+      assert.deepStrictEqual(all.map((e) => [e.metadata.name, e.count, e.firstTimestamp, e.lastTimestamp, e.source?.component]), [
+        ["ditto.0", 2, "1970-01-01T00:00:00Z", "1970-01-01T00:01:30Z", "dittoserver-controller"],
+        [`ditto.${(90_000 * 1000 + 1).toString(16)}`, 1, "1970-01-01T00:01:30Z", "1970-01-01T00:01:30Z", "dittoserver-controller"]
+      ])
+      assert.deepStrictEqual(all[0]?.involvedObject, regarding)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("keeps an Event's name within 253 characters", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("1 hour")
+      yield* (yield* Events).emit({ ...regarding, name: "n".repeat(253) }, created)
+      const [event] = yield* recorded
+      const suffix = `.${(3_600_000 * 1000).toString(16)}`
+      assert.strictEqual(event?.metadata.name, "n".repeat(253 - suffix.length) + suffix)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("takes its component, window and capacity from the options", () =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      const note = (reason: string) => ({ ...created, reason })
+      yield* events.emit(regarding, note("A"))
+      yield* TestClock.adjust("1 minute")
+      yield* events.emit(regarding, note("A")) // exactly at the end of the window: counted
+      yield* TestClock.adjust("61 seconds")
+      yield* events.emit(regarding, note("A")) // past it: a new Event
+      const byReason = Effect.map(recorded, (all) => all.map((e) => [e.reason, e.count, e.reportingComponent, e.reportingInstance]))
+      assert.deepStrictEqual(yield* byReason, [["A", 2, "ops", "ops"], ["A", 1, "ops", "ops"]])
+      // two remembered at most, the least recently used forgotten first
+      yield* events.emit(regarding, note("B"))
+      yield* events.emit(regarding, note("A"))
+      yield* events.emit(regarding, note("C"))
+      yield* events.emit(regarding, note("A"))
+      yield* events.emit(regarding, note("B"))
+      assert.deepStrictEqual((yield* byReason).map(([reason, count]) => `${reason}${count}`), ["A2", "A3", "B1", "C1", "B1"])
+    }).pipe(Effect.provide(Layer.provideMerge(
+      EventRecorder.layer({ component: "ops", aggregationWindow: Duration.minutes(1), capacity: 2 }),
+      KubernetesMemory.layer()
+    ))))
+
+  it.effect("logs an Event it could not record", () =>
+    Effect.gen(function*() {
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
+      yield* (yield* Events).emit(regarding, created)
+      const [line] = yield* lines
+      assert.strictEqual(line?.[0], "WARN")
+      assert.match(String(line?.[1]), /^could not record Event AdapterServiceCreated: Forbidden: /)
+    }).pipe(Effect.provide(layer), capture))
 })
 
 describe("EventRecorder, when someone else changed the Event", () => {

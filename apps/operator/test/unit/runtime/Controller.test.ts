@@ -1,35 +1,49 @@
+/**
+ * The controller on scripted sources. Deterministic signals only: watch events are fed one at a
+ * time and `push` returns once the reflector has applied them (the queue was told, or not); each
+ * reconcile announces itself and then sleeps one virtual second, so `TestClock.adjust` finishes
+ * it (and whatever it sets off) before the test looks at the queue.
+ */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Ref, Stream } from "effect"
+import { Clock, Duration, Effect, Queue, Ref, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../../src/runtime/Controller.ts"
 import * as Scripted from "./ScriptedSource.ts"
 
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 80; i++) yield* Effect.yieldNow
-})
-
 const owner = { apiVersion: "example.com/v1", kind: "Thing" }
 const ownedBy = (name: string) => [{ apiVersion: owner.apiVersion, kind: owner.kind, name, uid: `uid-${name}`, controller: true }]
+const idle = { queued: 0, running: 0, scheduled: 0 }
+
+/** Reconciles announced as `name@resourceVersion`; each takes one second of the TestClock. */
+const reconciler = Effect.gen(function*() {
+  const started = yield* Queue.unbounded<string>()
+  const log = yield* Ref.make<ReadonlyArray<string>>([])
+  return {
+    reconcile: (object: Scripted.Item) =>
+      Effect.gen(function*() {
+        const entry = `${object.metadata.name}@${object.metadata.resourceVersion}`
+        yield* Ref.update(log, (all) => [...all, entry])
+        yield* Queue.offer(started, entry)
+        yield* Effect.sleep("1 second")
+        return { _tag: "AwaitChange" } as const
+      }),
+    /** Waits for the next `n` reconciles to start; sorted, since keys run concurrently. */
+    next: (n: number) => Effect.map(Effect.forEach(Array.from({ length: n }), () => Queue.take(started)), (all) => [...all].sort()),
+    log: Ref.get(log)
+  }
+})
 
 describe("Controller", () => {
-  it.effect("reconciles primaries from the store, maps owned objects to their owner, filters irrelevant changes", () =>
+  it.effect("reconciles primaries from the store, on relevant changes only, and owned objects' owners", () =>
     Effect.gen(function*() {
       const primary = yield* Scripted.make
       const owned = yield* Scripted.make
-      const reconciled = yield* Ref.make<ReadonlyArray<string>>([])
+      const { log, next, reconcile } = yield* reconciler
       yield* primary.setList([Scripted.item("a", "1", { generation: 1 }), Scripted.item("b", "2", { generation: 1 })], "2")
       yield* owned.setList([], "2")
-      yield* primary.script(Stream.fromIterable([
-        // a status-only write: same generation, filtered out
-        { _tag: "Modified", object: Scripted.item("a", "3", { generation: 1 }) },
-        // a spec change: reconciled
-        { _tag: "Modified", object: Scripted.item("b", "4", { generation: 2 }) }
-      ] as const).pipe(Stream.concat(Stream.never)))
-      yield* owned.script(Stream.fromIterable([
-        { _tag: "Added", object: Scripted.item("svc", "5", { ownerReferences: ownedBy("a") }) },
-        { _tag: "Added", object: Scripted.item("orphan", "6") }
-      ] as const).pipe(Stream.concat(Stream.never)))
-      yield* Controller.start({
+      yield* primary.scriptLive
+      yield* owned.scriptLive
+      const running = yield* Controller.start({
         primary: {
           name: "things",
           source: primary.source,
@@ -38,54 +52,119 @@ describe("Controller", () => {
         owner,
         owned: [{ name: "services", source: owned.source }],
         concurrency: 2,
-        reconcile: (object) =>
-          Effect.as(
-            Ref.update(reconciled, (all) => [...all, `${object.metadata.name}@${object.metadata.resourceVersion}`]),
-            { _tag: "AwaitChange" } as const
-          )
+        reconcile
       })
-      yield* settle
-      const seen = yield* Ref.get(reconciled)
-      assert.includeMembers([...seen], ["b@4", "a@3"])
-      assert.notInclude(seen.join(","), "orphan")
-      assert.strictEqual(seen.filter((s) => s.startsWith("a@")).length, 1, "the status-only write did not add a pass")
+      assert.deepStrictEqual(yield* next(2), ["a@1", "b@2"])
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* running.queue.depth, idle)
+
+      // the operator's own status write: same generation, no pass
+      yield* primary.push({ _tag: "Modified", object: Scripted.item("a", "3", { generation: 1 }) })
+      assert.deepStrictEqual(yield* running.queue.depth, idle, "a status-only write queues nothing")
+      assert.strictEqual((yield* log).length, 2)
+
+      // a spec change: one pass, on the object as the store holds it
+      yield* primary.push({ _tag: "Modified", object: Scripted.item("b", "4", { generation: 2 }) })
+      assert.deepStrictEqual(yield* next(1), ["b@4"])
+      yield* TestClock.adjust("1 second")
+
+      // an owned object: its controller owner is reconciled; an orphan changes nothing
+      yield* owned.push({ _tag: "Added", object: Scripted.item("svc", "5", { ownerReferences: ownedBy("a") }) })
+      assert.deepStrictEqual(yield* next(1), ["a@3"])
+      yield* TestClock.adjust("1 second")
+      yield* owned.push({ _tag: "Added", object: Scripted.item("orphan", "6") })
+      assert.deepStrictEqual(yield* running.queue.depth, idle, "an orphan queues nothing")
+
+      // an owned object handed from one owner to another: both are reconciled
+      yield* owned.push({ _tag: "Modified", object: Scripted.item("svc", "7", { ownerReferences: ownedBy("b") }) })
+      assert.deepStrictEqual(yield* next(2), ["a@3", "b@4"])
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* running.queue.depth, idle)
+      const all = yield* log
+      assert.deepStrictEqual(all.slice(2, 4), ["b@4", "a@3"])
+      assert.deepStrictEqual([...all.slice(4)].sort(), ["a@3", "b@4"])
+      assert.strictEqual(all.length, 6)
+    }))
+
+  it.effect("reconciles every change of a primary when no relevance is given", () =>
+    Effect.gen(function*() {
+      const primary = yield* Scripted.make
+      const { next, reconcile } = yield* reconciler
+      yield* primary.setList([Scripted.item("a", "1")], "1")
+      yield* primary.scriptLive
+      yield* Controller.start({ primary: { name: "things", source: primary.source }, owner, owned: [], concurrency: 1, reconcile })
+      assert.deepStrictEqual(yield* next(1), ["a@1"])
+      yield* TestClock.adjust("1 second")
+      yield* primary.push({ _tag: "Modified", object: Scripted.item("a", "2") })
+      assert.deepStrictEqual(yield* next(1), ["a@2"])
+    }))
+
+  it.effect("starts no reconcile before every reflector has listed once", () =>
+    Effect.gen(function*() {
+      const primary = yield* Scripted.make
+      const owned = yield* Scripted.make
+      const { next, reconcile } = yield* reconciler
+      yield* primary.setList([Scripted.item("a", "1")], "1")
+      yield* owned.failNextList({ reason: "Unavailable", message: "connection refused" })
+      const running = yield* Controller.start({
+        primary: { name: "things", source: primary.source },
+        owner,
+        owned: [{ name: "services", source: owned.source }],
+        concurrency: 1,
+        reconcile
+      })
+      yield* owned.nextList
+      yield* primary.nextWatch
+      assert.deepStrictEqual(yield* running.queue.depth, { ...idle, queued: 1 }, "queued, not started")
+      // the owned reflector relists after its first backoff delay
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* next(1), ["a@1"])
     }))
 
   it.effect("forgets a deleted primary: its requeue schedule no longer runs", () =>
     Effect.gen(function*() {
       const primary = yield* Scripted.make
-      const runs = yield* Ref.make(0)
+      const runs = yield* Queue.unbounded<number>()
       yield* primary.setList([Scripted.item("a", "1")], "1")
-      const running = yield* Controller.start({
-        primary: { name: "things", source: primary.source },
-        owner,
-        owned: [],
-        concurrency: 1,
-        reconcile: () => Effect.as(Ref.update(runs, (n) => n + 1), { _tag: "Requeue", after: Duration.seconds(10) } as const)
-      })
       // the watch breaks with Gone after 15 s; by then the object is gone, so the relist misses it
       yield* primary.script(Stream.fromEffect(Effect.sleep("15 seconds")).pipe(
         Stream.flatMap(() => Stream.fail({ reason: "Gone", message: "too old" }))
       ))
       yield* primary.script(Stream.never)
-      yield* settle
+      const running = yield* Controller.start({
+        primary: { name: "things", source: primary.source },
+        owner,
+        owned: [],
+        concurrency: 1,
+        reconcile: () =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => Queue.offer(runs, now)).pipe(
+            Effect.as({ _tag: "Requeue", after: Duration.seconds(10) } as const)
+          )
+      })
+      assert.strictEqual(yield* Queue.take(runs), 0)
+      assert.strictEqual(yield* primary.nextWatch, "1")
       yield* TestClock.adjust("10 seconds")
-      yield* settle
-      assert.strictEqual(yield* Ref.get(runs), 2)
+      assert.strictEqual(yield* Queue.take(runs), 10_000)
       yield* primary.setList([], "9")
       yield* TestClock.adjust("5 seconds")
-      yield* settle
-      assert.deepStrictEqual(yield* running.queue.depth, { queued: 0, running: 0, scheduled: 0 }, "the 20 s schedule was cancelled")
+      assert.deepStrictEqual(yield* running.queue.depth, idle, "the 20 s schedule was cancelled")
       yield* TestClock.adjust("1 minute")
-      yield* settle
-      assert.strictEqual(yield* Ref.get(runs), 2)
-      assert.strictEqual(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: ownedBy("a") }), owner), "ns/a")
+      assert.strictEqual(yield* Queue.size(runs), 0)
+      assert.strictEqual(yield* primary.lists, 2)
     }))
 
-  it("maps only controller owner references of the owner kind", () => {
+  it("maps only controller owner references of the owner kind and apiVersion", () => {
     const ref = { apiVersion: owner.apiVersion, kind: owner.kind, name: "a", uid: "u" }
+    assert.isUndefined(Controller.ownerKey(Scripted.item("x", "1"), owner))
     assert.isUndefined(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: [ref] }), owner))
+    assert.isUndefined(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: [{ ...ref, controller: false }] }), owner))
     assert.isUndefined(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: [{ ...ref, controller: true, kind: "Other" }] }), owner))
+    assert.isUndefined(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: [{ ...ref, controller: true, apiVersion: "example.com/v2" }] }), owner))
     assert.strictEqual(Controller.ownerKey(Scripted.item("x", "1", { ownerReferences: [{ ...ref, controller: true }] }), owner), "ns/a")
+    assert.strictEqual(
+      Controller.ownerKey({ metadata: { name: "x", ownerReferences: [{ ...ref, controller: true }] } }, owner),
+      "/a",
+      "a cluster-scoped object keys its owner without a namespace"
+    )
   })
 })

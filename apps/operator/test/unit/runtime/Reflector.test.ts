@@ -1,40 +1,65 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Ref, Stream } from "effect"
+import { Effect, Queue, Ref, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Reflector from "../../../src/runtime/Reflector.ts"
+import { capture, logged } from "./Logs.ts"
 import * as Scripted from "./ScriptedSource.ts"
 
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 50; i++) yield* Effect.yieldNow
-})
-
+/** A reflector on a scripted source; every change it announces is logged and signalled. */
 const start = Effect.gen(function*() {
   const scripted = yield* Scripted.make
   const changes = yield* Ref.make<ReadonlyArray<string>>([])
-  const onChange: Reflector.OnChange<Scripted.Item> = (key, previous, current) =>
-    Ref.update(changes, (all) => [...all, `${key}:${previous?.metadata.resourceVersion ?? "-"}->${current?.metadata.resourceVersion ?? "-"}`])
-  return { scripted, changes, begin: Reflector.start("items", scripted.source, onChange) }
+  const announced = yield* Queue.unbounded<string>()
+  const onChange: Reflector.OnChange<Scripted.Item> = (key, previous, current) => {
+    const change = `${key}:${previous?.metadata.resourceVersion ?? "-"}->${current?.metadata.resourceVersion ?? "-"}`
+    return Ref.update(changes, (all) => [...all, change]).pipe(Effect.andThen(Queue.offer(announced, change)))
+  }
+  return {
+    scripted,
+    changes,
+    /** Waits for the next `n` changes the reflector announces. */
+    nextChanges: (n: number) => Effect.forEach(Array.from({ length: n }), () => Queue.take(announced)),
+    begin: Reflector.start("items", scripted.source, onChange)
+  }
 })
 
 const names = (store: Reflector.Store<Scripted.Item>) =>
   Effect.map(store.snapshot, (snapshot) => [...snapshot.values()].map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort())
 
 describe("Reflector", () => {
-  it.effect("lists, then applies watch events, announcing previous and current versions", () =>
+  it.effect("lists, then applies watch events, announcing previous and current versions after the store holds them", () =>
     Effect.gen(function*() {
-      const { begin, changes, scripted } = yield* start
+      const { begin, nextChanges, scripted } = yield* start
       yield* scripted.setList([Scripted.item("a", "5")], "10")
-      yield* scripted.script(Stream.fromIterable([
-        { _tag: "Added", object: Scripted.item("b", "11") },
-        { _tag: "Modified", object: Scripted.item("a", "12") },
-        { _tag: "Deleted", object: Scripted.item("b", "13") }
-      ] as const).pipe(Stream.concat(Stream.never)))
+      yield* scripted.scriptLive
       const store = yield* begin
       yield* store.synced
-      yield* settle
+      assert.deepStrictEqual(yield* nextChanges(1), ["ns/a:-->5"])
+      assert.deepStrictEqual(yield* names(store), ["a@5"])
+      yield* scripted.push({ _tag: "Added", object: Scripted.item("b", "11") })
+      assert.deepStrictEqual(yield* names(store), ["a@5", "b@11"])
+      yield* scripted.push({ _tag: "Modified", object: Scripted.item("a", "12") })
+      yield* scripted.push({ _tag: "Deleted", object: Scripted.item("b", "13") })
       assert.deepStrictEqual(yield* names(store), ["a@12"])
-      assert.deepStrictEqual(yield* Ref.get(changes), ["ns/a:-->5", "ns/b:-->11", "ns/a:5->12", "ns/b:11->-"])
+      assert.strictEqual(yield* store.get("ns/a").pipe(Effect.map((a) => a?.metadata.resourceVersion)), "12")
+      assert.isUndefined(yield* store.get("ns/b"))
+      assert.deepStrictEqual(yield* nextChanges(3), ["ns/b:-->11", "ns/a:5->12", "ns/b:11->-"])
       assert.deepStrictEqual(yield* scripted.watchedFrom, ["10"])
+    }))
+
+  it.effect("announces nothing for an unchanged object across a relist", () =>
+    Effect.gen(function*() {
+      const { begin, changes, nextChanges, scripted } = yield* start
+      yield* scripted.setList([Scripted.item("a", "5"), Scripted.item("b", "6")], "10")
+      yield* scripted.scriptLive
+      const store = yield* begin
+      assert.deepStrictEqual(yield* nextChanges(2), ["ns/a:-->5", "ns/b:-->6"])
+      yield* scripted.setList([Scripted.item("a", "5"), Scripted.item("b", "7")], "20")
+      yield* scripted.fail({ reason: "Gone", message: "too old resource version" })
+      assert.strictEqual(yield* scripted.nextWatch, "10")
+      assert.strictEqual(yield* scripted.nextWatch, "20")
+      assert.deepStrictEqual((yield* Ref.get(changes)).slice(2), ["ns/b:6->7"])
+      assert.deepStrictEqual(yield* names(store), ["a@5", "b@7"])
     }))
 
   it.effect("resumes an ended watch from the last resourceVersion seen, without relisting", () =>
@@ -43,39 +68,63 @@ describe("Reflector", () => {
       yield* scripted.setList([], "10")
       yield* scripted.script(Stream.fromIterable([{ _tag: "Added", object: Scripted.item("a", "15") }] as const))
       yield* scripted.script(Stream.fromIterable([{ _tag: "Bookmark", resourceVersion: "20" }] as const))
-      yield* begin
-      yield* settle
-      assert.deepStrictEqual(yield* scripted.watchedFrom, ["10", "15", "20"])
+      yield* scripted.script(Stream.fromIterable([{ _tag: "Added", object: { metadata: { name: "b", namespace: "ns" } } }] as const))
+      const store = yield* begin
+      const opened = yield* Effect.forEach(Array.from({ length: 4 }), () => scripted.nextWatch)
+      assert.deepStrictEqual(opened, ["10", "15", "20", "20"], "an object without a resourceVersion does not move it")
       assert.strictEqual(yield* scripted.lists, 1)
+      assert.deepStrictEqual(yield* names(store), ["a@15", "b@undefined"])
     }))
 
   it.effect("relists at once on Gone, swapping the snapshot and announcing what vanished", () =>
     Effect.gen(function*() {
-      const { begin, changes, scripted } = yield* start
+      const { begin, changes, nextChanges, scripted } = yield* start
       yield* scripted.setList([Scripted.item("a", "5"), Scripted.item("b", "6")], "10")
-      yield* scripted.script(Stream.fail({ reason: "Gone", message: "too old resource version" }))
+      yield* scripted.scriptLive
       const store = yield* begin
-      yield* store.synced
+      yield* nextChanges(2)
       yield* scripted.setList([Scripted.item("b", "6"), Scripted.item("c", "30")], "31")
-      yield* settle
+      yield* scripted.fail({ reason: "Gone", message: "too old resource version" })
+      assert.deepStrictEqual(yield* nextChanges(2), ["ns/a:5->-", "ns/c:-->30"])
+      assert.strictEqual(yield* scripted.nextWatch, "10")
+      assert.strictEqual(yield* scripted.nextWatch, "31")
       assert.strictEqual(yield* scripted.lists, 2)
       assert.deepStrictEqual(yield* names(store), ["b@6", "c@30"])
       assert.deepStrictEqual((yield* Ref.get(changes)).slice(2), ["ns/a:5->-", "ns/c:-->30"])
-      assert.deepStrictEqual(yield* scripted.watchedFrom, ["10", "31"])
-    }))
+      assert.deepStrictEqual((yield* logged).map(({ annotations, level, message }) => [level, message, annotations]), [
+        ["WARN", "items watch failed; relisting", { reason: "Gone", message: "too old resource version" }]
+      ])
+    }).pipe(capture))
 
-  it.effect("never dies: other failures relist after a capped exponential backoff", () =>
+  it("keys an object by namespace and name, a cluster-scoped one by its name", () => {
+    assert.strictEqual(Reflector.keyOf(Scripted.item("a", "1")), "ns/a")
+    assert.strictEqual(Reflector.keyOf({ metadata: { name: "a" } }), "/a")
+  })
+
+  it.effect("never dies: other failures relist after a capped exponential backoff, which a success resets", () =>
     Effect.gen(function*() {
       const { begin, scripted } = yield* start
       for (let i = 0; i < 7; i++) yield* scripted.failNextList({ reason: "Unavailable", message: "connection refused" })
+      yield* scripted.scriptLive
       const store = yield* begin
-      const times: Array<number> = []
-      for (let second = 0; second <= 130; second++) {
-        yield* settle
-        if ((yield* scripted.lists) > times.length) times.push(second)
+      yield* scripted.nextList
+      // every relist after the first is woken by the clock: `adjust` returns once it is done
+      const times: Array<number> = [0]
+      for (let second = 1; second <= 130; second++) {
         yield* TestClock.adjust("1 second")
+        if ((yield* scripted.lists) > times.length) times.push(second)
       }
       assert.deepStrictEqual(times, [0, 1, 3, 7, 15, 31, 61, 91])
       yield* store.synced
+      // the eighth list succeeded: the next failure waits the first delay again
+      yield* scripted.failNextList({ reason: "Unavailable", message: "connection refused" })
+      yield* scripted.fail({ reason: "Unavailable", message: "watch broke" })
+      yield* scripted.nextList
+      yield* scripted.nextList
+      const failedAt = yield* scripted.lists
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual(yield* scripted.lists, failedAt)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* scripted.lists, failedAt + 1)
     }))
 })

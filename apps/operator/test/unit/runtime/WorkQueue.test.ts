@@ -1,146 +1,212 @@
+/**
+ * The work queue, driven deterministically: each run announces itself (`next` waits for it), and
+ * everything a run or a timer sets off after that is woken by the TestClock, whose `adjust`
+ * returns only once the fibers it woke (and those they woke) are idle again. So a test asserts
+ * what ran, and what did not, without letting fibers "run for a while".
+ */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Ref } from "effect"
+import { Clock, Deferred, Duration, Effect, Queue, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Action } from "@dittofs-operator/core"
 import * as WorkQueue from "../../../src/runtime/WorkQueue.ts"
+import { capture, logged } from "./Logs.ts"
 
-/** Lets forked fibers run until they block. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 50; i++) yield* Effect.yieldNow
-})
+const awaitChange: WorkQueue.Outcome = { _tag: "AwaitChange" }
 
-const recorder = Effect.gen(function*() {
+/** Runs announced as `key@millis`: `next` waits for the next one, `log` has them all. */
+const announcer = Effect.gen(function*() {
+  const started = yield* Queue.unbounded<string>()
   const log = yield* Ref.make<ReadonlyArray<string>>([])
   return {
-    log,
-    record: (entry: string) => Ref.update(log, (entries) => [...entries, entry])
+    announce: (key: unknown) =>
+      Effect.gen(function*() {
+        const entry = `${String(key)}@${yield* Clock.currentTimeMillis}`
+        yield* Ref.update(log, (entries) => [...entries, entry])
+        yield* Queue.offer(started, entry)
+      }),
+    next: Queue.take(started),
+    log: Ref.get(log)
   }
 })
+
+const idle = { queued: 0, running: 0, scheduled: 0 }
 
 describe("WorkQueue", () => {
   it.effect("coalesces a key added many times before it runs", () =>
     Effect.gen(function*() {
-      const queue = yield* WorkQueue.make<string>({ concurrency: 2 })
-      const { log, record } = yield* recorder
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, log, next } = yield* announcer
       for (let i = 0; i < 5; i++) yield* queue.add("ns/a")
       yield* queue.add("ns/b")
-      yield* Effect.forkChild(queue.run((key) => Effect.as(record(key), { _tag: "AwaitChange" } as const)))
-      yield* settle
-      assert.deepStrictEqual([...(yield* Ref.get(log))].sort(), ["ns/a", "ns/b"])
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 2 })
+      // one worker takes keys in the order they were queued: once "last" ran, all before it did
+      yield* queue.add("last")
+      yield* Effect.forkChild(queue.run((key) => Effect.as(announce(key), awaitChange)))
+      while ((yield* next) !== "last@0");
+      assert.deepStrictEqual(yield* log, ["ns/a@0", "ns/b@0", "last@0"])
     }))
 
-  it.effect("never runs one key twice at once, and runs it again when added while running", () =>
+  it.effect("never runs one key twice at once, and runs it again once when added while running", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 4 })
+      const { announce, log, next } = yield* announcer
       const running = yield* Ref.make(0)
-      const maxRunning = yield* Ref.make(0)
-      const runs = yield* Ref.make(0)
+      const peak = yield* Ref.make(0)
       const gate = yield* Deferred.make<void>()
-      yield* Effect.forkChild(queue.run(() =>
+      yield* Effect.forkChild(queue.run((key) =>
         Effect.gen(function*() {
           const now = yield* Ref.updateAndGet(running, (n) => n + 1)
-          yield* Ref.update(maxRunning, (m) => Math.max(m, now))
-          const n = yield* Ref.updateAndGet(runs, (r) => r + 1)
-          if (n === 1) yield* Deferred.await(gate)
-          yield* Ref.update(running, (r) => r - 1)
-          return { _tag: "AwaitChange" } as const
+          yield* Ref.update(peak, (m) => Math.max(m, now))
+          const first = (yield* log).length === 0
+          yield* announce(key)
+          // the first run waits for the gate, the others for the clock
+          yield* first ? Deferred.await(gate) : Effect.sleep("1 second")
+          yield* Ref.update(running, (n) => n - 1)
+          return awaitChange
         })
       ))
       yield* queue.add("k")
-      yield* settle
+      assert.strictEqual(yield* next, "k@0")
       yield* queue.add("k")
       yield* queue.add("k")
-      yield* settle
-      assert.strictEqual(yield* Ref.get(runs), 1, "the second add waits for the first run")
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, running: 1 }, "marked dirty, not queued")
       yield* Deferred.succeed(gate, undefined)
-      yield* settle
-      assert.strictEqual(yield* Ref.get(runs), 2, "dirty key runs exactly once more")
-      assert.strictEqual(yield* Ref.get(maxRunning), 1)
+      assert.strictEqual(yield* next, "k@0")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* log, ["k@0", "k@0"], "the dirty key ran exactly once more")
+      assert.deepStrictEqual(yield* queue.depth, idle)
+      assert.strictEqual(yield* Ref.get(peak), 1)
     }))
 
   it.effect("bounds global concurrency", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<number>({ concurrency: 3 })
-      const running = yield* Ref.make(0)
-      const peak = yield* Ref.make(0)
-      yield* Effect.forkChild(queue.run(() =>
-        Effect.gen(function*() {
-          const now = yield* Ref.updateAndGet(running, (n) => n + 1)
-          yield* Ref.update(peak, (m) => Math.max(m, now))
-          yield* Effect.sleep("1 second")
-          yield* Ref.update(running, (r) => r - 1)
-          return { _tag: "AwaitChange" } as const
-        })
-      ))
+      const { announce, log, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => announce(key).pipe(Effect.andThen(Effect.sleep("1 second")), Effect.as(awaitChange))))
       for (let i = 0; i < 10; i++) yield* queue.add(i)
-      yield* settle
-      for (let i = 0; i < 4; i++) {
-        yield* TestClock.adjust("1 second")
-        yield* settle
-      }
-      assert.strictEqual(yield* Ref.get(peak), 3)
-      assert.deepStrictEqual(yield* queue.depth, { queued: 0, running: 0, scheduled: 0 })
+      for (let i = 0; i < 3; i++) yield* next
+      assert.deepStrictEqual(yield* queue.depth, { queued: 7, running: 3, scheduled: 0 })
+      for (let i = 0; i < 4; i++) yield* TestClock.adjust("1 second")
+      const starts = (yield* log).map((entry) => Number(entry.split("@")[1]))
+      assert.deepStrictEqual(starts, [0, 0, 0, 1000, 1000, 1000, 2000, 2000, 2000, 3000])
+      assert.deepStrictEqual(yield* queue.depth, idle)
+    }))
+
+  it.effect("runs one worker when asked for none", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<number>({ concurrency: 0 })
+      const { announce, log, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => announce(key).pipe(Effect.andThen(Effect.sleep("1 second")), Effect.as(awaitChange))))
+      yield* queue.add(1)
+      yield* queue.add(2)
+      yield* next
+      assert.deepStrictEqual(yield* queue.depth, { queued: 1, running: 1, scheduled: 0 })
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* log, ["1@0", "2@1000"])
     }))
 
   it.effect("honours Requeue(after): the key runs again exactly then", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
-      const { log, record } = yield* recorder
-      yield* Effect.forkChild(queue.run((key) =>
-        Effect.as(
-          Effect.flatMap(Effect.clockWith((c) => c.currentTimeMillis), (t) => record(`${key}@${t}`)),
-          { _tag: "Requeue", after: Duration.seconds(30) } as const
-        )
-      ))
+      const { announce, log, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.as(announce(key), { _tag: "Requeue", after: Duration.seconds(30) } as const)))
       yield* queue.add("k")
-      yield* settle
+      yield* next
       yield* TestClock.adjust("29 seconds")
-      yield* settle
-      assert.deepStrictEqual(yield* Ref.get(log), ["k@0"])
+      assert.deepStrictEqual(yield* log, ["k@0"])
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, scheduled: 1 })
       yield* TestClock.adjust("1 second")
-      yield* settle
-      assert.deepStrictEqual(yield* Ref.get(log), ["k@0", "k@30000"])
+      assert.deepStrictEqual(yield* log, ["k@0", "k@30000"])
     }))
 
-  it.effect("keeps the earliest of several schedules", () =>
+  it.effect("keeps the earliest of several schedules, whichever comes first", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
-      const { log, record } = yield* recorder
-      yield* Effect.forkChild(queue.run((key) => Effect.as(record(key), { _tag: "AwaitChange" } as const)))
-      yield* queue.addAfter("k", Duration.seconds(10))
-      yield* queue.addAfter("k", Duration.seconds(60))
-      yield* queue.addAfter("k", Duration.seconds(5))
-      yield* settle
+      const { announce, log } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.as(announce(key), awaitChange)))
+      // earliest first: the later ones are ignored
+      yield* queue.addAfter("early-first", Duration.seconds(5))
+      yield* queue.addAfter("early-first", Duration.seconds(60))
+      yield* queue.addAfter("early-first", Duration.seconds(30))
+      // earliest last: it replaces the later ones
+      yield* queue.addAfter("early-last", Duration.seconds(60))
+      yield* queue.addAfter("early-last", Duration.seconds(10))
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, scheduled: 2 })
       yield* TestClock.adjust("5 seconds")
-      yield* settle
-      assert.deepStrictEqual(yield* Ref.get(log), ["k"])
+      assert.deepStrictEqual(yield* log, ["early-first@5000"])
+      yield* TestClock.adjust("5 seconds")
+      assert.deepStrictEqual(yield* log, ["early-first@5000", "early-last@10000"])
       yield* TestClock.adjust("2 minutes")
-      yield* settle
-      assert.deepStrictEqual(yield* Ref.get(log), ["k"], "the later schedules were replaced")
+      assert.deepStrictEqual(yield* log, ["early-first@5000", "early-last@10000"], "the later schedules were dropped")
+      assert.deepStrictEqual(yield* queue.depth, idle)
     }))
 
-  it.effect("backs off a failing key exponentially, resets after a success, and forget cancels", () =>
+  it.effect("adds at once a key scheduled after no delay", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
-      const attempts = yield* Ref.make<ReadonlyArray<number>>([])
-      yield* Effect.forkChild(queue.run(() =>
+      yield* queue.addAfter("k", Duration.zero)
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 1 })
+    }))
+
+  it.effect("backs off a failing key exponentially, starts again from 2 s after a success, and forget cancels", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, log, next } = yield* announcer
+      // run 4 succeeds, every other one fails
+      yield* Effect.forkChild(queue.run((key) =>
         Effect.gen(function*() {
-          const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-          const seen = yield* Ref.updateAndGet(attempts, (a) => [...a, now])
-          return seen.length < 4 ? yield* Effect.fail("boom") : ({ _tag: "AwaitChange" } as const)
+          yield* announce(key)
+          return (yield* log).length === 4 ? awaitChange : yield* Effect.fail("boom")
         })
       ))
       yield* queue.add("k")
-      for (let i = 0; i < 20; i++) {
-        yield* settle
-        yield* TestClock.adjust("1 second")
-      }
-      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 2000, 6000, 14000])
-      yield* queue.addAfter("k", Duration.seconds(10))
+      yield* next
+      for (const delay of [2, 4, 8]) yield* TestClock.adjust(Duration.seconds(delay))
+      assert.deepStrictEqual(yield* log, ["k@0", "k@2000", "k@6000", "k@14000"])
+      assert.deepStrictEqual(yield* queue.depth, idle, "a success schedules nothing")
+      // the next failure waits the first delay again, not the fourth
+      yield* queue.add("k")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual((yield* log).slice(4), ["k@14000", "k@16000"])
+      // forgotten while backing off: the retry is cancelled, and so is the backoff
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, scheduled: 1 })
       yield* queue.forget("k")
+      assert.deepStrictEqual(yield* queue.depth, idle)
       yield* TestClock.adjust("1 minute")
-      yield* settle
-      assert.strictEqual((yield* Ref.get(attempts)).length, 4)
+      assert.strictEqual((yield* log).length, 6)
+      yield* queue.add("k")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual((yield* log).slice(6), ["k@76000", "k@78000"])
+    }))
+
+  it.effect("logs each failure as a warning with its key, cause and the delay before the retry", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.fail("connection refused"))))
+      yield* queue.add("ns/a")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual((yield* logged).map(({ annotations, cause, level, message }) => [level, message, cause, annotations]), [
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "2s" }],
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "4s" }]
+      ])
+    }).pipe(capture))
+
+  it.effect("keeps one backoff per key", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 2 })
+      const { announce, log, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.fail("boom"))))
+      yield* queue.add("a")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      yield* queue.add("b")
+      yield* next
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual(yield* log, ["a@0", "a@2000", "b@2000", "b@4000"])
     }))
 
   it.effect("caps the backoff at what the error policy chose for the error", () =>
@@ -155,10 +221,7 @@ describe("WorkQueue", () => {
           return seen.length < 5 ? yield* Effect.fail("outage" as const) : Action.awaitChange
         }), policy))
       yield* queue.add("k")
-      for (let i = 0; i < 20; i++) {
-        yield* settle
-        yield* TestClock.adjust("1 second")
-      }
+      yield* TestClock.adjust("20 seconds")
       // exponential 2 s, 4 s, 8 s, 16 s — each capped at 3 s
       assert.deepStrictEqual(yield* Ref.get(attempts), [0, 2000, 5000, 8000, 11000])
     }))

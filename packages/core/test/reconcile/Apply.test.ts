@@ -1,0 +1,109 @@
+/**
+ * The executor and the edges of the adapter-exposure pass, asserted on the in-memory cluster:
+ * what exists afterwards, which Events were recorded, what was logged.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { applyChange, type K8s, Kubernetes, Resources } from "../../src/index.ts"
+import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { namespace } from "../fixtures.ts"
+import { capture, lines } from "../Logs.ts"
+import { adapter, baseUrl, events, login, policies, reconcileOnce, services, setup, testLayer } from "./harness.ts"
+
+const service = (name: string): K8s.Service => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace },
+  spec: { ports: [{ name: "x", port: 1 }] }
+})
+
+describe("applyChange", () => {
+  it.effect("deletes only the object it read: a newer one of the same name stays", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes
+      const read = yield* kubernetes.create(Resources.Service, service("svc"))
+      yield* kubernetes.delete(Resources.Service, namespace, "svc")
+      const newer = yield* kubernetes.create(Resources.Service, service("svc"))
+      const failed = yield* Effect.flip(applyChange(Resources.Service, { _tag: "Delete", object: read, event: { type: "Normal", reason: "x", message: "x" } }))
+      assert.strictEqual(failed.reason, "Conflict")
+      assert.deepStrictEqual(yield* kubernetes.get(Resources.Service, namespace, "svc"), newer)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("deletes by name when the object read has no uid, and an object already gone counts as deleted", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes
+      yield* kubernetes.create(Resources.Service, service("svc"))
+      const change = { _tag: "Delete", object: service("svc"), event: { type: "Normal", reason: "x", message: "x" } } as const
+      yield* applyChange(Resources.Service, change)
+      assert.deepStrictEqual(yield* services, [])
+      yield* applyChange(Resources.Service, change)
+      assert.deepStrictEqual(yield* services, [])
+    }).pipe(Effect.provide(testLayer())))
+})
+
+describe("reconcileAdapterExposure, at the edges", () => {
+  it.effect("without a StatefulSet: Services and NetworkPolicies still follow the adapters, no port is written", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes
+      yield* setup()
+      yield* kubernetes.delete(Resources.StatefulSet, namespace, "ditto")
+      const outcome = yield* reconcileOnce("ditto", yield* login)
+      assert.deepStrictEqual(outcome.failures, [])
+      assert.isTrue(Option.isNone(outcome.plan.statefulSet))
+      assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual((yield* policies).map((p) => p.metadata.name), ["ditto-adapter-nfs"])
+      assert.isFalse((yield* events).some((e) => e.reason === "ContainerPortsUpdated"))
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a NetworkPolicy that cannot be written is reported, and its adapter still counts as exposed", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "NetworkPolicy", reason: "Forbidden" })
+      const outcome = yield* reconcileOnce("ditto", yield* login)
+      assert.deepStrictEqual(outcome.failures.map((f) => [f.kind, f.change, f.name, f.error.reason]), [
+        ["NetworkPolicy", "Create", "ditto-adapter-nfs", "Forbidden"]
+      ])
+      assert.deepStrictEqual(outcome.adapters, Option.some([{ type: "nfs", port: 12049, serviceName: "ditto-adapter-nfs", exposed: true }]))
+      assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual(yield* policies, [])
+      const warning = (yield* events).find((e) => e.type === "Warning")
+      assert.strictEqual(warning?.reason, "NetworkPolicyFailed")
+      assert.match(warning?.message ?? "", /^Failed to create NetworkPolicy ditto-adapter-nfs: Forbidden: /)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("logs every applied change at Info next to its Event, and every failure, conflict and rejected entry as a warning", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* (yield* KubernetesMemoryControl).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
+      yield* (yield* DittoFsMemoryControl).setAdapterBody(baseUrl, {
+        body: [
+          { type: "nfs", enabled: true, running: true, port: 12049 },
+          { type: "api-clash", enabled: true, running: true, port: 8080 },
+          { type: "broken", enabled: "yes", running: true, port: 1 }
+        ]
+      })
+      yield* reconcileOnce("ditto", yield* login)
+      const logged = yield* lines
+      const object = { object: `${namespace}/ditto` }
+      assert.deepStrictEqual(logged.filter(([level]) => level === "INFO"), [
+        ["INFO", "Created LoadBalancer Service ditto-adapter-nfs for adapter nfs (port 12049)", { ...object, reason: "AdapterServiceCreated" }],
+        ["INFO", "Created NetworkPolicy ditto-adapter-nfs for adapter nfs (port 12049)", { ...object, reason: "AdapterNetworkPolicyCreated" }]
+      ])
+      const warnings = logged.filter(([level]) => level === "WARN")
+      assert.match(String(warnings[0]?.[1]), /^adapter entry 2 rejected: /)
+      assert.deepStrictEqual(warnings.slice(1).map(([, message, annotations]) => [message, annotations]), [
+        ["adapter not exposed: adapter api-clash reports port 8080, which is reserved for the server itself", { reason: "ReservedPort" }],
+        ["Update StatefulSet ditto failed", { reason: "Conflict", message: warnings[2]?.[2]["message"] }]
+      ])
+      assert.isString(warnings[2]?.[2]["message"])
+    }).pipe(Effect.provide(testLayer()), capture))
+
+  it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "listAdapters", "ServerError")
+      yield* reconcileOnce("ditto", yield* login)
+      assert.deepStrictEqual(yield* lines, [["WARN", "adapter poll failed; changing nothing", { server: `${namespace}/ditto`, reason: "ServerError" }]])
+      assert.deepStrictEqual(yield* services, [])
+    }).pipe(Effect.provide(testLayer([adapter("nfs", 12049)])), capture))
+})

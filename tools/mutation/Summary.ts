@@ -1,0 +1,186 @@
+/**
+ * The summary of a Stryker JSON report (mutation-testing-report-schema): the score per folder,
+ * and every surviving mutant with the reason it is equivalent (from `Equivalent.ts`), or a flag
+ * saying it is not justified yet.
+ *
+ * Score = detected / valid = (killed + timeout) / (killed + timeout + survived + no coverage);
+ * compile errors (the TypeScript checker rejected the mutant) and ignored mutants do not count.
+ */
+import { cpus, totalmem } from "node:os"
+import { equivalents } from "./Equivalent.ts"
+
+type Status = "Killed" | "Survived" | "NoCoverage" | "CompileError" | "RuntimeError" | "Timeout" | "Ignored" | "Pending"
+
+interface Position {
+  readonly line: number
+  readonly column: number
+}
+
+interface ReportMutant {
+  readonly id: string
+  readonly mutatorName: string
+  readonly replacement?: string
+  readonly location: { readonly start: Position; readonly end: Position }
+  readonly status: Status
+  readonly static?: boolean
+}
+
+export interface Report {
+  readonly files: Readonly<Record<string, { readonly source: string; readonly mutants: ReadonlyArray<ReportMutant> }>>
+  readonly performance?: { readonly setup: number; readonly initialRun: number; readonly mutation: number }
+  readonly framework?: { readonly version?: string }
+}
+
+export const folders = [
+  ["plan/", "packages/core/src/plan/"],
+  ["reconcile/", "packages/core/src/reconcile/"],
+  ["runtime/", "apps/operator/src/runtime/"],
+  ["domain/", "packages/core/src/domain/"],
+  ["services/", "packages/core/src/services/"]
+] as const
+
+export interface Survivor {
+  readonly file: string
+  readonly line: number
+  readonly mutator: string
+  readonly original: string
+  readonly replacement: string
+  readonly why: string | undefined
+}
+
+export interface Counts {
+  readonly folder: string
+  readonly killed: number
+  readonly timeout: number
+  readonly survived: number
+  readonly noCoverage: number
+  readonly compileError: number
+  readonly ignored: number
+  readonly score: number
+}
+
+export interface Summary {
+  readonly folders: ReadonlyArray<Counts>
+  readonly total: Counts
+  readonly survivors: ReadonlyArray<Survivor>
+  readonly report: Report
+}
+
+/** Whitespace-insensitive, so a justification survives reformatting. */
+const squash = (text: string) => text.replace(/\s+/g, " ").trim()
+
+const textAt = (source: string, { end, start }: { readonly start: Position; readonly end: Position }): string => {
+  const lines = source.split("\n")
+  if (start.line === end.line) return (lines[start.line - 1] ?? "").slice(start.column - 1, end.column - 1)
+  return [
+    (lines[start.line - 1] ?? "").slice(start.column - 1),
+    ...lines.slice(start.line, end.line - 1),
+    (lines[end.line - 1] ?? "").slice(0, end.column - 1)
+  ].join("\n")
+}
+
+const count = (folder: string, mutants: ReadonlyArray<ReportMutant>): Counts => {
+  const n = (...statuses: ReadonlyArray<Status>) => mutants.filter((m) => statuses.includes(m.status)).length
+  const killed = n("Killed")
+  const timeout = n("Timeout")
+  const survived = n("Survived")
+  const noCoverage = n("NoCoverage")
+  const valid = killed + timeout + survived + noCoverage
+  return {
+    folder,
+    killed,
+    timeout,
+    survived,
+    noCoverage,
+    compileError: n("CompileError", "RuntimeError"),
+    ignored: n("Ignored"),
+    score: valid === 0 ? 100 : (100 * (killed + timeout)) / valid
+  }
+}
+
+export const summarise = (report: Report): Summary => {
+  const entries = Object.entries(report.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const inFolder = (prefix: string) => entries.filter(([file]) => file.startsWith(prefix)).flatMap(([, f]) => f.mutants)
+  const survivors = entries.flatMap(([file, result]) =>
+    result.mutants
+      .filter((m) => m.status === "Survived" || m.status === "NoCoverage")
+      .map((m): Survivor => {
+        const original = squash(textAt(result.source, m.location))
+        const replacement = squash(m.replacement ?? "")
+        const why = equivalents.find((e) =>
+          e.file === file && e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement
+        )?.why
+        return { file, line: m.location.start.line, mutator: m.mutatorName, original, replacement, why }
+      })
+      .sort((a, b) => a.line - b.line)
+  )
+  return {
+    folders: folders.map(([label, prefix]) => count(label, inFolder(prefix))),
+    total: count("total", entries.flatMap(([, f]) => f.mutants)),
+    survivors,
+    report
+  }
+}
+
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/`/g, "'")
+
+/** The part of `original` the mutant changed, with a little context: `…a >= b…` → `…a > b…`. */
+const change = (original: string, replacement: string): string => {
+  let prefix = 0
+  while (prefix < original.length && prefix < replacement.length && original[prefix] === replacement[prefix]) prefix++
+  let suffix = 0
+  while (
+    suffix < original.length - prefix && suffix < replacement.length - prefix
+    && original[original.length - 1 - suffix] === replacement[replacement.length - 1 - suffix]
+  ) suffix++
+  const context = 12
+  const part = (text: string) => {
+    const from = Math.max(0, prefix - context)
+    const to = Math.min(text.length, text.length - suffix + context)
+    const middle = text.slice(from, to)
+    const shown = middle.length > 100 ? `${middle.slice(0, 99)}…` : middle
+    return `${from > 0 ? "…" : ""}${shown}${to < text.length ? "…" : ""}`
+  }
+  return `\`${cell(part(original))}\` → \`${cell(part(replacement))}\``
+}
+
+export const render = (summary: Summary, run: { readonly minutes: number; readonly command: string }): string => {
+  const { report } = summary
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`
+  const phases = report.performance === undefined
+    ? ""
+    : ` (setup ${(report.performance.setup / 1000).toFixed(0)} s, initial test run ${(report.performance.initialRun / 1000).toFixed(0)} s, mutants ${(report.performance.mutation / 60_000).toFixed(0)} min)`
+  const row = (c: Counts) =>
+    `| ${c.folder} | ${c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} |`
+  const unjustified = summary.survivors.filter((s) => s.why === undefined).length
+  return [
+    "# Mutation testing",
+    "",
+    `Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}. StrykerJS ${report.framework?.version ?? "?"}.`,
+    `Duration: ${run.minutes.toFixed(0)} min${phases}.`,
+    `Reproduce: \`${run.command}\` (\`bash scripts/bootstrap.sh\` first on a fresh machine); reports in \`reports/mutation/\`.`,
+    "The incremental file `tools/mutation/stryker-incremental.json` makes the next run re-test only mutants whose code or",
+    "tests changed; `pnpm mutation --force` re-tests everything. Not part of CI: a full run takes too long for it.",
+    "",
+    "Scope: `packages/core/src/**` (without the fakes under `src/testing/` and index files) and",
+    "`apps/operator/src/runtime/**`. Score = (killed + timeout) / (killed + timeout + survived + no coverage);",
+    "mutants the TypeScript checker rejects do not compile, so they do not count; static mutants (module-level",
+    "constants, evaluated once at import) are ignored, see `tools/mutation/stryker.config.mjs`.",
+    "",
+    "| folder | score | killed | timeout | survived | no coverage | compile error | ignored |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...summary.folders.map(row),
+    row(summary.total),
+    "",
+    `## Surviving mutants (${summary.survivors.length}${unjustified === 0 ? ", all equivalent" : `, ${unjustified} not justified yet`})`,
+    "",
+    "Each one changes nothing a user, the cluster or DittoFS can observe; why is said per mutant.",
+    "",
+    "| where | mutator | original → replacement | why it is equivalent |",
+    "|---|---|---|---|",
+    ...summary.survivors.map((s) =>
+      `| ${s.file.replace(/^.*\/src\//, "")}:${s.line} | ${s.mutator} | ${change(s.original, s.replacement)} | ${s.why ?? "**not justified yet**"} |`
+    ),
+    ""
+  ].join("\n")
+}

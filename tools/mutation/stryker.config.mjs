@@ -1,0 +1,58 @@
+// @ts-check
+/**
+ * StrykerJS over the core library and the operator's runtime. Run from the repository root:
+ * `pnpm mutation` (whole scope), `pnpm mutation --mutate packages/core/src/plan/Naming.ts` (one
+ * file while iterating). Reports go to the git-ignored `reports/mutation/`; the incremental file
+ * next to this config is committed, so a later run only re-tests mutants whose code or tests
+ * changed. The summary is `bench/reports/mutation.md`.
+ *
+ * TypeScript: the project type-checks with TypeScript 7 (tsgo), which no longer ships the JS
+ * compiler API (`typescript` 7.0.2 exports only `version`). Stryker needs that API twice: the
+ * core rewrites tsconfig paths in its sandbox (`ts.parseConfigFileTextToJson`), and the
+ * TypeScript checker builds programs with it (`ts.sys`, `createSolutionBuilderWithWatch`); its
+ * `experimentalNativePreview` mode does not load 7.0.2 either (it imports
+ * `@typescript/native/unstable/sync`, which the released package does not provide, and still
+ * parses the tsconfig with the JS API). So this workspace package gives Stryker TypeScript
+ * 6.0.3, the last release with the JS API and the same type system as 7 (it checks the whole
+ * project clean): mutants that do not compile are reported as CompileError and left out of the
+ * score, as they would be with tsgo. The project's own `tsc` stays 7.0.2.
+ */
+export default {
+  packageManager: "pnpm",
+  plugins: [
+    // Resolved from this package: with pnpm, Stryker's default `@stryker-mutator/*` glob only sees
+    // the core's own dependencies.
+    import.meta.resolve("@stryker-mutator/vitest-runner"),
+    import.meta.resolve("@stryker-mutator/typescript-checker")
+  ],
+  mutate: [
+    "packages/core/src/**/*.ts",
+    "!packages/core/src/testing/**",
+    "!packages/core/src/**/index.ts",
+    "apps/operator/src/runtime/**/*.ts"
+  ],
+  testRunner: "vitest",
+  vitest: { configFile: "tools/mutation/vitest.config.ts", related: true },
+  coverageAnalysis: "perTest",
+  // A static mutant (a module-level constant: a Schema, a label key, a named Schedule) runs once at
+  // import, so per-test coverage cannot narrow it down and every test runs for each one: about a
+  // minute apiece here, most of a run for a third of the mutants. Their values are pinned by the
+  // tests that use them (label keys, the CRD's generated schema, the backoff delays), so the run
+  // skips them; the report counts them as ignored.
+  ignoreStatic: true,
+  checkers: ["typescript"],
+  tsconfigFile: "tools/mutation/tsconfig.json",
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  // The machine has 2 cores, shared with other work: at most two test runners.
+  concurrency: 2,
+  timeoutMS: 10000,
+  incremental: true,
+  incrementalFile: "tools/mutation/stryker-incremental.json",
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+  ignorePatterns: [".tools", "reports", "bench/reports", "scripts/go", "coverage", ".run", "*.log"],
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always"
+}

@@ -1,0 +1,15 @@
+/**
+ * The vitest configuration Stryker runs each mutant against: the unit projects only (`core`,
+ * `operator`). The integration project needs built binaries and a control plane, and a mutant
+ * of the core or of the runtime is always covered by the unit projects.
+ */
+import { defineConfig } from "vitest/config"
+import projects from "../../vitest.workspace.ts"
+
+const unit = new Set(["core", "operator"])
+
+export default defineConfig({
+  test: {
+    projects: projects.filter((project) => typeof project.test?.name === "string" && unit.has(project.test.name))
+  }
+})
