@@ -19,9 +19,11 @@ import { type Change, normal, type Plan } from "./Change.ts"
 import { partitionContainerPorts, planContainerPorts } from "./ContainerPorts.ts"
 import { planNetworkPolicies } from "./NetworkPolicies.ts"
 import type { ServerIdentity } from "./Ownership.ts"
+import * as ServerPod from "./ServerPod.ts"
+import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 
 /** The DittoFS container in the server's pod template. */
-export const serverContainerName = "dittofs"
+export const serverContainerName = ServerPod.containerName
 
 export interface ObservedExposure {
   readonly services: ReadonlyArray<Service>
@@ -56,10 +58,7 @@ export const isEmpty = (plan: AdapterExposurePlan): boolean =>
   plan.services.length === 0 && plan.networkPolicies.length === 0 && Option.isNone(plan.statefulSet)
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
-export const serverContainerIndex = (containers: ReadonlyArray<Container>): number => {
-  const named = containers.findIndex((container) => container.name === serverContainerName)
-  return named >= 0 ? named : 0
-}
+export const serverContainerIndex = ServerStatefulSet.serverContainerIndex
 
 const containerOf = (statefulSet: StatefulSet): Container | undefined => {
   const containers = statefulSet.spec.template.spec.containers
