@@ -18,10 +18,12 @@ const skipIntegration = integrationSkipReason() !== undefined
 
 export default [
   defineProject({
-    test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] }
+    // property tests over whole reconciles take seconds on a loaded 2-core machine: vitest's 5 s
+    // default would fail them for slowness, not for a wrong result
+    test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"], testTimeout: 60_000 }
   }),
   defineProject({
-    test: { name: "operator", root: "apps/operator", include: ["test/unit/**/*.test.ts"] }
+    test: { name: "operator", root: "apps/operator", include: ["test/unit/**/*.test.ts"], testTimeout: 60_000 }
   }),
   defineProject({
     test: {
