@@ -15,6 +15,9 @@
  *   False `Authenticated` condition and a slow retry), not a disguised success.
  * - A poll refused with 401 drops the stored tokens (`TokenRejected`): the next pass logs in.
  * - A malformed adapter list changes nothing and is retried at the polling interval.
+ * - An adapter Service or NetworkPolicy name taken by an object the server does not control is
+ *   a reported conflict (`AdaptersSynced` False, reason `ForeignObject`, the executor's Warning
+ *   Event counted on one Event), not an error: the other adapters follow at the polling interval.
  * - Otherwise the next pass is due at the polling interval, or earlier when the token is due
  *   for a refresh.
  * - The first pass adds the finalizer; deletion removes the operator's account (`Finalizer`).
@@ -168,12 +171,24 @@ const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, i
     }
     const exposed = attempt.success
     const { active, conflicts } = exposed.plan.active
-    const synced: Status.ConditionFact = exposed.failures.length > 0
+    // A create refused because the name is taken: an object of ours that belongs to something else
+    // (the plan touches only what the server controls). Reported, retried at the polling
+    // interval like everything else, never a reason to back the whole server off.
+    const foreign = exposed.failures.filter((f) => f.change === "Create" && f.error.reason === "AlreadyExists")
+    const failures = exposed.failures.filter((f) => !foreign.includes(f))
+    const synced: Status.ConditionFact = failures.length > 0
       ? {
         type: "AdaptersSynced",
         status: "False",
         reason: "ApplyFailed",
-        message: exposed.failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ")
+        message: failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ")
+      }
+      : foreign.length > 0
+      ? {
+        type: "AdaptersSynced",
+        status: "False",
+        reason: "ForeignObject",
+        message: foreign.map((f) => `${f.kind} ${f.name} exists and is not controlled by this DittoServer; left untouched`).join("; ")
       }
       : conflicts.length > 0
       ? { type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: conflicts.map((c) => c.message).join("; ") }
@@ -182,7 +197,7 @@ const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, i
       phase: Phase.result(
         [synced],
         requeue(interval),
-        exposed.failures.length > 0 ? [new ApplyFailed({ failures: exposed.failures })] : []
+        failures.length > 0 ? [new ApplyFailed({ failures })] : []
       ),
       adapters: Option.some(exposed.adapters)
     }

@@ -217,6 +217,29 @@ describe("reconcileDittoServer: the workload", () => {
 })
 
 describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
+  it.effect("a foreign Service on an adapter's name is a reported conflict, not a backoff; the other adapters follow", () =>
+    Effect.gen(function*() {
+      const foreign = yield* Kubernetes.use((k) =>
+        k.create(Resources.Service, {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "ditto-adapter-smb", namespace },
+          spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
+        }))
+      yield* setupServer()
+      yield* adminSecret()
+      const action = yield* pass
+      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(30) }, "no error, no backoff")
+      assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/ForeignObject")
+      assert.deepStrictEqual(names(yield* adapterServices), ["ditto-adapter-nfs"], "the other adapter is exposed")
+      const after = yield* Kubernetes.use((k) => k.get(Resources.Service, namespace, "ditto-adapter-smb"))
+      assert.deepStrictEqual(after, foreign, "left byte for byte as it was")
+      assert.deepStrictEqual(
+        (yield* current).status?.adapters?.map((a) => [a.type, a.exposed]),
+        [["nfs", true], ["smb", false]]
+      )
+    }).pipe(Effect.provide(testLayer([adapter("nfs", 12049), adapter("smb", 12445)]))))
+
   it.effect("DittoFS down: condition False, nothing deleted, retried within one polling interval", () =>
     Effect.gen(function*() {
       yield* converged()
