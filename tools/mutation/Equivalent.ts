@@ -11,4 +11,22 @@ export interface Equivalent {
   readonly why: string
 }
 
-export const equivalents: ReadonlyArray<Equivalent> = []
+const naming = "packages/core/src/plan/Naming.ts"
+const workQueue = "apps/operator/src/runtime/WorkQueue.ts"
+
+export const equivalents: ReadonlyArray<Equivalent> = [
+  {
+    file: naming,
+    mutator: "Regex",
+    original: "/-+$/",
+    replacement: "/-$/",
+    why: "In adapterPortName the 10 chars are `adapter-` and two of a sanitized type, which never has two dashes in a row: there is at most one trailing dash."
+  },
+  {
+    file: workQueue,
+    mutator: "EqualityOperator",
+    original: "existing <= due",
+    replacement: "existing < due",
+    why: "A schedule due at the same time as the existing one replaces it with one due at that same time: the key runs at the same moment, once."
+  }
+]
