@@ -3,7 +3,7 @@
  * interval, auth and adapter exposure together.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
 import * as DittoServerCrd from "@dittofs-operator/core/crd"
@@ -41,18 +41,21 @@ const layersWithLooseCrd = Layer.mergeAll(
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
-})
-
-/** Advances the clock in small steps so every woken fiber runs before the next step. */
-const advance = (seconds: number) =>
+/**
+ * Runs a step of the test from a fiber the TestClock wakes. `TestClock.adjust` returns only once
+ * every task scheduled by the fibers it woke, and by those they woke, has run: the watch events
+ * of the step's writes, the reflectors, the queue, the reconciles and their writes. So each step
+ * ends with the operator idle: a deterministic signal, not a number of yields.
+ */
+const act = <A, E, R>(step: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    for (let i = 0; i < seconds * 4; i++) {
-      yield* TestClock.adjust("250 millis")
-      yield* settle
-    }
+    const fiber = yield* Effect.forkChild(Effect.andThen(Effect.sleep("1 milli"), step))
+    yield* TestClock.adjust("1 milli")
+    return yield* Fiber.join(fiber)
   })
+
+/** Lets time pass: every timer due meanwhile fires in order, each followed by what it set off. */
+const advance = (seconds: number) => TestClock.adjust(Duration.seconds(seconds))
 
 const rawDittoServer = KubernetesService.raw(Resources.DittoServer)
 
@@ -64,15 +67,14 @@ const serviceNames = Kubernetes.use((k) =>
 describe("DittoServerController", () => {
   it.effect("follows DittoFS adapters at the polling interval, and stops polling a deleted server", () =>
     Effect.gen(function*() {
-      yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
-      yield* DittoServerController.start()
-      yield* advance(1)
-      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"])
+      yield* act(Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" }))
+      yield* act(DittoServerController.start())
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "the first pass ran to its end")
       const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
       assert.strictEqual(server.status?.conditions?.find((c) => c.type === "AdaptersSynced")?.status, "True")
 
       const control = yield* DittoFsMemoryControl
-      yield* control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }])
+      yield* act(control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }]))
       yield* advance(8)
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval (t = 9 s)")
       yield* advance(2)
@@ -80,24 +82,24 @@ describe("DittoServerController", () => {
 
       // a shorter interval takes effect on the next cycle, without a restart
       const current = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
-      yield* Kubernetes.use((k) =>
-        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } }))
+      yield* act(Kubernetes.use((k) =>
+        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } })))
       yield* advance(1)
-      yield* control.setAdapters(baseUrl, [])
+      yield* act(control.setAdapters(baseUrl, []))
       yield* advance(3)
       assert.deepStrictEqual(yield* serviceNames, [])
 
-      yield* Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas"))
+      yield* act(Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas")))
       yield* advance(1)
-      yield* control.setAdapters(baseUrl, adapters)
+      yield* act(control.setAdapters(baseUrl, adapters))
       yield* advance(30)
       assert.deepStrictEqual(yield* serviceNames, [], "a deleted server is not polled")
     }).pipe(Effect.provide(layers)))
 
   it.effect("polls once per interval when idle, and writes nothing", () =>
     Effect.gen(function*() {
-      yield* Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" })
-      yield* DittoServerController.start()
+      yield* act(Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" }))
+      yield* act(DittoServerController.start())
       yield* advance(2)
       const objects = Effect.gen(function*() {
         const kubernetes = yield* Kubernetes
@@ -129,7 +131,7 @@ describe("DittoServerController", () => {
           metadata: { name: "broken", namespace: "default" },
           spec: { storage: { metadataSize: "lots" } }
         }))
-      yield* DittoServerController.start()
+      yield* act(DittoServerController.start())
       yield* advance(1)
       const events = yield* Kubernetes.use((k) => k.list(Resources.Event, "default"))
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
@@ -151,7 +153,7 @@ describe("DittoServerController", () => {
           spec: { storage: { metadataSize: "lots" } }
         }))
       yield* Kubernetes.use((k) => k.delete(rawDittoServer, "default", "broken"))
-      yield* DittoServerController.start()
+      yield* act(DittoServerController.start())
       yield* advance(1)
       const left = yield* Kubernetes.use((k) => k.list(rawDittoServer, "default"))
       assert.deepStrictEqual(left.map((o) => o.metadata.name), [])
