@@ -1,13 +1,14 @@
 /**
- * The summary of a Stryker JSON report (mutation-testing-report-schema): the score per folder,
- * and every surviving mutant with the reason it is equivalent (from `Equivalent.ts`), or a flag
- * saying it is not justified yet.
+ * The summary of the shards' Stryker reports (mutation-testing-report-schema, one per shard): the
+ * score per folder, and every surviving mutant with the reason it is equivalent (from
+ * `Equivalent.ts`), or a flag saying it is not justified yet.
  *
  * Score = detected / valid = (killed + timeout) / (killed + timeout + survived + no coverage);
  * compile errors (the TypeScript checker rejected the mutant) and ignored mutants do not count.
  */
 import { cpus, totalmem } from "node:os"
 import { equivalents } from "./Equivalent.ts"
+import { shards } from "./Shards.ts"
 
 type Status = "Killed" | "Survived" | "NoCoverage" | "CompileError" | "RuntimeError" | "Timeout" | "Ignored" | "Pending"
 
@@ -27,17 +28,14 @@ interface ReportMutant {
 
 export interface Report {
   readonly files: Readonly<Record<string, { readonly source: string; readonly mutants: ReadonlyArray<ReportMutant> }>>
-  readonly performance?: { readonly setup: number; readonly initialRun: number; readonly mutation: number }
   readonly framework?: { readonly version?: string }
 }
 
-export const folders = [
-  ["plan/", "packages/core/src/plan/"],
-  ["reconcile/", "packages/core/src/reconcile/"],
-  ["runtime/", "apps/operator/src/runtime/"],
-  ["domain/", "packages/core/src/domain/"],
-  ["services/", "packages/core/src/services/"]
-] as const
+/** When a shard last ran, and for how long. */
+export interface ShardRun {
+  readonly date: string
+  readonly minutes: number
+}
 
 export interface Survivor {
   readonly file: string
@@ -50,6 +48,8 @@ export interface Survivor {
 
 export interface Counts {
   readonly folder: string
+  /** Whether the shard has a report at all. */
+  readonly measured: boolean
   readonly killed: number
   readonly timeout: number
   readonly survived: number
@@ -63,7 +63,7 @@ export interface Summary {
   readonly folders: ReadonlyArray<Counts>
   readonly total: Counts
   readonly survivors: ReadonlyArray<Survivor>
-  readonly report: Report
+  readonly strykerVersion: string
 }
 
 /** Whitespace-insensitive, so a justification survives reformatting. */
@@ -79,7 +79,7 @@ const textAt = (source: string, { end, start }: { readonly start: Position; read
   ].join("\n")
 }
 
-const count = (folder: string, mutants: ReadonlyArray<ReportMutant>): Counts => {
+const count = (folder: string, measured: boolean, mutants: ReadonlyArray<ReportMutant>): Counts => {
   const n = (...statuses: ReadonlyArray<Status>) => mutants.filter((m) => statuses.includes(m.status)).length
   const killed = n("Killed")
   const timeout = n("Timeout")
@@ -88,6 +88,7 @@ const count = (folder: string, mutants: ReadonlyArray<ReportMutant>): Counts => 
   const valid = killed + timeout + survived + noCoverage
   return {
     folder,
+    measured,
     killed,
     timeout,
     survived,
@@ -98,8 +99,14 @@ const count = (folder: string, mutants: ReadonlyArray<ReportMutant>): Counts => 
   }
 }
 
-export const summarise = (report: Report): Summary => {
-  const entries = Object.entries(report.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+/** Merges the shards' reports (shard name, report): a file belongs to the shard whose folder holds it. */
+export const summarise = (reports: ReadonlyArray<readonly [string, Report]>): Summary => {
+  const entries = reports
+    .flatMap(([name, report]) => {
+      const folder = shards.find((shard) => shard.name === name)?.folder ?? ""
+      return Object.entries(report.files).filter(([file]) => file.startsWith(folder))
+    })
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const inFolder = (prefix: string) => entries.filter(([file]) => file.startsWith(prefix)).flatMap(([, f]) => f.mutants)
   const survivors = entries.flatMap(([file, result]) =>
     result.mutants
@@ -114,11 +121,12 @@ export const summarise = (report: Report): Summary => {
       })
       .sort((a, b) => a.line - b.line)
   )
+  const measured = new Set(reports.map(([name]) => name))
   return {
-    folders: folders.map(([label, prefix]) => count(label, inFolder(prefix))),
-    total: count("total", entries.flatMap(([, f]) => f.mutants)),
+    folders: shards.map((shard) => count(shard.name, measured.has(shard.name), inFolder(shard.folder))),
+    total: count("total", measured.size > 0, entries.flatMap(([, f]) => f.mutants)),
     survivors,
-    report
+    strykerVersion: reports[0]?.[1].framework?.version ?? "?"
   }
 }
 
@@ -144,31 +152,34 @@ const change = (original: string, replacement: string): string => {
   return `\`${cell(part(original))}\` → \`${cell(part(replacement))}\``
 }
 
-export const render = (summary: Summary, run: { readonly minutes: number; readonly command: string }): string => {
-  const { report } = summary
+export const render = (summary: Summary, runs: Readonly<Record<string, ShardRun>>): string => {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`
-  const phases = report.performance === undefined
-    ? ""
-    : ` (setup ${(report.performance.setup / 1000).toFixed(0)} s, initial test run ${(report.performance.initialRun / 1000).toFixed(0)} s, mutants ${(report.performance.mutation / 60_000).toFixed(0)} min)`
+  const when = (shard: string) => {
+    const run = runs[shard]
+    return run === undefined ? "–" : `${run.date}, ${run.minutes.toFixed(0)} min`
+  }
   const row = (c: Counts) =>
-    `| ${c.folder} | ${c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} |`
+    c.measured
+      ? `| ${c.folder} | ${c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${c.folder === "total" ? "" : when(c.folder)} |`
+      : `| ${c.folder} | not run yet | | | | | | | |`
   const unjustified = summary.survivors.filter((s) => s.why === undefined).length
   return [
     "# Mutation testing",
     "",
-    `Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}. StrykerJS ${report.framework?.version ?? "?"}.`,
-    `Duration: ${run.minutes.toFixed(0)} min${phases}.`,
-    `Reproduce: \`${run.command}\` (\`bash scripts/bootstrap.sh\` first on a fresh machine); reports in \`reports/mutation/\`.`,
-    "The incremental file `tools/mutation/stryker-incremental.json` makes the next run re-test only mutants whose code or",
-    "tests changed; `pnpm mutation --force` re-tests everything. Not part of CI: a full run takes too long for it.",
+    `Machine of the last run: ${machine}. StrykerJS ${summary.strykerVersion}.`,
+    "Reproduce: `pnpm mutation [shard...]` (`bash scripts/bootstrap.sh` first on a fresh machine); HTML reports in",
+    "`reports/mutation/<shard>.html`. Each shard (a folder) runs on its own and keeps its results in the committed",
+    "`tools/mutation/incremental/<shard>.json`, so the next run re-tests only mutants whose code or tests changed",
+    "(`--force` re-tests everything); this page is made from those files. Not part of CI: a full run takes hours on",
+    "2 cores. Property tests run 25 times without shrinking under mutation (`tools/mutation/fewer-runs.setup.ts`).",
     "",
     "Scope: `packages/core/src/**` (without the fakes under `src/testing/` and index files) and",
     "`apps/operator/src/runtime/**`. Score = (killed + timeout) / (killed + timeout + survived + no coverage);",
     "mutants the TypeScript checker rejects do not compile, so they do not count; static mutants (module-level",
     "constants, evaluated once at import) are ignored, see `tools/mutation/stryker.config.mjs`.",
     "",
-    "| folder | score | killed | timeout | survived | no coverage | compile error | ignored |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| shard | score | killed | timeout | survived | no coverage | compile error | ignored | last run |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ...summary.folders.map(row),
     row(summary.total),
     "",

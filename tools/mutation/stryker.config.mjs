@@ -1,10 +1,11 @@
 // @ts-check
 /**
- * StrykerJS over the core library and the operator's runtime. Run from the repository root:
- * `pnpm mutation` (whole scope), `pnpm mutation --mutate packages/core/src/plan/Naming.ts` (one
- * file while iterating). Reports go to the git-ignored `reports/mutation/`; the incremental file
- * next to this config is committed, so a later run only re-tests mutants whose code or tests
- * changed. The summary is `bench/reports/mutation.md`.
+ * StrykerJS over the core library and the operator's runtime, one shard (a folder) per run:
+ * `MUTATION_SHARD=plan` mutates `packages/core/src/plan/` only (see `Shards.ts`). Run it from the
+ * repository root through `pnpm mutation [shard...]`, which runs the shards one after the other.
+ * Reports go to the git-ignored `reports/mutation/<shard>.{html,json}`; each shard's incremental
+ * file `tools/mutation/incremental/<shard>.json` is committed, so a later run only re-tests mutants
+ * whose code or tests changed, and it is what `bench/reports/mutation.md` is made from.
  *
  * TypeScript: the project type-checks with TypeScript 7 (tsgo), which no longer ships the JS
  * compiler API (`typescript` 7.0.2 exports only `version`). Stryker needs that API twice: the
@@ -17,6 +18,10 @@
  * project clean): mutants that do not compile are reported as CompileError and left out of the
  * score, as they would be with tsgo. The project's own `tsc` stays 7.0.2.
  */
+import { shardNamed } from "./Shards.ts"
+
+const shard = shardNamed(process.env.MUTATION_SHARD ?? "")
+
 export default {
   packageManager: "pnpm",
   plugins: [
@@ -25,12 +30,7 @@ export default {
     import.meta.resolve("@stryker-mutator/vitest-runner"),
     import.meta.resolve("@stryker-mutator/typescript-checker")
   ],
-  mutate: [
-    "packages/core/src/**/*.ts",
-    "!packages/core/src/testing/**",
-    "!packages/core/src/**/index.ts",
-    "apps/operator/src/runtime/**/*.ts"
-  ],
+  mutate: [shard.mutate, "!packages/core/src/**/index.ts"],
   testRunner: "vitest",
   vitest: { configFile: "tools/mutation/vitest.config.ts", related: true },
   coverageAnalysis: "perTest",
@@ -47,10 +47,10 @@ export default {
   concurrency: 2,
   timeoutMS: 10000,
   incremental: true,
-  incrementalFile: "tools/mutation/stryker-incremental.json",
+  incrementalFile: `tools/mutation/incremental/${shard.name}.json`,
   reporters: ["html", "json", "clear-text", "progress"],
-  htmlReporter: { fileName: "reports/mutation/index.html" },
-  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  htmlReporter: { fileName: `reports/mutation/${shard.name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${shard.name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   ignorePatterns: [".tools", "reports", "bench/reports", "scripts/go", "coverage", ".run", "*.log"],
   tempDirName: ".stryker-tmp",
