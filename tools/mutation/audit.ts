@@ -1,15 +1,15 @@
 /**
  * `pnpm mutation:audit`: the nine hand-made mutants of the outside audit, each a behaviour change
  * a user would notice, re-applied one at a time to a scratch checkout of HEAD; for each, the unit
- * tests that import the changed file run (`vitest related`) and the tests that failed are printed.
- * A mutant no test kills fails the command. The output is pasted into `bench/reports/mutation.md`.
+ * tests that import the changed file run (`vitest related`) and the tests that failed are written
+ * to `bench/reports/mutation-audit.md`. A mutant no test kills fails the command.
  *
  * A mutant is an exact text replaced once: when the code moves on and the text is no longer
  * there, the command says so instead of passing.
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -140,11 +140,27 @@ try {
     console.error(`${result.problem !== undefined ? "NOT APPLIED" : result.killedBy.length > 0 ? "killed" : "SURVIVED"}: ${mutant.name}`)
     return result
   })
-  console.log("| mutant | killed by |\n|---|---|")
-  for (const { killedBy, mutant, problem } of results) {
+  const rows = results.map(({ killedBy, mutant, problem }) => {
     const by = problem ?? (killedBy.length === 0 ? "**survived**" : killedBy.map((test) => `\`${test}\``).join("<br>"))
-    console.log(`| ${mutant.name} (\`${mutant.file}\`) | ${by} |`)
-  }
+    return `| ${mutant.name} (\`${mutant.file}\`) | ${by} |`
+  })
+  writeFileSync(
+    join(root, "bench/reports/mutation-audit.md"),
+    [
+      "# The audit's mutants",
+      "",
+      `Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}.`,
+      "Reproduce: `pnpm mutation:audit` (about 5 minutes). Each hand-made mutant of an outside audit, applied alone",
+      "to a scratch checkout of HEAD; the unit tests that import the changed file run (`vitest related`); listed are the",
+      "tests that failed, i.e. that kill the mutant.",
+      "",
+      "| mutant | killed by |",
+      "|---|---|",
+      ...rows,
+      ""
+    ].join("\n")
+  )
+  console.log("Wrote bench/reports/mutation-audit.md")
   process.exitCode = results.every((result) => result.killedBy.length > 0 && result.problem === undefined) ? 0 : 1
 } finally {
   spawnSync("git", ["worktree", "remove", "--force", checkout], { cwd: root })
