@@ -8,7 +8,7 @@
  */
 import { cpus, totalmem } from "node:os"
 import { equivalents } from "./Equivalent.ts"
-import { shards } from "./Shards.ts"
+import { folders, mutatePatterns, shards } from "./Shards.ts"
 
 type Status = "Killed" | "Survived" | "NoCoverage" | "CompileError" | "RuntimeError" | "Timeout" | "Ignored" | "Pending"
 
@@ -60,7 +60,7 @@ export interface Counts {
 }
 
 export interface Summary {
-  readonly folders: ReadonlyArray<Counts>
+  readonly folders: ReadonlyArray<Counts & { readonly shards: ReadonlyArray<{ readonly name: string; readonly run: boolean }> }>
   readonly total: Counts
   readonly survivors: ReadonlyArray<Survivor>
   readonly strykerVersion: string
@@ -103,8 +103,10 @@ const count = (folder: string, measured: boolean, mutants: ReadonlyArray<ReportM
 export const summarise = (reports: ReadonlyArray<readonly [string, Report]>): Summary => {
   const entries = reports
     .flatMap(([name, report]) => {
-      const folder = shards.find((shard) => shard.name === name)?.folder ?? ""
-      return Object.entries(report.files).filter(([file]) => file.startsWith(folder))
+      const patterns = shards.filter((shard) => shard.name === name).flatMap(mutatePatterns)
+      const inShard = (file: string) =>
+        patterns.some((pattern) => pattern.endsWith("**/*.ts") ? file.startsWith(pattern.slice(0, -"**/*.ts".length)) : file === pattern)
+      return Object.entries(report.files).filter(([file]) => inShard(file))
     })
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const inFolder = (prefix: string) => entries.filter(([file]) => file.startsWith(prefix)).flatMap(([, f]) => f.mutants)
@@ -122,8 +124,12 @@ export const summarise = (reports: ReadonlyArray<readonly [string, Report]>): Su
       .sort((a, b) => a.line - b.line)
   )
   const measured = new Set(reports.map(([name]) => name))
+  const shardsOf = (folder: string) => shards.filter((shard) => shard.folder === folder)
   return {
-    folders: shards.map((shard) => count(shard.name, measured.has(shard.name), inFolder(shard.folder))),
+    folders: folders.map(([label, folder]) => ({
+      ...count(label, shardsOf(folder).some((shard) => measured.has(shard.name)), inFolder(folder)),
+      shards: shardsOf(folder).map((shard) => ({ name: shard.name, run: measured.has(shard.name) }))
+    })),
     total: count("total", measured.size > 0, entries.flatMap(([, f]) => f.mutants)),
     survivors,
     strykerVersion: reports[0]?.[1].framework?.version ?? "?"
@@ -158,29 +164,35 @@ export const render = (summary: Summary, runs: Readonly<Record<string, ShardRun>
     const run = runs[shard]
     return run === undefined ? "–" : `${run.date}, ${run.minutes.toFixed(0)} min`
   }
-  const row = (c: Counts) =>
-    c.measured
-      ? `| ${c.folder} | ${c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${c.folder === "total" ? "" : when(c.folder)} |`
-      : `| ${c.folder} | not run yet | | | | | | | |`
+  type FolderCounts = Summary["folders"][number]
+  const row = (c: Counts, shardList: FolderCounts["shards"] = []) => {
+    const missing = shardList.filter((shard) => !shard.run).length
+    const score = c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`
+    const runsCell = shardList.map((shard) => `${shard.name}: ${when(shard.name)}`).join("<br>")
+    return c.measured
+      ? `| ${c.folder} | ${score}${missing > 0 ? ` (${missing} of ${shardList.length} shards not run)` : ""} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${runsCell} |`
+      : `| ${c.folder} | not run yet | | | | | | | ${runsCell} |`
+  }
   const unjustified = summary.survivors.filter((s) => s.why === undefined).length
   return [
     "# Mutation testing",
     "",
     `Machine of the last run: ${machine}. StrykerJS ${summary.strykerVersion}.`,
     "Reproduce: `pnpm mutation [shard...]` (`bash scripts/bootstrap.sh` first on a fresh machine); HTML reports in",
-    "`reports/mutation/<shard>.html`. Each shard (a folder) runs on its own and keeps its results in the committed",
-    "`tools/mutation/incremental/<shard>.json`, so the next run re-tests only mutants whose code or tests changed",
-    "(`--force` re-tests everything); this page is made from those files. Not part of CI: a full run takes hours on",
-    "2 cores. Property tests run 25 times without shrinking under mutation (`tools/mutation/fewer-runs.setup.ts`).",
+    "`reports/mutation/<shard>.html`. Each shard (a few files, see `tools/mutation/Shards.ts`) runs on its own and",
+    "keeps its results in the committed `tools/mutation/incremental/<shard>.json`, so the next run re-tests only",
+    "mutants whose code or tests changed (`--force` re-tests everything); this page is made from those files. Not",
+    "part of CI: a full run takes hours on 2 cores. Property tests run 25 times without shrinking under mutation",
+    "(`tools/mutation/fewer-runs.setup.ts`); test files share a worker (`isolate: false`).",
     "",
     "Scope: `packages/core/src/**` (without the fakes under `src/testing/` and index files) and",
     "`apps/operator/src/runtime/**`. Score = (killed + timeout) / (killed + timeout + survived + no coverage);",
     "mutants the TypeScript checker rejects do not compile, so they do not count; static mutants (module-level",
     "constants, evaluated once at import) are ignored, see `tools/mutation/stryker.config.mjs`.",
     "",
-    "| shard | score | killed | timeout | survived | no coverage | compile error | ignored | last run |",
+    "| folder | score | killed | timeout | survived | no coverage | compile error | ignored | last run |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ...summary.folders.map(row),
+    ...summary.folders.map((folder) => row(folder, folder.shards)),
     row(summary.total),
     "",
     `## Surviving mutants (${summary.survivors.length}${unjustified === 0 ? ", all equivalent" : `, ${unjustified} not justified yet`})`,
