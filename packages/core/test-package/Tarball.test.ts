@@ -130,7 +130,8 @@ describe("a project outside the workspace that installs the tarball", () => {
     writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({
       compilerOptions: {
         target: "ES2024",
-        lib: ["ES2024"],
+        // effect's crypto declarations name the Web Crypto types (CryptoKey, JsonWebKey)
+        lib: ["ES2024", "DOM"],
         types: ["node"],
         module: "NodeNext",
         moduleResolution: "NodeNext",
