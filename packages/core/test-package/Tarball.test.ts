@@ -75,7 +75,7 @@ afterAll(() => {
 
 describe("the packed tarball", () => {
   it("holds the build with its declarations and source maps, and the sources they map to", () => {
-    for (const entry of ["index", "testing/index", "domain/DittoServerCrd"]) {
+    for (const entry of ["index", "testing/index", "crd"]) {
       for (const extension of [".js", ".js.map", ".d.ts", ".d.ts.map"]) {
         assert.include(entries, `package/dist/${entry}${extension}`)
       }

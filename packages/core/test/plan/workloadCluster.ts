@@ -5,17 +5,7 @@
  * stand-ins for the StatefulSet controller (observedGeneration, pods from the template).
  */
 import { Effect, Option, Schema } from "effect"
-import {
-  applyChange,
-  DittoServer,
-  type K8s,
-  Kubernetes,
-  type KubernetesError,
-  Naming,
-  type Ownership,
-  Resources,
-  Workload
-} from "../../src/index.ts"
+import { Apply, DittoServer, type K8s, Kubernetes, Naming, type Ownership, Workload } from "../../src/index.ts"
 import type { Resource } from "../../src/services/Kubernetes.ts"
 import { KubernetesMemory } from "../../src/testing/index.ts"
 
@@ -40,34 +30,34 @@ export const specOf = (fields: Record<string, unknown> = {}): DittoServer.DittoS
 export const layer = KubernetesMemory.layer()
 
 const getOption = <A>(resource: Resource<A>, name: string) =>
-  Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
+  Kubernetes.Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
     Effect.asSome,
-    Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
+    Effect.catchIf((error: Kubernetes.KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
   )
 
 export const observe = (identity: Ownership.ServerIdentity = server) =>
   Effect.gen(function*() {
     const names = Naming.workloadNames(identity.name)
-    const kubernetes = yield* Kubernetes
+    const kubernetes = yield* Kubernetes.Kubernetes
     return {
-      configMap: yield* getOption(Resources.ConfigMap, names.configMap),
-      statefulSet: yield* getOption(Resources.StatefulSet, names.statefulSet),
-      services: yield* kubernetes.list(Resources.Service, namespace),
-      secrets: yield* kubernetes.list(Resources.Secret, namespace),
-      networkPolicies: yield* kubernetes.list(Resources.NetworkPolicy, namespace),
-      pods: yield* kubernetes.list(Resources.Pod, namespace)
+      configMap: yield* getOption(Kubernetes.Resources.ConfigMap, names.configMap),
+      statefulSet: yield* getOption(Kubernetes.Resources.StatefulSet, names.statefulSet),
+      services: yield* kubernetes.list(Kubernetes.Resources.Service, namespace),
+      secrets: yield* kubernetes.list(Kubernetes.Resources.Secret, namespace),
+      networkPolicies: yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace),
+      pods: yield* kubernetes.list(Kubernetes.Resources.Pod, namespace)
     } satisfies Workload.ObservedWorkload
   })
 
 /** Applies every change in the documented order; any rejected write fails the test. */
 export const apply = (plan: Workload.WorkloadPlan) =>
   Effect.gen(function*() {
-    for (const change of plan.secrets) yield* applyChange(Resources.Secret, change)
-    for (const change of plan.configMaps) yield* applyChange(Resources.ConfigMap, change)
-    for (const change of plan.services) yield* applyChange(Resources.Service, change)
-    for (const change of plan.statefulSets) yield* applyChange(Resources.StatefulSet, change)
-    for (const change of plan.networkPolicies) yield* applyChange(Resources.NetworkPolicy, change)
-    for (const change of plan.pods) yield* applyChange(Resources.Pod, change)
+    for (const change of plan.secrets) yield* Apply.applyChange(Kubernetes.Resources.Secret, change)
+    for (const change of plan.configMaps) yield* Apply.applyChange(Kubernetes.Resources.ConfigMap, change)
+    for (const change of plan.services) yield* Apply.applyChange(Kubernetes.Resources.Service, change)
+    for (const change of plan.statefulSets) yield* Apply.applyChange(Kubernetes.Resources.StatefulSet, change)
+    for (const change of plan.networkPolicies) yield* Apply.applyChange(Kubernetes.Resources.NetworkPolicy, change)
+    for (const change of plan.pods) yield* Apply.applyChange(Kubernetes.Resources.Pod, change)
   })
 
 export interface PassOptions {
@@ -92,9 +82,9 @@ export const pass = (spec: DittoServer.DittoServerSpec, options: PassOptions = {
 /** The StatefulSet controller has seen the latest spec. */
 export const observeGeneration = (name = server.name) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const statefulSet = yield* kubernetes.get(Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
-    return yield* kubernetes.updateStatus(Resources.StatefulSet, {
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const statefulSet = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
+    return yield* kubernetes.updateStatus(Kubernetes.Resources.StatefulSet, {
       ...statefulSet,
       status: { ...statefulSet.status, observedGeneration: statefulSet.metadata.generation ?? 0 }
     })
@@ -103,10 +93,10 @@ export const observeGeneration = (name = server.name) =>
 /** A pod the StatefulSet controller would create now, from the current template. */
 export const createPod = (ordinal = 0, name = server.name) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const statefulSet = yield* kubernetes.get(Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const statefulSet = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
     const template = statefulSet.spec.template
-    return yield* kubernetes.create(Resources.Pod, {
+    return yield* kubernetes.create(Kubernetes.Resources.Pod, {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
@@ -129,10 +119,10 @@ export const createPod = (ordinal = 0, name = server.name) =>
 
 /** The StatefulSet controller's answer to a pod deletion under OnDelete: the pod again, from the current template. */
 export const recreateDeletedPods = Effect.gen(function*() {
-  const pods = yield* Kubernetes.use((k) => k.list(Resources.Pod, namespace))
+  const pods = yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Pod, namespace))
   if (pods.length === 0) yield* createPod(0)
 })
 
-export const get = <A>(resource: Resource<A>, name: string) => Kubernetes.use((k) => k.get(resource, namespace, name))
+export const get = <A>(resource: Resource<A>, name: string) => Kubernetes.Kubernetes.use((k) => k.get(resource, namespace, name))
 
-export const list = <A>(resource: Resource<A>) => Kubernetes.use((k) => k.list(resource, namespace))
+export const list = <A>(resource: Resource<A>) => Kubernetes.Kubernetes.use((k) => k.list(resource, namespace))
