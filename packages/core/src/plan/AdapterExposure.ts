@@ -15,7 +15,7 @@ import type { DittoServerSpec } from "../domain/DittoServer.ts"
 import type { Container, NetworkPolicy, Service, StatefulSet } from "../domain/Kubernetes.ts"
 import { type ActiveAdapters, activeAdapters } from "./ActiveAdapters.ts"
 import { planAdapterServices } from "./AdapterServices.ts"
-import { type Change, normal, type Plan } from "./Change.ts"
+import * as Change from "./Change.ts"
 import { partitionContainerPorts, planContainerPorts } from "./ContainerPorts.ts"
 import { planNetworkPolicies } from "./NetworkPolicies.ts"
 import type { ServerIdentity } from "./Ownership.ts"
@@ -41,10 +41,10 @@ export interface AdapterExposureInput<E> {
 
 export interface AdapterExposurePlan {
   readonly active: ActiveAdapters
-  readonly services: Plan<Service>
-  readonly networkPolicies: Plan<NetworkPolicy>
+  readonly services: Change.Plan<Service>
+  readonly networkPolicies: Change.Plan<NetworkPolicy>
   /** The StatefulSet with its new container ports, when they change. */
-  readonly statefulSet: Option.Option<Change<StatefulSet>>
+  readonly statefulSet: Option.Option<Change.Change<StatefulSet>>
 }
 
 export const emptyPlan: AdapterExposurePlan = {
@@ -87,7 +87,7 @@ export const withContainerPorts = (statefulSet: StatefulSet, ports: Container["p
 const planStatefulSet = (
   statefulSet: StatefulSet,
   active: ActiveAdapters
-): Option.Option<Change<StatefulSet>> => {
+): Option.Option<Change.Change<StatefulSet>> => {
   const container = containerOf(statefulSet)
   if (container === undefined) return Option.none()
   const current = container.ports ?? []
@@ -96,7 +96,7 @@ const planStatefulSet = (
     return {
       _tag: "Update",
       object: withContainerPorts(statefulSet, ports),
-      event: normal(
+      event: Change.normal(
         "ContainerPortsUpdated",
         `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`
       )

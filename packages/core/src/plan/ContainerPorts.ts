@@ -87,7 +87,7 @@ export const planContainerPorts = (
   current: ReadonlyArray<ContainerPort>,
   active: ReadonlyArray<ActiveAdapter>
 ): Option.Option<Array<ContainerPort>> => {
-  const desired = desiredContainerPorts(current, active)
-  return portsEqual(current, desired) ? Option.none() : Option.some(desired)
+  const wanted = desiredContainerPorts(current, active)
+  return portsEqual(current, wanted) ? Option.none() : Option.some(wanted)
 }
 

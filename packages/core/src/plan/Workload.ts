@@ -36,7 +36,7 @@ import type {
   StatefulSet
 } from "../domain/Kubernetes.ts"
 import * as BaselineNetworkPolicy from "./BaselineNetworkPolicy.ts"
-import type { Change, EventNote, Finding, Plan } from "./Change.ts"
+import type * as Change from "./Change.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ManagedRestarts from "./ManagedRestarts.ts"
 import { workloadNames } from "./Naming.ts"
@@ -70,17 +70,17 @@ export interface WorkloadInput {
 }
 
 export interface WorkloadPlan {
-  readonly configMaps: Plan<ConfigMap>
-  readonly secrets: Plan<Secret>
-  readonly services: Plan<Service>
-  readonly statefulSets: Plan<StatefulSet>
-  readonly networkPolicies: Plan<NetworkPolicy>
+  readonly configMaps: Change.Plan<ConfigMap>
+  readonly secrets: Change.Plan<Secret>
+  readonly services: Change.Plan<Service>
+  readonly statefulSets: Change.Plan<StatefulSet>
+  readonly networkPolicies: Change.Plan<NetworkPolicy>
   /** Deletes only: the managed restarts. */
-  readonly pods: Plan<Pod>
+  readonly pods: Change.Plan<Pod>
   /** Objects of the workload's names the server does not control: left untouched. */
-  readonly foreign: ReadonlyArray<Finding>
+  readonly foreign: ReadonlyArray<Change.Finding>
   /** Wanted changes Kubernetes forbids (immutable fields): not planned. */
-  readonly blocked: ReadonlyArray<Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
   /** SHA-256 of the rendered `config.yaml`: the pod template's `dittofs.io/config-hash`. */
   readonly configHash: string
 }
@@ -91,7 +91,7 @@ export const isEmpty = (plan: WorkloadPlan): boolean =>
 
 interface Overlaid<A> {
   readonly object: A
-  readonly blocked: ReadonlyArray<Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
 }
 
 /** How one object of the workload is kept: its name, whether it is wanted, how it is built. */
@@ -101,16 +101,16 @@ interface ObjectRules<A> {
   readonly wanted: boolean
   readonly desired: () => A
   readonly overlay: (observed: A) => Overlaid<A>
-  readonly created: (object: A) => EventNote
-  readonly updated: (observed: A, next: A) => EventNote
+  readonly created: (object: A) => Change.EventNote
+  readonly updated: (observed: A, next: A) => Change.EventNote
   /** The Event of deleting it when it is no longer wanted; without it, it is left alone. */
-  readonly deleted?: (observed: A) => EventNote
+  readonly deleted?: (observed: A) => Change.EventNote
 }
 
 interface ObjectOutcome<A> {
-  readonly changes: Plan<A>
-  readonly foreign: ReadonlyArray<Finding>
-  readonly blocked: ReadonlyArray<Finding>
+  readonly changes: Change.Plan<A>
+  readonly foreign: ReadonlyArray<Change.Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
   /** The observed object when it is the server's (terminating or not). */
   readonly ours: Option.Option<A>
 }
@@ -155,7 +155,7 @@ const planObject = <A extends { readonly metadata: ObjectMeta }>(
           : { ...nothing, changes: [{ _tag: "Delete", object: found.object, event: rules.deleted(found.object) }], ours }
       }
       const { blocked, object } = rules.overlay(found.object)
-      const changes: Plan<A> = differs(found.object, object)
+      const changes: Change.Plan<A> = differs(found.object, object)
         ? [{ _tag: "Update", object, event: rules.updated(found.object, object) }]
         : []
       return { changes, foreign: [], blocked, ours }
@@ -259,7 +259,7 @@ export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
 }
 
 /** Every change of the plan, kind by kind, in apply order (for logs and tests). */
-export const changes = (plan: WorkloadPlan): ReadonlyArray<{ readonly kind: string; readonly change: Change<{ readonly metadata: ObjectMeta }> }> => [
+export const changes = (plan: WorkloadPlan): ReadonlyArray<{ readonly kind: string; readonly change: Change.Change<{ readonly metadata: ObjectMeta }> }> => [
   ...plan.secrets.map((change) => ({ kind: ServerSecrets.kind, change })),
   ...plan.configMaps.map((change) => ({ kind: ServerConfigMap.kind, change })),
   ...plan.services.map((change) => ({ kind: ServerServices.kind, change })),

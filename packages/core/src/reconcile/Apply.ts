@@ -51,29 +51,29 @@ export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
   Effect.gen(function*() {
     const events = yield* Events
     const failures: Array<FailedChange> = []
-    for (const change of plan) {
-      const applied = yield* Effect.result(applyChange(resource, change))
+    for (const planned of plan) {
+      const applied = yield* Effect.result(applyChange(resource, planned))
       if (applied._tag === "Success") {
-        yield* Effect.logInfo(change.event.message).pipe(
-          Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: change.event.reason })
+        yield* Effect.logInfo(planned.event.message).pipe(
+          Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: planned.event.reason })
         )
-        yield* events.emit(regarding, change.event)
+        yield* events.emit(regarding, planned.event)
         continue
       }
       const failure: FailedChange = {
         kind: resource.kind,
-        change: change._tag,
-        name: change.object.metadata.name,
+        change: planned._tag,
+        name: planned.object.metadata.name,
         error: applied.failure
       }
       failures.push(failure)
-      yield* Effect.logWarning(`${change._tag} ${resource.kind} ${failure.name} failed`).pipe(
+      yield* Effect.logWarning(`${planned._tag} ${resource.kind} ${failure.name} failed`).pipe(
         Effect.annotateLogs({ reason: applied.failure.reason, message: applied.failure.message })
       )
       yield* events.emit(regarding, {
         type: "Warning",
         reason: failureReason,
-        message: `Failed to ${change._tag.toLowerCase()} ${resource.kind} ${failure.name}: ${applied.failure.reason}: ${applied.failure.message}`
+        message: `Failed to ${planned._tag.toLowerCase()} ${resource.kind} ${failure.name}: ${applied.failure.reason}: ${applied.failure.message}`
       })
     }
     return failures

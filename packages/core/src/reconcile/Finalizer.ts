@@ -63,7 +63,7 @@ const removeFinalizer = (server: DittoServer.DittoServer) =>
     const kubernetes = yield* Kubernetes
     const without = (current: DittoServer.DittoServer) => ({
       ...current,
-      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((name) => name !== finalizer) }
+      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((entry) => entry !== finalizer) }
     })
     const ref = ObjectRef.of(server.metadata)
     yield* kubernetes.update(Resources.DittoServer, without(server)).pipe(
