@@ -10,14 +10,14 @@
  * - The StatefulSet is changed only when its container ports really differ (`None` otherwise).
  */
 import { Option, Result } from "effect"
-import type { AdapterList } from "../domain/Adapter.ts"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as Adapter from "../domain/Adapter.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, NetworkPolicy, Service, StatefulSet } from "../domain/Kubernetes.ts"
-import { type ActiveAdapters, activeAdapters } from "./ActiveAdapters.ts"
-import { planAdapterServices } from "./AdapterServices.ts"
+import * as ActiveAdapters from "./ActiveAdapters.ts"
+import * as AdapterServices from "./AdapterServices.ts"
 import * as Change from "./Change.ts"
-import { partitionContainerPorts, planContainerPorts } from "./ContainerPorts.ts"
-import { planNetworkPolicies } from "./NetworkPolicies.ts"
+import * as ContainerPorts from "./ContainerPorts.ts"
+import * as NetworkPolicies from "./NetworkPolicies.ts"
 import type { ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 import * as ServerStatefulSet from "./ServerStatefulSet.ts"
@@ -33,14 +33,14 @@ export interface ObservedExposure {
 
 export interface AdapterExposureInput<E> {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   /** The poll of `GET /api/v1/adapters`: its decoded list, or why it failed. */
-  readonly poll: Result.Result<AdapterList, E>
+  readonly poll: Result.Result<Adapter.AdapterList, E>
   readonly observed: ObservedExposure
 }
 
 export interface AdapterExposurePlan {
-  readonly active: ActiveAdapters
+  readonly active: ActiveAdapters.ActiveAdapters
   readonly services: Change.Plan<Service>
   readonly networkPolicies: Change.Plan<NetworkPolicy>
   /** The StatefulSet with its new container ports, when they change. */
@@ -86,13 +86,13 @@ export const withContainerPorts = (statefulSet: StatefulSet, ports: Container["p
 
 const planStatefulSet = (
   statefulSet: StatefulSet,
-  active: ActiveAdapters
+  active: ActiveAdapters.ActiveAdapters
 ): Option.Option<Change.Change<StatefulSet>> => {
   const container = containerOf(statefulSet)
   if (container === undefined) return Option.none()
   const current = container.ports ?? []
-  return Option.map(planContainerPorts(current, active.active), (ports) => {
-    const { dynamic, static: staticPorts } = partitionContainerPorts(ports)
+  return Option.map(ContainerPorts.planContainerPorts(current, active.active), (ports) => {
+    const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(ports)
     return {
       _tag: "Update",
       object: withContainerPorts(statefulSet, ports),
@@ -104,28 +104,28 @@ const planStatefulSet = (
   })
 }
 
-export const reservedPorts = (spec: DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
+export const reservedPorts = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
   const staticPorts = Option.match(Option.flatMapNullishOr(statefulSet, containerOf), {
     onNone: () => [],
-    onSome: (container) => partitionContainerPorts(container.ports ?? []).static.map((port) => port.containerPort)
+    onSome: (container) => ContainerPorts.partitionContainerPorts(container.ports ?? []).static.map((port) => port.containerPort)
   })
   return [spec.controlPlane.port, spec.metrics.port, ...staticPorts]
 }
 
 export const planAdapterExposure = <E>(input: AdapterExposureInput<E>): AdapterExposurePlan => {
   if (Result.isFailure(input.poll)) return emptyPlan
-  const active = activeAdapters(input.poll.success.adapters, {
+  const active = ActiveAdapters.activeAdapters(input.poll.success.adapters, {
     reservedPorts: reservedPorts(input.spec, input.observed.statefulSet)
   })
   return {
     active,
-    services: planAdapterServices({
+    services: AdapterServices.planAdapterServices({
       server: input.server,
       spec: input.spec.adapterServices,
       active: active.active,
       observed: input.observed.services
     }),
-    networkPolicies: planNetworkPolicies({
+    networkPolicies: NetworkPolicies.planNetworkPolicies({
       server: input.server,
       active: active.active,
       observed: input.observed.networkPolicies

@@ -15,7 +15,7 @@
 import { Option } from "effect"
 import type { AdapterServicesSpec } from "../domain/DittoServer.ts"
 import type { Service, ServicePort, StringMap } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import * as Annotations from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterResourceName, adapterServiceLabels, labels, labelValue, selectorLabels } from "./Naming.ts"
@@ -24,7 +24,7 @@ import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } 
 export interface AdapterServicesInput {
   readonly server: ServerIdentity
   readonly spec: AdapterServicesSpec
-  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
   /** Services listed by the adapter-service label; the plan filters them again. */
   readonly observed: ReadonlyArray<Service>
 }
@@ -35,7 +35,7 @@ const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } 
 export const isManaged = (service: Service, server: ServerIdentity): boolean =>
   isManagedBy(service.metadata, server, labels.adapterService)
 
-const desiredPort = (adapter: ActiveAdapter): ServicePort => ({
+const desiredPort = (adapter: ActiveAdapters.ActiveAdapter): ServicePort => ({
   name: adapter.portName,
   port: adapter.port,
   targetPort: adapter.port,
@@ -50,7 +50,7 @@ const samePort = (observed: ServicePort, desired: ServicePort): boolean =>
 
 const desiredAnnotations = (spec: AdapterServicesSpec): StringMap => spec.annotations ?? {}
 
-export const desiredService = (input: AdapterServicesInput, adapter: ActiveAdapter): Service => ({
+export const desiredService = (input: AdapterServicesInput, adapter: ActiveAdapters.ActiveAdapter): Service => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: {
@@ -67,7 +67,7 @@ export const desiredService = (input: AdapterServicesInput, adapter: ActiveAdapt
   }
 })
 
-const drifted = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapter): boolean => {
+const drifted = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapters.ActiveAdapter): boolean => {
   const ports = observed.spec.ports ?? []
   const [only] = ports
   return ports.length !== 1 || only === undefined || !samePort(only, desiredPort(adapter))
@@ -77,7 +77,7 @@ const drifted = (input: AdapterServicesInput, observed: Service, adapter: Active
     || !Annotations.inSync(observed.metadata.annotations, desiredAnnotations(input.spec))
 }
 
-const updatedService = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapter): Service => {
+const updatedService = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapters.ActiveAdapter): Service => {
   const ports = observed.spec.ports ?? []
   const previous = ports.find((port) => port.name === adapter.portName) ?? (ports.length === 1 ? ports[0] : undefined)
   const nodePort = input.spec.type !== "ClusterIP" ? previous?.nodePort : undefined
@@ -100,7 +100,7 @@ const updatedService = (input: AdapterServicesInput, observed: Service, adapter:
 const portText = (service: Service): string => String(service.spec.ports?.[0]?.port ?? "none")
 
 export const planAdapterServices = (input: AdapterServicesInput): Plan<Service> =>
-  diffByKey<ActiveAdapter, Service>({
+  diffByKey<ActiveAdapters.ActiveAdapter, Service>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),
     observed: input.observed.filter((service) => isManaged(service, input.server)),
     keyOf: typeLabel,

@@ -8,7 +8,7 @@
  * ingress rules; rules that mean the same (a missing protocol is TCP) are left as observed.
  * Egress is not restricted.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { NetworkPolicy, NetworkPolicyIngressRule } from "../domain/Kubernetes.ts"
 import { type EventNote, normal } from "./Change.ts"
 import { baselineNetworkPolicyLabels, selectorLabels } from "./Naming.ts"
@@ -19,11 +19,11 @@ export const kind = "NetworkPolicy"
 
 export interface BaselineInput {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   readonly name: string
 }
 
-export const ingress = (spec: DittoServerSpec): ReadonlyArray<NetworkPolicyIngressRule> => [{
+export const ingress = (spec: DittoServer.DittoServerSpec): ReadonlyArray<NetworkPolicyIngressRule> => [{
   ports: [
     { protocol: "TCP", port: spec.controlPlane.port },
     ...(spec.metrics.enabled ? [{ protocol: "TCP" as const, port: spec.metrics.port }] : [])

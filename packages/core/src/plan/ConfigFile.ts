@@ -21,7 +21,7 @@
  */
 import { createHash } from "node:crypto"
 import { Duration, Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import * as GoDuration from "../domain/GoDuration.ts"
 
 export const fileName = "config.yaml"
@@ -76,23 +76,23 @@ const header = "# DittoFS configuration, rendered by the DittoFS operator from t
 const positiveDuration = (text: string | undefined, fallback: string): string =>
   text !== undefined && Option.exists(GoDuration.parse(text), Duration.isPositive) ? text : fallback
 
-export const usesPostgres = (spec: DittoServerSpec): boolean => spec.database?.postgresSecretRef !== undefined
+export const usesPostgres = (spec: DittoServer.DittoServerSpec): boolean => spec.database?.postgresSecretRef !== undefined
 
 /** Where the control-plane SQLite database lives (whether or not it is used). */
-export const sqlitePath = (spec: DittoServerSpec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
+export const sqlitePath = (spec: DittoServer.DittoServerSpec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
 
-const database = (spec: DittoServerSpec): Mapping =>
+const database = (spec: DittoServer.DittoServerSpec): Mapping =>
   usesPostgres(spec)
     ? [["type", "postgres"]]
     : [["type", "sqlite"], ["sqlite", [["path", sqlitePath(spec)]]]]
 
-const metrics = (spec: DittoServerSpec): Mapping =>
+const metrics = (spec: DittoServer.DittoServerSpec): Mapping =>
   spec.metrics.enabled
     ? [["enabled", true], ["host", listenAddress], ["port", spec.metrics.port], ["path", defaults.metricsPath]]
     : [["enabled", false]]
 
 /** The configuration as an ordered mapping (exposed for tests that read it back). */
-export const document = (spec: DittoServerSpec): Mapping => {
+export const document = (spec: DittoServer.DittoServerSpec): Mapping => {
   const jwt = spec.identity?.jwt
   return [
     ["logging", [["level", "INFO"], ["format", "json"], ["output", "stdout"]]],
@@ -113,7 +113,7 @@ export const document = (spec: DittoServerSpec): Mapping => {
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-export const render = (spec: DittoServerSpec): RenderedConfig => {
+export const render = (spec: DittoServer.DittoServerSpec): RenderedConfig => {
   const text = header + emit(document(spec))
   return { text, hash: sha256Hex(text) }
 }

@@ -13,7 +13,7 @@
  */
 import { Option, Order } from "effect"
 import type { ContainerPort } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import { adapterPortPrefix } from "./Naming.ts"
 
 interface PortKey {
@@ -69,7 +69,7 @@ export const partitionContainerPorts = (ports: ReadonlyArray<ContainerPort>): Pa
 })
 
 /** The container port that exposes one active adapter. */
-export const adapterContainerPort = (adapter: ActiveAdapter): ContainerPort => ({
+export const adapterContainerPort = (adapter: ActiveAdapters.ActiveAdapter): ContainerPort => ({
   name: adapter.portName,
   containerPort: adapter.port,
   protocol: "TCP"
@@ -77,7 +77,7 @@ export const adapterContainerPort = (adapter: ActiveAdapter): ContainerPort => (
 
 export const desiredContainerPorts = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
 ): Array<ContainerPort> => [
   ...partitionContainerPorts(current).static,
   ...sortContainerPorts(active.map(adapterContainerPort))
@@ -85,7 +85,7 @@ export const desiredContainerPorts = (
 
 export const planContainerPorts = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
 ): Option.Option<Array<ContainerPort>> => {
   const wanted = desiredContainerPorts(current, active)
   return portsEqual(current, wanted) ? Option.none() : Option.some(wanted)

@@ -8,7 +8,7 @@
  */
 import { Option } from "effect"
 import type { NetworkPolicy, NetworkPolicyIngressRule, StringMap } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import { includes, mapsEqual } from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
@@ -16,7 +16,7 @@ import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } 
 
 export interface NetworkPoliciesInput {
   readonly server: ServerIdentity
-  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
   readonly observed: ReadonlyArray<NetworkPolicy>
 }
 
@@ -25,7 +25,7 @@ const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } 
 export const isManaged = (policy: NetworkPolicy, server: ServerIdentity): boolean =>
   isManagedBy(policy.metadata, server, labels.adapterNetworkPolicy)
 
-const ingressFor = (adapter: ActiveAdapter): Array<NetworkPolicyIngressRule> => [
+const ingressFor = (adapter: ActiveAdapters.ActiveAdapter): Array<NetworkPolicyIngressRule> => [
   { ports: [{ protocol: "TCP", port: adapter.port }] }
 ]
 
@@ -45,7 +45,7 @@ const rulesEqual = (a: ReadonlyArray<NetworkPolicyIngressRule>, b: ReadonlyArray
 
 const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
 
-export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: ActiveAdapter): NetworkPolicy => ({
+export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: ActiveAdapters.ActiveAdapter): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
   metadata: {
@@ -61,7 +61,7 @@ export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: Activ
   }
 })
 
-const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: ActiveAdapter): boolean =>
+const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: ActiveAdapters.ActiveAdapter): boolean =>
   !mapsEqual(observed.spec.podSelector.matchLabels, selectorLabels(input.server.name))
   || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
   || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
@@ -69,7 +69,7 @@ const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: 
   || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 
 export const planNetworkPolicies = (input: NetworkPoliciesInput): Plan<NetworkPolicy> =>
-  diffByKey<ActiveAdapter, NetworkPolicy>({
+  diffByKey<ActiveAdapters.ActiveAdapter, NetworkPolicy>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),
     observed: input.observed.filter((policy) => isManaged(policy, input.server)),
     keyOf: typeLabel,

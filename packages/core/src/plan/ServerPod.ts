@@ -21,7 +21,7 @@
  *   `podSecurityContext` the pod gets `fsGroup: 65532` (the image's user), so volumes are
  *   writable. A user's contexts are used as given.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, ContainerPort, PersistentVolumeClaimTemplate, StringMap } from "../domain/Kubernetes.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import { canonical } from "../domain/Json.ts"
@@ -80,7 +80,7 @@ export type EnvVar = Named
 export type VolumeMount = Named
 export type Volume = Named
 
-const claim = (spec: DittoServerSpec, name: string, size: string): PersistentVolumeClaimTemplate => ({
+const claim = (spec: DittoServer.DittoServerSpec, name: string, size: string): PersistentVolumeClaimTemplate => ({
   metadata: { name },
   spec: {
     accessModes: ["ReadWriteOnce"],
@@ -89,7 +89,7 @@ const claim = (spec: DittoServerSpec, name: string, size: string): PersistentVol
   }
 })
 
-export const claimTemplates = (spec: DittoServerSpec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
+export const claimTemplates = (spec: DittoServer.DittoServerSpec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
   claim(spec, claimNames.metadata, spec.storage.metadataSize),
   ...(spec.storage.contentSize === undefined ? [] : [claim(spec, claimNames.content, spec.storage.contentSize)]),
   claim(spec, claimNames.cache, spec.storage.cacheSize),
@@ -102,7 +102,7 @@ const parentDirectory = (path: string): string => path.slice(0, Math.max(0, path
  * Where the `controlplane` claim is mounted: the SQLite file's directory when it is absolute
  * and no other volume is mounted there, else `/data/controlplane`.
  */
-export const controlPlaneMountPath = (spec: DittoServerSpec): string => {
+export const controlPlaneMountPath = (spec: DittoServer.DittoServerSpec): string => {
   const directory = parentDirectory(ConfigFile.sqlitePath(spec))
   const taken: ReadonlyArray<string> = [configMountPath, mountPaths.metadata, mountPaths.content, mountPaths.cache]
   return ConfigFile.usesPostgres(spec) || !directory.startsWith("/") || taken.includes(directory)
@@ -111,7 +111,7 @@ export const controlPlaneMountPath = (spec: DittoServerSpec): string => {
 }
 
 /** The claims' mounts, for the claims in `available`, after the configuration's. */
-export const volumeMounts = (spec: DittoServerSpec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
+export const volumeMounts = (spec: DittoServer.DittoServerSpec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
   { name: configVolumeName, mountPath: configMountPath, readOnly: true },
   ...[
     { name: claimNames.metadata, mountPath: mountPaths.metadata },
@@ -158,7 +158,7 @@ const legacyEnvNames: ReadonlyArray<string> = ["DITTOFS_DATABASE_POSTGRES", "DIT
 export const ownsEnv = (name: string): boolean =>
   Object.values(envNames).some((owned) => owned === name) || legacyEnvNames.includes(name)
 
-export const env = (spec: DittoServerSpec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
+export const env = (spec: DittoServer.DittoServerSpec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
   const jwt = spec.identity?.jwt?.secretRef
   const admin = spec.identity?.admin?.passwordSecretRef
   const postgres = spec.database?.postgresSecretRef
@@ -186,7 +186,7 @@ export const env = (spec: DittoServerSpec, names: WorkloadNames): ReadonlyArray<
 }
 
 /** The operator's own container ports: `api`, and `metrics` when enabled. */
-export const staticPorts = (spec: DittoServerSpec): ReadonlyArray<ContainerPort> => [
+export const staticPorts = (spec: DittoServer.DittoServerSpec): ReadonlyArray<ContainerPort> => [
   { name: portNames.api, containerPort: spec.controlPlane.port, protocol: "TCP" },
   ...(spec.metrics.enabled ? [{ name: portNames.metrics, containerPort: spec.metrics.port, protocol: "TCP" as const }] : [])
 ]
@@ -199,7 +199,7 @@ interface ProbeTiming {
   readonly failureThreshold: number
 }
 
-const probe = (spec: DittoServerSpec, path: string, timing: ProbeTiming) => ({
+const probe = (spec: DittoServer.DittoServerSpec, path: string, timing: ProbeTiming) => ({
   httpGet: { path, port: spec.controlPlane.port, scheme: "HTTP" },
   // 0 is omitted on the wire (omitempty): writing it would read back as a difference
   ...(timing.initialDelaySeconds === 0 ? {} : { initialDelaySeconds: timing.initialDelaySeconds }),
@@ -209,7 +209,7 @@ const probe = (spec: DittoServerSpec, path: string, timing: ProbeTiming) => ({
   failureThreshold: timing.failureThreshold
 })
 
-export const probes = (spec: DittoServerSpec) => ({
+export const probes = (spec: DittoServer.DittoServerSpec) => ({
   livenessProbe: probe(spec, "/health", { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 3 }),
   readinessProbe: probe(spec, "/health/ready", { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
   // up to 150 s to start (30 x 5 s) before liveness takes over
@@ -223,19 +223,19 @@ export const defaultContainerSecurityContext = {
   seccompProfile: { type: "RuntimeDefault" }
 } as const
 
-export const containerSecurityContext = (spec: DittoServerSpec): unknown =>
+export const containerSecurityContext = (spec: DittoServer.DittoServerSpec): unknown =>
   spec.securityContext ?? defaultContainerSecurityContext
 
-export const podSecurityContext = (spec: DittoServerSpec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
+export const podSecurityContext = (spec: DittoServer.DittoServerSpec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
 
-export const resources = (spec: DittoServerSpec): unknown => spec.resources ?? {}
+export const resources = (spec: DittoServer.DittoServerSpec): unknown => spec.resources ?? {}
 
 export const lifecycle = {
   preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${preStopSleepSeconds}`] } }
 } as const
 
 export interface ServerPodInput {
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   readonly serverName: string
   readonly names: WorkloadNames
   readonly configHash: string

@@ -12,7 +12,7 @@
  *   merged; the type, immutable, is kept.
  * - A managed Secret the spec no longer needs (the user named their own) is left as it is.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Secret, StringMap } from "../domain/Kubernetes.ts"
 import { type EventNote, normal } from "./Change.ts"
 import { selectorLabels, type WorkloadNames } from "./Naming.ts"
@@ -34,7 +34,7 @@ export interface Generated {
 
 export interface SecretsInput {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   readonly names: WorkloadNames
   readonly generated: Generated
 }
@@ -58,7 +58,7 @@ export const adminUsername = "admin"
 
 export const nameOf = (names: WorkloadNames, role: Role): string => (role === "jwt" ? names.jwtSecret : names.adminCredentials)
 
-export const wanted = (spec: DittoServerSpec, role: Role): boolean =>
+export const wanted = (spec: DittoServer.DittoServerSpec, role: Role): boolean =>
   role === "jwt" ? spec.identity?.jwt === undefined : spec.identity?.admin?.passwordSecretRef === undefined
 
 const base64 = (text: string): string => Buffer.from(text, "utf8").toString("base64")

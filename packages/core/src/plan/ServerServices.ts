@@ -13,7 +13,7 @@
  * - `clusterIP` is immutable: a headless Service that is not headless (or an API or metrics
  *   Service that is) is reported in `blocked`, never recreated.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Service, ServicePort, ServiceType, StringMap } from "../domain/Kubernetes.ts"
 import * as Annotations from "./Annotations.ts"
 import { type EventNote, type Finding, normal } from "./Change.ts"
@@ -28,7 +28,7 @@ export type Role = "headless" | "api" | "metrics"
 
 export interface ServicesInput {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   readonly names: WorkloadNames
 }
 
@@ -40,11 +40,11 @@ export interface Overlay {
 export const nameOf = (names: WorkloadNames, role: Role): string =>
   role === "headless" ? names.headlessService : role === "api" ? names.apiService : names.metricsService
 
-export const wanted = (spec: DittoServerSpec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
+export const wanted = (spec: DittoServer.DittoServerSpec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
 
-const typeOf = (spec: DittoServerSpec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
+const typeOf = (spec: DittoServer.DittoServerSpec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
 
-const portOf = (spec: DittoServerSpec, role: Role): ServicePort => {
+const portOf = (spec: DittoServer.DittoServerSpec, role: Role): ServicePort => {
   const [name, port] = role === "metrics"
     ? [ServerPod.portNames.metrics, spec.metrics.port]
     : [ServerPod.portNames.api, spec.controlPlane.port]
@@ -52,10 +52,10 @@ const portOf = (spec: DittoServerSpec, role: Role): ServicePort => {
 }
 
 /** The annotations the spec asks for: only the API Service has any. */
-const annotationsOf = (spec: DittoServerSpec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
+const annotationsOf = (spec: DittoServer.DittoServerSpec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
 
 /** Annotations as synced; `undefined` when there are none, as the API server stores them. */
-const syncedAnnotations = (current: StringMap | undefined, spec: DittoServerSpec, role: Role): StringMap | undefined => {
+const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.DittoServerSpec, role: Role): StringMap | undefined => {
   if (role !== "api") return current
   const synced = Annotations.sync(current, annotationsOf(spec, role))
   return Object.keys(synced).length === 0 ? undefined : synced

@@ -21,12 +21,12 @@
  *   adapter ports did, else `StatefulSetUpdated` naming the changed parts.
  */
 import { Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, ContainerPort, PersistentVolumeClaimTemplate, StatefulSet, StringMap } from "../domain/Kubernetes.ts"
 import * as Quantity from "../domain/Quantity.ts"
 import { mapsEqual } from "./Annotations.ts"
 import { type EventNote, type Finding, normal } from "./Change.ts"
-import { isAdapterPort, partitionContainerPorts, portsEqual, sortContainerPorts } from "./ContainerPorts.ts"
+import * as ContainerPorts from "./ContainerPorts.ts"
 import { annotations, selectorLabels, type WorkloadNames } from "./Naming.ts"
 import { canonicalEqual, keepEquivalent, mergeMap, namedItems, overlayNamed, withoutKey } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
@@ -36,7 +36,7 @@ export const kind = "StatefulSet"
 
 export interface StatefulSetInput {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   readonly names: WorkloadNames
   readonly configHash: string
   /** The adapter container ports to declare; `None` keeps the observed `adapter-*` ports. */
@@ -48,7 +48,7 @@ export interface Overlay {
   readonly blocked: ReadonlyArray<Finding>
 }
 
-export const updateStrategyType = (spec: DittoServerSpec): "OnDelete" | "RollingUpdate" =>
+export const updateStrategyType = (spec: DittoServer.DittoServerSpec): "OnDelete" | "RollingUpdate" =>
   spec.rollout.strategy === "Managed" ? "OnDelete" : "RollingUpdate"
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
@@ -71,7 +71,7 @@ const podInput = (input: StatefulSetInput, claims: ReadonlySet<string>): ServerP
 const adapterPortsOr = (input: StatefulSetInput, observed: ReadonlyArray<ContainerPort>): ReadonlyArray<ContainerPort> =>
   Option.match(input.adapterPorts, {
     onNone: () => observed,
-    onSome: (ports) => sortContainerPorts(ports.filter(isAdapterPort))
+    onSome: (ports) => ContainerPorts.sortContainerPorts(ports.filter(ContainerPorts.isAdapterPort))
   })
 
 export const desired = (input: StatefulSetInput): StatefulSet => {
@@ -187,13 +187,13 @@ export const overlay = (input: StatefulSetInput, observed: StatefulSet): Overlay
   const containers = observedTemplate.spec.containers
   const index = serverContainerIndex(containers)
   const observedPorts = containers[index]?.ports ?? []
-  const { dynamic, static: staticPorts } = partitionContainerPorts(observedPorts)
+  const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(observedPorts)
   const wantedPorts = [
     ...ServerPod.staticPorts(input.spec),
     ...staticPorts.filter((port) => !ServerPod.ownsPort(port)),
     ...adapterPortsOr(input, dynamic)
   ]
-  const ports = portsEqual(observedPorts, wantedPorts) ? observedPorts : wantedPorts
+  const ports = ContainerPorts.portsEqual(observedPorts, wantedPorts) ? observedPorts : wantedPorts
   const wanted = ServerPod.podTemplate(podInput(input, available), ports)
 
   const selector = selectorLabels(input.server.name)
@@ -276,7 +276,7 @@ export const createdEvent = (statefulSet: StatefulSet): EventNote => {
 export const updatedEvent = (input: StatefulSetInput, observed: StatefulSet, next: StatefulSet): EventNote => {
   const withObservedAdapterPorts = overlay({ ...input, adapterPorts: Option.none() }, observed).object
   if (canonicalEqual(withObservedAdapterPorts, observed)) {
-    const { dynamic, static: staticPorts } = partitionContainerPorts(portsOf(next))
+    const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(portsOf(next))
     return normal("ContainerPortsUpdated", `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`)
   }
   const parts = [

@@ -13,7 +13,7 @@
  */
 import { canonical } from "../domain/Json.ts"
 import { Option } from "effect"
-import type { AdapterStatus, Condition, DittoServerStatus } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 
 /** The conditions `Ready` requires, in the order the status lists them. */
 export const conditionTypes = [
@@ -38,13 +38,13 @@ export interface ConditionFact {
 }
 
 export const setCondition = (
-  conditions: ReadonlyArray<Condition>,
+  conditions: ReadonlyArray<DittoServer.Condition>,
   fact: ConditionFact,
   now: string,
   generation: number | undefined
-): ReadonlyArray<Condition> => {
+): ReadonlyArray<DittoServer.Condition> => {
   const existing = conditions.find((condition) => condition.type === fact.type)
-  const next: Condition = {
+  const next: DittoServer.Condition = {
     type: fact.type,
     status: fact.status,
     reason: fact.reason,
@@ -57,7 +57,7 @@ export const setCondition = (
     : conditions.map((condition) => (condition.type === fact.type ? next : condition))
 }
 
-export const readiness = (conditions: ReadonlyArray<Condition>): ConditionFact => {
+export const readiness = (conditions: ReadonlyArray<DittoServer.Condition>): ConditionFact => {
   const failing = conditionTypes.filter((type) => conditions.find((condition) => condition.type === type)?.status !== "True")
   return failing.length === 0
     ? { type: "Ready", status: "True", reason: "AllConditionsMet", message: "All conditions are met" }
@@ -77,12 +77,12 @@ const order = (type: string): number => {
 export interface StatusUpdate {
   readonly facts: ReadonlyArray<ConditionFact>
   /** `None` keeps the adapters of the current status. */
-  readonly adapters: Option.Option<ReadonlyArray<AdapterStatus>>
+  readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
   readonly generation: number | undefined
   /** RFC 3339 time of this pass. */
   readonly now: string
   /** The phase, when the pass knows better than the Ready condition (e.g. `Deleting`). */
-  readonly phase?: NonNullable<DittoServerStatus["phase"]>
+  readonly phase?: NonNullable<DittoServer.DittoServerStatus["phase"]>
   /** Replica counts and config hash of the workload, when the pass observed it. */
   readonly workload?: WorkloadCounts
 }
@@ -94,7 +94,7 @@ export interface WorkloadCounts {
   readonly configHash: string
 }
 
-export const next = (current: DittoServerStatus | undefined, update: StatusUpdate): DittoServerStatus => {
+export const next = (current: DittoServer.DittoServerStatus | undefined, update: StatusUpdate): DittoServer.DittoServerStatus => {
   const withFacts = update.facts.reduce(
     (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
     current?.conditions ?? []
@@ -119,5 +119,5 @@ export const next = (current: DittoServerStatus | undefined, update: StatusUpdat
 }
 
 
-export const equal = (a: DittoServerStatus | undefined, b: DittoServerStatus | undefined): boolean =>
+export const equal = (a: DittoServer.DittoServerStatus | undefined, b: DittoServer.DittoServerStatus | undefined): boolean =>
   canonical(a ?? {}) === canonical(b ?? {})

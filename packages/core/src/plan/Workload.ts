@@ -24,7 +24,7 @@
  *   Services and the NetworkPolicy in any order, pod deletes last.
  */
 import { Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type {
   ConfigMap,
   ContainerPort,
@@ -58,7 +58,7 @@ export interface ObservedWorkload {
 
 export interface WorkloadInput {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.DittoServerSpec
   /**
    * The adapter container ports to declare: `Some` from a successful poll, or `None` to keep the
    * observed StatefulSet's `adapter-*` ports.

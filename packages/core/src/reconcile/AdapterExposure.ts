@@ -12,17 +12,17 @@
  * - The next run is one polling interval away (`spec.adapterDiscovery.pollingInterval`).
  */
 import { Effect, Option, Result } from "effect"
-import type { AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, type StatefulSet } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "../plan/ActiveAdapters.ts"
-import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapterExposure } from "../plan/AdapterExposure.ts"
+import type * as ActiveAdapters from "../plan/ActiveAdapters.ts"
+import * as AdapterExposure from "../plan/AdapterExposure.ts"
 import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
 import { DittoFs, type DittoFsError, type Secret } from "../services/DittoFs.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
-import { applyPlan, type FailedChange } from "./Apply.ts"
+import * as Apply from "./Apply.ts"
 
 /** Where and as whom the operator talks to a server's DittoFS API. */
 export interface DittoFsSession {
@@ -31,9 +31,9 @@ export interface DittoFsSession {
 }
 
 export interface AdapterExposureOutcome {
-  readonly poll: Result.Result<AdapterList, DittoFsError>
-  readonly plan: AdapterExposurePlan
-  readonly failures: ReadonlyArray<FailedChange>
+  readonly poll: Result.Result<Adapter.AdapterList, DittoFsError>
+  readonly plan: AdapterExposure.AdapterExposurePlan
+  readonly failures: ReadonlyArray<Apply.FailedChange>
   /** `status.adapters` after this pass; `None` when the poll failed (keep the last known). */
   readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
   readonly action: Action
@@ -42,7 +42,7 @@ export interface AdapterExposureOutcome {
 /** Reads the objects a server's adapter exposure consists of. */
 export const observeExposure = (
   server: ServerIdentity
-): Effect.Effect<ObservedExposure, KubernetesError, Kubernetes> =>
+): Effect.Effect<AdapterExposure.ObservedExposure, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const instance = labelValue(server.name)
@@ -63,8 +63,8 @@ export const observeExposure = (
 
 const adapterStatuses = (
   server: ServerIdentity,
-  active: ReadonlyArray<ActiveAdapter>,
-  failures: ReadonlyArray<FailedChange>
+  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>,
+  failures: ReadonlyArray<Apply.FailedChange>
 ): ReadonlyArray<DittoServer.AdapterStatus> =>
   active.map((adapter) => {
     const serviceName = adapterResourceName(server.name, adapter.type)
@@ -89,7 +89,7 @@ export type ContainerPortsOwner =
  */
 export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
   server: DittoServer.DittoServer,
-  adapters: AdapterList,
+  adapters: Adapter.AdapterList,
   containerPorts: ContainerPortsOwner = "Exposure"
 ) {
   const identity = identityOf(server)
@@ -97,15 +97,15 @@ export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
     yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
   }
   const observed = yield* observeExposure(identity)
-  const plan = planAdapterExposure({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
+  const plan = AdapterExposure.planAdapterExposure({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
   for (const conflict of plan.active.conflicts) {
     yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
   const regarding = referenceTo(server)
-  const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
-  const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
+  const serviceFailures = yield* Apply.applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
+  const policyFailures = yield* Apply.applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
   const portFailures = containerPorts === "Exposure"
-    ? yield* applyPlan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
+    ? yield* Apply.applyPlan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
     : []
   const failures = [...serviceFailures, ...policyFailures, ...portFailures]
   return {
@@ -127,7 +127,7 @@ export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(fu
     yield* Effect.logWarning("adapter poll failed; changing nothing").pipe(
       Effect.annotateLogs({ server: `${identity.namespace}/${identity.name}`, reason: poll.failure.reason })
     )
-    return { poll, plan: emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
+    return { poll, plan: AdapterExposure.emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
   }
   const exposed = yield* exposeAdapters(server, poll.success)
   return {

@@ -16,7 +16,7 @@
  */
 import { Data, Duration } from "effect"
 import type { DittoFsError } from "../services/DittoFs.ts"
-import type { KubernetesError, KubernetesErrorReason } from "../services/Kubernetes.ts"
+import type * as Kubernetes from "../services/Kubernetes.ts"
 import { mostUrgent, type Retry, retryWithin } from "./Action.ts"
 import type { FailedChange } from "./Apply.ts"
 
@@ -53,7 +53,7 @@ export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed
 }
 
 /** Reading the cluster failed: nothing was planned from it, nothing written. */
-export class ObserveFailed extends Data.TaggedError("ObserveFailed")<{ readonly error: KubernetesError }> {
+export class ObserveFailed extends Data.TaggedError("ObserveFailed")<{ readonly error: Kubernetes.KubernetesError }> {
   override get message(): string {
     return `${this.error.operation}: ${this.error.reason}: ${this.error.message}`
   }
@@ -83,7 +83,7 @@ export const conflictRetry = retryWithin(Duration.seconds(1))
 /** The retry cap of a permanent failure, and of Kubernetes failing. */
 export const slowRetry = retryWithin(Duration.minutes(5))
 
-const retryOfKubernetes = (reason: KubernetesErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
+const retryOfKubernetes = (reason: Kubernetes.KubernetesErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
 
 export const errorPolicy = (error: PassError): Retry => {
   switch (error._tag) {

@@ -19,21 +19,21 @@
  */
 import { Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
-import type { AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 import type * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, type StatefulSet } from "../domain/Kubernetes.ts"
-import { activeAdapters } from "../plan/ActiveAdapters.ts"
+import * as ActiveAdapters from "../plan/ActiveAdapters.ts"
 import { reservedPorts } from "../plan/AdapterExposure.ts"
 import type { Finding } from "../plan/Change.ts"
-import { adapterContainerPort } from "../plan/ContainerPorts.ts"
+import * as ContainerPorts from "../plan/ContainerPorts.ts"
 import { selectorLabels, workloadNames } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
 import * as ServerSecrets from "../plan/ServerSecrets.ts"
 import type * as Status from "../plan/Status.ts"
-import { type ObservedWorkload, planWorkload, type WorkloadPlan } from "../plan/Workload.ts"
+import * as Workload from "../plan/Workload.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, type Resource, Resources } from "../services/Kubernetes.ts"
-import { applyPlan, type FailedChange } from "./Apply.ts"
+import * as Apply from "./Apply.ts"
 import { ApplyFailed, ObserveFailed, type PhaseError } from "./PassError.ts"
 
 /** Reads one object by name; absent is `None`. */
@@ -46,7 +46,7 @@ const find = <A>(resource: Resource<A>, namespace: string, name: string) =>
   )
 
 /** Reads the objects a server's workload consists of, by their names (and its pods by label). */
-export const observeWorkload = (server: ServerIdentity): Effect.Effect<ObservedWorkload, KubernetesError, Kubernetes> =>
+export const observeWorkload = (server: ServerIdentity): Effect.Effect<Workload.ObservedWorkload, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const names = workloadNames(server.name)
@@ -87,7 +87,7 @@ export interface WorkloadOutcome {
   readonly facts: ReadonlyArray<Status.ConditionFact>
   readonly errors: ReadonlyArray<PhaseError>
   readonly status: Option.Option<WorkloadStatus>
-  readonly plan: Option.Option<WorkloadPlan>
+  readonly plan: Option.Option<Workload.WorkloadPlan>
 }
 
 const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Status.ConditionFact => {
@@ -101,7 +101,7 @@ const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Opt
 const progressing = (
   spec: DittoServerSpec,
   statefulSet: Option.Option<StatefulSet>,
-  plan: WorkloadPlan
+  plan: Workload.WorkloadPlan
 ): Status.ConditionFact => {
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
   const generationSeen = Option.match(statefulSet, {
@@ -124,7 +124,7 @@ type DittoServerSpec = DittoServer.DittoServerSpec
 
 export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   server: DittoServer.DittoServer,
-  adapters: Option.Option<AdapterList>
+  adapters: Option.Option<Adapter.AdapterList>
 ): Effect.fn.Return<WorkloadOutcome, never, Kubernetes | Events> {
   const events = yield* Events
   const identity = identityOf(server)
@@ -138,23 +138,23 @@ export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
     }
   }
   const active = Option.map(adapters, (list) =>
-    activeAdapters(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
-  const plan = planWorkload({
+    ActiveAdapters.activeAdapters(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
+  const plan = Workload.planWorkload({
     server: identity,
     spec: server.spec,
-    adapterPorts: Option.map(active, (running) => running.map(adapterContainerPort)),
+    adapterPorts: Option.map(active, (running) => running.map(ContainerPorts.adapterContainerPort)),
     observed: observed.success,
     generated: yield* generate
   })
 
   const regarding = referenceTo(server)
-  const failures: Array<FailedChange> = [
-    ...yield* applyPlan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
+  const failures: Array<Apply.FailedChange> = [
+    ...yield* Apply.applyPlan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
+    ...yield* Apply.applyPlan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
+    ...yield* Apply.applyPlan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
+    ...yield* Apply.applyPlan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
+    ...yield* Apply.applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
+    ...yield* Apply.applyPlan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
   ]
   for (const finding of plan.foreign) {
     yield* events.emit(regarding, { type: "Warning", reason: "ForeignObject", message: finding.message })

@@ -13,7 +13,7 @@
  *   request is built: they never appear in an error message, a log line or an Event.
  */
 import { Context, type Effect, type Redacted, Schema } from "effect"
-import type { Adapter, AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 
 export const DittoFsErrorReason = Schema.Literals([
   "Unreachable",
@@ -99,14 +99,14 @@ export interface DittoFsApi {
   readonly refresh: (baseUrl: string, refreshToken: Secret) => Effect.Effect<Token, DittoFsError>
   readonly createUser: (baseUrl: string, accessToken: Secret, user: NewUser) => Effect.Effect<User, DittoFsError>
   readonly deleteUser: (baseUrl: string, accessToken: Secret, username: string) => Effect.Effect<void, DittoFsError>
-  readonly listAdapters: (baseUrl: string, accessToken: Secret) => Effect.Effect<AdapterList, DittoFsError>
+  readonly listAdapters: (baseUrl: string, accessToken: Secret) => Effect.Effect<Adapter.AdapterList, DittoFsError>
   /** Admin only: start, stop or move an adapter (used by people and tests, not by reconciles). */
   readonly updateAdapter: (
     baseUrl: string,
     accessToken: Secret,
     type: string,
     change: AdapterChange
-  ) => Effect.Effect<Adapter, DittoFsError>
+  ) => Effect.Effect<Adapter.Adapter, DittoFsError>
 }
 
 export class DittoFs extends Context.Service<DittoFs, DittoFsApi>()("@dittofs-operator/core/DittoFs") {}

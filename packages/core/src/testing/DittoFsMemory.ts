@@ -10,17 +10,8 @@
  * `DittoFsMemoryControl`: a raw (possibly malformed) adapter body, and failures of the next calls.
  */
 import { Clock, Context, Effect, Layer, Redacted, Ref, Result } from "effect"
-import type { Adapter } from "../domain/Adapter.ts"
-import { decodeAdapterList } from "../domain/Adapter.ts"
-import {
-  DittoFs,
-  DittoFsError,
-  type DittoFsErrorReason,
-  type Secret,
-  type Token,
-  type User,
-  type UserRole
-} from "../services/DittoFs.ts"
+import * as Adapter from "../domain/Adapter.ts"
+import * as DittoFs from "../services/DittoFs.ts"
 
 export type Operation = "health" | "login" | "refresh" | "createUser" | "deleteUser" | "listAdapters" | "updateAdapter"
 
@@ -28,7 +19,7 @@ export interface ServerOptions {
   readonly adminUsername?: string
   readonly adminPassword?: string
   /** Adapters at boot; default: nfs on 12049 and smb on 1445, both enabled and running. */
-  readonly adapters?: ReadonlyArray<Adapter>
+  readonly adapters?: ReadonlyArray<Adapter.Adapter>
   /** Access-token lifetime in seconds (default 900, like dfs). */
   readonly accessTokenSeconds?: number
   /** Refresh-token lifetime in seconds (default 168 h). */
@@ -39,13 +30,13 @@ interface UserRecord {
   readonly id: string
   readonly username: string
   readonly password: string
-  readonly role: UserRole
+  readonly role: DittoFs.UserRole
   readonly enabled: boolean
 }
 
 interface Session {
   readonly username: string
-  readonly role: UserRole
+  readonly role: DittoFs.UserRole
   readonly expiresAt: number
 }
 
@@ -54,10 +45,10 @@ interface ServerState {
   readonly users: ReadonlyMap<string, UserRecord>
   readonly accessTokens: ReadonlyMap<string, Session>
   readonly refreshTokens: ReadonlyMap<string, Session>
-  readonly adapters: ReadonlyArray<Adapter>
+  readonly adapters: ReadonlyArray<Adapter.Adapter>
   /** When set, `GET /api/v1/adapters` answers this body instead of the adapters. */
   readonly adapterBody: { readonly body: unknown } | undefined
-  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFsErrorReason; readonly times: number }>
+  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFs.DittoFsErrorReason; readonly times: number }>
   /** Requests answered, by operation (load on the server, e.g. the poll rate). */
   readonly requests: Readonly<Partial<Record<Operation, number>>>
   readonly accessTokenSeconds: number
@@ -69,7 +60,7 @@ interface World {
   readonly tokens: number
 }
 
-export const defaultAdapters: ReadonlyArray<Adapter> = [
+export const defaultAdapters: ReadonlyArray<Adapter.Adapter> = [
   { id: "00000000-0000-4000-8000-00000000a001", type: "nfs", enabled: true, running: true, port: 12049 },
   { id: "00000000-0000-4000-8000-00000000a002", type: "smb", enabled: true, running: true, port: 1445 }
 ]
@@ -96,10 +87,10 @@ const newServer = (options: ServerOptions): ServerState => {
   }
 }
 
-type Step<A> = readonly [Result.Result<A, DittoFsError>, World]
+type Step<A> = readonly [Result.Result<A, DittoFs.DittoFsError>, World]
 
-const fail = (reason: DittoFsErrorReason, message: string, operation: string) =>
-  Result.fail(new DittoFsError({ reason, message, operation }))
+const fail = (reason: DittoFs.DittoFsErrorReason, message: string, operation: string) =>
+  Result.fail(new DittoFs.DittoFsError({ reason, message, operation }))
 
 /** Test-only controls of the in-memory DittoFS servers. */
 export interface DittoFsMemoryControlApi {
@@ -108,13 +99,13 @@ export interface DittoFsMemoryControlApi {
   /** Stops or starts a server: a stopped one is `Unreachable`; its data is kept. */
   readonly setRunning: (baseUrl: string, running: boolean) => Effect.Effect<void>
   /** Replaces the adapters as if changed through the admin API. */
-  readonly setAdapters: (baseUrl: string, adapters: ReadonlyArray<Adapter>) => Effect.Effect<void>
+  readonly setAdapters: (baseUrl: string, adapters: ReadonlyArray<Adapter.Adapter>) => Effect.Effect<void>
   /** Serves this raw body for `GET /api/v1/adapters` (`undefined` restores the real list). */
   readonly setAdapterBody: (baseUrl: string, body: { readonly body: unknown } | undefined) => Effect.Effect<void>
   /** Makes the next `times` calls of an operation fail with a reason. */
-  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFsErrorReason, times?: number) => Effect.Effect<void>
-  readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<User>>
-  readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter>>
+  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFs.DittoFsErrorReason, times?: number) => Effect.Effect<void>
+  readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<DittoFs.User>>
+  readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter.Adapter>>
   /** How many requests of each operation the server answered (refused ones included). */
   readonly requests: (baseUrl: string) => Effect.Effect<Readonly<Partial<Record<Operation, number>>>>
 }
@@ -123,7 +114,7 @@ export class DittoFsMemoryControl extends Context.Service<DittoFsMemoryControl, 
   "@dittofs-operator/core/testing/DittoFsMemoryControl"
 ) {}
 
-const userView = (user: UserRecord): User => ({ id: user.id, username: user.username, role: user.role, enabled: user.enabled })
+const userView = (user: UserRecord): DittoFs.User => ({ id: user.id, username: user.username, role: user.role, enabled: user.enabled })
 
 export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   Effect.gen(function*() {
@@ -137,8 +128,8 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       baseUrl: string,
       operation: Operation,
       label: string,
-      handler: (server: ServerState, now: number, tokens: number) => readonly [Result.Result<A, DittoFsError>, ServerState, number?]
-    ): Effect.Effect<A, DittoFsError> =>
+      handler: (server: ServerState, now: number, tokens: number) => readonly [Result.Result<A, DittoFs.DittoFsError>, ServerState, number?]
+    ): Effect.Effect<A, DittoFs.DittoFsError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.modify(world, (current): Step<A> => {
           const server = current.servers.get(baseUrl)
@@ -164,7 +155,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           return [result, withServer(next, tokens)]
         })).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
 
-    const authorize = (server: ServerState, now: number, accessToken: Secret, roles: ReadonlyArray<UserRole>, label: string) => {
+    const authorize = (server: ServerState, now: number, accessToken: DittoFs.Secret, roles: ReadonlyArray<DittoFs.UserRole>, label: string) => {
       const session = server.accessTokens.get(Redacted.value(accessToken))
       if (session === undefined || session.expiresAt <= now) return fail("Unauthorized", "Invalid or expired token", label)
       if (!roles.includes(session.role)) {
@@ -173,11 +164,11 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       return Result.succeed(session)
     }
 
-    const issue = (server: ServerState, user: { readonly username: string; readonly role: UserRole }, now: number, tokens: number) => {
+    const issue = (server: ServerState, user: { readonly username: string; readonly role: DittoFs.UserRole }, now: number, tokens: number) => {
       const n = tokens + 1
       const access = `memory-access-${n}`
       const refresh = `memory-refresh-${n}`
-      const token: Token = {
+      const token: DittoFs.Token = {
         access_token: Redacted.make(access),
         refresh_token: Redacted.make(refresh),
         token_type: "Bearer",
@@ -198,7 +189,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       return [Result.succeed(token), next, n] as const
     }
 
-    const dittofs = DittoFs.of({
+    const dittofs = DittoFs.DittoFs.of({
       health: (baseUrl) => call(baseUrl, "health", "GET /health", (server) => [Result.void, server]),
       login: (baseUrl, credentials) =>
         call(baseUrl, "login", "POST /api/v1/auth/login", (server, now, tokens) => {
@@ -254,7 +245,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           const allowed = authorize(server, now, accessToken, ["admin", "operator"], label)
           if (Result.isFailure(allowed)) return [Result.fail(allowed.failure), server]
           const body = server.adapterBody === undefined ? structuredClone(server.adapters) : server.adapterBody.body
-          const decoded = decodeAdapterList(body)
+          const decoded = Adapter.decodeAdapterList(body)
           return [
             Result.isFailure(decoded) ? fail("BadResponse", decoded.failure.reason, label) : Result.succeed(decoded.success),
             server
@@ -271,7 +262,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
             return [fail("BadRequest", "Invalid port", label), server]
           }
           const enabled = change.enabled ?? existing.enabled
-          const updated: Adapter = { ...existing, enabled, running: enabled, port: change.port ?? existing.port }
+          const updated: Adapter.Adapter = { ...existing, enabled, running: enabled, port: change.port ?? existing.port }
           return [
             Result.succeed(updated),
             { ...server, adapters: server.adapters.map((adapter) => (adapter.type === type ? updated : adapter)) }
@@ -306,6 +297,6 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   })
 
 /** In-memory DittoFS servers: provides `DittoFs` and its test controls. */
-export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs | DittoFsMemoryControl> =>
+export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs.DittoFs | DittoFsMemoryControl> =>
   Layer.effectContext(Effect.map(make(servers), ({ control, dittofs }) =>
-    Context.make(DittoFs, dittofs).pipe(Context.add(DittoFsMemoryControl, control))))
+    Context.make(DittoFs.DittoFs, dittofs).pipe(Context.add(DittoFsMemoryControl, control))))

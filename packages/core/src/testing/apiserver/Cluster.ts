@@ -26,7 +26,7 @@
 import { Option, Result } from "effect"
 import { canonical } from "../../domain/Json.ts"
 import { type AnyObject, timestamp } from "../../domain/Kubernetes.ts"
-import type { KubernetesError, KubernetesErrorReason } from "../../services/Kubernetes.ts"
+import type * as Kubernetes from "../../services/Kubernetes.ts"
 import { fieldsOf, withoutKeys } from "./Json.ts"
 import type { Admission, ClusterView, Counters, Kind } from "./Kind.ts"
 import { kindOf, type KindTable } from "./Kinds.ts"
@@ -41,7 +41,7 @@ export interface Fault {
   readonly verb: Verb
   readonly kind?: string
   readonly name?: string
-  readonly reason: KubernetesErrorReason
+  readonly reason: Kubernetes.KubernetesErrorReason
   /** How many matching calls fail (default 1). */
   readonly times?: number
 }
@@ -82,7 +82,7 @@ export interface ClusterState {
   readonly kinds: KindTable
 }
 
-export type Transition<A> = readonly [Result.Result<A, KubernetesError>, ClusterState]
+export type Transition<A> = readonly [Result.Result<A, Kubernetes.KubernetesError>, ClusterState]
 
 const initialRevision = 1000
 
@@ -181,7 +181,7 @@ const admitted = (
   resource: ResourceId,
   name: string,
   operation: string
-): Result.Result<readonly [AnyObject, ClusterState], KubernetesError> =>
+): Result.Result<readonly [AnyObject, ClusterState], Kubernetes.KubernetesError> =>
   Result.match(admission, {
     onFailure: (errors) => Result.fail(Status.invalid(resource, name, errors, operation)),
     onSuccess: ({ counters, object }) => Result.succeed([object, { ...state, counters }] as const)
