@@ -12,7 +12,7 @@ import { machine, measure, table } from "./Measure.ts"
 
 const server = { name: "nas", namespace: "storage", uid: "0b7c3c4e-uid" }
 
-const spec = Effect.runSync(Schema.decodeEffect(DittoServer.DittoServerSpec)({
+const spec = Effect.runSync(Schema.decodeEffect(DittoServer.Spec)({
   storage: { metadataSize: "1Gi" },
   metrics: { enabled: true },
   adapterServices: { type: "LoadBalancer", annotations: { "lb.example.com/pool": "nas", "lb.example.com/shared": "true" } }
@@ -40,9 +40,9 @@ const staticPorts: ReadonlyArray<K8s.ContainerPort> = [
 ]
 
 /** The observed state after the plan was applied, as the apiserver returns it. */
-const settled = (count: number): AdapterExposure.ObservedExposure => {
-  const empty: AdapterExposure.ObservedExposure = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
-  const plan = AdapterExposure.planAdapterExposure({ server, spec, poll: Result.succeed({ adapters: adapters(count), rejected: [] }), observed: empty })
+const settled = (count: number): AdapterExposure.Observed => {
+  const empty: AdapterExposure.Observed = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
+  const plan = AdapterExposure.plan({ server, spec, poll: Result.succeed({ adapters: adapters(count), rejected: [] }), observed: empty })
   const objects = <A extends { readonly metadata: K8s.ObjectMeta }>(changes: ReadonlyArray<{ readonly object: A }>) =>
     changes.map((change, i) => ({ ...change.object, metadata: { ...change.object.metadata, uid: `uid-${i}`, resourceVersion: `${i + 2}` } }))
   return {
@@ -60,14 +60,14 @@ export const run = (millis: number) => {
   for (const count of [1, 8, 64]) {
     const poll = Result.succeed({ adapters: adapters(count), rejected: [] })
     const idle = settled(count)
-    const check = AdapterExposure.planAdapterExposure({ server, spec, poll, observed: idle })
+    const check = AdapterExposure.plan({ server, spec, poll, observed: idle })
     if (!AdapterExposure.isEmpty(check)) throw new Error(`idle plan for ${count} adapters is not empty`)
-    rows.push(measure(`plan, idle cycle, ${count} adapter(s)`, () => AdapterExposure.planAdapterExposure({ server, spec, poll, observed: idle }), millis))
-    const cold: AdapterExposure.ObservedExposure = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
-    rows.push(measure(`plan, cold start, ${count} adapter(s)`, () => AdapterExposure.planAdapterExposure({ server, spec, poll, observed: cold }), millis))
+    rows.push(measure(`plan, idle cycle, ${count} adapter(s)`, () => AdapterExposure.plan({ server, spec, poll, observed: idle }), millis))
+    const cold: AdapterExposure.Observed = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
+    rows.push(measure(`plan, cold start, ${count} adapter(s)`, () => AdapterExposure.plan({ server, spec, poll, observed: cold }), millis))
     const ports = Option.getOrElse(Option.map(idle.statefulSet, (s) => s.spec.template.spec.containers[0]?.ports ?? []), () => [])
     const reversed = [...ports].reverse()
-    rows.push(measure(`portsEqual + sort, ${ports.length} ports`, () => ContainerPorts.portsEqual(ports, reversed) && ContainerPorts.sortContainerPorts(reversed), millis))
+    rows.push(measure(`portsEqual + sort, ${ports.length} ports`, () => ContainerPorts.equal(ports, reversed) && ContainerPorts.sort(reversed), millis))
   }
   return rows
 }

@@ -42,7 +42,7 @@ const run = Command.make(
   }
 )
 
-const printCrd = Command.make("crd", {}, () => Console.log(JSON.stringify(DittoServerCrd.crd(), null, 2)))
+const printCrd = Command.make("crd", {}, () => Console.log(JSON.stringify(DittoServerCrd.make(), null, 2)))
 
 Command.make("dittofs-operator").pipe(
   Command.withSubcommands([run, printCrd]),

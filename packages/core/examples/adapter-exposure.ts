@@ -45,15 +45,15 @@ const program = Effect.gen(function*() {
     yield* Console.log("  ports:   ", sts.spec.template.spec.containers[0]?.ports?.map((p) => p.name))
   })
 
-  const first = yield* AdapterExposurePhase.reconcileAdapterExposure(server, session)
+  const first = yield* AdapterExposurePhase.reconcile(server, session)
   yield* Console.log(`pass 1: ${first.plan.services.length} Service change(s)`)
   yield* show
 
-  yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, [
+  yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [
     { type: "nfs", enabled: true, running: true, port: 12049 },
     { type: "smb", enabled: false, running: false, port: 12445 }
   ])
-  const second = yield* AdapterExposurePhase.reconcileAdapterExposure(server, session)
+  const second = yield* AdapterExposurePhase.reconcile(server, session)
   yield* Console.log(`pass 2: ${second.plan.services.map((c) => c.event.message).join("; ")}`)
   yield* show
 })

@@ -20,7 +20,7 @@ import { Annotations, DittoFs, DittoServer, DittoServerPass, Events, InvalidSpec
 import * as Controller from "../runtime/Controller.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
 
-export interface DittoServerControllerOptions extends DittoServerPass.DittoServerOptions {
+export interface DittoServerControllerOptions extends DittoServerPass.Options {
   /** Only this namespace (default: every namespace). */
   readonly namespace?: string
   /** Reconciles running at once across servers. */
@@ -65,8 +65,8 @@ export const start = (
       concurrency: options.concurrency ?? 4,
       reconcile: (object) => {
         const decoded = decodeServer(object)
-        if (Result.isFailure(decoded)) return InvalidSpec.reconcileInvalidSpec(object, formatIssue(decoded.failure.issue))
-        return DittoServerPass.reconcileDittoServer(decoded.success, options)
+        if (Result.isFailure(decoded)) return InvalidSpec.reconcile(object, formatIssue(decoded.failure.issue))
+        return DittoServerPass.reconcile(decoded.success, options)
       },
       errorPolicy: PassError.errorPolicy
     })

@@ -185,7 +185,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       readText(response, operation).pipe(
         Effect.flatMap(decodeBody(Schema.Unknown, operation)),
         Effect.flatMap((body) =>
-          Effect.fromResult(Adapter.decodeAdapterList(body)).pipe(
+          Effect.fromResult(Adapter.decodeList(body)).pipe(
             Effect.mapError((malformed) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: malformed.reason }))
           )
         )

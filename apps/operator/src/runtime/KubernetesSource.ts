@@ -9,7 +9,7 @@ import type { ListWatch } from "./Reflector.ts"
 export const watchTimeoutSeconds = 290
 
 export const listWatch = <A>(
-  kubernetes: Kubernetes.KubernetesApi,
+  kubernetes: Kubernetes.Api,
   resource: Kubernetes.Resource<A>,
   namespace: string | undefined,
   options: Kubernetes.ListOptions = {}

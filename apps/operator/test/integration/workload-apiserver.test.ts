@@ -31,22 +31,22 @@ const observe = (server: Ownership.ServerIdentity) =>
       secrets: yield* kubernetes.list(Kubernetes.Resources.Secret, server.namespace),
       networkPolicies: yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, server.namespace),
       pods: yield* kubernetes.list(Kubernetes.Resources.Pod, server.namespace)
-    } satisfies Workload.ObservedWorkload
+    } satisfies Workload.Observed
   })
 
-const plan = (server: Ownership.ServerIdentity, spec: DittoServer.DittoServerSpec, adapterPorts: Option.Option<ReadonlyArray<K8s.ContainerPort>>) =>
-  Effect.map(observe(server), (observed) => Workload.planWorkload({ server, spec, adapterPorts, observed, generated }))
+const plan = (server: Ownership.ServerIdentity, spec: DittoServer.Spec, adapterPorts: Option.Option<ReadonlyArray<K8s.ContainerPort>>) =>
+  Effect.map(observe(server), (observed) => Workload.plan({ server, spec, adapterPorts, observed, generated }))
 
-const apply = (workload: Workload.WorkloadPlan) =>
+const apply = (workload: Workload.Plan) =>
   Effect.gen(function*() {
-    for (const change of workload.secrets) yield* Apply.applyChange(Kubernetes.Resources.Secret, change)
-    for (const change of workload.configMaps) yield* Apply.applyChange(Kubernetes.Resources.ConfigMap, change)
-    for (const change of workload.services) yield* Apply.applyChange(Kubernetes.Resources.Service, change)
-    for (const change of workload.statefulSets) yield* Apply.applyChange(Kubernetes.Resources.StatefulSet, change)
-    for (const change of workload.networkPolicies) yield* Apply.applyChange(Kubernetes.Resources.NetworkPolicy, change)
+    for (const change of workload.secrets) yield* Apply.change(Kubernetes.Resources.Secret, change)
+    for (const change of workload.configMaps) yield* Apply.change(Kubernetes.Resources.ConfigMap, change)
+    for (const change of workload.services) yield* Apply.change(Kubernetes.Resources.Service, change)
+    for (const change of workload.statefulSets) yield* Apply.change(Kubernetes.Resources.StatefulSet, change)
+    for (const change of workload.networkPolicies) yield* Apply.change(Kubernetes.Resources.NetworkPolicy, change)
   })
 
-const summary = (workload: Workload.WorkloadPlan) =>
+const summary = (workload: Workload.Plan) =>
   Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}: ${change.event.message}`)
 
 /** A DittoServer stored in a fresh namespace (a dangling owner reference would be collected). */

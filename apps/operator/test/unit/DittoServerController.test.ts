@@ -28,7 +28,7 @@ const layers = Layer.mergeAll(
  * only way a spec the operator's Schema rejects gets stored, since the current CRD refuses it.
  */
 const looseCrd = {
-  ...DittoServerCrd.crd(),
+  ...DittoServerCrd.make(),
   spec: {
     group: DittoServer.group,
     names: { kind: DittoServer.kind, plural: DittoServer.plural },
@@ -71,7 +71,7 @@ describe("DittoServerController", () => {
       const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, "default", "nas"))
       assert.strictEqual(server.status?.conditions?.find((c) => c.type === "AdaptersSynced")?.status, "True")
 
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }])
       yield* advance(8)
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval (t = 9 s)")
@@ -112,7 +112,7 @@ describe("DittoServerController", () => {
         return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
       })
       const settled = yield* objects
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const before = (yield* control.requests(baseUrl)).listAdapters ?? 0
       yield* advance(60)
       assert.deepStrictEqual(yield* objects, settled)
@@ -135,7 +135,7 @@ describe("DittoServerController", () => {
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
       assert.include(events[0]?.message ?? "", "metadataSize")
       const stored = yield* Kubernetes.Kubernetes.use((k) => k.get(rawDittoServer, "default", "broken"))
-      const status = yield* Schema.decodeUnknownEffect(DittoServer.DittoServerStatus)(stored["status"])
+      const status = yield* Schema.decodeUnknownEffect(DittoServer.Status)(stored["status"])
       assert.strictEqual(status.phase, "Failed")
       assert.deepStrictEqual(status.conditions?.map((c) => [c.type, c.reason]), [["Ready", "InvalidSpec"]])
       assert.strictEqual((yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Service, "default"))).length, 0, "nothing created for it")
@@ -147,7 +147,7 @@ describe("DittoServerController", () => {
         k.create(rawDittoServer, {
           apiVersion: DittoServer.apiVersion,
           kind: DittoServer.kind,
-          metadata: { name: "broken", namespace: "default", finalizers: [Finalizer.finalizer] },
+          metadata: { name: "broken", namespace: "default", finalizers: [Finalizer.name] },
           spec: { storage: { metadataSize: "lots" } }
         }))
       yield* Kubernetes.Kubernetes.use((k) => k.delete(rawDittoServer, "default", "broken"))

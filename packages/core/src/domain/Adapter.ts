@@ -7,26 +7,26 @@
  */
 import { Data, Result, Schema, SchemaIssue } from "effect"
 
-export const AdapterPort = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
+export const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
 
 export const Adapter = Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   type: Schema.String.check(Schema.isMinLength(1)),
   enabled: Schema.Boolean,
   running: Schema.Boolean,
-  port: AdapterPort
+  port: Port
 })
 export type Adapter = typeof Adapter.Type
 
 /** An entry of the list that did not decode, with the reason. */
-export interface RejectedAdapter {
+export interface Rejected {
   readonly index: number
   readonly reason: string
 }
 
-export interface AdapterList {
+export interface List {
   readonly adapters: ReadonlyArray<Adapter>
-  readonly rejected: ReadonlyArray<RejectedAdapter>
+  readonly rejected: ReadonlyArray<Rejected>
 }
 
 /** The body as a whole is not an adapter list: nothing may be concluded from it. */
@@ -40,12 +40,12 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
 const describe = (body: unknown): string =>
   body === null ? "null" : Array.isArray(body) ? "an array" : typeof body
 
-export const decodeAdapterList = (body: unknown): Result.Result<AdapterList, MalformedAdapterList> => {
+export const decodeList = (body: unknown): Result.Result<List, MalformedAdapterList> => {
   if (!Array.isArray(body)) {
     return Result.fail(new MalformedAdapterList({ reason: `expected a JSON array of adapters, got ${describe(body)}` }))
   }
   const adapters: Array<Adapter> = []
-  const rejected: Array<RejectedAdapter> = []
+  const rejected: Array<Rejected> = []
   body.forEach((entry: unknown, index) => {
     const decoded = decodeAdapter(entry, { errors: "all" })
     if (Result.isSuccess(decoded)) adapters.push(decoded.success)

@@ -108,7 +108,7 @@ export const S3Spec = open({
 export const RolloutStrategy = Schema.Literals(["Managed", "RollingUpdate"])
 export type RolloutStrategy = typeof RolloutStrategy.Type
 
-export const DittoServerSpec = open({
+export const Spec = open({
   image: Schema.String.pipe(withDefault("marmos91c/dittofs:latest", "DittoFS container image.")),
   replicas: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 })).pipe(
     withDefault(1, "Number of server pods: 1 runs the server, 0 stops it (DittoFS is single-replica).")
@@ -167,7 +167,7 @@ export const DittoServerSpec = open({
     ))
   }).pipe(withDefault({}, "How server pods are rolled."))
 })
-export type DittoServerSpec = typeof DittoServerSpec.Type
+export type Spec = typeof Spec.Type
 
 export const ConditionStatus = Schema.Literals(["True", "False", "Unknown"])
 
@@ -189,7 +189,7 @@ export const AdapterStatus = open({
 })
 export type AdapterStatus = typeof AdapterStatus.Type
 
-export const DittoServerStatus = open({
+export const Status = open({
   observedGeneration: Schema.optionalKey(Schema.Int),
   phase: Schema.optionalKey(Schema.Literals(["Pending", "Running", "Failed", "Stopped", "Deleting"])),
   replicas: Schema.optionalKey(Schema.Int),
@@ -199,14 +199,14 @@ export const DittoServerStatus = open({
   conditions: Schema.optionalKey(Schema.Array(Condition)),
   adapters: Schema.optionalKey(Schema.Array(AdapterStatus))
 })
-export type DittoServerStatus = typeof DittoServerStatus.Type
+export type Status = typeof Status.Type
 
 export const DittoServer = open({
   apiVersion: Schema.Literal(apiVersion),
   kind: Schema.Literal(kind),
   metadata: ObjectMeta,
-  spec: DittoServerSpec,
-  status: Schema.optionalKey(DittoServerStatus)
+  spec: Spec,
+  status: Schema.optionalKey(Status)
 })
 export type DittoServer = typeof DittoServer.Type
 
@@ -214,7 +214,7 @@ export type DittoServer = typeof DittoServer.Type
 export const defaultPollingInterval = Duration.seconds(30)
 
 /** `spec.adapterDiscovery.pollingInterval` as a Duration; total. */
-export const pollingInterval = (spec: DittoServerSpec): Duration.Duration =>
+export const pollingInterval = (spec: Spec): Duration.Duration =>
   GoDuration.parse(spec.adapterDiscovery.pollingInterval).pipe(
     Option.filter(Duration.isPositive),
     Option.getOrElse(() => defaultPollingInterval)

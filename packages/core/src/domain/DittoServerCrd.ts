@@ -91,7 +91,7 @@ const withConditionsListMap = (status: JsonSchema): JsonSchema => {
   }
 }
 
-export const crdName = `${DittoServer.plural}.${DittoServer.group}`
+export const name = `${DittoServer.plural}.${DittoServer.group}`
 
 /**
  * What `kubectl get dittoservers` shows: the phase and the Ready condition, desired and ready
@@ -106,10 +106,10 @@ export const printerColumns: ReadonlyArray<JsonSchema> = [
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
 ]
 
-export const crd = (): JsonSchema => ({
+export const make = (): JsonSchema => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: crdName },
+  metadata: { name: name },
   spec: {
     group: DittoServer.group,
     names: {
@@ -136,8 +136,8 @@ export const crd = (): JsonSchema => ({
               apiVersion: { type: "string" },
               kind: { type: "string" },
               metadata: { type: "object" },
-              spec: structuralOf(DittoServer.DittoServerSpec),
-              status: withConditionsListMap(structuralOf(DittoServer.DittoServerStatus))
+              spec: structuralOf(DittoServer.Spec),
+              status: withConditionsListMap(structuralOf(DittoServer.Status))
             }
           }
         }

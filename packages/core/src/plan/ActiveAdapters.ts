@@ -14,7 +14,7 @@ import { Order } from "effect"
 import type { Adapter } from "../domain/Adapter.ts"
 import { adapterPortName, sanitizeAdapterType } from "./Naming.ts"
 
-export interface ActiveAdapter {
+export interface Active {
   /** The type as DittoFS reports it. */
   readonly type: string
   readonly sanitizedType: string
@@ -24,7 +24,7 @@ export interface ActiveAdapter {
 
 export type ConflictReason = "DuplicateType" | "DuplicatePort" | "PortNameCollision" | "ReservedPort"
 
-export interface AdapterConflict {
+export interface Conflict {
   readonly reason: ConflictReason
   /** The adapter left out. */
   readonly adapter: Adapter
@@ -33,20 +33,20 @@ export interface AdapterConflict {
 
 export interface ActiveAdapters {
   /** Sorted by sanitized type. */
-  readonly active: ReadonlyArray<ActiveAdapter>
-  readonly conflicts: ReadonlyArray<AdapterConflict>
+  readonly active: ReadonlyArray<Active>
+  readonly conflicts: ReadonlyArray<Conflict>
 }
 
-export interface ActiveAdapterOptions {
+export interface Options {
   /** Ports of the server that no adapter may take (API, metrics). */
   readonly reservedPorts: ReadonlyArray<number>
 }
 
 export const isActive = (adapter: Adapter): boolean => adapter.enabled && adapter.running
 
-export const activeAdapters = (
+export const select = (
   adapters: ReadonlyArray<Adapter>,
-  options: ActiveAdapterOptions
+  options: Options
 ): ActiveAdapters => {
   const candidates = adapters
     .filter(isActive)
@@ -61,8 +61,8 @@ export const activeAdapters = (
   const byType = new Map<string, Adapter>()
   const byPort = new Map<number, Adapter>()
   const byPortName = new Map<string, Adapter>()
-  const active: Array<ActiveAdapter> = []
-  const conflicts: Array<AdapterConflict> = []
+  const active: Array<Active> = []
+  const conflicts: Array<Conflict> = []
   for (const { adapter, sanitizedType } of candidates) {
     const portName = adapterPortName(adapter.type)
     const conflict = (reason: ConflictReason, message: string) => conflicts.push({ reason, adapter, message })

@@ -25,21 +25,21 @@ import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 /** The DittoFS container in the server's pod template. */
 export const serverContainerName = ServerPod.containerName
 
-export interface ObservedExposure {
+export interface Observed {
   readonly services: ReadonlyArray<Service>
   readonly networkPolicies: ReadonlyArray<NetworkPolicy>
   readonly statefulSet: Option.Option<StatefulSet>
 }
 
-export interface AdapterExposureInput<E> {
+export interface Input<E> {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   /** The poll of `GET /api/v1/adapters`: its decoded list, or why it failed. */
-  readonly poll: Result.Result<Adapter.AdapterList, E>
-  readonly observed: ObservedExposure
+  readonly poll: Result.Result<Adapter.List, E>
+  readonly observed: Observed
 }
 
-export interface AdapterExposurePlan {
+export interface Plan {
   readonly active: ActiveAdapters.ActiveAdapters
   readonly services: Change.Plan<Service>
   readonly networkPolicies: Change.Plan<NetworkPolicy>
@@ -47,14 +47,14 @@ export interface AdapterExposurePlan {
   readonly statefulSet: Option.Option<Change.Change<StatefulSet>>
 }
 
-export const emptyPlan: AdapterExposurePlan = {
+export const empty: Plan = {
   active: { active: [], conflicts: [] },
   services: [],
   networkPolicies: [],
   statefulSet: Option.none()
 }
 
-export const isEmpty = (plan: AdapterExposurePlan): boolean =>
+export const isEmpty = (plan: Plan): boolean =>
   plan.services.length === 0 && plan.networkPolicies.length === 0 && Option.isNone(plan.statefulSet)
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
@@ -91,8 +91,8 @@ const planStatefulSet = (
   const container = containerOf(statefulSet)
   if (container === undefined) return Option.none()
   const current = container.ports ?? []
-  return Option.map(ContainerPorts.planContainerPorts(current, active.active), (ports) => {
-    const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(ports)
+  return Option.map(ContainerPorts.plan(current, active.active), (ports) => {
+    const { dynamic, static: staticPorts } = ContainerPorts.partition(ports)
     return {
       _tag: "Update",
       object: withContainerPorts(statefulSet, ports),
@@ -104,28 +104,28 @@ const planStatefulSet = (
   })
 }
 
-export const reservedPorts = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
+export const reservedPorts = (spec: DittoServer.Spec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
   const staticPorts = Option.match(Option.flatMapNullishOr(statefulSet, containerOf), {
     onNone: () => [],
-    onSome: (container) => ContainerPorts.partitionContainerPorts(container.ports ?? []).static.map((port) => port.containerPort)
+    onSome: (container) => ContainerPorts.partition(container.ports ?? []).static.map((port) => port.containerPort)
   })
   return [spec.controlPlane.port, spec.metrics.port, ...staticPorts]
 }
 
-export const planAdapterExposure = <E>(input: AdapterExposureInput<E>): AdapterExposurePlan => {
-  if (Result.isFailure(input.poll)) return emptyPlan
-  const active = ActiveAdapters.activeAdapters(input.poll.success.adapters, {
+export const plan = <E>(input: Input<E>): Plan => {
+  if (Result.isFailure(input.poll)) return empty
+  const active = ActiveAdapters.select(input.poll.success.adapters, {
     reservedPorts: reservedPorts(input.spec, input.observed.statefulSet)
   })
   return {
     active,
-    services: AdapterServices.planAdapterServices({
+    services: AdapterServices.plan({
       server: input.server,
       spec: input.spec.adapterServices,
       active: active.active,
       observed: input.observed.services
     }),
-    networkPolicies: NetworkPolicies.planNetworkPolicies({
+    networkPolicies: NetworkPolicies.plan({
       server: input.server,
       active: active.active,
       observed: input.observed.networkPolicies

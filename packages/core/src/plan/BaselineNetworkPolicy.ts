@@ -17,13 +17,13 @@ import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
 export const kind = "NetworkPolicy"
 
-export interface BaselineInput {
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly name: string
 }
 
-export const ingress = (spec: DittoServer.DittoServerSpec): ReadonlyArray<NetworkPolicyIngressRule> => [{
+export const ingress = (spec: DittoServer.Spec): ReadonlyArray<NetworkPolicyIngressRule> => [{
   ports: [
     { protocol: "TCP", port: spec.controlPlane.port },
     ...(spec.metrics.enabled ? [{ protocol: "TCP" as const, port: spec.metrics.port }] : [])
@@ -34,7 +34,7 @@ export const ingress = (spec: DittoServer.DittoServerSpec): ReadonlyArray<Networ
 const normalized = (rules: ReadonlyArray<NetworkPolicyIngressRule>): unknown =>
   rules.map((rule) => ({ ...rule, ports: (rule.ports ?? []).map((port) => ({ ...port, protocol: port.protocol ?? "TCP" })) }))
 
-export const desired = (input: BaselineInput): NetworkPolicy => ({
+export const desired = (input: Input): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind,
   metadata: {
@@ -50,7 +50,7 @@ export const desired = (input: BaselineInput): NetworkPolicy => ({
   }
 })
 
-export const overlay = (input: BaselineInput, observed: NetworkPolicy): NetworkPolicy => {
+export const overlay = (input: Input, observed: NetworkPolicy): NetworkPolicy => {
   const wanted = desired(input)
   return {
     ...observed,

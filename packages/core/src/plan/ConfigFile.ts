@@ -41,7 +41,7 @@ export const listenAddress = "0.0.0.0"
 /** How long DittoFS may take to shut down (`shutdown_timeout`), in seconds. */
 export const shutdownTimeoutSeconds = 30
 
-export interface RenderedConfig {
+export interface Rendered {
   readonly text: string
   /** SHA-256 of `text`, hex. */
   readonly hash: string
@@ -76,23 +76,23 @@ const header = "# DittoFS configuration, rendered by the DittoFS operator from t
 const positiveDuration = (text: string | undefined, fallback: string): string =>
   text !== undefined && Option.exists(GoDuration.parse(text), Duration.isPositive) ? text : fallback
 
-export const usesPostgres = (spec: DittoServer.DittoServerSpec): boolean => spec.database?.postgresSecretRef !== undefined
+export const usesPostgres = (spec: DittoServer.Spec): boolean => spec.database?.postgresSecretRef !== undefined
 
 /** Where the control-plane SQLite database lives (whether or not it is used). */
-export const sqlitePath = (spec: DittoServer.DittoServerSpec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
+export const sqlitePath = (spec: DittoServer.Spec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
 
-const database = (spec: DittoServer.DittoServerSpec): Mapping =>
+const database = (spec: DittoServer.Spec): Mapping =>
   usesPostgres(spec)
     ? [["type", "postgres"]]
     : [["type", "sqlite"], ["sqlite", [["path", sqlitePath(spec)]]]]
 
-const metrics = (spec: DittoServer.DittoServerSpec): Mapping =>
+const metrics = (spec: DittoServer.Spec): Mapping =>
   spec.metrics.enabled
     ? [["enabled", true], ["host", listenAddress], ["port", spec.metrics.port], ["path", defaults.metricsPath]]
     : [["enabled", false]]
 
 /** The configuration as an ordered mapping (exposed for tests that read it back). */
-export const document = (spec: DittoServer.DittoServerSpec): Mapping => {
+export const document = (spec: DittoServer.Spec): Mapping => {
   const jwt = spec.identity?.jwt
   return [
     ["logging", [["level", "INFO"], ["format", "json"], ["output", "stdout"]]],
@@ -113,7 +113,7 @@ export const document = (spec: DittoServer.DittoServerSpec): Mapping => {
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-export const render = (spec: DittoServer.DittoServerSpec): RenderedConfig => {
+export const render = (spec: DittoServer.Spec): Rendered => {
   const text = header + emit(document(spec))
   return { text, hash: sha256Hex(text) }
 }

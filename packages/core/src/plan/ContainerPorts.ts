@@ -43,10 +43,10 @@ const compareKeys = (a: PortKey, b: PortKey): number =>
 
 export const compare = (a: ContainerPort, b: ContainerPort): number => compareKeys(keyOf(a), keyOf(b))
 
-export const sortContainerPorts = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
+export const sort = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
   [...ports].sort(compare)
 
-export const portsEqual = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
+export const equal = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
   if (a.length !== b.length) return false
   const left = a.map(keyOf).sort(compareKeys)
   const right = b.map(keyOf).sort(compareKeys)
@@ -58,36 +58,36 @@ export const portsEqual = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<Con
 
 export const isAdapterPort = (port: ContainerPort): boolean => (port.name ?? "").startsWith(adapterPortPrefix)
 
-export interface PartitionedPorts {
+export interface Partitioned {
   readonly static: ReadonlyArray<ContainerPort>
   readonly dynamic: ReadonlyArray<ContainerPort>
 }
 
-export const partitionContainerPorts = (ports: ReadonlyArray<ContainerPort>): PartitionedPorts => ({
+export const partition = (ports: ReadonlyArray<ContainerPort>): Partitioned => ({
   static: ports.filter((port) => !isAdapterPort(port)),
   dynamic: ports.filter(isAdapterPort)
 })
 
 /** The container port that exposes one active adapter. */
-export const adapterContainerPort = (adapter: ActiveAdapters.ActiveAdapter): ContainerPort => ({
+export const ofAdapter = (adapter: ActiveAdapters.Active): ContainerPort => ({
   name: adapter.portName,
   containerPort: adapter.port,
   protocol: "TCP"
 })
 
-export const desiredContainerPorts = (
+export const desired = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.Active>
 ): Array<ContainerPort> => [
-  ...partitionContainerPorts(current).static,
-  ...sortContainerPorts(active.map(adapterContainerPort))
+  ...partition(current).static,
+  ...sort(active.map(ofAdapter))
 ]
 
-export const planContainerPorts = (
+export const plan = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.Active>
 ): Option.Option<Array<ContainerPort>> => {
-  const wanted = desiredContainerPorts(current, active)
-  return portsEqual(current, wanted) ? Option.none() : Option.some(wanted)
+  const wanted = desired(current, active)
+  return equal(current, wanted) ? Option.none() : Option.some(wanted)
 }
 

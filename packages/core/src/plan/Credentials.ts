@@ -30,7 +30,7 @@ export const keys = {
 
 export const secretName = (server: string): string => workloadNames(server).operatorCredentials
 
-export interface StoredCredentials {
+export interface Stored {
   readonly username: string
   readonly password: Redacted.Redacted<string>
   readonly accessToken?: Redacted.Redacted<string>
@@ -49,7 +49,7 @@ const parseTime = (value: string | undefined): number | undefined => {
   return Number.isFinite(millis) ? millis : undefined
 }
 
-export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
+export const fromSecret = (secret: Secret): Stored | undefined => {
   const read = (key: string) => {
     const decoded = secretText(secret, key)
     return decoded === "" ? undefined : decoded
@@ -79,7 +79,7 @@ export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
 
 const isoTime = (millis: number): string => new Date(millis).toISOString()
 
-export const secretData = (credentials: StoredCredentials): Record<string, string> => {
+export const secretData = (credentials: Stored): Record<string, string> => {
   const reveal = (secret: Redacted.Redacted<string> | undefined) => secret === undefined ? undefined : Redacted.value(secret)
   const entries: Array<readonly [string, string | undefined]> = [
     [keys.username, credentials.username],
@@ -95,7 +95,7 @@ export const secretData = (credentials: StoredCredentials): Record<string, strin
   )
 }
 
-export const toSecret = (server: ServerIdentity, credentials: StoredCredentials, observed?: Secret): Secret => ({
+export const toSecret = (server: ServerIdentity, credentials: Stored, observed?: Secret): Secret => ({
   ...observed,
   apiVersion: "v1",
   kind: "Secret",
@@ -112,11 +112,11 @@ export const toSecret = (server: ServerIdentity, credentials: StoredCredentials,
 
 export type AuthStep =
   | { readonly _tag: "Provision" }
-  | { readonly _tag: "Login"; readonly credentials: StoredCredentials }
-  | { readonly _tag: "Refresh"; readonly credentials: StoredCredentials; readonly refreshToken: Redacted.Redacted<string> }
+  | { readonly _tag: "Login"; readonly credentials: Stored }
+  | { readonly _tag: "Refresh"; readonly credentials: Stored; readonly refreshToken: Redacted.Redacted<string> }
   | {
     readonly _tag: "Use"
-    readonly credentials: StoredCredentials
+    readonly credentials: Stored
     readonly accessToken: Redacted.Redacted<string>
     /** Epoch milliseconds at which the token reaches 80 % of its lifetime. */
     readonly refreshAt: number
@@ -128,7 +128,7 @@ export const refreshFraction = 0.8
 export const refreshDueAt = (issuedAt: number, expiresAt: number): number =>
   issuedAt + Math.floor((expiresAt - issuedAt) * refreshFraction)
 
-export const nextStep = (credentials: StoredCredentials | undefined, serverUrl: string, now: number): AuthStep => {
+export const nextStep = (credentials: Stored | undefined, serverUrl: string, now: number): AuthStep => {
   if (credentials === undefined) return { _tag: "Provision" }
   const { accessToken, expiresAt, issuedAt, refreshToken } = credentials
   if (

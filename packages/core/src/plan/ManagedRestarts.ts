@@ -23,7 +23,7 @@ import type { Pod, StatefulSet } from "../domain/Kubernetes.ts"
 import { normal, type Plan } from "./Change.ts"
 import { annotations } from "./Naming.ts"
 
-export interface RestartsInput {
+export interface Input {
   readonly strategy: RolloutStrategy
   /** The observed StatefulSet when it is the server's and no change to it is planned. */
   readonly statefulSet: Option.Option<StatefulSet>
@@ -51,7 +51,7 @@ export const why = (pod: Pod, statefulSet: StatefulSet): string => {
     : `pod template changed (restart-hash ${short(running[annotations.restartHash])} -> ${short(template[annotations.restartHash])})`
 }
 
-export const planRestarts = (input: RestartsInput): Plan<Pod> => {
+export const plan = (input: Input): Plan<Pod> => {
   if (input.strategy !== "Managed" || Option.isNone(input.statefulSet)) return []
   const statefulSet = input.statefulSet.value
   const uid = statefulSet.metadata.uid

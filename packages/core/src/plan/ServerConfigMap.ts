@@ -14,13 +14,13 @@ import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
 export const kind = "ConfigMap"
 
-export interface ConfigMapInput {
+export interface Input {
   readonly server: ServerIdentity
   readonly name: string
-  readonly config: ConfigFile.RenderedConfig
+  readonly config: ConfigFile.Rendered
 }
 
-export const desired = (input: ConfigMapInput): ConfigMap => ({
+export const desired = (input: Input): ConfigMap => ({
   apiVersion: "v1",
   kind,
   metadata: {
@@ -32,7 +32,7 @@ export const desired = (input: ConfigMapInput): ConfigMap => ({
   data: { [ConfigFile.fileName]: input.config.text }
 })
 
-export const overlay = (input: ConfigMapInput, observed: ConfigMap): ConfigMap => ({
+export const overlay = (input: Input, observed: ConfigMap): ConfigMap => ({
   ...observed,
   metadata: { ...observed.metadata, labels: mergeMap(observed.metadata.labels, selectorLabels(input.server.name)) },
   data: { ...observed.data, [ConfigFile.fileName]: input.config.text }

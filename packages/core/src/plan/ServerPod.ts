@@ -80,7 +80,7 @@ export type EnvVar = Named
 export type VolumeMount = Named
 export type Volume = Named
 
-const claim = (spec: DittoServer.DittoServerSpec, name: string, size: string): PersistentVolumeClaimTemplate => ({
+const claim = (spec: DittoServer.Spec, name: string, size: string): PersistentVolumeClaimTemplate => ({
   metadata: { name },
   spec: {
     accessModes: ["ReadWriteOnce"],
@@ -89,7 +89,7 @@ const claim = (spec: DittoServer.DittoServerSpec, name: string, size: string): P
   }
 })
 
-export const claimTemplates = (spec: DittoServer.DittoServerSpec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
+export const claimTemplates = (spec: DittoServer.Spec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
   claim(spec, claimNames.metadata, spec.storage.metadataSize),
   ...(spec.storage.contentSize === undefined ? [] : [claim(spec, claimNames.content, spec.storage.contentSize)]),
   claim(spec, claimNames.cache, spec.storage.cacheSize),
@@ -102,7 +102,7 @@ const parentDirectory = (path: string): string => path.slice(0, Math.max(0, path
  * Where the `controlplane` claim is mounted: the SQLite file's directory when it is absolute
  * and no other volume is mounted there, else `/data/controlplane`.
  */
-export const controlPlaneMountPath = (spec: DittoServer.DittoServerSpec): string => {
+export const controlPlaneMountPath = (spec: DittoServer.Spec): string => {
   const directory = parentDirectory(ConfigFile.sqlitePath(spec))
   const taken: ReadonlyArray<string> = [configMountPath, mountPaths.metadata, mountPaths.content, mountPaths.cache]
   return ConfigFile.usesPostgres(spec) || !directory.startsWith("/") || taken.includes(directory)
@@ -111,7 +111,7 @@ export const controlPlaneMountPath = (spec: DittoServer.DittoServerSpec): string
 }
 
 /** The claims' mounts, for the claims in `available`, after the configuration's. */
-export const volumeMounts = (spec: DittoServer.DittoServerSpec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
+export const volumeMounts = (spec: DittoServer.Spec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
   { name: configVolumeName, mountPath: configMountPath, readOnly: true },
   ...[
     { name: claimNames.metadata, mountPath: mountPaths.metadata },
@@ -158,7 +158,7 @@ const legacyEnvNames: ReadonlyArray<string> = ["DITTOFS_DATABASE_POSTGRES", "DIT
 export const ownsEnv = (name: string): boolean =>
   Object.values(envNames).some((owned) => owned === name) || legacyEnvNames.includes(name)
 
-export const env = (spec: DittoServer.DittoServerSpec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
+export const env = (spec: DittoServer.Spec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
   const jwt = spec.identity?.jwt?.secretRef
   const admin = spec.identity?.admin?.passwordSecretRef
   const postgres = spec.database?.postgresSecretRef
@@ -186,7 +186,7 @@ export const env = (spec: DittoServer.DittoServerSpec, names: WorkloadNames): Re
 }
 
 /** The operator's own container ports: `api`, and `metrics` when enabled. */
-export const staticPorts = (spec: DittoServer.DittoServerSpec): ReadonlyArray<ContainerPort> => [
+export const staticPorts = (spec: DittoServer.Spec): ReadonlyArray<ContainerPort> => [
   { name: portNames.api, containerPort: spec.controlPlane.port, protocol: "TCP" },
   ...(spec.metrics.enabled ? [{ name: portNames.metrics, containerPort: spec.metrics.port, protocol: "TCP" as const }] : [])
 ]
@@ -199,7 +199,7 @@ interface ProbeTiming {
   readonly failureThreshold: number
 }
 
-const probe = (spec: DittoServer.DittoServerSpec, path: string, timing: ProbeTiming) => ({
+const probe = (spec: DittoServer.Spec, path: string, timing: ProbeTiming) => ({
   httpGet: { path, port: spec.controlPlane.port, scheme: "HTTP" },
   // 0 is omitted on the wire (omitempty): writing it would read back as a difference
   ...(timing.initialDelaySeconds === 0 ? {} : { initialDelaySeconds: timing.initialDelaySeconds }),
@@ -209,7 +209,7 @@ const probe = (spec: DittoServer.DittoServerSpec, path: string, timing: ProbeTim
   failureThreshold: timing.failureThreshold
 })
 
-export const probes = (spec: DittoServer.DittoServerSpec) => ({
+export const probes = (spec: DittoServer.Spec) => ({
   livenessProbe: probe(spec, "/health", { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 3 }),
   readinessProbe: probe(spec, "/health/ready", { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
   // up to 150 s to start (30 x 5 s) before liveness takes over
@@ -223,19 +223,19 @@ export const defaultContainerSecurityContext = {
   seccompProfile: { type: "RuntimeDefault" }
 } as const
 
-export const containerSecurityContext = (spec: DittoServer.DittoServerSpec): unknown =>
+export const containerSecurityContext = (spec: DittoServer.Spec): unknown =>
   spec.securityContext ?? defaultContainerSecurityContext
 
-export const podSecurityContext = (spec: DittoServer.DittoServerSpec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
+export const podSecurityContext = (spec: DittoServer.Spec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
 
-export const resources = (spec: DittoServer.DittoServerSpec): unknown => spec.resources ?? {}
+export const resources = (spec: DittoServer.Spec): unknown => spec.resources ?? {}
 
 export const lifecycle = {
   preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${preStopSleepSeconds}`] } }
 } as const
 
-export interface ServerPodInput {
-  readonly spec: DittoServer.DittoServerSpec
+export interface Input {
+  readonly spec: DittoServer.Spec
   readonly serverName: string
   readonly names: WorkloadNames
   readonly configHash: string
@@ -259,7 +259,7 @@ export interface ServerContainer extends Container {
   readonly lifecycle: unknown
 }
 
-export const container = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>): ServerContainer => ({
+export const container = (input: Input, ports: ReadonlyArray<ContainerPort>): ServerContainer => ({
   name: containerName,
   image: input.spec.image,
   args,
@@ -283,7 +283,7 @@ export type PodTemplate = {
   }
 }
 
-const template = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>, annotationsOf: StringMap): PodTemplate => ({
+const template = (input: Input, ports: ReadonlyArray<ContainerPort>, annotationsOf: StringMap): PodTemplate => ({
   metadata: { labels: selectorLabels(input.serverName), annotations: annotationsOf },
   spec: {
     // dfs never calls the Kubernetes API: no service-account token in a network-facing container
@@ -296,9 +296,9 @@ const template = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>, an
 })
 
 /** The hash a running pod is compared with: the template without adapter ports and without itself. */
-export const restartHash = (input: ServerPodInput): string =>
+export const restartHash = (input: Input): string =>
   ConfigFile.sha256Hex(canonical(template(input, staticPorts(input.spec), { [annotations.configHash]: input.configHash })))
 
 /** The pod template with these container ports, annotated with its config and restart hashes. */
-export const podTemplate = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>): PodTemplate =>
+export const podTemplate = (input: Input, ports: ReadonlyArray<ContainerPort>): PodTemplate =>
   template(input, ports, { [annotations.configHash]: input.configHash, [annotations.restartHash]: restartHash(input) })

@@ -32,9 +32,9 @@ export interface Generated {
   readonly adminPassword: string
 }
 
-export interface SecretsInput {
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
   readonly generated: Generated
 }
@@ -58,17 +58,17 @@ export const adminUsername = "admin"
 
 export const nameOf = (names: WorkloadNames, role: Role): string => (role === "jwt" ? names.jwtSecret : names.adminCredentials)
 
-export const wanted = (spec: DittoServer.DittoServerSpec, role: Role): boolean =>
+export const wanted = (spec: DittoServer.Spec, role: Role): boolean =>
   role === "jwt" ? spec.identity?.jwt === undefined : spec.identity?.admin?.passwordSecretRef === undefined
 
 const base64 = (text: string): string => Buffer.from(text, "utf8").toString("base64")
 
-const dataOf = (input: SecretsInput, role: Role): StringMap =>
+const dataOf = (input: Input, role: Role): StringMap =>
   role === "jwt"
     ? { [secretKeys.jwtSecret]: base64(input.generated.jwtSecret) }
     : { [secretKeys.adminUsername]: base64(adminUsername), [secretKeys.adminPassword]: base64(input.generated.adminPassword) }
 
-export const desired = (input: SecretsInput, role: Role): Secret => ({
+export const desired = (input: Input, role: Role): Secret => ({
   apiVersion: "v1",
   kind,
   metadata: {
@@ -82,10 +82,10 @@ export const desired = (input: SecretsInput, role: Role): Secret => ({
 })
 
 /** The keys `observed` lacks (or holds empty) that the operator fills. */
-export const missingKeys = (input: SecretsInput, role: Role, observed: Secret): ReadonlyArray<string> =>
+export const missingKeys = (input: Input, role: Role, observed: Secret): ReadonlyArray<string> =>
   Object.keys(dataOf(input, role)).filter((key) => (observed.data?.[key] ?? "") === "")
 
-export const overlay = (input: SecretsInput, role: Role, observed: Secret): Secret => {
+export const overlay = (input: Input, role: Role, observed: Secret): Secret => {
   const wantedData = dataOf(input, role)
   const filled = Object.fromEntries(missingKeys(input, role, observed).map((key) => [key, wantedData[key] ?? ""]))
   return {
@@ -100,7 +100,7 @@ const what = (role: Role): string => (role === "jwt" ? "the generated JWT signin
 export const createdEvent = (role: Role, secret: Secret): EventNote =>
   normal("SecretCreated", `Created Secret ${secret.metadata.name} holding ${what(role)}`)
 
-export const updatedEvent = (input: SecretsInput, role: Role, observed: Secret): EventNote => {
+export const updatedEvent = (input: Input, role: Role, observed: Secret): EventNote => {
   const missing = missingKeys(input, role, observed)
   return normal(
     "SecretUpdated",

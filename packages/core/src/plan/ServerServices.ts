@@ -26,9 +26,9 @@ export const kind = "Service"
 
 export type Role = "headless" | "api" | "metrics"
 
-export interface ServicesInput {
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
 }
 
@@ -40,11 +40,11 @@ export interface Overlay {
 export const nameOf = (names: WorkloadNames, role: Role): string =>
   role === "headless" ? names.headlessService : role === "api" ? names.apiService : names.metricsService
 
-export const wanted = (spec: DittoServer.DittoServerSpec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
+export const wanted = (spec: DittoServer.Spec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
 
-const typeOf = (spec: DittoServer.DittoServerSpec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
+const typeOf = (spec: DittoServer.Spec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
 
-const portOf = (spec: DittoServer.DittoServerSpec, role: Role): ServicePort => {
+const portOf = (spec: DittoServer.Spec, role: Role): ServicePort => {
   const [name, port] = role === "metrics"
     ? [ServerPod.portNames.metrics, spec.metrics.port]
     : [ServerPod.portNames.api, spec.controlPlane.port]
@@ -52,16 +52,16 @@ const portOf = (spec: DittoServer.DittoServerSpec, role: Role): ServicePort => {
 }
 
 /** The annotations the spec asks for: only the API Service has any. */
-const annotationsOf = (spec: DittoServer.DittoServerSpec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
+const annotationsOf = (spec: DittoServer.Spec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
 
 /** Annotations as synced; `undefined` when there are none, as the API server stores them. */
-const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.DittoServerSpec, role: Role): StringMap | undefined => {
+const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.Spec, role: Role): StringMap | undefined => {
   if (role !== "api") return current
   const synced = Annotations.sync(current, annotationsOf(spec, role))
   return Object.keys(synced).length === 0 ? undefined : synced
 }
 
-export const desired = (input: ServicesInput, role: Role): Service => {
+export const desired = (input: Input, role: Role): Service => {
   const annotations = syncedAnnotations(undefined, input.spec, role)
   return {
     apiVersion: "v1",
@@ -102,7 +102,7 @@ const overlayPorts = (observed: ReadonlyArray<ServicePort>, wanted: ReadonlyArra
   })
 }
 
-export const overlay = (input: ServicesInput, role: Role, observed: Service): Overlay => {
+export const overlay = (input: Input, role: Role, observed: Service): Overlay => {
   const name = observed.metadata.name
   const type = typeOf(input.spec, role)
   const selector = selectorLabels(input.server.name)

@@ -34,9 +34,9 @@ import * as ServerPod from "./ServerPod.ts"
 
 export const kind = "StatefulSet"
 
-export interface StatefulSetInput {
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
   readonly configHash: string
   /** The adapter container ports to declare; `None` keeps the observed `adapter-*` ports. */
@@ -48,7 +48,7 @@ export interface Overlay {
   readonly blocked: ReadonlyArray<Finding>
 }
 
-export const updateStrategyType = (spec: DittoServer.DittoServerSpec): "OnDelete" | "RollingUpdate" =>
+export const updateStrategyType = (spec: DittoServer.Spec): "OnDelete" | "RollingUpdate" =>
   spec.rollout.strategy === "Managed" ? "OnDelete" : "RollingUpdate"
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
@@ -60,7 +60,7 @@ export const serverContainerIndex = (containers: ReadonlyArray<Container>): numb
 const claimNamesOf = (claims: ReadonlyArray<PersistentVolumeClaimTemplate>): ReadonlySet<string> =>
   new Set(claims.map((claim) => claim.metadata.name))
 
-const podInput = (input: StatefulSetInput, claims: ReadonlySet<string>): ServerPod.ServerPodInput => ({
+const podInput = (input: Input, claims: ReadonlySet<string>): ServerPod.Input => ({
   spec: input.spec,
   serverName: input.server.name,
   names: input.names,
@@ -68,13 +68,13 @@ const podInput = (input: StatefulSetInput, claims: ReadonlySet<string>): ServerP
   claims
 })
 
-const adapterPortsOr = (input: StatefulSetInput, observed: ReadonlyArray<ContainerPort>): ReadonlyArray<ContainerPort> =>
+const adapterPortsOr = (input: Input, observed: ReadonlyArray<ContainerPort>): ReadonlyArray<ContainerPort> =>
   Option.match(input.adapterPorts, {
     onNone: () => observed,
-    onSome: (ports) => ContainerPorts.sortContainerPorts(ports.filter(ContainerPorts.isAdapterPort))
+    onSome: (ports) => ContainerPorts.sort(ports.filter(ContainerPorts.isAdapterPort))
   })
 
-export const desired = (input: StatefulSetInput): StatefulSet => {
+export const desired = (input: Input): StatefulSet => {
   const claims = ServerPod.claimTemplates(input.spec)
   const ports = [...ServerPod.staticPorts(input.spec), ...adapterPortsOr(input, [])]
   return {
@@ -176,7 +176,7 @@ const overlayUpdateStrategy = (observed: StatefulSet, type: "OnDelete" | "Rollin
 }
 
 /** The observed StatefulSet with the operator's fields of this spec laid over it. */
-export const overlay = (input: StatefulSetInput, observed: StatefulSet): Overlay => {
+export const overlay = (input: Input, observed: StatefulSet): Overlay => {
   const name = observed.metadata.name
   const wantedClaims = ServerPod.claimTemplates(input.spec)
   const observedClaims = observed.spec.volumeClaimTemplates ?? []
@@ -187,13 +187,13 @@ export const overlay = (input: StatefulSetInput, observed: StatefulSet): Overlay
   const containers = observedTemplate.spec.containers
   const index = serverContainerIndex(containers)
   const observedPorts = containers[index]?.ports ?? []
-  const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(observedPorts)
+  const { dynamic, static: staticPorts } = ContainerPorts.partition(observedPorts)
   const wantedPorts = [
     ...ServerPod.staticPorts(input.spec),
     ...staticPorts.filter((port) => !ServerPod.ownsPort(port)),
     ...adapterPortsOr(input, dynamic)
   ]
-  const ports = ContainerPorts.portsEqual(observedPorts, wantedPorts) ? observedPorts : wantedPorts
+  const ports = ContainerPorts.equal(observedPorts, wantedPorts) ? observedPorts : wantedPorts
   const wanted = ServerPod.podTemplate(podInput(input, available), ports)
 
   const selector = selectorLabels(input.server.name)
@@ -273,10 +273,10 @@ export const createdEvent = (statefulSet: StatefulSet): EventNote => {
  * The Event of an update from `observed` to `next`: `ContainerPortsUpdated` when laying the
  * same fields over `observed` with its own adapter ports would have changed nothing.
  */
-export const updatedEvent = (input: StatefulSetInput, observed: StatefulSet, next: StatefulSet): EventNote => {
+export const updatedEvent = (input: Input, observed: StatefulSet, next: StatefulSet): EventNote => {
   const withObservedAdapterPorts = overlay({ ...input, adapterPorts: Option.none() }, observed).object
   if (canonicalEqual(withObservedAdapterPorts, observed)) {
-    const { dynamic, static: staticPorts } = ContainerPorts.partitionContainerPorts(portsOf(next))
+    const { dynamic, static: staticPorts } = ContainerPorts.partition(portsOf(next))
     return normal("ContainerPortsUpdated", `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`)
   }
   const parts = [

@@ -74,7 +74,7 @@ const order = (type: string): number => {
   return index < 0 ? Number.MAX_SAFE_INTEGER : index
 }
 
-export interface StatusUpdate {
+export interface Update {
   readonly facts: ReadonlyArray<ConditionFact>
   /** `None` keeps the adapters of the current status. */
   readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
@@ -82,7 +82,7 @@ export interface StatusUpdate {
   /** RFC 3339 time of this pass. */
   readonly now: string
   /** The phase, when the pass knows better than the Ready condition (e.g. `Deleting`). */
-  readonly phase?: NonNullable<DittoServer.DittoServerStatus["phase"]>
+  readonly phase?: NonNullable<DittoServer.Status["phase"]>
   /** Replica counts and config hash of the workload, when the pass observed it. */
   readonly workload?: WorkloadCounts
 }
@@ -94,7 +94,7 @@ export interface WorkloadCounts {
   readonly configHash: string
 }
 
-export const next = (current: DittoServer.DittoServerStatus | undefined, update: StatusUpdate): DittoServer.DittoServerStatus => {
+export const next = (current: DittoServer.Status | undefined, update: Update): DittoServer.Status => {
   const withFacts = update.facts.reduce(
     (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
     current?.conditions ?? []
@@ -119,5 +119,5 @@ export const next = (current: DittoServer.DittoServerStatus | undefined, update:
 }
 
 
-export const equal = (a: DittoServer.DittoServerStatus | undefined, b: DittoServer.DittoServerStatus | undefined): boolean =>
+export const equal = (a: DittoServer.Status | undefined, b: DittoServer.Status | undefined): boolean =>
   canonical(a ?? {}) === canonical(b ?? {})

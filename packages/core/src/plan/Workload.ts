@@ -47,7 +47,7 @@ import * as ServerSecrets from "./ServerSecrets.ts"
 import * as ServerServices from "./ServerServices.ts"
 import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 
-export interface ObservedWorkload {
+export interface Observed {
   readonly configMap: Option.Option<ConfigMap>
   readonly statefulSet: Option.Option<StatefulSet>
   readonly services: ReadonlyArray<Service>
@@ -56,20 +56,20 @@ export interface ObservedWorkload {
   readonly pods: ReadonlyArray<Pod>
 }
 
-export interface WorkloadInput {
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServer.DittoServerSpec
+  readonly spec: DittoServer.Spec
   /**
    * The adapter container ports to declare: `Some` from a successful poll, or `None` to keep the
    * observed StatefulSet's `adapter-*` ports.
    */
   readonly adapterPorts: Option.Option<ReadonlyArray<ContainerPort>>
-  readonly observed: ObservedWorkload
+  readonly observed: Observed
   /** Random values for Secrets this pass may create (`ServerSecrets.generatedFrom`). */
   readonly generated: ServerSecrets.Generated
 }
 
-export interface WorkloadPlan {
+export interface Plan {
   readonly configMaps: Change.Plan<ConfigMap>
   readonly secrets: Change.Plan<Secret>
   readonly services: Change.Plan<Service>
@@ -85,7 +85,7 @@ export interface WorkloadPlan {
   readonly configHash: string
 }
 
-export const isEmpty = (plan: WorkloadPlan): boolean =>
+export const isEmpty = (plan: Plan): boolean =>
   [plan.configMaps, plan.secrets, plan.services, plan.statefulSets, plan.networkPolicies, plan.pods]
     .every((changes) => changes.length === 0)
 
@@ -171,7 +171,7 @@ const combine = <A>(outcomes: ReadonlyArray<ObjectOutcome<A>>) => ({
 
 const unblocked = <A>(object: A): Overlaid<A> => ({ object, blocked: [] })
 
-export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
+export const plan = (input: Input): Plan => {
   const { generated, server, spec } = input
   const names = workloadNames(server.name)
   const config = ConfigFile.render(spec)
@@ -238,7 +238,7 @@ export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
 
   // a pod recreated now must find the StatefulSet and the ConfigMap it mounts as wanted
   const settled = statefulSet.changes.length === 0 && configMap.changes.length === 0
-  const pods = ManagedRestarts.planRestarts({
+  const pods = ManagedRestarts.plan({
     strategy: spec.rollout.strategy,
     statefulSet: settled ? Option.filter(statefulSet.ours, (observed) => observed.metadata.deletionTimestamp === undefined) : Option.none(),
     pods: input.observed.pods
@@ -259,7 +259,7 @@ export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
 }
 
 /** Every change of the plan, kind by kind, in apply order (for logs and tests). */
-export const changes = (plan: WorkloadPlan): ReadonlyArray<{ readonly kind: string; readonly change: Change.Change<{ readonly metadata: ObjectMeta }> }> => [
+export const changes = (plan: Plan): ReadonlyArray<{ readonly kind: string; readonly change: Change.Change<{ readonly metadata: ObjectMeta }> }> => [
   ...plan.secrets.map((change) => ({ kind: ServerSecrets.kind, change })),
   ...plan.configMaps.map((change) => ({ kind: ServerConfigMap.kind, change })),
   ...plan.services.map((change) => ({ kind: ServerServices.kind, change })),

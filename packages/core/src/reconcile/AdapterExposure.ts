@@ -30,9 +30,9 @@ export interface DittoFsSession {
   readonly accessToken: Secret
 }
 
-export interface AdapterExposureOutcome {
-  readonly poll: Result.Result<Adapter.AdapterList, DittoFsError>
-  readonly plan: AdapterExposure.AdapterExposurePlan
+export interface Outcome {
+  readonly poll: Result.Result<Adapter.List, DittoFsError>
+  readonly plan: AdapterExposure.Plan
   readonly failures: ReadonlyArray<Apply.FailedChange>
   /** `status.adapters` after this pass; `None` when the poll failed (keep the last known). */
   readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
@@ -40,9 +40,9 @@ export interface AdapterExposureOutcome {
 }
 
 /** Reads the objects a server's adapter exposure consists of. */
-export const observeExposure = (
+export const observe = (
   server: ServerIdentity
-): Effect.Effect<AdapterExposure.ObservedExposure, KubernetesError, Kubernetes> =>
+): Effect.Effect<AdapterExposure.Observed, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const instance = labelValue(server.name)
@@ -63,7 +63,7 @@ export const observeExposure = (
 
 const adapterStatuses = (
   server: ServerIdentity,
-  active: ReadonlyArray<ActiveAdapters.ActiveAdapter>,
+  active: ReadonlyArray<ActiveAdapters.Active>,
   failures: ReadonlyArray<Apply.FailedChange>
 ): ReadonlyArray<DittoServer.AdapterStatus> =>
   active.map((adapter) => {
@@ -87,25 +87,25 @@ export type ContainerPortsOwner =
  * Observes, plans and applies the exposure of a successful poll's adapters; the observed
  * StatefulSet's static ports are reserved either way.
  */
-export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
+export const expose = Effect.fn("exposeAdapters")(function*(
   server: DittoServer.DittoServer,
-  adapters: Adapter.AdapterList,
+  adapters: Adapter.List,
   containerPorts: ContainerPortsOwner = "Exposure"
 ) {
   const identity = identityOf(server)
   for (const rejected of adapters.rejected) {
     yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
   }
-  const observed = yield* observeExposure(identity)
-  const plan = AdapterExposure.planAdapterExposure({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
+  const observed = yield* observe(identity)
+  const plan = AdapterExposure.plan({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
   for (const conflict of plan.active.conflicts) {
     yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
   const regarding = referenceTo(server)
-  const serviceFailures = yield* Apply.applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
-  const policyFailures = yield* Apply.applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
+  const serviceFailures = yield* Apply.plan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
+  const policyFailures = yield* Apply.plan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
   const portFailures = containerPorts === "Exposure"
-    ? yield* Apply.applyPlan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
+    ? yield* Apply.plan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
     : []
   const failures = [...serviceFailures, ...policyFailures, ...portFailures]
   return {
@@ -115,7 +115,7 @@ export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
   }
 })
 
-export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(function*(
+export const reconcile = Effect.fn("reconcileAdapterExposure")(function*(
   server: DittoServer.DittoServer,
   session: DittoFsSession
 ) {
@@ -127,14 +127,14 @@ export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(fu
     yield* Effect.logWarning("adapter poll failed; changing nothing").pipe(
       Effect.annotateLogs({ server: `${identity.namespace}/${identity.name}`, reason: poll.failure.reason })
     )
-    return { poll, plan: AdapterExposure.emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
+    return { poll, plan: AdapterExposure.empty, failures: [], adapters: Option.none(), action } satisfies Outcome
   }
-  const exposed = yield* exposeAdapters(server, poll.success)
+  const exposed = yield* expose(server, poll.success)
   return {
     poll,
     plan: exposed.plan,
     failures: exposed.failures,
     adapters: Option.some(exposed.adapters),
     action
-  } satisfies AdapterExposureOutcome
+  } satisfies Outcome
 })

@@ -20,7 +20,7 @@ export interface FailedChange {
   readonly error: KubernetesError
 }
 
-export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
+export const change = <A extends { readonly metadata: ObjectMeta }>(
   resource: Resource<A>,
   change: Change<A>
 ): Effect.Effect<void, KubernetesError, Kubernetes> =>
@@ -42,7 +42,7 @@ export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
   })
 
 /** Applies every change of the plan; returns those that failed. */
-export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
+export const plan = <A extends { readonly metadata: ObjectMeta }>(
   resource: Resource<A>,
   regarding: ObjectReference,
   plan: Plan<A>,
@@ -52,7 +52,7 @@ export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
     const events = yield* Events
     const failures: Array<FailedChange> = []
     for (const planned of plan) {
-      const applied = yield* Effect.result(applyChange(resource, planned))
+      const applied = yield* Effect.result(change(resource, planned))
       if (applied._tag === "Success") {
         yield* Effect.logInfo(planned.event.message).pipe(
           Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: planned.event.reason })

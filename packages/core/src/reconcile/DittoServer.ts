@@ -53,14 +53,14 @@ import * as Phase from "./Phase.ts"
 /** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
 export const apiUrlAnnotation = "dittofs.io/api-url"
 
-export interface DittoServerOptions {
+export interface Options {
   /** The DittoFS API URL for every server without the annotation (an operator flag). */
   readonly apiUrlOverride?: string
 }
 
 const describeDittoFsError = (error: DittoFsError): string => `${error.operation}: ${error.reason}: ${error.message}`
 
-export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOptions = {}): string => {
+export const apiUrl = (server: DittoServer.DittoServer, options: Options = {}): string => {
   const ref = ObjectRef.of(server.metadata)
   return server.metadata.annotations?.[apiUrlAnnotation]
     ?? options.apiUrlOverride
@@ -151,14 +151,14 @@ const pollPhase = (server: DittoServer.DittoServer, session: AdapterExposurePhas
     }
     return {
       phase: Phase.result([isTransient(error) ? unreachable(error) : reachable(session.baseUrl), notSynced], requeue(interval), errors),
-      adapters: Option.none<Adapter.AdapterList>()
+      adapters: Option.none<Adapter.List>()
     }
   })
 
 /** The exposure phase: adapter Services and NetworkPolicies of a successful poll (the workload phase owns the ports). */
-const exposurePhase = (server: DittoServer.DittoServer, adapters: Adapter.AdapterList, interval: Duration.Duration) =>
+const exposurePhase = (server: DittoServer.DittoServer, adapters: Adapter.List, interval: Duration.Duration) =>
   Effect.gen(function*() {
-    const attempt = yield* Effect.result(AdapterExposurePhase.exposeAdapters(server, adapters, "Workload"))
+    const attempt = yield* Effect.result(AdapterExposurePhase.expose(server, adapters, "Workload"))
     if (attempt._tag === "Failure") {
       return {
         phase: Phase.result(
@@ -204,7 +204,7 @@ const exposurePhase = (server: DittoServer.DittoServer, adapters: Adapter.Adapte
   })
 
 /** Writes the status when it changed; after a conflict, over the current object. */
-const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.StatusUpdate, "generation" | "now">) =>
+const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Update, "generation" | "now">) =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const now = timestamp(yield* Clock.currentTimeMillis)
@@ -225,7 +225,7 @@ const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Status
 
 /** The phase of a server that is not being deleted. */
 export const phaseOf = (
-  spec: DittoServer.DittoServerSpec,
+  spec: DittoServer.Spec,
   workload: Option.Option<WorkloadStatus>,
   facts: ReadonlyArray<Status.ConditionFact>
 ): "Failed" | "Stopped" | "Running" | "Pending" => {
@@ -234,9 +234,9 @@ export const phaseOf = (
   return facts.some((fact) => fact.type === "Available" && fact.status === "True") ? "Running" : "Pending"
 }
 
-export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
+export const reconcile = Effect.fn("reconcileDittoServer")(function*(
   observed: DittoServer.DittoServer,
-  options: DittoServerOptions = {}
+  options: Options = {}
 ) {
   const baseUrl = apiUrl(observed, options)
   if (observed.metadata.deletionTimestamp !== undefined) {
@@ -246,7 +246,7 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
     }
     return yield* Finalizer.finalize(observed, baseUrl)
   }
-  const server = yield* Finalizer.ensureFinalizer(observed).pipe(
+  const server = yield* Finalizer.ensure(observed).pipe(
     Effect.mapError((error) =>
       new PassFailed({
         errors: [new ApplyFailed({ failures: [{ kind: DittoServer.kind, change: "Update", name: observed.metadata.name, error }] })]
@@ -257,7 +257,7 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
 
   const session = yield* sessionPhase(server, baseUrl, interval)
   const poll = Option.isSome(session.session) ? yield* pollPhase(server, session.session.value, interval) : undefined
-  const adapters = poll === undefined ? Option.none<Adapter.AdapterList>() : poll.adapters
+  const adapters = poll === undefined ? Option.none<Adapter.List>() : poll.adapters
   // exposure first: a stopped adapter's Service goes right after the poll that saw it stop
   const exposure = Option.isSome(adapters) ? yield* exposurePhase(server, adapters.value, interval) : undefined
   const workload = yield* reconcileWorkload(server, adapters)

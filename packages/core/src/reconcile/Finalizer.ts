@@ -27,7 +27,7 @@ import { Kubernetes, type KubernetesError, Resources } from "../services/Kuberne
 import { type Action, awaitChange, requeue } from "./Action.ts"
 import { type AuthFailure, readAdminCredentials } from "./Auth.ts"
 
-export const finalizer = "dittofs.dittofs.com/finalizer"
+export const name = "dittofs.dittofs.com/finalizer"
 
 /** How long deletion waits for the account cleanup at most (the reference's 60 s). */
 export const cleanupTimeout = Duration.seconds(60)
@@ -35,16 +35,16 @@ export const cleanupTimeout = Duration.seconds(60)
 /** How soon a failed cleanup is tried again. */
 export const cleanupRetry = Duration.seconds(5)
 
-export const hasFinalizer = (server: DittoServer.DittoServer): boolean =>
-  (server.metadata.finalizers ?? []).includes(finalizer)
+export const has = (server: DittoServer.DittoServer): boolean =>
+  (server.metadata.finalizers ?? []).includes(name)
 
-export const ensureFinalizer = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
-  if (hasFinalizer(server)) return server
+export const ensure = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
+  if (has(server)) return server
   const kubernetes = yield* Kubernetes
   const withFinalizer = (current: DittoServer.DittoServer) =>
-    hasFinalizer(current) ? Effect.succeed(current) : kubernetes.update(Resources.DittoServer, {
+    has(current) ? Effect.succeed(current) : kubernetes.update(Resources.DittoServer, {
       ...current,
-      metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), finalizer] }
+      metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), name] }
     })
   const ref = ObjectRef.of(server.metadata)
   return yield* withFinalizer(server).pipe(
@@ -63,14 +63,14 @@ const removeFinalizer = (server: DittoServer.DittoServer) =>
     const kubernetes = yield* Kubernetes
     const without = (current: DittoServer.DittoServer) => ({
       ...current,
-      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((entry) => entry !== finalizer) }
+      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((entry) => entry !== name) }
     })
     const ref = ObjectRef.of(server.metadata)
     yield* kubernetes.update(Resources.DittoServer, without(server)).pipe(
       Effect.catchIf((error) => error.reason === "Conflict", () =>
         kubernetes.get(Resources.DittoServer, ref.namespace, ref.name).pipe(
           // already let go of (another writer): nothing to do
-          Effect.filterOrElse((current) => !hasFinalizer(current), (current) => kubernetes.update(Resources.DittoServer, without(current)))
+          Effect.filterOrElse((current) => !has(current), (current) => kubernetes.update(Resources.DittoServer, without(current)))
         )),
       Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeed(server))
     )
@@ -99,7 +99,7 @@ export const finalize = Effect.fn("finalize")(function*(
   server: DittoServer.DittoServer,
   baseUrl: string
 ): Effect.fn.Return<Action, never, Kubernetes | DittoFs | Events> {
-  if (!hasFinalizer(server)) return awaitChange
+  if (!has(server)) return awaitChange
   const events = yield* Events
   const regarding = referenceTo(server)
   const cleanup = yield* Effect.result(deleteOperatorAccount(server, baseUrl))

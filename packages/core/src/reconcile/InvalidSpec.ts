@@ -18,9 +18,9 @@ import { Kubernetes, raw, Resources } from "../services/Kubernetes.ts"
 import { type Action, awaitChange } from "./Action.ts"
 import * as Finalizer from "./Finalizer.ts"
 
-const decodeStatus = Schema.decodeUnknownOption(DittoServer.DittoServerStatus)
+const decodeStatus = Schema.decodeUnknownOption(DittoServer.Status)
 
-export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
+export const reconcile = Effect.fn("reconcileInvalidSpec")(function*(
   object: AnyObject,
   message: string
 ): Effect.fn.Return<Action, never, Kubernetes | Events> {
@@ -31,7 +31,7 @@ export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
   const resource = raw(Resources.DittoServer)
   if (object.metadata.deletionTimestamp !== undefined) {
     const finalizers = object.metadata.finalizers ?? []
-    if (!finalizers.includes(Finalizer.finalizer)) return awaitChange
+    if (!finalizers.includes(Finalizer.name)) return awaitChange
     yield* events.emit(regarding, {
       type: "Warning",
       reason: "CleanupSkipped",
@@ -39,7 +39,7 @@ export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
     })
     const released = yield* Effect.result(kubernetes.update(resource, {
       ...object,
-      metadata: { ...object.metadata, finalizers: finalizers.filter((name) => name !== Finalizer.finalizer) }
+      metadata: { ...object.metadata, finalizers: finalizers.filter((name) => name !== Finalizer.name) }
     }))
     if (released._tag === "Failure") yield* Effect.logWarning("could not remove the finalizer").pipe(Effect.annotateLogs({ reason: released.failure.reason }))
     return awaitChange

@@ -83,7 +83,7 @@ export const conflictRetry = retryWithin(Duration.seconds(1))
 /** The retry cap of a permanent failure, and of Kubernetes failing. */
 export const slowRetry = retryWithin(Duration.minutes(5))
 
-const retryOfKubernetes = (reason: Kubernetes.KubernetesErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
+const retryOfKubernetes = (reason: Kubernetes.ErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
 
 export const errorPolicy = (error: PassError): Retry => {
   switch (error._tag) {

@@ -46,7 +46,7 @@ const find = <A>(resource: Resource<A>, namespace: string, name: string) =>
   )
 
 /** Reads the objects a server's workload consists of, by their names (and its pods by label). */
-export const observeWorkload = (server: ServerIdentity): Effect.Effect<Workload.ObservedWorkload, KubernetesError, Kubernetes> =>
+export const observeWorkload = (server: ServerIdentity): Effect.Effect<Workload.Observed, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const names = workloadNames(server.name)
@@ -87,10 +87,10 @@ export interface WorkloadOutcome {
   readonly facts: ReadonlyArray<Status.ConditionFact>
   readonly errors: ReadonlyArray<PhaseError>
   readonly status: Option.Option<WorkloadStatus>
-  readonly plan: Option.Option<Workload.WorkloadPlan>
+  readonly plan: Option.Option<Workload.Plan>
 }
 
-const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Status.ConditionFact => {
+const availability = (spec: DittoServer.Spec, statefulSet: Option.Option<StatefulSet>): Status.ConditionFact => {
   if (spec.replicas === 0) return { type: "Available", status: "False", reason: "Stopped", message: "spec.replicas is 0" }
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
   return ready >= 1
@@ -101,7 +101,7 @@ const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Opt
 const progressing = (
   spec: DittoServerSpec,
   statefulSet: Option.Option<StatefulSet>,
-  plan: Workload.WorkloadPlan
+  plan: Workload.Plan
 ): Status.ConditionFact => {
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
   const generationSeen = Option.match(statefulSet, {
@@ -120,11 +120,11 @@ const progressing = (
   return { type: "Progressing", status: "False", reason: "ReconcileComplete", message: "the workload is up to date" }
 }
 
-type DittoServerSpec = DittoServer.DittoServerSpec
+type DittoServerSpec = DittoServer.Spec
 
 export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   server: DittoServer.DittoServer,
-  adapters: Option.Option<Adapter.AdapterList>
+  adapters: Option.Option<Adapter.List>
 ): Effect.fn.Return<WorkloadOutcome, never, Kubernetes | Events> {
   const events = yield* Events
   const identity = identityOf(server)
@@ -138,23 +138,23 @@ export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
     }
   }
   const active = Option.map(adapters, (list) =>
-    ActiveAdapters.activeAdapters(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
-  const plan = Workload.planWorkload({
+    ActiveAdapters.select(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
+  const plan = Workload.plan({
     server: identity,
     spec: server.spec,
-    adapterPorts: Option.map(active, (running) => running.map(ContainerPorts.adapterContainerPort)),
+    adapterPorts: Option.map(active, (running) => running.map(ContainerPorts.ofAdapter)),
     observed: observed.success,
     generated: yield* generate
   })
 
   const regarding = referenceTo(server)
   const failures: Array<Apply.FailedChange> = [
-    ...yield* Apply.applyPlan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
-    ...yield* Apply.applyPlan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
-    ...yield* Apply.applyPlan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
-    ...yield* Apply.applyPlan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
-    ...yield* Apply.applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
-    ...yield* Apply.applyPlan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
+    ...yield* Apply.plan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
   ]
   for (const finding of plan.foreign) {
     yield* events.emit(regarding, { type: "Warning", reason: "ForeignObject", message: finding.message })

@@ -15,7 +15,7 @@
 import { Context, type Effect, type Redacted, Schema } from "effect"
 import type * as Adapter from "../domain/Adapter.ts"
 
-export const DittoFsErrorReason = Schema.Literals([
+export const ErrorReason = Schema.Literals([
   "Unreachable",
   "Timeout",
   "Unauthorized",
@@ -26,10 +26,10 @@ export const DittoFsErrorReason = Schema.Literals([
   "ServerError",
   "BadResponse"
 ])
-export type DittoFsErrorReason = typeof DittoFsErrorReason.Type
+export type ErrorReason = typeof ErrorReason.Type
 
 export class DittoFsError extends Schema.TaggedError<DittoFsError>()("DittoFsError", {
-  reason: DittoFsErrorReason,
+  reason: ErrorReason,
   message: Schema.String,
   /** e.g. `POST /api/v1/auth/login` */
   operation: Schema.String
@@ -39,7 +39,7 @@ export class DittoFsError extends Schema.TaggedError<DittoFsError>()("DittoFsErr
 export const isTransient = (error: DittoFsError): boolean =>
   error.reason === "Unreachable" || error.reason === "Timeout" || error.reason === "ServerError"
 
-export const reasonOfStatus = (status: number): DittoFsErrorReason => {
+export const reasonOfStatus = (status: number): ErrorReason => {
   switch (status) {
     case 401:
       return "Unauthorized"
@@ -93,13 +93,13 @@ export interface AdapterChange {
   readonly port?: number
 }
 
-export interface DittoFsApi {
+export interface Api {
   readonly health: (baseUrl: string) => Effect.Effect<void, DittoFsError>
   readonly login: (baseUrl: string, credentials: Credentials) => Effect.Effect<Token, DittoFsError>
   readonly refresh: (baseUrl: string, refreshToken: Secret) => Effect.Effect<Token, DittoFsError>
   readonly createUser: (baseUrl: string, accessToken: Secret, user: NewUser) => Effect.Effect<User, DittoFsError>
   readonly deleteUser: (baseUrl: string, accessToken: Secret, username: string) => Effect.Effect<void, DittoFsError>
-  readonly listAdapters: (baseUrl: string, accessToken: Secret) => Effect.Effect<Adapter.AdapterList, DittoFsError>
+  readonly listAdapters: (baseUrl: string, accessToken: Secret) => Effect.Effect<Adapter.List, DittoFsError>
   /** Admin only: start, stop or move an adapter (used by people and tests, not by reconciles). */
   readonly updateAdapter: (
     baseUrl: string,
@@ -109,4 +109,4 @@ export interface DittoFsApi {
   ) => Effect.Effect<Adapter.Adapter, DittoFsError>
 }
 
-export class DittoFs extends Context.Service<DittoFs, DittoFsApi>()("@dittofs-operator/core/DittoFs") {}
+export class DittoFs extends Context.Service<DittoFs, Api>()("@dittofs-operator/core/DittoFs") {}

@@ -16,7 +16,7 @@ import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
 
-export interface EventRecorderOptions {
+export interface Options {
   /** `source.component` / `reportingComponent` of every Event. */
   readonly component?: string
   /** `reportingInstance`, e.g. the pod name of the operator. */
@@ -38,7 +38,7 @@ interface Recorded {
 const keyOf = (regarding: ObjectReference, note: EventNote): string =>
   JSON.stringify([regarding.uid, regarding.namespace, regarding.name, note.type, note.reason, note.message])
 
-export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, never, Kubernetes> =>
+export const layer = (options: Options = {}): Layer.Layer<Events, never, Kubernetes> =>
   Layer.effect(
     Events,
     Effect.gen(function*() {

@@ -11,8 +11,8 @@ import { Context, type Effect } from "effect"
 import type { ObjectReference } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 
-export interface EventsApi {
+export interface Api {
   readonly emit: (regarding: ObjectReference, note: EventNote) => Effect.Effect<void>
 }
 
-export class Events extends Context.Service<Events, EventsApi>()("@dittofs-operator/core/Events") {}
+export class Events extends Context.Service<Events, Api>()("@dittofs-operator/core/Events") {}

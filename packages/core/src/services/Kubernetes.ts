@@ -40,7 +40,7 @@ import {
   type StringMap
 } from "../domain/Kubernetes.ts"
 
-export const KubernetesErrorReason = Schema.Literals([
+export const ErrorReason = Schema.Literals([
   "NotFound",
   "Conflict",
   "AlreadyExists",
@@ -54,10 +54,10 @@ export const KubernetesErrorReason = Schema.Literals([
   "Unavailable",
   "BadResponse"
 ])
-export type KubernetesErrorReason = typeof KubernetesErrorReason.Type
+export type ErrorReason = typeof ErrorReason.Type
 
 export class KubernetesError extends Schema.TaggedError<KubernetesError>()("KubernetesError", {
-  reason: KubernetesErrorReason,
+  reason: ErrorReason,
   message: Schema.String,
   /** What was being done, e.g. `update apps/v1 StatefulSet ns/name`. */
   operation: Schema.String
@@ -68,7 +68,7 @@ export class KubernetesError extends Schema.TaggedError<KubernetesError>()("Kube
  * any) to a reason; the one place where codes are read. The API answers both "already exists"
  * and "stale resourceVersion" with 409: only the Status reason tells them apart.
  */
-export const reasonOfStatus = (status: number, statusReason?: string): KubernetesErrorReason => {
+export const reasonOfStatus = (status: number, statusReason?: string): ErrorReason => {
   if (status === 409 && statusReason === "AlreadyExists") return "AlreadyExists"
   switch (status) {
     case 400:
@@ -192,7 +192,7 @@ export type WatchEvent<A> =
   | { readonly _tag: "Added" | "Modified" | "Deleted"; readonly object: A }
   | { readonly _tag: "Bookmark"; readonly resourceVersion: string }
 
-export interface KubernetesApi {
+export interface Api {
   readonly get: <A>(resource: Resource<A>, namespace: string, name: string) => Effect.Effect<A, KubernetesError>
   readonly list: <A>(
     resource: Resource<A>,
@@ -222,4 +222,4 @@ export interface KubernetesApi {
   ) => Effect.Effect<void, KubernetesError>
 }
 
-export class Kubernetes extends Context.Service<Kubernetes, KubernetesApi>()("@dittofs-operator/core/Kubernetes") {}
+export class Kubernetes extends Context.Service<Kubernetes, Api>()("@dittofs-operator/core/Kubernetes") {}

@@ -48,7 +48,7 @@ interface ServerState {
   readonly adapters: ReadonlyArray<Adapter.Adapter>
   /** When set, `GET /api/v1/adapters` answers this body instead of the adapters. */
   readonly adapterBody: { readonly body: unknown } | undefined
-  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFs.DittoFsErrorReason; readonly times: number }>
+  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFs.ErrorReason; readonly times: number }>
   /** Requests answered, by operation (load on the server, e.g. the poll rate). */
   readonly requests: Readonly<Partial<Record<Operation, number>>>
   readonly accessTokenSeconds: number
@@ -89,11 +89,11 @@ const newServer = (options: ServerOptions): ServerState => {
 
 type Step<A> = readonly [Result.Result<A, DittoFs.DittoFsError>, World]
 
-const fail = (reason: DittoFs.DittoFsErrorReason, message: string, operation: string) =>
+const fail = (reason: DittoFs.ErrorReason, message: string, operation: string) =>
   Result.fail(new DittoFs.DittoFsError({ reason, message, operation }))
 
 /** Test-only controls of the in-memory DittoFS servers. */
-export interface DittoFsMemoryControlApi {
+export interface ControlApi {
   /** Adds (or replaces) a running server at this base URL. */
   readonly addServer: (baseUrl: string, options?: ServerOptions) => Effect.Effect<void>
   /** Stops or starts a server: a stopped one is `Unreachable`; its data is kept. */
@@ -103,14 +103,14 @@ export interface DittoFsMemoryControlApi {
   /** Serves this raw body for `GET /api/v1/adapters` (`undefined` restores the real list). */
   readonly setAdapterBody: (baseUrl: string, body: { readonly body: unknown } | undefined) => Effect.Effect<void>
   /** Makes the next `times` calls of an operation fail with a reason. */
-  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFs.DittoFsErrorReason, times?: number) => Effect.Effect<void>
+  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFs.ErrorReason, times?: number) => Effect.Effect<void>
   readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<DittoFs.User>>
   readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter.Adapter>>
   /** How many requests of each operation the server answered (refused ones included). */
   readonly requests: (baseUrl: string) => Effect.Effect<Readonly<Partial<Record<Operation, number>>>>
 }
 
-export class DittoFsMemoryControl extends Context.Service<DittoFsMemoryControl, DittoFsMemoryControlApi>()(
+export class Control extends Context.Service<Control, ControlApi>()(
   "@dittofs-operator/core/testing/DittoFsMemoryControl"
 ) {}
 
@@ -245,7 +245,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           const allowed = authorize(server, now, accessToken, ["admin", "operator"], label)
           if (Result.isFailure(allowed)) return [Result.fail(allowed.failure), server]
           const body = server.adapterBody === undefined ? structuredClone(server.adapters) : server.adapterBody.body
-          const decoded = Adapter.decodeAdapterList(body)
+          const decoded = Adapter.decodeList(body)
           return [
             Result.isFailure(decoded) ? fail("BadResponse", decoded.failure.reason, label) : Result.succeed(decoded.success),
             server
@@ -281,7 +281,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
         return server === undefined ? orElse : f(server)
       })
 
-    const control = DittoFsMemoryControl.of({
+    const control = Control.of({
       addServer: (baseUrl, options = {}) =>
         Ref.update(world, (current) => ({ ...current, servers: new Map(current.servers).set(baseUrl, newServer(options)) })),
       setRunning: (baseUrl, running) => updateServer(baseUrl, (server) => ({ ...server, running })),
@@ -297,6 +297,6 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   })
 
 /** In-memory DittoFS servers: provides `DittoFs` and its test controls. */
-export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs.DittoFs | DittoFsMemoryControl> =>
+export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs.DittoFs | Control> =>
   Layer.effectContext(Effect.map(make(servers), ({ control, dittofs }) =>
-    Context.make(DittoFs.DittoFs, dittofs).pipe(Context.add(DittoFsMemoryControl, control))))
+    Context.make(DittoFs.DittoFs, dittofs).pipe(Context.add(Control, control))))

@@ -8,7 +8,7 @@ const options = { reservedPorts: [8080, 9090] }
 
 describe("activeAdapters", () => {
   it("keeps enabled and running adapters, keyed and sorted by sanitized type", () => {
-    const result = ActiveAdapters.activeAdapters([
+    const result = ActiveAdapters.select([
       { type: "SMB", enabled: true, running: true, port: 12445 },
       { type: "nfs", enabled: true, running: true, port: 12049 },
       { type: "webdav", enabled: true, running: false, port: 8000 },
@@ -22,7 +22,7 @@ describe("activeAdapters", () => {
   })
 
   it("reports, never throws: duplicate types, duplicate ports, reserved ports", () => {
-    const result = ActiveAdapters.activeAdapters([
+    const result = ActiveAdapters.select([
       { type: "nfs", enabled: true, running: true, port: 12049 },
       { type: "NFS", enabled: true, running: true, port: 2049 },
       { type: "webdav", enabled: true, running: true, port: 2049 },
@@ -56,7 +56,7 @@ describe("activeAdapters", () => {
     }
     assert.isDefined(pair)
     if (pair === undefined) return
-    const result = ActiveAdapters.activeAdapters([
+    const result = ActiveAdapters.select([
       { type: pair[0], enabled: true, running: true, port: 1001 },
       { type: pair[1], enabled: true, running: true, port: 1002 }
     ], options)
@@ -68,7 +68,7 @@ describe("activeAdapters", () => {
   })
 
   it("breaks ties by type, then port, then id: the first one is exposed, the others reported", () => {
-    const result = ActiveAdapters.activeAdapters([
+    const result = ActiveAdapters.select([
       { id: "b", type: "nfs", enabled: true, running: true, port: 2049 },
       { id: "a", type: "nfs", enabled: true, running: true, port: 2049 },
       { type: "nfs", enabled: true, running: true, port: 1 }
@@ -79,8 +79,8 @@ describe("activeAdapters", () => {
 
   it.prop("is order-independent, unique by type, port and port name, and accounts for every active adapter", { adapters: Adapters }, ({ adapters }) => {
     const input = deepFreeze(adapters)
-    const result = ActiveAdapters.activeAdapters(input, options)
-    assert.deepStrictEqual(ActiveAdapters.activeAdapters([...input].reverse(), options), result)
+    const result = ActiveAdapters.select(input, options)
+    assert.deepStrictEqual(ActiveAdapters.select([...input].reverse(), options), result)
     const keys = (f: (a: (typeof result.active)[number]) => unknown) => new Set(result.active.map(f)).size
     assert.strictEqual(keys((a) => a.sanitizedType), result.active.length)
     assert.strictEqual(keys((a) => a.port), result.active.length)

@@ -4,7 +4,7 @@ import { AdapterExposure, DittoServer, type K8s } from "../../src/index.ts"
 import { deepFreeze } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" }
-const spec = Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" } })
+const spec = Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" } })
 const nfs = { type: "nfs", enabled: true, running: true, port: 12049 }
 
 const statefulSet = (containers: ReadonlyArray<K8s.Container>): K8s.StatefulSet => deepFreeze({
@@ -14,8 +14,8 @@ const statefulSet = (containers: ReadonlyArray<K8s.Container>): K8s.StatefulSet 
   spec: { template: { spec: { containers } } }
 })
 
-const plan = (observed: Partial<AdapterExposure.ObservedExposure>, adapters = [nfs]) =>
-  AdapterExposure.planAdapterExposure({
+const plan = (observed: Partial<AdapterExposure.Observed>, adapters = [nfs]) =>
+  AdapterExposure.plan({
     server,
     spec,
     poll: Result.succeed({ adapters, rejected: [] }),
@@ -59,23 +59,23 @@ describe("planAdapterExposure", () => {
   })
 
   it("is empty only when nothing at all changes", () => {
-    assert.isTrue(AdapterExposure.isEmpty(AdapterExposure.emptyPlan))
-    const onlyPolicies = { ...AdapterExposure.emptyPlan, networkPolicies: plan({}).networkPolicies }
+    assert.isTrue(AdapterExposure.isEmpty(AdapterExposure.empty))
+    const onlyPolicies = { ...AdapterExposure.empty, networkPolicies: plan({}).networkPolicies }
     assert.isFalse(AdapterExposure.isEmpty(onlyPolicies))
-    const onlyServices = { ...AdapterExposure.emptyPlan, services: plan({}).services }
+    const onlyServices = { ...AdapterExposure.empty, services: plan({}).services }
     assert.isFalse(AdapterExposure.isEmpty(onlyServices))
-    const onlyPorts = { ...AdapterExposure.emptyPlan, statefulSet: plan({ statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }).statefulSet }
+    const onlyPorts = { ...AdapterExposure.empty, statefulSet: plan({ statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }).statefulSet }
     assert.isTrue(Option.isSome(onlyPorts.statefulSet))
     assert.isFalse(AdapterExposure.isEmpty(onlyPorts))
   })
 
   it("plans nothing on a failed poll", () => {
-    const failed = AdapterExposure.planAdapterExposure({
+    const failed = AdapterExposure.plan({
       server,
       spec,
       poll: Result.fail("unreachable"),
       observed: { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }
     })
-    assert.deepStrictEqual(failed, AdapterExposure.emptyPlan)
+    assert.deepStrictEqual(failed, AdapterExposure.empty)
   })
 })

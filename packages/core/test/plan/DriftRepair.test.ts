@@ -18,7 +18,7 @@ import { labelValue } from "../../src/plan/Naming.ts"
 import { AdapterListOf, deepFreeze, pick } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" } as const
-const baseSpec = Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" } })
+const baseSpec = Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" } })
 const runs = { arbitrary: { runs: 400 } }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +471,7 @@ describe("drift repair", () => {
       const reserved = new Set([8080, 9090, ...containerPorts.filter((port) => !isAdapterPort(port)).map((port) => port.containerPort)])
       const exposed = specExposed(adapters, reserved)
 
-      const plan = AdapterExposure.planAdapterExposure({
+      const plan = AdapterExposure.plan({
         server,
         spec: { ...baseSpec, adapterServices },
         poll: Result.succeed({ adapters: deepFreeze(adapters), rejected: [] }),

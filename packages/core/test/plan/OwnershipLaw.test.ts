@@ -115,9 +115,9 @@ describe("ownership", () => {
           const made = yield* Effect.result(kubernetes.create(raw[f.kind], build(f, server.metadata.uid ?? "")))
           if (made._tag === "Success") created.push([f, yield* stored(f)])
         }
-        yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, adapters)
+        yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, adapters)
         const current = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
-        yield* Effect.result(DittoServerPass.reconcileDittoServer(current, { apiUrlOverride: baseUrl }))
+        yield* Effect.result(DittoServerPass.reconcile(current, { apiUrlOverride: baseUrl }))
         for (const [f, before] of created) assert.strictEqual(yield* stored(f), before, `${f.kind} ${f.name}`)
       }).pipe(Effect.provide(testLayer([adapter("nfs", 12049)]))),
     { arbitrary: { runs: 60 } }

@@ -77,9 +77,9 @@ describe("planner laws over hostile observed objects", () => {
     "planAdapterServices is total and pure, and updates or deletes only Services it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostileService), type: K8s.ServiceType },
     ({ adapters, observed, type }) => {
-      const active = ActiveAdapters.activeAdapters(adapters, { reservedPorts: [8080] }).active
+      const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active
       const frozen = deepFreeze(uniqueNames(observed))
-      const plan = AdapterServices.planAdapterServices({ server, spec: { type, annotations: { a: "1" } }, active: deepFreeze(active), observed: frozen })
+      const plan = AdapterServices.plan({ server, spec: { type, annotations: { a: "1" } }, active: deepFreeze(active), observed: frozen })
       for (const change of plan) {
         if (change._tag === "Create") continue
         const original = frozen.find((service) => service.metadata.name === change.object.metadata.name)
@@ -94,9 +94,9 @@ describe("planner laws over hostile observed objects", () => {
     "planNetworkPolicies is total and pure, and updates or deletes only policies it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostilePolicy) },
     ({ adapters, observed }) => {
-      const active = ActiveAdapters.activeAdapters(adapters, { reservedPorts: [8080] }).active
+      const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active
       const frozen = deepFreeze(uniqueNames(observed))
-      const plan = NetworkPolicies.planNetworkPolicies({ server, active: deepFreeze(active), observed: frozen })
+      const plan = NetworkPolicies.plan({ server, active: deepFreeze(active), observed: frozen })
       for (const change of plan) {
         if (change._tag === "Create") continue
         const original = frozen.find((policy) => policy.metadata.name === change.object.metadata.name)

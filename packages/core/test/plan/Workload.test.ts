@@ -31,7 +31,7 @@ const smb: K8s.ContainerPort = { name: "adapter-smb", containerPort: 12445, prot
 const tags = (changes: ReadonlyArray<{ readonly _tag: string; readonly object: { readonly metadata: K8s.ObjectMeta } }>) =>
   changes.map((change) => `${change._tag} ${change.object.metadata.name}`)
 
-const everyChange = (workload: Workload.WorkloadPlan) => Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}`)
+const everyChange = (workload: Workload.Plan) => Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}`)
 
 const restartHash = (statefulSet: K8s.StatefulSet) => statefulSet.spec.template.metadata?.annotations?.["dittofs.io/restart-hash"]
 
@@ -77,7 +77,7 @@ describe("planWorkload on a fresh namespace", () => {
     }).pipe(Effect.provide(layer)))
 
   it("announces each change with its Event", () => {
-    const workload = Workload.planWorkload({
+    const workload = Workload.plan({
       server,
       spec: specOf({ service: { type: "LoadBalancer" } }),
       adapterPorts: Option.none(),
@@ -266,7 +266,7 @@ describe("writes keep what others own", () => {
       const jwt = yield* get(Kubernetes.Resources.Secret, "ditto-jwt-secret")
       const admin = yield* get(Kubernetes.Resources.Secret, "ditto-admin-credentials")
       yield* kubernetes.update(Kubernetes.Resources.Secret, { ...admin, data: { username: admin.data?.["username"] ?? "" } })
-      const again = Workload.planWorkload({
+      const again = Workload.plan({
         server,
         spec: specOf(),
         adapterPorts: Option.none(),

@@ -23,8 +23,8 @@ export const controller = (identity: Ownership.ServerIdentity = server): K8s.Own
 })
 
 /** A decoded spec (CRD defaults applied) from the fields given; `storage.metadataSize` 1Gi. */
-export const specOf = (fields: Record<string, unknown> = {}): DittoServer.DittoServerSpec =>
-  Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" }, ...fields })
+export const specOf = (fields: Record<string, unknown> = {}): DittoServer.Spec =>
+  Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" }, ...fields })
 
 /** A fresh in-memory cluster for each test that provides it. */
 export const layer = KubernetesMemory.layer()
@@ -46,18 +46,18 @@ export const observe = (identity: Ownership.ServerIdentity = server) =>
       secrets: yield* kubernetes.list(Kubernetes.Resources.Secret, namespace),
       networkPolicies: yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace),
       pods: yield* kubernetes.list(Kubernetes.Resources.Pod, namespace)
-    } satisfies Workload.ObservedWorkload
+    } satisfies Workload.Observed
   })
 
 /** Applies every change in the documented order; any rejected write fails the test. */
-export const apply = (plan: Workload.WorkloadPlan) =>
+export const apply = (plan: Workload.Plan) =>
   Effect.gen(function*() {
-    for (const change of plan.secrets) yield* Apply.applyChange(Kubernetes.Resources.Secret, change)
-    for (const change of plan.configMaps) yield* Apply.applyChange(Kubernetes.Resources.ConfigMap, change)
-    for (const change of plan.services) yield* Apply.applyChange(Kubernetes.Resources.Service, change)
-    for (const change of plan.statefulSets) yield* Apply.applyChange(Kubernetes.Resources.StatefulSet, change)
-    for (const change of plan.networkPolicies) yield* Apply.applyChange(Kubernetes.Resources.NetworkPolicy, change)
-    for (const change of plan.pods) yield* Apply.applyChange(Kubernetes.Resources.Pod, change)
+    for (const change of plan.secrets) yield* Apply.change(Kubernetes.Resources.Secret, change)
+    for (const change of plan.configMaps) yield* Apply.change(Kubernetes.Resources.ConfigMap, change)
+    for (const change of plan.services) yield* Apply.change(Kubernetes.Resources.Service, change)
+    for (const change of plan.statefulSets) yield* Apply.change(Kubernetes.Resources.StatefulSet, change)
+    for (const change of plan.networkPolicies) yield* Apply.change(Kubernetes.Resources.NetworkPolicy, change)
+    for (const change of plan.pods) yield* Apply.change(Kubernetes.Resources.Pod, change)
   })
 
 export interface PassOptions {
@@ -65,9 +65,9 @@ export interface PassOptions {
   readonly adapterPorts?: Option.Option<ReadonlyArray<K8s.ContainerPort>>
 }
 
-export const plan = (spec: DittoServer.DittoServerSpec, options: PassOptions = {}) =>
+export const plan = (spec: DittoServer.Spec, options: PassOptions = {}) =>
   Effect.map(observe(options.identity), (observed) =>
-    Workload.planWorkload({
+    Workload.plan({
       server: options.identity ?? server,
       spec,
       adapterPorts: options.adapterPorts ?? Option.none(),
@@ -76,7 +76,7 @@ export const plan = (spec: DittoServer.DittoServerSpec, options: PassOptions = {
     }))
 
 /** Observe, plan, apply: one workload pass. Returns the plan it applied. */
-export const pass = (spec: DittoServer.DittoServerSpec, options: PassOptions = {}) =>
+export const pass = (spec: DittoServer.Spec, options: PassOptions = {}) =>
   Effect.tap(plan(spec, options), apply)
 
 /** The StatefulSet controller has seen the latest spec. */

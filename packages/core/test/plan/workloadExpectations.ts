@@ -24,7 +24,7 @@ export const controlledByServer = (object: { readonly metadata: K8s.ObjectMeta }
 const secretRef = (env: ReadonlyArray<unknown>, name: string) => at(env.find((item) => at(item, "name") === name), "valueFrom", "secretKeyRef")
 
 /** Checks the cluster holds the workload of `spec` for the server `ditto`; returns the StatefulSet. */
-export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
+export const expectWorkload = (spec: DittoServer.Spec) =>
   Effect.gen(function*() {
     const configMap = yield* get(Kubernetes.Resources.ConfigMap, "ditto-config")
     const text = configMap.data?.["config.yaml"] ?? ""

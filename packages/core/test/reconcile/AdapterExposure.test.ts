@@ -73,7 +73,7 @@ describe("requirement 2: a stopped or removed adapter's Service goes within one 
   it.effect("stop: Service, NetworkPolicy and container port gone after one interval", () =>
     Effect.gen(function*() {
       yield* setup({ adapterDiscovery: { pollingInterval: "10s" } })
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const loop = yield* Effect.forkChild(reconcileLoop("ditto", yield* login))
       yield* TestClock.adjust("1 millis")
       assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs", "ditto-adapter-smb"])
@@ -92,7 +92,7 @@ describe("requirement 2: a stopped or removed adapter's Service goes within one 
       yield* setup()
       const session = yield* login
       yield* reconcileOnce("ditto", session)
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, [adapter("smb", 12445)])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [adapter("smb", 12445)])
       yield* reconcileOnce("ditto", session)
       assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-smb"])
     }).pipe(Effect.provide(testLayer([adapter("nfs", 12049), adapter("smb", 12445)]))))
@@ -119,7 +119,7 @@ describe("requirement 4: container ports follow the active adapters", () => {
         { name: "api", containerPort: 8080 },
         { name: "nfs", containerPort: 2049, protocol: "TCP" }
       ])
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const loop = yield* Effect.forkChild(reconcileLoop("ditto", yield* login))
       yield* TestClock.adjust("1 millis")
       const afterStart = yield* statefulSet("ditto")
@@ -217,7 +217,7 @@ describe("requirement 5: Service type and annotations from the spec, Events for 
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* reconcileOnce("ditto", session)
       yield* control.setAdapters(baseUrl, [])
       yield* reconcileOnce("ditto", session)
@@ -242,7 +242,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup({ adapterDiscovery: { pollingInterval: "2s" } })
       const session = yield* login
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* reconcileOnce("ditto", session)
       const before = yield* services
       yield* control.setRunning(baseUrl, false)
@@ -264,7 +264,7 @@ describe("safety rules", () => {
       Effect.gen(function*() {
         yield* setup()
         const session = yield* login
-        const control = yield* DittoFsMemory.DittoFsMemoryControl
+        const control = yield* DittoFsMemory.Control
         yield* reconcileOnce("ditto", session)
         const servicesBefore = yield* services
         const stsBefore = yield* statefulSet("ditto")
@@ -281,7 +281,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "ServerError", 3)
       for (let i = 0; i < 3; i++) yield* reconcileOnce("ditto", session)
       assert.strictEqual((yield* services).length, 0)
@@ -293,7 +293,7 @@ describe("safety rules", () => {
       yield* setup()
       const session = yield* login
       yield* reconcileOnce("ditto", session)
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, [])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [])
       yield* TestClock.adjust("16 minutes")
       const outcome = yield* reconcileOnce("ditto", session)
       assert.isTrue(Result.isFailure(outcome.poll) && outcome.poll.failure.reason === "Unauthorized")
@@ -304,7 +304,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
       const first = yield* reconcileOnce("ditto", session)
       assert.deepStrictEqual(first.failures.map((f) => [f.kind, f.error.reason]), [["StatefulSet", "Conflict"]])
       assert.strictEqual((yield* services).length, 1, "the Service was still created")

@@ -24,7 +24,7 @@ describe("applyChange", () => {
       const read = yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
       yield* kubernetes.delete(Kubernetes.Resources.Service, namespace, "svc")
       const newer = yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
-      const failed = yield* Effect.flip(Apply.applyChange(Kubernetes.Resources.Service, { _tag: "Delete", object: read, event: { type: "Normal", reason: "x", message: "x" } }))
+      const failed = yield* Effect.flip(Apply.change(Kubernetes.Resources.Service, { _tag: "Delete", object: read, event: { type: "Normal", reason: "x", message: "x" } }))
       assert.strictEqual(failed.reason, "Conflict")
       assert.deepStrictEqual(yield* kubernetes.get(Kubernetes.Resources.Service, namespace, "svc"), newer)
     }).pipe(Effect.provide(testLayer())))
@@ -34,9 +34,9 @@ describe("applyChange", () => {
       const kubernetes = yield* Kubernetes.Kubernetes
       yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
       const change = { _tag: "Delete", object: service("svc"), event: { type: "Normal", reason: "x", message: "x" } } as const
-      yield* Apply.applyChange(Kubernetes.Resources.Service, change)
+      yield* Apply.change(Kubernetes.Resources.Service, change)
       assert.deepStrictEqual(yield* services, [])
-      yield* Apply.applyChange(Kubernetes.Resources.Service, change)
+      yield* Apply.change(Kubernetes.Resources.Service, change)
       assert.deepStrictEqual(yield* services, [])
     }).pipe(Effect.provide(testLayer())))
 })
@@ -58,7 +58,7 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("a NetworkPolicy that cannot be written is reported, and its adapter still counts as exposed", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "create", kind: "NetworkPolicy", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "NetworkPolicy", reason: "Forbidden" })
       const outcome = yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(outcome.failures.map((f) => [f.kind, f.change, f.name, f.error.reason]), [
         ["NetworkPolicy", "Create", "ditto-adapter-nfs", "Forbidden"]
@@ -74,8 +74,8 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("logs every applied change at Info next to its Event, and every failure, conflict and rejected entry as a warning", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapterBody(baseUrl, {
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
         body: [
           { type: "nfs", enabled: true, running: true, port: 12049 },
           { type: "api-clash", enabled: true, running: true, port: 8080 },
@@ -101,7 +101,7 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).failNext(baseUrl, "listAdapters", "ServerError")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "listAdapters", "ServerError")
       yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(yield* lines, [["WARN", "adapter poll failed; changing nothing", { server: `${namespace}/ditto`, reason: "ServerError" }]])
       assert.deepStrictEqual(yield* services, [])

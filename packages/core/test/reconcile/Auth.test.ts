@@ -54,7 +54,7 @@ describe("ensureSession", () => {
       yield* adminSecret()
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Authenticated")
-      const users = yield* (yield* DittoFsMemory.DittoFsMemoryControl).users(baseUrl)
+      const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
       assert.deepStrictEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"], ["k8s-operator", "operator"]])
       const credentials = yield* stored
       assert.strictEqual(credentials?.username, "k8s-operator")
@@ -92,7 +92,7 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       yield* session
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const provisioned = yield* stored
       const account = (yield* control.users(baseUrl)).find((u) => u.username === "k8s-operator")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
@@ -120,7 +120,7 @@ describe("ensureSession", () => {
       const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
       yield* DittoFs.DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: Redacted.make("unknown"), role: "user" }))
       assert.strictEqual((yield* session)._tag, "Authenticated")
-      const users = yield* (yield* DittoFsMemory.DittoFsMemoryControl).users(baseUrl)
+      const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
       assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
     }).pipe(Effect.provide(testLayer())))
 
@@ -139,15 +139,15 @@ describe("ensureSession", () => {
       const outcome = yield* session
       assert.deepStrictEqual(outcome._tag === "Failed" && outcome.reason, "CredentialsSecretNotOwned")
       assert.deepStrictEqual(yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
-      assert.deepStrictEqual((yield* (yield* DittoFsMemory.DittoFsMemoryControl).users(baseUrl)).map((u) => u.username), ["admin"])
-      assert.strictEqual((yield* (yield* DittoFsMemory.DittoFsMemoryControl).requests(baseUrl)).login, undefined, "its password was not tried")
+      assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username), ["admin"])
+      assert.strictEqual((yield* (yield* DittoFsMemory.Control).requests(baseUrl)).login, undefined, "its password was not tried")
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("DittoFS unreachable: Unreachable, and nothing written", () =>
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Unreachable")
       const secrets = yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Secret, namespace))
@@ -161,11 +161,11 @@ describe("ensureSession", () => {
       yield* session
       const before = yield* stored
       yield* TestClock.adjust("13 minutes")
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).failNext(baseUrl, "refresh", "Unreachable")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "Unreachable")
       const outcome = yield* session
       assert.strictEqual(outcome._tag === "Authenticated" && reveal(outcome.session.accessToken), before?.accessToken)
       assert.deepStrictEqual(yield* stored, before)
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* TestClock.adjust("3 minutes")
       assert.strictEqual((yield* session)._tag, "Unreachable", "once expired, the token is not used")
     }).pipe(Effect.provide(testLayer())))
@@ -182,7 +182,7 @@ describe("ensureSession", () => {
 
   it.effect("takes the admin username from the Secret, else from the spec, else 'admin'", () =>
     Effect.gen(function*() {
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const kubernetes = yield* Kubernetes.Kubernetes
       yield* control.addServer(baseUrl, { adminUsername: "root", adminPassword: admin.password })
       yield* setup({ identity: { admin: { username: "root" } } })
@@ -234,15 +234,15 @@ describe("ensureSession", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      const refreshAt = (outcome: Auth.AuthOutcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
+      const refreshAt = (outcome: Auth.Outcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
       assert.strictEqual(refreshAt(yield* session), 720_000, "provisioned at 0, a 900 s token")
       yield* TestClock.adjust("5 minutes")
       assert.strictEqual(refreshAt(yield* session), 720_000, "used as stored")
       yield* TestClock.adjust("8 minutes")
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).failNext(baseUrl, "refresh", "Timeout")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "Timeout")
       assert.strictEqual(refreshAt(yield* session), 780_000 + 30_000, "retried 30 s later")
       yield* TestClock.adjust("110 seconds")
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).failNext(baseUrl, "refresh", "ServerError")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "ServerError")
       assert.strictEqual(refreshAt(yield* session), 900_000, "but not after the token expires")
       yield* TestClock.adjust("10 seconds")
       assert.strictEqual(refreshAt(yield* session), 900_000 + 720_000, "expired, then refreshed: a new token")
@@ -253,7 +253,7 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       yield* session
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const before = yield* control.users(baseUrl)
       yield* TestClock.adjust("16 minutes")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")

@@ -27,15 +27,15 @@ const snapshot = Effect.gen(function*() {
 })
 
 /** Plans again from the cluster as it is now, with the same poll. */
-const replan = <E>(poll: Result.Result<Adapter.AdapterList, E>) =>
+const replan = <E>(poll: Result.Result<Adapter.List, E>) =>
   Effect.gen(function*() {
     const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
     const identity = Ownership.identityOf(server)
-    return AdapterExposure.planAdapterExposure({
+    return AdapterExposure.plan({
       server: identity,
       spec: server.spec,
       poll,
-      observed: yield* AdapterExposurePhase.observeExposure(identity)
+      observed: yield* AdapterExposurePhase.observe(identity)
     })
   })
 
@@ -55,7 +55,7 @@ describe("convergence", () => {
         yield* setup({ adapterServices: specBefore })
         const session = yield* login
         yield* reconcileOnce("ditto", session)
-        yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, after)
+        yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, after)
         yield* updateSpec(specAfter)
         const outcome = yield* reconcileOnce("ditto", session)
         assert.deepStrictEqual(outcome.failures, [])
@@ -79,7 +79,7 @@ describe("a poll that fails to decode", () => {
       const session = yield* login
       yield* reconcileOnce("ditto", session)
       const settled = yield* snapshot
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapterBody(baseUrl, { body })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, { body })
       const outcome = yield* reconcileOnce("ditto", session)
       assert.isTrue(Result.isFailure(outcome.poll))
       assert.isTrue(AdapterExposure.isEmpty(outcome.plan))

@@ -12,7 +12,7 @@ import { makeServer, namespace } from "../fixtures.ts"
 import { adapter, adapterServices, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
 
 const current = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
-const pass = Effect.flatMap(current, (server) => DittoServerPass.reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+const pass = Effect.flatMap(current, (server) => DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
 /** The phase errors a failed pass carries. */
 const failed = (error: { readonly _tag: string }): ReadonlyArray<string> =>
   error instanceof PassError.PassFailed ? error.errors.map((e) => e._tag) : [error._tag]
@@ -68,7 +68,7 @@ describe("reconcileDittoServer: the workload", () => {
     Effect.gen(function*() {
       yield* setupServer()
       yield* adminSecret()
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
       assert.deepStrictEqual(yield* kinds, {
@@ -146,7 +146,7 @@ describe("reconcileDittoServer: the workload", () => {
       yield* converged()
       const pod = yield* podFromTemplate
       const before = yield* statefulSet("ditto")
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
       yield* pass
       const after = yield* statefulSet("ditto")
       assert.deepStrictEqual(yield* containerPortNames, ["api", "adapter-nfs", "adapter-smb"])
@@ -230,7 +230,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
     Effect.gen(function*() {
       yield* converged()
       const ports = yield* containerPortNames
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
       assert.deepStrictEqual(retryOf(error), { cap: Duration.seconds(30) })
@@ -263,7 +263,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
   it.effect("a refused token is dropped, the pass fails, and the next pass logs in again", () =>
     Effect.gen(function*() {
       yield* converged()
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["TokenRejected"])
@@ -277,7 +277,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
   it.effect("a poll that times out is DittoFsUnavailable, and a malformed one a False AdaptersSynced", () =>
     Effect.gen(function*() {
       yield* converged()
-      const control = yield* DittoFsMemory.DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "Timeout")
       const timedOut = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(timedOut), ["DittoFsUnavailable"])
@@ -298,7 +298,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
     Effect.gen(function*() {
       yield* setupServer()
       yield* adminSecret()
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["ApplyFailed"])
       assert.deepStrictEqual(retryOf(error), { cap: Duration.minutes(5) })
@@ -327,13 +327,13 @@ describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
       yield* pass
       const settled = yield* current
       // a pass on the old view: the status it computes is already there, nothing is written
-      const action = yield* DittoServerPass.reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      const action = yield* DittoServerPass.reconcile(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual(action._tag, "Requeue")
       const written = yield* current
       assert.strictEqual(written.metadata.resourceVersion, settled.metadata.resourceVersion)
       // a third party changes the status meanwhile: the pass writes over the current object
       yield* Kubernetes.Kubernetes.use((k) => k.updateStatus(Kubernetes.Resources.DittoServer, { ...written, status: { ...written.status, phase: "Pending" } }))
-      yield* DittoServerPass.reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      yield* DittoServerPass.reconcile(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual((yield* current).status?.phase, "Running")
     }).pipe(Effect.provide(testLayer())))
 })

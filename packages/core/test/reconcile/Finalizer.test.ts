@@ -17,10 +17,10 @@ const stored = Kubernetes.Kubernetes.use((k) =>
     Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeedNone)
   ))
 const pass = Effect.flatMap(Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto")), (server) =>
-  DittoServerPass.reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+  DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
 const deleteServer = Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.DittoServer, namespace, "ditto"))
 const userNames = Effect.gen(function*() {
-  const users = yield* (yield* DittoFsMemory.DittoFsMemoryControl).users(baseUrl)
+  const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
   return users.map((user) => user.username).sort()
 })
 const eventReasons = Effect.map(events, (list) => list.map((event) => event.reason))
@@ -32,9 +32,9 @@ describe("the finalizer", () => {
       yield* adminSecret()
       yield* pass
       const first = Option.getOrThrow(yield* stored)
-      assert.deepStrictEqual(first.metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(first.metadata.finalizers, [Finalizer.name])
       yield* pass
-      assert.deepStrictEqual(Option.getOrThrow(yield* stored).metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(Option.getOrThrow(yield* stored).metadata.finalizers, [Finalizer.name])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("on deletion, removes the operator account from DittoFS, then lets the DittoServer go", () =>
@@ -55,7 +55,7 @@ describe("the finalizer", () => {
   it.effect("a server that never got an account is let go at once", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* Effect.flip(pass)
       yield* deleteServer
       yield* pass
@@ -67,14 +67,14 @@ describe("the finalizer", () => {
       yield* setup()
       yield* adminSecret()
       yield* pass
-      yield* (yield* DittoFsMemory.DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* deleteServer
       const first = yield* pass
       assert.strictEqual(first._tag, "Requeue")
       assert.deepStrictEqual(first, { _tag: "Requeue", after: Finalizer.cleanupRetry })
       const held = Option.getOrThrow(yield* stored)
       assert.strictEqual(held.status?.phase, "Deleting")
-      assert.deepStrictEqual(held.metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(held.metadata.finalizers, [Finalizer.name])
       yield* TestClock.adjust("59 seconds")
       yield* pass
       assert.isTrue(Option.isSome(yield* stored), "still waiting before the timeout")

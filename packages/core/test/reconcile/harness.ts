@@ -81,7 +81,7 @@ export const reconcileOnce = (name: string, session: AdapterExposurePhase.DittoF
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes.Kubernetes
     const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, name)
-    return yield* AdapterExposurePhase.reconcileAdapterExposure(server, session)
+    return yield* AdapterExposurePhase.reconcile(server, session)
   })
 
 /** Reconciles forever, sleeping what each outcome's Action says (a minimal controller loop). */

@@ -39,7 +39,7 @@ describe("EventRecorder", () => {
 
   it.effect("never fails the caller when the API refuses the Event", () =>
     Effect.gen(function*() {
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
       yield* (yield* Events.Events).emit(regarding, created)
       assert.strictEqual((yield* recorded).length, 0)
       yield* (yield* Events.Events).emit(regarding, created)
@@ -107,7 +107,7 @@ describe("EventRecorder, in detail", () => {
 
   it.effect("logs an Event it could not record", () =>
     Effect.gen(function*() {
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
       yield* (yield* Events.Events).emit(regarding, created)
       const [line] = yield* lines
       assert.strictEqual(line?.[0], "WARN")

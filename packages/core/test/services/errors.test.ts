@@ -3,7 +3,7 @@ import { DittoFs, Kubernetes } from "../../src/index.ts"
 
 describe("error classification", () => {
   it("maps Kubernetes API statuses to reasons", () => {
-    const cases: ReadonlyArray<readonly [number, Kubernetes.KubernetesErrorReason]> = [
+    const cases: ReadonlyArray<readonly [number, Kubernetes.ErrorReason]> = [
       [400, "BadRequest"], [401, "Unauthorized"], [403, "Forbidden"], [404, "NotFound"], [409, "Conflict"],
       [410, "Gone"], [422, "Invalid"], [429, "TooManyRequests"], [500, "Unavailable"], [503, "Unavailable"],
       [504, "Timeout"], [418, "BadRequest"]
@@ -18,7 +18,7 @@ describe("error classification", () => {
   })
 
   it("maps DittoFS statuses to reasons, by status only", () => {
-    const cases: ReadonlyArray<readonly [number, DittoFs.DittoFsErrorReason]> = [
+    const cases: ReadonlyArray<readonly [number, DittoFs.ErrorReason]> = [
       [400, "BadRequest"], [413, "BadRequest"], [422, "BadRequest"], [401, "Unauthorized"], [403, "Forbidden"],
       [404, "NotFound"], [409, "Conflict"], [500, "ServerError"], [502, "ServerError"], [504, "ServerError"]
     ]
@@ -26,7 +26,7 @@ describe("error classification", () => {
   })
 
   it("treats only unreachable, timed-out and server errors as transient", () => {
-    const transient = DittoFs.DittoFsErrorReason.literals.filter((reason) =>
+    const transient = DittoFs.ErrorReason.literals.filter((reason) =>
       DittoFs.isTransient(new DittoFs.DittoFsError({ reason, message: "", operation: "" }))
     )
     assert.deepStrictEqual(transient, ["Unreachable", "Timeout", "ServerError"])

@@ -34,7 +34,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("creates the pods and claims of a StatefulSet, Running and Ready, and reports them in its status", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemory.KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       const created = yield* kubernetes.create(Resources.StatefulSet, statefulSet())
       yield* control.runStatefulSetController("ns", "nas")
       const [first, second] = yield* pods
@@ -82,7 +82,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("rolls pods to a new template with RollingUpdate, and scales down from the highest ordinal", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemory.KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       yield* kubernetes.create(Resources.StatefulSet, statefulSet())
       yield* control.runStatefulSetController("ns", "nas")
       const oldRevision = (yield* pods)[0]?.metadata.labels?.["controller-revision-hash"]
@@ -108,7 +108,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("keeps pods at their revision with OnDelete until they are deleted", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemory.KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       yield* kubernetes.create(Resources.StatefulSet, statefulSet({ type: "OnDelete" }))
       yield* control.runStatefulSetController("ns", "nas")
       const oldRevision = (yield* pods)[0]?.metadata.labels?.["controller-revision-hash"] ?? ""
@@ -129,7 +129,7 @@ describe("StatefulSetController (test double)", () => {
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
       yield* kubernetes.create(Resources.StatefulSet, statefulSet())
-      yield* (yield* KubernetesMemory.KubernetesMemoryControl).runStatefulSetController("ns", "nas")
+      yield* (yield* KubernetesMemory.Control).runStatefulSetController("ns", "nas")
       yield* kubernetes.delete(Resources.StatefulSet, "ns", "nas")
       assert.deepStrictEqual(yield* pods, [])
     }).pipe(Effect.provide(KubernetesMemory.layer())))

@@ -33,7 +33,7 @@ const metadataOf = Schema.decodeUnknownOption(K8s.AnyObject)
 const interloper = Effect.gen(function*() {
   const armed = yield* Ref.make(false)
   const outcomes = yield* Ref.make<ReadonlyArray<string>>([])
-  const wrap = (kubernetes: Kubernetes.KubernetesApi): Kubernetes.KubernetesApi => ({
+  const wrap = (kubernetes: Kubernetes.Api): Kubernetes.Api => ({
     ...kubernetes,
     update: (resource, object) =>
       Effect.gen(function*() {

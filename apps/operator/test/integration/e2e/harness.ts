@@ -83,7 +83,7 @@ export const timedMillis = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Eff
 // ---------------------------------------------------------------------------------------------
 // The operator
 
-type KubernetesApi = Kubernetes.KubernetesApi
+type KubernetesApi = Kubernetes.Api
 
 export interface OperatorHarnessOptions {
   readonly kubeconfigPath: string

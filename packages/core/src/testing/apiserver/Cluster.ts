@@ -41,7 +41,7 @@ export interface Fault {
   readonly verb: Verb
   readonly kind?: string
   readonly name?: string
-  readonly reason: Kubernetes.KubernetesErrorReason
+  readonly reason: Kubernetes.ErrorReason
   /** How many matching calls fail (default 1). */
   readonly times?: number
 }

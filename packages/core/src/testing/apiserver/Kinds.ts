@@ -42,7 +42,7 @@ const build = (definitions: ReadonlyArray<JsonObject>): KindTable =>
   ])
 
 /** Built once: generating the CRD from the Schemas takes milliseconds, and tests build many clusters. */
-const defaultTable = build([DittoServerCrd.crd()])
+const defaultTable = build([DittoServerCrd.make()])
 
 /** The built-in kinds and the custom resources of these CustomResourceDefinitions (as JSON; default: the DittoServer CRD). */
 export const kindTable = (definitions?: ReadonlyArray<JsonObject>): KindTable =>

@@ -8,7 +8,7 @@ import type { AnyObject } from "../../domain/Kubernetes.ts"
 import * as Kubernetes from "../../services/Kubernetes.ts"
 import { qualifiedKind, qualifiedResource, type ResourceId } from "./Resource.ts"
 
-export const failure = (reason: Kubernetes.KubernetesErrorReason, message: string, operation: string): Kubernetes.KubernetesError =>
+export const failure = (reason: Kubernetes.ErrorReason, message: string, operation: string): Kubernetes.KubernetesError =>
   new Kubernetes.KubernetesError({ reason, message, operation })
 
 export const notFound = (resource: ResourceId, name: string, operation: string): Kubernetes.KubernetesError =>

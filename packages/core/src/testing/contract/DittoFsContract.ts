@@ -35,7 +35,7 @@ export interface DittoFsContractOptions {
 
 const operatorPassword = Redacted.make("contract-operator-password-1")
 
-const reasonOf = <A>(effect: Effect.Effect<A, DittoFs.DittoFsError>): Effect.Effect<DittoFs.DittoFsErrorReason | "succeeded"> =>
+const reasonOf = <A>(effect: Effect.Effect<A, DittoFs.DittoFsError>): Effect.Effect<DittoFs.ErrorReason | "succeeded"> =>
   effect.pipe(
     Effect.as("succeeded" as const),
     Effect.catchTag("DittoFsError", (error) => Effect.succeed(error.reason))
