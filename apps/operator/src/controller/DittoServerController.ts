@@ -1,6 +1,6 @@
 /**
  * The DittoServer controller: watches DittoServers and the objects they own, and runs one
- * `reconcileDittoServer` pass per server through the keyed work queue.
+ * `DittoServerPass.reconcile` pass per server through the keyed work queue.
  *
  * Contract:
  * - A DittoServer is reconciled when it appears, when its generation, labels, annotations or

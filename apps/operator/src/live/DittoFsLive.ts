@@ -8,7 +8,7 @@
  *   and a text/plain body with the same status give the same reason; the body's `detail` (else
  *   `title`) or its text only goes into the message. Transport failures (refused, reset, DNS) are
  *   `Unreachable`; a 2xx body that does not decode is `BadResponse` (for the adapter list: a body
- *   that is not an array, via `decodeAdapterList`).
+ *   that is not an array, via `Adapter.decodeList`).
  * - Tokens and passwords never appear in an error message or a log line: messages carry the
  *   operation (`POST /api/v1/auth/login`) and what the server said.
  * - `layer` needs an `HttpClient`; `layerNode` brings Node's (undici).

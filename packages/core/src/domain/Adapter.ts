@@ -1,7 +1,7 @@
 /**
  * DittoFS protocol adapters, as reported by `GET /api/v1/adapters`.
  *
- * Contract: `decodeAdapterList` is total. A body that is not a JSON array is a typed
+ * Contract: `Adapter.decodeList` is total. A body that is not a JSON array is a typed
  * `MalformedAdapterList` failure (the caller must change nothing); inside an array, each invalid
  * entry is rejected with its index and reason while the valid entries are kept.
  */

@@ -2,7 +2,7 @@
  * The `DittoServer` CustomResourceDefinition, generated from the same Schemas the operator
  * decodes with (one source of truth for fields, enums, bounds, patterns and defaults).
  *
- * Contract: `crd()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
+ * Contract: `make()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
  * (draft 2020-12) into a Kubernetes structural schema: `$ref`s inlined, the open-struct rest
  * (`allOf: [{ additionalProperties: {} }]`) dropped so the apiserver prunes unknown fields,
  * int-or-string unions as `x-kubernetes-int-or-string`, other unions as their first member (with

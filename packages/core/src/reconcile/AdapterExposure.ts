@@ -1,5 +1,5 @@
 /**
- * `reconcileAdapterExposure(server, session)`: poll DittoFS's adapters, observe the server's
+ * `AdapterExposurePhase.reconcile(server, session)`: poll DittoFS's adapters, observe the server's
  * adapter Services, NetworkPolicies and StatefulSet, plan, apply, and say when to run again.
  *
  * Contract (the safety rules of the reference, with its defects fixed):

@@ -3,7 +3,7 @@
  * deletion it removes the operator's `k8s-operator` account from DittoFS before letting go.
  *
  * Contract:
- * - `ensureFinalizer` adds the finalizer once (an update with resourceVersion) and returns the
+ * - `Finalizer.ensure` adds the finalizer once (an update with resourceVersion) and returns the
  *   object as written; an object already carrying it is returned as is, without a request; a
  *   stale view (a conflict) is re-read and handled the same way.
  * - `finalize`, for a DittoServer marked for deletion that carries the finalizer: the status

@@ -1,6 +1,6 @@
 /**
  * The workload phase of a DittoServer pass: observe the server's ConfigMap, Secrets, Services,
- * StatefulSet, baseline NetworkPolicy and pods; plan them from the spec (`planWorkload`) with the
+ * StatefulSet, baseline NetworkPolicy and pods; plan them from the spec (`Workload.plan`) with the
  * running adapters' container ports; apply; and say what it saw as status facts.
  *
  * Contract:
@@ -99,7 +99,7 @@ const availability = (spec: DittoServer.Spec, statefulSet: Option.Option<Statefu
 }
 
 const progressing = (
-  spec: DittoServerSpec,
+  spec: DittoServer.Spec,
   statefulSet: Option.Option<StatefulSet>,
   plan: Workload.Plan
 ): Status.ConditionFact => {
@@ -119,8 +119,6 @@ const progressing = (
   }
   return { type: "Progressing", status: "False", reason: "ReconcileComplete", message: "the workload is up to date" }
 }
-
-type DittoServerSpec = DittoServer.Spec
 
 export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   server: DittoServer.DittoServer,

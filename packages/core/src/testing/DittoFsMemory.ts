@@ -7,7 +7,7 @@
  * wrong password or an expired token (expiry follows the Effect `Clock`, so `TestClock` drives
  * it), refresh returning a new pair, adapters that stop and start, `Unreachable` for a stopped
  * or unknown server. Faults a real server cannot produce on demand are scriptable through
- * `DittoFsMemoryControl`: a raw (possibly malformed) adapter body, and failures of the next calls.
+ * `DittoFsMemory.Control`: a raw (possibly malformed) adapter body, and failures of the next calls.
  */
 import { Clock, Context, Effect, Layer, Redacted, Ref, Result } from "effect"
 import * as Adapter from "../domain/Adapter.ts"

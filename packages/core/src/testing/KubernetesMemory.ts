@@ -24,7 +24,7 @@
  * cache on a real server: a version from before a real cluster's start may still be served there
  * (for built-in kinds), never here.
  * Faults can be injected per verb, kind and name, and the event log compacted, through
- * `KubernetesMemoryControl`; its `runStatefulSetController` plays the StatefulSet controller's
+ * `KubernetesMemory.Control`; its `runStatefulSetController` plays the StatefulSet controller's
  * effects on demand (a test double of a controller, not API-server behaviour).
  */
 import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Result, Schema, Stream } from "effect"

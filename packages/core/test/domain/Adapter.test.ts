@@ -3,7 +3,7 @@ import { Result, Schema } from "effect"
 import { Adapter } from "../../src/index.ts"
 import { deepFreeze, RawAdapter } from "../fixtures.ts"
 
-describe("decodeAdapterList", () => {
+describe("Adapter.decodeList", () => {
   it("decodes the dfs body, keeping unknown fields out", () => {
     const decoded = Adapter.decodeList([
       { id: "a1", type: "nfs", enabled: true, running: true, port: 12049, config: {}, created_at: "x", updated_at: "y" }

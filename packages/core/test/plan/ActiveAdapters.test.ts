@@ -6,7 +6,7 @@ import { deepFreeze, ValidAdapter } from "../fixtures.ts"
 const Adapters = Schema.Array(ValidAdapter)
 const options = { reservedPorts: [8080, 9090] }
 
-describe("activeAdapters", () => {
+describe("ActiveAdapters.select", () => {
   it("keeps enabled and running adapters, keyed and sorted by sanitized type", () => {
     const result = ActiveAdapters.select([
       { type: "SMB", enabled: true, running: true, port: 12445 },

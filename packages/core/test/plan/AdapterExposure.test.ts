@@ -25,7 +25,7 @@ const plan = (observed: Partial<AdapterExposure.Observed>, adapters = [nfs]) =>
 const portsOf = (change: Option.Option<{ readonly object: K8s.StatefulSet }>) =>
   Option.map(change, ({ object }) => object.spec.template.spec.containers.map((c) => [c.name, (c.ports ?? []).map((p) => p.name)]))
 
-describe("planAdapterExposure", () => {
+describe("AdapterExposure.plan", () => {
   it("writes the ports of the container named dittofs, else of the first one, and leaves the others alone", () => {
     const sidecar = { name: "sidecar", ports: [{ name: "http", containerPort: 80 }] }
     assert.deepStrictEqual(

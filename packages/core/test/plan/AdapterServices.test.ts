@@ -26,7 +26,7 @@ const observed = (overrides: Partial<K8s.Service["spec"]> = {}, name = "ditto-ad
     }
   })
 
-describe("planAdapterServices", () => {
+describe("AdapterServices.plan", () => {
   it("plans nothing for a Service in the desired state", () => {
     assert.deepStrictEqual(AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [observed()] }), [])
   })
@@ -166,7 +166,7 @@ describe("the plans' changes", () => {
   })
 })
 
-describe("planNetworkPolicies", () => {
+describe("NetworkPolicies.plan", () => {
   it("creates one ingress-only policy per adapter on its port", () => {
     const [change] = NetworkPolicies.plan({ server, active, observed: [] })
     assert.strictEqual(change?._tag, "Create")

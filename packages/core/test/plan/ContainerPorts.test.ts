@@ -23,7 +23,7 @@ const respell = (ports: ReadonlyArray<K8s.ContainerPort>, shift: number): Readon
   })
 }
 
-describe("sortContainerPorts", () => {
+describe("ContainerPorts.sort", () => {
   it("orders by name, then port, protocol (missing = TCP), hostPort, hostIP", () => {
     const sorted = ContainerPorts.sort([
       { name: "b", containerPort: 1 },
@@ -66,7 +66,7 @@ describe("sortContainerPorts", () => {
   }, runs)
 })
 
-describe("portsEqual", () => {
+describe("ContainerPorts.equal", () => {
   it("treats a missing protocol as TCP and ignores order", () => {
     assert.isTrue(ContainerPorts.equal(
       [{ name: "api", containerPort: 8080 }, { name: "adapter-nfs", containerPort: 12049, protocol: "TCP" }],
@@ -96,7 +96,7 @@ describe("portsEqual", () => {
   }, runs)
 })
 
-describe("partitionContainerPorts", () => {
+describe("ContainerPorts.partition", () => {
   it.prop("splits by the adapter- prefix, keeping order; the parts are a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
     const input = deepFreeze(ports)
     const { dynamic, static: fixed } = ContainerPorts.partition(input)
@@ -107,7 +107,7 @@ describe("partitionContainerPorts", () => {
   }, runs)
 })
 
-describe("desiredContainerPorts and planContainerPorts", () => {
+describe("ContainerPorts.desired and ContainerPorts.plan", () => {
   it("keeps static ports first and appends one TCP port per active adapter", () => {
     const current = deepFreeze([
       { name: "metrics", containerPort: 9090 },

@@ -74,7 +74,7 @@ const controlled = (meta: typeof Meta.Type, marker: string): boolean =>
 
 describe("planner laws over hostile observed objects", () => {
   it.prop(
-    "planAdapterServices is total and pure, and updates or deletes only Services it controls",
+    "AdapterServices.plan is total and pure, and updates or deletes only Services it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostileService), type: K8s.ServiceType },
     ({ adapters, observed, type }) => {
       const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active
@@ -91,7 +91,7 @@ describe("planner laws over hostile observed objects", () => {
   )
 
   it.prop(
-    "planNetworkPolicies is total and pure, and updates or deletes only policies it controls",
+    "NetworkPolicies.plan is total and pure, and updates or deletes only policies it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostilePolicy) },
     ({ adapters, observed }) => {
       const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active

@@ -1,5 +1,5 @@
 /**
- * `planWorkload` on the in-memory API server: a fresh server converges in one pass, a converged
+ * `Workload.plan` on the in-memory API server: a fresh server converges in one pass, a converged
  * one plans nothing, others' fields survive, foreign objects are left alone, the reference
  * operator's objects are adopted in place, and restarts happen only when what the pod runs
  * changes.
@@ -45,7 +45,7 @@ const settle = (spec = specOf(), adapterPorts: Option.Option<ReadonlyArray<K8s.C
     assert.deepStrictEqual(everyChange(again), [], "settled")
   })
 
-describe("planWorkload on a fresh namespace", () => {
+describe("Workload.plan on a fresh namespace", () => {
   it.effect("creates the whole workload, owned by the server; a second plan is empty", () =>
     Effect.gen(function*() {
       const spec = specOf({ metrics: { enabled: true } })

@@ -1,5 +1,5 @@
 /**
- * Laws of `planWorkload` over generated specs and observed objects:
+ * Laws of `Workload.plan` over generated specs and observed objects:
  * - convergence on the in-memory API server (its defaulting and immutability checks take part):
  *   after any spec change one pass yields the workload the spec describes (checked against the
  *   hand-written expectations), and planning again is empty;

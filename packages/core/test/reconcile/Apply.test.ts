@@ -17,7 +17,7 @@ const service = (name: string): K8s.Service => ({
   spec: { ports: [{ name: "x", port: 1 }] }
 })
 
-describe("applyChange", () => {
+describe("Apply.change", () => {
   it.effect("deletes only the object it read: a newer one of the same name stays", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes.Kubernetes
@@ -41,7 +41,7 @@ describe("applyChange", () => {
     }).pipe(Effect.provide(testLayer())))
 })
 
-describe("reconcileAdapterExposure, at the edges", () => {
+describe("AdapterExposurePhase.reconcile, at the edges", () => {
   it.effect("without a StatefulSet: Services and NetworkPolicies still follow the adapters, no port is written", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes.Kubernetes

@@ -63,7 +63,7 @@ const converged = (spec: Record<string, unknown> = {}) =>
     return yield* pass
   })
 
-describe("reconcileDittoServer: the workload", () => {
+describe("DittoServerPass.reconcile: the workload", () => {
   it.effect("creates the whole workload from a bare DittoServer while DittoFS is still unreachable", () =>
     Effect.gen(function*() {
       yield* setupServer()
@@ -202,7 +202,7 @@ describe("reconcileDittoServer: the workload", () => {
     }).pipe(Effect.provide(testLayer())))
 })
 
-describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
+describe("DittoServerPass.reconcile: when DittoFS or Kubernetes fails", () => {
   it.effect("a foreign Service on an adapter's name is a reported conflict, not a backoff; the other adapters follow", () =>
     Effect.gen(function*() {
       const foreign = yield* Kubernetes.Kubernetes.use((k) =>
@@ -316,7 +316,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
     }))
 })
 
-describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
+describe("DittoServerPass.reconcile, with a stale view of the DittoServer", () => {
   it.effect("compares the status with the current object after a conflict, without failing the pass", () =>
     Effect.gen(function*() {
       yield* setupServer()

@@ -1,5 +1,5 @@
 /**
- * The StatefulSet controller's test double (`KubernetesMemoryControl.runStatefulSetController`):
+ * The StatefulSet controller's test double (`KubernetesMemory.Control.runStatefulSetController`):
  * what a pass leaves in the cluster — pods, claims, the StatefulSet's status — for the update
  * strategies and scaling. No pass, no pod: that half is the contract suite's.
  */
