@@ -152,16 +152,16 @@ describe("a project outside the workspace that installs the tarball", () => {
 
 /** A consumer of the `./testing` and `./crd` entries: compiles only if their declarations are complete. */
 const consumerOfEntries = `
-import { Effect, Layer } from "effect"
-import * as Core from "@dittofs-operator/core"
-import * as Crd from "@dittofs-operator/core/crd"
-import * as Testing from "@dittofs-operator/core/testing"
+import { Effect, type Layer } from "effect"
+import { Kubernetes } from "@dittofs-operator/core"
+import { DittoServerCrd } from "@dittofs-operator/core/crd"
+import { KubernetesMemory } from "@dittofs-operator/core/testing"
 
-const definition: Crd.JsonSchema = Crd.crd()
-const layer: Layer.Layer<Core.Kubernetes, never, never> = Testing.KubernetesMemory.layer()
-export const program: Effect.Effect<number, Core.KubernetesError> = Effect.gen(function*() {
-  const kubernetes = yield* Core.Kubernetes
-  const services = yield* kubernetes.list(Core.Resources.Service, "default")
+const definition: DittoServerCrd.JsonSchema = DittoServerCrd.make()
+const layer: Layer.Layer<Kubernetes.Kubernetes | KubernetesMemory.Control> = KubernetesMemory.layer()
+export const program: Effect.Effect<number, Kubernetes.KubernetesError> = Effect.gen(function*() {
+  const kubernetes = yield* Kubernetes.Kubernetes
+  const services = yield* kubernetes.list(Kubernetes.Resources.Service, "default")
   return services.length + Object.keys(definition).length
 }).pipe(Effect.provide(layer))
 `

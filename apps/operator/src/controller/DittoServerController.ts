@@ -16,7 +16,18 @@
  *   interval; Kubernetes failing: backing off to 5 minutes).
  */
 import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
-import { Annotations, DittoFs, DittoServer, DittoServerPass, Events, InvalidSpec, K8s, Kubernetes, Naming, PassError } from "@dittofs-operator/core"
+import {
+  Annotations,
+  DittoFs,
+  DittoServer,
+  DittoServerPass,
+  Events,
+  InvalidSpec,
+  K8s,
+  Kubernetes,
+  Naming,
+  PassError
+} from "@dittofs-operator/core"
 import * as Controller from "../runtime/Controller.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
 
