@@ -7,8 +7,13 @@
  */
 import { Data, Result, Schema, SchemaIssue } from "effect"
 
+/** A TCP port number an adapter listens on: an integer from 1 to 65535. */
 export const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
 
+/**
+ * Schema of one entry of `GET /api/v1/adapters`: the adapter's type (`nfs`, `smb`, …), whether it
+ * is enabled and running, and its port.
+ */
 export const Adapter = Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   type: Schema.String.check(Schema.isMinLength(1)),
@@ -16,6 +21,7 @@ export const Adapter = Schema.Struct({
   running: Schema.Boolean,
   port: Port
 })
+/** One adapter as DittoFS reports it (decoded by the {@link Adapter} Schema). */
 export type Adapter = typeof Adapter.Type
 
 /** An entry of the list that did not decode, with the reason. */
@@ -24,6 +30,10 @@ export interface Rejected {
   readonly reason: string
 }
 
+/**
+ * A decoded adapter list: the valid entries, and the invalid ones with the reason each was
+ * rejected.
+ */
 export interface List {
   readonly adapters: ReadonlyArray<Adapter>
   readonly rejected: ReadonlyArray<Rejected>
@@ -40,6 +50,11 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
 const describe = (body: unknown): string =>
   body === null ? "null" : Array.isArray(body) ? "an array" : typeof body
 
+/**
+ * Decodes the body of `GET /api/v1/adapters`. Total: a body that is not an array fails with {@link
+ * MalformedAdapterList}; inside an array, invalid entries are rejected one by one and the valid
+ * ones kept.
+ */
 export const decodeList = (body: unknown): Result.Result<List, MalformedAdapterList> => {
   if (!Array.isArray(body)) {
     return Result.fail(new MalformedAdapterList({ reason: `expected a JSON array of adapters, got ${describe(body)}` }))

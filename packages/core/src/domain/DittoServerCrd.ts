@@ -12,6 +12,7 @@
 import { Schema } from "effect"
 import * as DittoServer from "./DittoServer.ts"
 
+/** A JSON (Schema) object, as the CRD is written. */
 export type JsonSchema = { readonly [key: string]: unknown }
 
 const isRecord = (value: unknown): value is JsonSchema =>
@@ -31,6 +32,11 @@ const resolve = (node: JsonSchema, definitions: JsonSchema): JsonSchema => {
   return isRecord(target) ? resolve(target, definitions) : {}
 }
 
+/**
+ * Rewrites one node of Effect's JSON Schema (draft 2020-12) into a Kubernetes structural schema:
+ * `$ref`s inlined from `definitions`, open-struct rests dropped, int-or-string unions marked, other
+ * unions as their first member.
+ */
 export const toStructural = (input: JsonSchema, definitions: JsonSchema = {}): JsonSchema => {
   const node = resolve(input, definitions)
   const out: Record<string, unknown> = {}
@@ -91,6 +97,7 @@ const withConditionsListMap = (status: JsonSchema): JsonSchema => {
   }
 }
 
+/** The CRD's name: `dittoservers.dittofs.dittofs.com`. */
 export const name = `${DittoServer.plural}.${DittoServer.group}`
 
 /**
@@ -106,6 +113,11 @@ export const printerColumns: ReadonlyArray<JsonSchema> = [
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
 ]
 
+/**
+ * The `DittoServer` CustomResourceDefinition (apiextensions.k8s.io/v1), generated from the
+ * `DittoServer` Schemas: status subresource, printer columns, and a structural OpenAPI schema with
+ * the defaults and descriptions. Pure and deterministic.
+ */
 export const make = (): JsonSchema => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",

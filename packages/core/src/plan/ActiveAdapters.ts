@@ -14,6 +14,10 @@ import { Order } from "effect"
 import type { Adapter } from "../domain/Adapter.ts"
 import { adapterPortName, sanitizeAdapterType } from "./Naming.ts"
 
+/**
+ * An adapter the cluster must expose, with the names derived from its type: its sanitized type and
+ * its container port name.
+ */
 export interface Active {
   /** The type as DittoFS reports it. */
   readonly type: string
@@ -22,8 +26,15 @@ export interface Active {
   readonly portName: string
 }
 
+/**
+ * Why an adapter was left out: two sanitize to one type, two share a port, two port names hash
+ * alike, or its port is one of the server's own.
+ */
 export type ConflictReason = "DuplicateType" | "DuplicatePort" | "PortNameCollision" | "ReservedPort"
 
+/**
+ * An adapter left out of the active set, with the reason and a message for the status and Events.
+ */
 export interface Conflict {
   readonly reason: ConflictReason
   /** The adapter left out. */
@@ -31,19 +42,27 @@ export interface Conflict {
   readonly message: string
 }
 
+/** The adapters to expose, sorted by sanitized type, and the ones left out with why. */
 export interface ActiveAdapters {
   /** Sorted by sanitized type. */
   readonly active: ReadonlyArray<Active>
   readonly conflicts: ReadonlyArray<Conflict>
 }
 
+/** What {@link select} must respect besides the adapters themselves. */
 export interface Options {
   /** Ports of the server that no adapter may take (API, metrics). */
   readonly reservedPorts: ReadonlyArray<number>
 }
 
+/** Whether DittoFS reports the adapter both enabled and running: only those are exposed. */
 export const isActive = (adapter: Adapter): boolean => adapter.enabled && adapter.running
 
+/**
+ * The enabled and running adapters, keyed by sanitized type, with every conflict resolved
+ * deterministically (first by sanitized type, type, port, id wins) and reported. Total and pure;
+ * the result does not depend on the input's order.
+ */
 export const select = (
   adapters: ReadonlyArray<Adapter>,
   options: Options

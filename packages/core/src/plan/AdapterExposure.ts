@@ -25,12 +25,20 @@ import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 /** The DittoFS container in the server's pod template. */
 export const serverContainerName = ServerPod.containerName
 
+/**
+ * What the cluster holds for the server's adapters: the managed adapter Services and
+ * NetworkPolicies, and the server's StatefulSet if it exists.
+ */
 export interface Observed {
   readonly services: ReadonlyArray<Service>
   readonly networkPolicies: ReadonlyArray<NetworkPolicy>
   readonly statefulSet: Option.Option<StatefulSet>
 }
 
+/**
+ * Everything the exposure plan is decided from: the server, its spec, the adapter poll (its decoded
+ * list, or why it failed) and the observed objects.
+ */
 export interface Input<E> {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
@@ -39,6 +47,10 @@ export interface Input<E> {
   readonly observed: Observed
 }
 
+/**
+ * The exposure plan: the active adapters and conflicts, the Service and NetworkPolicy changes, and
+ * the StatefulSet's new container ports when they change.
+ */
 export interface Plan {
   readonly active: ActiveAdapters.ActiveAdapters
   readonly services: Change.Plan<Service>
@@ -47,6 +59,7 @@ export interface Plan {
   readonly statefulSet: Option.Option<Change.Change<StatefulSet>>
 }
 
+/** The plan that changes nothing (what a failed poll gives). */
 export const empty: Plan = {
   active: { active: [], conflicts: [] },
   services: [],
@@ -54,6 +67,7 @@ export const empty: Plan = {
   statefulSet: Option.none()
 }
 
+/** Whether the plan changes nothing in the cluster. */
 export const isEmpty = (plan: Plan): boolean =>
   plan.services.length === 0 && plan.networkPolicies.length === 0 && Option.isNone(plan.statefulSet)
 
@@ -104,6 +118,10 @@ const planStatefulSet = (
   })
 }
 
+/**
+ * The ports no adapter may take: the API and metrics ports of the spec and the StatefulSet's static
+ * container ports.
+ */
 export const reservedPorts = (spec: DittoServer.Spec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
   const staticPorts = Option.match(Option.flatMapNullishOr(statefulSet, containerOf), {
     onNone: () => [],
@@ -112,6 +130,10 @@ export const reservedPorts = (spec: DittoServer.Spec, statefulSet: Option.Option
   return [spec.controlPlane.port, spec.metrics.port, ...staticPorts]
 }
 
+/**
+ * Plans the adapter Services, NetworkPolicies and container ports from the poll. A failed or
+ * malformed poll plans nothing; a successful empty list is authoritative. Total and pure.
+ */
 export const plan = <E>(input: Input<E>): Plan => {
   if (Result.isFailure(input.poll)) return empty
   const active = ActiveAdapters.select(input.poll.success.adapters, {

@@ -21,6 +21,10 @@ import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterResourceName, adapterServiceLabels, labels, labelValue, selectorLabels } from "./Naming.ts"
 import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
+/**
+ * What the adapter Services are planned from: the server, `spec.adapterServices`, the active
+ * adapters and the observed adapter Services.
+ */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: AdapterServicesSpec
@@ -50,6 +54,10 @@ const samePort = (observed: ServicePort, desired: ServicePort): boolean =>
 
 const desiredAnnotations = (spec: AdapterServicesSpec): StringMap => spec.annotations ?? {}
 
+/**
+ * The Service an active adapter should have: `<server>-adapter-<type>`, owned by the server, of the
+ * spec's type and annotations, targeting the adapter's port.
+ */
 export const desired = (input: Input, adapter: ActiveAdapters.Active): Service => ({
   apiVersion: "v1",
   kind: "Service",
@@ -99,6 +107,11 @@ const updatedService = (input: Input, observed: Service, adapter: ActiveAdapters
 
 const portText = (service: Service): string => String(service.spec.ports?.[0]?.port ?? "none")
 
+/**
+ * Creates, updates and deletes of the adapter Services, each with its Event. Only Services the
+ * server controls are updated or deleted; fields set by others (nodePort, clusterIP, foreign
+ * annotations) are kept.
+ */
 export const plan = (input: Input): Plan<Service> =>
   diffByKey<ActiveAdapters.Active, Service>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),

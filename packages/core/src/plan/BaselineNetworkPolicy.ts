@@ -15,14 +15,17 @@ import { baselineNetworkPolicyLabels, selectorLabels } from "./Naming.ts"
 import { canonicalEqual, keepEquivalent, mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
+/** The kind of object this module plans. */
 export const kind = "NetworkPolicy"
 
+/** What the baseline NetworkPolicy is planned from: the server, its spec and the policy's name. */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
   readonly name: string
 }
 
+/** The baseline ingress: the API port, and the metrics port while metrics are on. */
 export const ingress = (spec: DittoServer.Spec): ReadonlyArray<NetworkPolicyIngressRule> => [{
   ports: [
     { protocol: "TCP", port: spec.controlPlane.port },
@@ -34,6 +37,10 @@ export const ingress = (spec: DittoServer.Spec): ReadonlyArray<NetworkPolicyIngr
 const normalized = (rules: ReadonlyArray<NetworkPolicyIngressRule>): unknown =>
   rules.map((rule) => ({ ...rule, ports: (rule.ports ?? []).map((port) => ({ ...port, protocol: port.protocol ?? "TCP" })) }))
 
+/**
+ * The baseline NetworkPolicy, owned by the server: ingress to its pods on the API and metrics
+ * ports.
+ */
 export const desired = (input: Input): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind,
@@ -50,6 +57,10 @@ export const desired = (input: Input): NetworkPolicy => ({
   }
 })
 
+/**
+ * The observed NetworkPolicy with the operator's labels, selector, policy types and ingress laid
+ * over it.
+ */
 export const overlay = (input: Input, observed: NetworkPolicy): NetworkPolicy => {
   const wanted = desired(input)
   return {
@@ -67,9 +78,11 @@ export const overlay = (input: Input, observed: NetworkPolicy): NetworkPolicy =>
 const ports = (policy: NetworkPolicy): string =>
   (policy.spec.ingress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => String(port.port ?? "all"))).join(",") || "none"
 
+/** The Event of creating the NetworkPolicy. */
 export const createdEvent = (policy: NetworkPolicy): EventNote =>
   normal("NetworkPolicyCreated", `Created NetworkPolicy ${policy.metadata.name} admitting TCP ${ports(policy)}`)
 
+/** The Event of updating the NetworkPolicy: the port change, or what else changed. */
 export const updatedEvent = (observed: NetworkPolicy, next: NetworkPolicy): EventNote =>
   normal(
     "NetworkPolicyUpdated",

@@ -24,8 +24,13 @@ import { Duration, Option } from "effect"
 import type * as DittoServer from "../domain/DittoServer.ts"
 import * as GoDuration from "../domain/GoDuration.ts"
 
+/** The key of the rendered configuration in the ConfigMap, and its file name in the container. */
 export const fileName = "config.yaml"
 
+/**
+ * The values the configuration takes where the spec says nothing (the reference operator's
+ * defaults).
+ */
 export const defaults = {
   sqlitePath: "/data/controlplane/controlplane.db",
   accessTokenDuration: "15m",
@@ -41,6 +46,7 @@ export const listenAddress = "0.0.0.0"
 /** How long DittoFS may take to shut down (`shutdown_timeout`), in seconds. */
 export const shutdownTimeoutSeconds = 30
 
+/** The rendered `config.yaml` and its hash. */
 export interface Rendered {
   readonly text: string
   /** SHA-256 of `text`, hex. */
@@ -76,6 +82,7 @@ const header = "# DittoFS configuration, rendered by the DittoFS operator from t
 const positiveDuration = (text: string | undefined, fallback: string): string =>
   text !== undefined && Option.exists(GoDuration.parse(text), Duration.isPositive) ? text : fallback
 
+/** Whether the spec asks for a PostgreSQL control-plane database (a `postgresSecretRef` is set). */
 export const usesPostgres = (spec: DittoServer.Spec): boolean => spec.database?.postgresSecretRef !== undefined
 
 /** Where the control-plane SQLite database lives (whether or not it is used). */
@@ -92,7 +99,7 @@ const metrics = (spec: DittoServer.Spec): Mapping =>
     : [["enabled", false]]
 
 /** The configuration as an ordered mapping (exposed for tests that read it back). */
-export const document = (spec: DittoServer.Spec): Mapping => {
+const document = (spec: DittoServer.Spec): Mapping => {
   const jwt = spec.identity?.jwt
   return [
     ["logging", [["level", "INFO"], ["format", "json"], ["output", "stdout"]]],
@@ -111,8 +118,13 @@ export const document = (spec: DittoServer.Spec): Mapping => {
   ]
 }
 
+/** The SHA-256 of a UTF-8 text, in hex. */
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
+/**
+ * Renders DittoFS's `config.yaml` (as v0.29 reads it) from a spec, with its SHA-256: the pod
+ * template's `dittofs.io/config-hash`. Pure and deterministic.
+ */
 export const render = (spec: DittoServer.Spec): Rendered => {
   const text = header + emit(document(spec))
   return { text, hash: sha256Hex(text) }

@@ -41,11 +41,19 @@ const compareKeys = (a: PortKey, b: PortKey): number =>
   || Order.Number(a.hostPort, b.hostPort)
   || Order.String(a.hostIP, b.hostIP)
 
+/**
+ * A total order of container ports: by name, port, protocol (missing = TCP), host port and host IP.
+ */
 export const compare = (a: ContainerPort, b: ContainerPort): number => compareKeys(keyOf(a), keyOf(b))
 
+/** The ports in the order of {@link compare}, as a new array. Idempotent. */
 export const sort = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
   [...ports].sort(compare)
 
+/**
+ * Whether two port lists hold the same ports, whatever their order (a missing protocol is TCP). An
+ * equivalence relation.
+ */
 export const equal = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
   if (a.length !== b.length) return false
   const left = a.map(keyOf).sort(compareKeys)
@@ -56,13 +64,16 @@ export const equal = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<Containe
   })
 }
 
+/** Whether a port is an adapter port (named `adapter-…`): the operator's to add and remove. */
 export const isAdapterPort = (port: ContainerPort): boolean => (port.name ?? "").startsWith(adapterPortPrefix)
 
+/** A port list split into the static ports (kept as they are) and the adapter ports. */
 export interface Partitioned {
   readonly static: ReadonlyArray<ContainerPort>
   readonly dynamic: ReadonlyArray<ContainerPort>
 }
 
+/** Splits ports into static and adapter ports, keeping their order. */
 export const partition = (ports: ReadonlyArray<ContainerPort>): Partitioned => ({
   static: ports.filter((port) => !isAdapterPort(port)),
   dynamic: ports.filter(isAdapterPort)
@@ -75,6 +86,10 @@ export const ofAdapter = (adapter: ActiveAdapters.Active): ContainerPort => ({
   protocol: "TCP"
 })
 
+/**
+ * The ports a container should have: its static ports as they are, then one sorted port per active
+ * adapter.
+ */
 export const desired = (
   current: ReadonlyArray<ContainerPort>,
   active: ReadonlyArray<ActiveAdapters.Active>
@@ -83,6 +98,10 @@ export const desired = (
   ...sort(active.map(ofAdapter))
 ]
 
+/**
+ * The container's new ports, or `None` when they are {@link equal} to the current ones (no needless
+ * write, no restart).
+ */
 export const plan = (
   current: ReadonlyArray<ContainerPort>,
   active: ReadonlyArray<ActiveAdapters.Active>

@@ -16,8 +16,10 @@ import { type Secret, secretText } from "../domain/Kubernetes.ts"
 import { labels, labelValue, workloadNames } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
+/** The DittoFS account the operator provisions and acts as. */
 export const operatorUsername = "k8s-operator"
 
+/** The keys of the operator's credentials Secret. */
 export const keys = {
   username: "username",
   password: "password",
@@ -28,8 +30,13 @@ export const keys = {
   expiresAt: "expires-at"
 } as const
 
+/** The name of a server's operator credentials Secret: `<server>-operator-credentials`. */
 export const secretName = (server: string): string => workloadNames(server).operatorCredentials
 
+/**
+ * The operator's credentials as stored: username and password, and the tokens with the server URL
+ * they were issued for and their issue and expiry times.
+ */
 export interface Stored {
   readonly username: string
   readonly password: Redacted.Redacted<string>
@@ -49,6 +56,10 @@ const parseTime = (value: string | undefined): number | undefined => {
   return Number.isFinite(millis) ? millis : undefined
 }
 
+/**
+ * Reads the credentials from the Secret's data; `undefined` without a username or password. Missing
+ * or undecodable keys read as absent; secrets stay `Redacted`.
+ */
 export const fromSecret = (secret: Secret): Stored | undefined => {
   const read = (key: string) => {
     const decoded = secretText(secret, key)
@@ -79,6 +90,7 @@ export const fromSecret = (secret: Secret): Stored | undefined => {
 
 const isoTime = (millis: number): string => new Date(millis).toISOString()
 
+/** The Secret's data (base64) for the credentials: the only place the secrets are revealed. */
 export const secretData = (credentials: Stored): Record<string, string> => {
   const reveal = (secret: Redacted.Redacted<string> | undefined) => secret === undefined ? undefined : Redacted.value(secret)
   const entries: Array<readonly [string, string | undefined]> = [
@@ -95,6 +107,7 @@ export const secretData = (credentials: Stored): Record<string, string> => {
   )
 }
 
+/** The credentials Secret, owned by the server, laid over the observed one when there is one. */
 export const toSecret = (server: ServerIdentity, credentials: Stored, observed?: Secret): Secret => ({
   ...observed,
   apiVersion: "v1",
@@ -110,6 +123,10 @@ export const toSecret = (server: ServerIdentity, credentials: Stored, observed?:
   data: secretData(credentials)
 })
 
+/**
+ * What a pass does about the session: provision an account, log in, refresh the tokens, or use them
+ * until the refresh is due.
+ */
 export type AuthStep =
   | { readonly _tag: "Provision" }
   | { readonly _tag: "Login"; readonly credentials: Stored }
@@ -125,9 +142,18 @@ export type AuthStep =
 /** The point in a token's life at which it is refreshed (the reference's 80 %). */
 export const refreshFraction = 0.8
 
+/**
+ * When a token issued at `issuedAt` and expiring at `expiresAt` is due for a refresh ({@link
+ * refreshFraction} of its lifetime).
+ */
 export const refreshDueAt = (issuedAt: number, expiresAt: number): number =>
   issuedAt + Math.floor((expiresAt - issuedAt) * refreshFraction)
 
+/**
+ * Decides the session step from the stored credentials, the server URL and the time: no
+ * credentials, provision; no usable token or another URL, log in; past the refresh point, refresh;
+ * otherwise use.
+ */
 export const nextStep = (credentials: Stored | undefined, serverUrl: string, now: number): AuthStep => {
   if (credentials === undefined) return { _tag: "Provision" }
   const { accessToken, expiresAt, issuedAt, refreshToken } = credentials

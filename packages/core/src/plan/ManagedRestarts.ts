@@ -23,6 +23,10 @@ import type { Pod, StatefulSet } from "../domain/Kubernetes.ts"
 import { normal, type Plan } from "./Change.ts"
 import { annotations } from "./Naming.ts"
 
+/**
+ * What managed restarts are planned from: the rollout strategy, the observed StatefulSet (when it
+ * is the server's and unchanged) and its pods.
+ */
 export interface Input {
   readonly strategy: RolloutStrategy
   /** The observed StatefulSet when it is the server's and no change to it is planned. */
@@ -42,6 +46,10 @@ export const isObserved = (statefulSet: StatefulSet): boolean => {
   return generation !== undefined && observed !== undefined && observed >= generation
 }
 
+/**
+ * Why a pod is restarted, for its Event: a changed configuration hash, or another change of what
+ * the pod runs.
+ */
 export const why = (pod: Pod, statefulSet: StatefulSet): string => {
   const template = statefulSet.spec.template.metadata?.annotations ?? {}
   const running = pod.metadata.annotations ?? {}
@@ -51,6 +59,11 @@ export const why = (pod: Pod, statefulSet: StatefulSet): string => {
     : `pod template changed (restart-hash ${short(running[annotations.restartHash])} -> ${short(template[annotations.restartHash])})`
 }
 
+/**
+ * At most one pod delete per pass under the Managed strategy: the first pod, by name, whose
+ * restart hash differs from the template's, once the StatefulSet controller has seen the template
+ * and while no pod is being deleted.
+ */
 export const plan = (input: Input): Plan<Pod> => {
   if (input.strategy !== "Managed" || Option.isNone(input.statefulSet)) return []
   const statefulSet = input.statefulSet.value

@@ -14,6 +14,10 @@ import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
 import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
+/**
+ * What the adapter NetworkPolicies are planned from: the server, the active adapters and the
+ * observed adapter NetworkPolicies.
+ */
 export interface Input {
   readonly server: ServerIdentity
   readonly active: ReadonlyArray<ActiveAdapters.Active>
@@ -22,6 +26,10 @@ export interface Input {
 
 const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string => adapterTypeOf(object.metadata)
 
+/**
+ * Whether a NetworkPolicy is an adapter policy controlled by this server (its labels and controller
+ * reference).
+ */
 export const isManaged = (policy: NetworkPolicy, server: ServerIdentity): boolean =>
   isManagedBy(policy.metadata, server, labels.adapterNetworkPolicy)
 
@@ -45,6 +53,10 @@ const rulesEqual = (a: ReadonlyArray<NetworkPolicyIngressRule>, b: ReadonlyArray
 
 const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
 
+/**
+ * The NetworkPolicy an active adapter should have: ingress to the server's pods on the adapter's
+ * port only.
+ */
 export const desired = (input: Input, adapter: ActiveAdapters.Active): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
@@ -68,6 +80,10 @@ const drifted = (input: Input, observed: NetworkPolicy, adapter: ActiveAdapters.
   || !rulesEqual(observed.spec.ingress ?? [], ingressFor(adapter))
   || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 
+/**
+ * Creates, updates and deletes of the adapter NetworkPolicies, each with its Event; only policies
+ * the server controls are updated or deleted.
+ */
 export const plan = (input: Input): Plan<NetworkPolicy> =>
   diffByKey<ActiveAdapters.Active, NetworkPolicy>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),

@@ -28,12 +28,18 @@ import { canonical } from "../domain/Json.ts"
 import { annotations, selectorLabels, type WorkloadNames } from "./Naming.ts"
 import type { Named } from "./OwnedFields.ts"
 
+/** The name of the DittoFS container in the server's pod. */
 export const containerName = "dittofs"
+/** The name of the volume that mounts the configuration ConfigMap. */
 export const configVolumeName = "config"
+/** Where the configuration ConfigMap is mounted in the container. */
 export const configMountPath = "/config"
+/** The path of `config.yaml` in the container. */
 export const configFilePath = `${configMountPath}/${ConfigFile.fileName}`
+/** The container's arguments: `dfs start` in the foreground with the mounted configuration. */
 export const args: ReadonlyArray<string> = ["start", "--foreground", "--config", configFilePath]
 
+/** The names of the server's static container ports. */
 export const portNames = { api: "api", metrics: "metrics" } as const
 
 /** The image's user and group (`USER 65532:65532` in DittoFS's Dockerfile). */
@@ -41,8 +47,10 @@ export const defaultFsGroup = 65532
 
 /** preStop sleep + shutdown timeout + margin: DittoFS is never killed mid-shutdown. */
 export const preStopSleepSeconds = 5
+/** The pod's grace period: the preStop sleep, DittoFS's shutdown timeout and a margin. */
 export const terminationGracePeriodSeconds = preStopSleepSeconds + ConfigFile.shutdownTimeoutSeconds + 10
 
+/** The names of the server's volume claim templates. */
 export const claimNames = {
   metadata: "metadata",
   content: "content",
@@ -50,6 +58,7 @@ export const claimNames = {
   controlPlane: "controlplane"
 } as const
 
+/** Where each volume is mounted in the container. */
 export const mountPaths = {
   metadata: "/data/metadata",
   content: "/data/content",
@@ -57,6 +66,7 @@ export const mountPaths = {
   controlPlane: "/data/controlplane"
 } as const
 
+/** The size of the control-plane database volume. */
 export const controlPlaneClaimSize = "1Gi"
 
 /** The keys of the managed Secrets. */
@@ -76,8 +86,11 @@ export const postgresSecretKeys = {
   sslmode: "sslmode"
 } as const
 
+/** A container environment variable (open: only its name is read). */
 export type EnvVar = Named
+/** A container volume mount (open: only its name is read). */
 export type VolumeMount = Named
+/** A pod volume (open: only its name is read). */
 export type Volume = Named
 
 const claim = (spec: DittoServer.Spec, name: string, size: string): PersistentVolumeClaimTemplate => ({
@@ -89,6 +102,10 @@ const claim = (spec: DittoServer.Spec, name: string, size: string): PersistentVo
   }
 })
 
+/**
+ * The StatefulSet's volume claim templates: metadata, content (when sized), cache and control
+ * plane.
+ */
 export const claimTemplates = (spec: DittoServer.Spec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
   claim(spec, claimNames.metadata, spec.storage.metadataSize),
   ...(spec.storage.contentSize === undefined ? [] : [claim(spec, claimNames.content, spec.storage.contentSize)]),
@@ -125,10 +142,12 @@ export const volumeMounts = (spec: DittoServer.Spec, available: ReadonlySet<stri
 export const ownsVolumeMount = (name: string): boolean =>
   name === configVolumeName || Object.values(claimNames).some((claimName) => claimName === name)
 
+/** The pod volumes the operator owns: the configuration ConfigMap. */
 export const volumes = (names: WorkloadNames): ReadonlyArray<Volume> => [
   { name: configVolumeName, configMap: { name: names.configMap, defaultMode: 0o644 } }
 ]
 
+/** Whether a pod volume is the operator's (others are kept as observed). */
 export const ownsVolume = (name: string): boolean => name === configVolumeName
 
 const fromSecret = (name: string, secret: string, key: string, optional = false): EnvVar => ({
@@ -136,6 +155,7 @@ const fromSecret = (name: string, secret: string, key: string, optional = false)
   valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } }
 })
 
+/** The names of the environment variables the operator sets. */
 export const envNames = {
   jwtSecret: "DITTOFS_CONTROLPLANE_SECRET",
   adminPassword: "DITTOFS_ADMIN_INITIAL_PASSWORD",
@@ -158,6 +178,10 @@ const legacyEnvNames: ReadonlyArray<string> = ["DITTOFS_DATABASE_POSTGRES", "DIT
 export const ownsEnv = (name: string): boolean =>
   Object.values(envNames).some((owned) => owned === name) || legacyEnvNames.includes(name)
 
+/**
+ * The container's environment: the JWT secret, the initial admin password, PostgreSQL and S3
+ * settings, each from its Secret.
+ */
 export const env = (spec: DittoServer.Spec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
   const jwt = spec.identity?.jwt?.secretRef
   const admin = spec.identity?.admin?.passwordSecretRef
@@ -191,6 +215,7 @@ export const staticPorts = (spec: DittoServer.Spec): ReadonlyArray<ContainerPort
   ...(spec.metrics.enabled ? [{ name: portNames.metrics, containerPort: spec.metrics.port, protocol: "TCP" as const }] : [])
 ]
 
+/** Whether a container port is one of the server's static ports (api, metrics). */
 export const ownsPort = (port: ContainerPort): boolean => port.name === portNames.api || port.name === portNames.metrics
 
 interface ProbeTiming {
@@ -209,6 +234,7 @@ const probe = (spec: DittoServer.Spec, path: string, timing: ProbeTiming) => ({
   failureThreshold: timing.failureThreshold
 })
 
+/** The liveness, readiness and startup probes on DittoFS's health endpoints. */
 export const probes = (spec: DittoServer.Spec) => ({
   livenessProbe: probe(spec, "/health", { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 3 }),
   readinessProbe: probe(spec, "/health/ready", { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
@@ -216,6 +242,10 @@ export const probes = (spec: DittoServer.Spec) => ({
   startupProbe: probe(spec, "/health", { initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 30 })
 })
 
+/**
+ * The container security context when the spec gives none: non-root, no privilege escalation, every
+ * capability dropped, the runtime's seccomp profile.
+ */
 export const defaultContainerSecurityContext = {
   runAsNonRoot: true,
   allowPrivilegeEscalation: false,
@@ -223,17 +253,25 @@ export const defaultContainerSecurityContext = {
   seccompProfile: { type: "RuntimeDefault" }
 } as const
 
+/** The container security context: the spec's, else {@link defaultContainerSecurityContext}. */
 export const containerSecurityContext = (spec: DittoServer.Spec): unknown =>
   spec.securityContext ?? defaultContainerSecurityContext
 
+/** The pod security context: the spec's, else the default fsGroup. */
 export const podSecurityContext = (spec: DittoServer.Spec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
 
+/** The container's resources: the spec's, else none. */
 export const resources = (spec: DittoServer.Spec): unknown => spec.resources ?? {}
 
+/** The container's preStop hook: a short sleep so endpoints drop the pod before DittoFS stops. */
 export const lifecycle = {
   preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${preStopSleepSeconds}`] } }
 } as const
 
+/**
+ * What the pod template is made from: the spec, the server's name and workload names, the
+ * configuration hash and the volume claims the StatefulSet has.
+ */
 export interface Input {
   readonly spec: DittoServer.Spec
   readonly serverName: string
@@ -259,6 +297,7 @@ export interface ServerContainer extends Container {
   readonly lifecycle: unknown
 }
 
+/** The DittoFS container with the given ports. */
 export const container = (input: Input, ports: ReadonlyArray<ContainerPort>): ServerContainer => ({
   name: containerName,
   image: input.spec.image,
@@ -272,6 +311,7 @@ export const container = (input: Input, ports: ReadonlyArray<ContainerPort>): Se
   lifecycle
 })
 
+/** The server's pod template as the operator writes it. */
 export type PodTemplate = {
   readonly metadata: { readonly labels: StringMap; readonly annotations: StringMap }
   readonly spec: {

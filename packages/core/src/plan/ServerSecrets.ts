@@ -20,8 +20,10 @@ import { mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import { secretKeys } from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "Secret"
 
+/** Which generated Secret: the JWT signing secret or the admin credentials. */
 export type Role = "jwt" | "admin"
 
 /** Random values for the Secrets a pass may have to create. */
@@ -32,6 +34,10 @@ export interface Generated {
   readonly adminPassword: string
 }
 
+/**
+ * What the generated Secrets are planned from: the server, its spec, its workload names and freshly
+ * generated values.
+ */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
@@ -40,6 +46,7 @@ export interface Input {
 }
 
 const alphanumerics = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+/** The length of a generated JWT secret. */
 export const jwtSecretLength = 32
 const adminPasswordBytes = 18
 
@@ -54,10 +61,15 @@ export const generatedFrom = (bytes: Uint8Array): Generated => {
   return { jwtSecret, adminPassword: Buffer.from(password).toString("base64url") }
 }
 
+/** The DittoFS admin's username in the generated admin credentials. */
 export const adminUsername = "admin"
 
+/** The name of the Secret of a role. */
 export const nameOf = (names: WorkloadNames, role: Role): string => (role === "jwt" ? names.jwtSecret : names.adminCredentials)
 
+/**
+ * Whether the operator generates the Secret of a role: only when the spec names none of the user's.
+ */
 export const wanted = (spec: DittoServer.Spec, role: Role): boolean =>
   role === "jwt" ? spec.identity?.jwt === undefined : spec.identity?.admin?.passwordSecretRef === undefined
 
@@ -68,6 +80,7 @@ const dataOf = (input: Input, role: Role): StringMap =>
     ? { [secretKeys.jwtSecret]: base64(input.generated.jwtSecret) }
     : { [secretKeys.adminUsername]: base64(adminUsername), [secretKeys.adminPassword]: base64(input.generated.adminPassword) }
 
+/** The generated Secret of a role, owned by the server. */
 export const desired = (input: Input, role: Role): Secret => ({
   apiVersion: "v1",
   kind,
@@ -85,6 +98,10 @@ export const desired = (input: Input, role: Role): Secret => ({
 export const missingKeys = (input: Input, role: Role, observed: Secret): ReadonlyArray<string> =>
   Object.keys(dataOf(input, role)).filter((key) => (observed.data?.[key] ?? "") === "")
 
+/**
+ * The observed Secret with the operator's labels and its missing keys filled in; values already
+ * there are never rotated.
+ */
 export const overlay = (input: Input, role: Role, observed: Secret): Secret => {
   const wantedData = dataOf(input, role)
   const filled = Object.fromEntries(missingKeys(input, role, observed).map((key) => [key, wantedData[key] ?? ""]))
@@ -97,9 +114,11 @@ export const overlay = (input: Input, role: Role, observed: Secret): Secret => {
 
 const what = (role: Role): string => (role === "jwt" ? "the generated JWT signing key" : "the generated admin credentials")
 
+/** The Event of creating the Secret of a role. */
 export const createdEvent = (role: Role, secret: Secret): EventNote =>
   normal("SecretCreated", `Created Secret ${secret.metadata.name} holding ${what(role)}`)
 
+/** The Event of updating the Secret of a role: what was filled in. */
 export const updatedEvent = (input: Input, role: Role, observed: Secret): EventNote => {
   const missing = missingKeys(input, role, observed)
   return normal(

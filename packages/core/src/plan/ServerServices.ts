@@ -22,24 +22,33 @@ import { mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "Service"
 
+/**
+ * Which of the server's Services: the headless one of the StatefulSet, the API one or the metrics
+ * one.
+ */
 export type Role = "headless" | "api" | "metrics"
 
+/** What the server's Services are planned from: the server, its spec and its workload names. */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
 }
 
+/** An overlaid Service and the wanted changes Kubernetes forbids on it (reported, not planned). */
 export interface Overlay {
   readonly object: Service
   readonly blocked: ReadonlyArray<Finding>
 }
 
+/** The name of the Service of a role. */
 export const nameOf = (names: WorkloadNames, role: Role): string =>
   role === "headless" ? names.headlessService : role === "api" ? names.apiService : names.metricsService
 
+/** Whether the Service of a role should exist (the metrics one only while metrics are on). */
 export const wanted = (spec: DittoServer.Spec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
 
 const typeOf = (spec: DittoServer.Spec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
@@ -61,6 +70,10 @@ const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.Spe
   return Object.keys(synced).length === 0 ? undefined : synced
 }
 
+/**
+ * The Service of a role, owned by the server: the API one ClusterIP unless the spec says otherwise,
+ * with the user's annotations.
+ */
 export const desired = (input: Input, role: Role): Service => {
   const annotations = syncedAnnotations(undefined, input.spec, role)
   return {
@@ -102,6 +115,10 @@ const overlayPorts = (observed: ReadonlyArray<ServicePort>, wanted: ReadonlyArra
   })
 }
 
+/**
+ * The observed Service with the operator's type, selector, ports, labels and annotations laid over
+ * it; assigned fields (clusterIP, nodePorts) and foreign annotations are kept.
+ */
 export const overlay = (input: Input, role: Role, observed: Service): Overlay => {
   const name = observed.metadata.name
   const type = typeOf(input.spec, role)
@@ -133,9 +150,11 @@ export const overlay = (input: Input, role: Role, observed: Service): Overlay =>
 
 const describePorts = (service: Service): string => (service.spec.ports ?? []).map((port) => String(port.port)).join(",") || "none"
 
+/** The Event of creating a Service. */
 export const createdEvent = (service: Service): EventNote =>
   normal("ServiceCreated", `Created ${service.spec.type ?? "ClusterIP"} Service ${service.metadata.name} (port ${describePorts(service)})`)
 
+/** The Event of updating a Service: what changed. */
 export const updatedEvent = (observed: Service, next: Service): EventNote => {
   const parts = [
     ...((observed.spec.type ?? "ClusterIP") === (next.spec.type ?? "ClusterIP") ? [] : [`type ${observed.spec.type ?? "ClusterIP"} -> ${next.spec.type ?? "ClusterIP"}`]),
@@ -147,5 +166,6 @@ export const updatedEvent = (observed: Service, next: Service): EventNote => {
   return normal("ServiceUpdated", `Updated Service ${next.metadata.name}: ${parts.length === 0 ? "ports" : parts.join(", ")}`)
 }
 
+/** The Event of deleting the metrics Service once metrics are off. */
 export const deletedEvent = (observed: Service): EventNote =>
   normal("ServiceDeleted", `Deleted Service ${observed.metadata.name} (metrics are disabled)`)

@@ -32,8 +32,13 @@ import { canonicalEqual, keepEquivalent, mergeMap, namedItems, overlayNamed, wit
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "StatefulSet"
 
+/**
+ * What the server's StatefulSet is planned from: the server, its spec, its workload names, the
+ * configuration hash and the adapter ports to declare.
+ */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
@@ -43,11 +48,18 @@ export interface Input {
   readonly adapterPorts: Option.Option<ReadonlyArray<ContainerPort>>
 }
 
+/**
+ * An overlaid StatefulSet and the wanted changes Kubernetes forbids on it (reported, not planned).
+ */
 export interface Overlay {
   readonly object: StatefulSet
   readonly blocked: ReadonlyArray<Finding>
 }
 
+/**
+ * The StatefulSet's update strategy for a rollout strategy: `OnDelete` under Managed, else
+ * `RollingUpdate`.
+ */
 export const updateStrategyType = (spec: DittoServer.Spec): "OnDelete" | "RollingUpdate" =>
   spec.rollout.strategy === "Managed" ? "OnDelete" : "RollingUpdate"
 
@@ -74,6 +86,10 @@ const adapterPortsOr = (input: Input, observed: ReadonlyArray<ContainerPort>): R
     onSome: (ports) => ContainerPorts.sort(ports.filter(ContainerPorts.isAdapterPort))
   })
 
+/**
+ * The server's StatefulSet, owned by the server: one DittoFS container with its static and adapter
+ * ports, volumes and claim templates, and the pod template's hashes.
+ */
 export const desired = (input: Input): StatefulSet => {
   const claims = ServerPod.claimTemplates(input.spec)
   const ports = [...ServerPod.staticPorts(input.spec), ...adapterPortsOr(input, [])]
@@ -263,6 +279,7 @@ const portsOf = (statefulSet: StatefulSet): ReadonlyArray<ContainerPort> => {
   return containers[serverContainerIndex(containers)]?.ports ?? []
 }
 
+/** The Event of creating the StatefulSet. */
 export const createdEvent = (statefulSet: StatefulSet): EventNote => {
   const containers = statefulSet.spec.template.spec.containers
   const image = containers[serverContainerIndex(containers)]?.image ?? "none"

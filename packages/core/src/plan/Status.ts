@@ -28,8 +28,10 @@ export const conditionTypes = [
 /** Conditions that inform without gating `Ready`. */
 export const informationalTypes = ["Progressing"] as const
 
+/** The condition types of a DittoServer's status. */
 export type ConditionType = (typeof conditionTypes)[number] | (typeof informationalTypes)[number] | "Ready"
 
+/** What a phase found out about one condition: its status, reason and message. */
 export interface ConditionFact {
   readonly type: ConditionType
   readonly status: "True" | "False" | "Unknown"
@@ -37,6 +39,7 @@ export interface ConditionFact {
   readonly message: string
 }
 
+/** The conditions with one fact set; the transition time changes only when the status does. */
 export const setCondition = (
   conditions: ReadonlyArray<DittoServer.Condition>,
   fact: ConditionFact,
@@ -57,6 +60,10 @@ export const setCondition = (
     : conditions.map((condition) => (condition.type === fact.type ? next : condition))
 }
 
+/**
+ * The `Ready` condition: True when every condition but the informational ones is True, else False
+ * naming those that are not.
+ */
 export const readiness = (conditions: ReadonlyArray<DittoServer.Condition>): ConditionFact => {
   const failing = conditionTypes.filter((type) => conditions.find((condition) => condition.type === type)?.status !== "True")
   return failing.length === 0
@@ -74,6 +81,10 @@ const order = (type: string): number => {
   return index < 0 ? Number.MAX_SAFE_INTEGER : index
 }
 
+/**
+ * What a pass sets in the status: condition facts, adapters, the observed generation, the time, the
+ * workload counts and the phase.
+ */
 export interface Update {
   readonly facts: ReadonlyArray<ConditionFact>
   /** `None` keeps the adapters of the current status. */
@@ -87,6 +98,7 @@ export interface Update {
   readonly workload?: WorkloadCounts
 }
 
+/** The StatefulSet's replica counts and the configuration hash, for the status. */
 export interface WorkloadCounts {
   readonly replicas: number
   readonly readyReplicas: number
@@ -94,6 +106,10 @@ export interface WorkloadCounts {
   readonly configHash: string
 }
 
+/**
+ * The next status from the current one and a pass's update; fields the update does not name are
+ * kept.
+ */
 export const next = (current: DittoServer.Status | undefined, update: Update): DittoServer.Status => {
   const withFacts = update.facts.reduce(
     (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
@@ -119,5 +135,9 @@ export const next = (current: DittoServer.Status | undefined, update: Update): D
 }
 
 
+/**
+ * Whether two statuses are the same (as canonical JSON): the status is written only when it
+ * changes.
+ */
 export const equal = (a: DittoServer.Status | undefined, b: DittoServer.Status | undefined): boolean =>
   canonical(a ?? {}) === canonical(b ?? {})

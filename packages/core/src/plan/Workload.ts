@@ -47,6 +47,10 @@ import * as ServerSecrets from "./ServerSecrets.ts"
 import * as ServerServices from "./ServerServices.ts"
 import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 
+/**
+ * What the cluster holds of a server's workload: its ConfigMap, StatefulSet, Services, Secrets,
+ * NetworkPolicies and pods.
+ */
 export interface Observed {
   readonly configMap: Option.Option<ConfigMap>
   readonly statefulSet: Option.Option<StatefulSet>
@@ -56,6 +60,10 @@ export interface Observed {
   readonly pods: ReadonlyArray<Pod>
 }
 
+/**
+ * What the workload is planned from: the server, its spec, the adapter ports to declare, the
+ * generated secrets and the observed objects.
+ */
 export interface Input {
   readonly server: ServerIdentity
   readonly spec: DittoServer.Spec
@@ -69,6 +77,10 @@ export interface Input {
   readonly generated: ServerSecrets.Generated
 }
 
+/**
+ * The workload plan, kind by kind, with the foreign objects and the blocked changes reported and
+ * the configuration hash.
+ */
 export interface Plan {
   readonly configMaps: Change.Plan<ConfigMap>
   readonly secrets: Change.Plan<Secret>
@@ -85,6 +97,7 @@ export interface Plan {
   readonly configHash: string
 }
 
+/** Whether the plan changes nothing in the cluster. */
 export const isEmpty = (plan: Plan): boolean =>
   [plan.configMaps, plan.secrets, plan.services, plan.statefulSets, plan.networkPolicies, plan.pods]
     .every((changes) => changes.length === 0)
@@ -171,6 +184,11 @@ const combine = <A>(outcomes: ReadonlyArray<ObjectOutcome<A>>) => ({
 
 const unblocked = <A>(object: A): Overlaid<A> => ({ object, blocked: [] })
 
+/**
+ * Plans the whole workload from the spec: creates what is missing, lays the operator's fields over
+ * what it owns, reports foreign objects and changes Kubernetes forbids, and plans managed restarts.
+ * Total and pure.
+ */
 export const plan = (input: Input): Plan => {
   const { generated, server, spec } = input
   const names = workloadNames(server.name)

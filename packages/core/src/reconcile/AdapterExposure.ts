@@ -30,6 +30,10 @@ export interface DittoFsSession {
   readonly accessToken: Secret
 }
 
+/**
+ * What an exposure pass did: the poll, the plan, the changes that failed and the `status.adapters`
+ * it leaves.
+ */
 export interface Outcome {
   readonly poll: Result.Result<Adapter.List, DittoFsError>
   readonly plan: AdapterExposure.Plan
@@ -115,6 +119,11 @@ export const expose = Effect.fn("exposeAdapters")(function*(
   }
 })
 
+/**
+ * One exposure pass for a server whose StatefulSet someone else manages: polls the adapters,
+ * observes the Services, NetworkPolicies and StatefulSet, plans and applies. A failed or malformed
+ * poll changes nothing.
+ */
 export const reconcile = Effect.fn("reconcileAdapterExposure")(function*(
   server: DittoServer.DittoServer,
   session: DittoFsSession

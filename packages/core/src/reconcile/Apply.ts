@@ -13,6 +13,7 @@ import type { Change, Plan } from "../plan/Change.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, type Resource } from "../services/Kubernetes.ts"
 
+/** A change that failed: the kind, the change's tag, the object's name and the error. */
 export interface FailedChange {
   readonly kind: string
   readonly change: Change<unknown>["_tag"]
@@ -20,6 +21,10 @@ export interface FailedChange {
   readonly error: KubernetesError
 }
 
+/**
+ * Applies one change. A delete carries the observed uid as its precondition, and one whose object
+ * is already gone counts as done.
+ */
 export const change = <A extends { readonly metadata: ObjectMeta }>(
   resource: Resource<A>,
   change: Change<A>

@@ -28,6 +28,10 @@ import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import type { DittoFsSession } from "./AdapterExposure.ts"
 
+/**
+ * The session phase's outcome: a session and when its token is due for a refresh, or why there is
+ * none.
+ */
 export type Outcome =
   | {
     readonly _tag: "Authenticated"
@@ -74,6 +78,10 @@ const randomPassword = Effect.sync(() => Redacted.make(randomBytes(24).toString(
 /** A refusal that retrying will not fix: the condition says what to repair. */
 export class AuthFailure extends Data.TaggedError("AuthFailure")<{ readonly reason: string; readonly message: string }> {}
 
+/**
+ * The session phase: reads or provisions the operator's DittoFS account, logs in or refreshes its
+ * tokens when due, and keeps them in the operator credentials Secret.
+ */
 export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoServer.DittoServer, baseUrl: string) {
   const kubernetes = yield* Kubernetes
   const dittofs = yield* DittoFs

@@ -53,6 +53,7 @@ import * as Phase from "./Phase.ts"
 /** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
 export const apiUrlAnnotation = "dittofs.io/api-url"
 
+/** Options of the pass that apply to every server. */
 export interface Options {
   /** The DittoFS API URL for every server without the annotation (an operator flag). */
   readonly apiUrlOverride?: string
@@ -60,6 +61,10 @@ export interface Options {
 
 const describeDittoFsError = (error: DittoFsError): string => `${error.operation}: ${error.reason}: ${error.message}`
 
+/**
+ * The DittoFS API URL of a server: its `dittofs.io/api-url` annotation, else the operator's
+ * override, else its in-cluster API Service.
+ */
 export const apiUrl = (server: DittoServer.DittoServer, options: Options = {}): string => {
   const ref = ObjectRef.of(server.metadata)
   return server.metadata.annotations?.[apiUrlAnnotation]
@@ -224,7 +229,7 @@ const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Update
   })
 
 /** The phase of a server that is not being deleted. */
-export const phaseOf = (
+const phaseOf = (
   spec: DittoServer.Spec,
   workload: Option.Option<WorkloadStatus>,
   facts: ReadonlyArray<Status.ConditionFact>
@@ -234,6 +239,11 @@ export const phaseOf = (
   return facts.some((fact) => fact.type === "Available" && fact.status === "True") ? "Running" : "Pending"
 }
 
+/**
+ * The operator's pass over one DittoServer: the finalizer on deletion, else the session, poll,
+ * workload, exposure and status phases. Returns the shortest requeue; fails with `PassFailed` after
+ * writing the status when a phase failed.
+ */
 export const reconcile = Effect.fn("reconcileDittoServer")(function*(
   observed: DittoServer.DittoServer,
   options: Options = {}

@@ -27,6 +27,7 @@ import { Kubernetes, type KubernetesError, Resources } from "../services/Kuberne
 import { type Action, awaitChange, requeue } from "./Action.ts"
 import { type AuthFailure, readAdminCredentials } from "./Auth.ts"
 
+/** The operator's finalizer on a DittoServer. */
 export const name = "dittofs.dittofs.com/finalizer"
 
 /** How long deletion waits for the account cleanup at most (the reference's 60 s). */
@@ -35,9 +36,14 @@ export const cleanupTimeout = Duration.seconds(60)
 /** How soon a failed cleanup is tried again. */
 export const cleanupRetry = Duration.seconds(5)
 
+/** Whether the server carries the operator's finalizer. */
 export const has = (server: DittoServer.DittoServer): boolean =>
   (server.metadata.finalizers ?? []).includes(name)
 
+/**
+ * Adds the finalizer once (an update with the resourceVersion, retried over a fresh read on a
+ * conflict) and returns the server as written.
+ */
 export const ensure = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
   if (has(server)) return server
   const kubernetes = yield* Kubernetes
@@ -95,6 +101,11 @@ const deleteOperatorAccount = (server: DittoServer.DittoServer, baseUrl: string)
     return Option.some(Credentials.operatorUsername)
   })
 
+/**
+ * The deletion pass: removes the operator's DittoFS account as the admin, retrying every 5 s; after
+ * 60 s it gives up with a `CleanupTimeout` Event. Then the finalizer goes, so deletion is never
+ * blocked for ever.
+ */
 export const finalize = Effect.fn("finalize")(function*(
   server: DittoServer.DittoServer,
   baseUrl: string

@@ -20,6 +20,10 @@ import * as Finalizer from "./Finalizer.ts"
 
 const decodeStatus = Schema.decodeUnknownOption(DittoServer.Status)
 
+/**
+ * The pass over a DittoServer whose spec does not decode: a Warning Event `InvalidSpec` and the
+ * phase `Failed`, nothing else touched; marked for deletion, its finalizer goes at once.
+ */
 export const reconcile = Effect.fn("reconcileInvalidSpec")(function*(
   object: AnyObject,
   message: string

@@ -66,6 +66,7 @@ export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly fail
   }
 }
 
+/** The ways a phase of the pass can fail. */
 export type PhaseError = DittoFsUnavailable | TokenRejected | AuthenticationFailed | ObserveFailed | ApplyFailed
 
 /** A pass whose phases failed; every phase ran and the status was written first. */
@@ -75,6 +76,7 @@ export class PassFailed extends Data.TaggedError("PassFailed")<{ readonly errors
   }
 }
 
+/** The ways a pass can fail: a phase's error, or several gathered in `PassFailed`. */
 export type PassError = PhaseError | PassFailed
 
 /** How long a write refused for a stale resourceVersion waits at most (it is retried over fresh reads). */
@@ -85,6 +87,10 @@ export const slowRetry = retryWithin(Duration.minutes(5))
 
 const retryOfKubernetes = (reason: Kubernetes.ErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
 
+/**
+ * How soon a failure is retried: within the polling interval when DittoFS is down or refused a
+ * token, within a second on a stale write, else with the slow backoff.
+ */
 export const errorPolicy = (error: PassError): Retry => {
   switch (error._tag) {
     case "DittoFsUnavailable":

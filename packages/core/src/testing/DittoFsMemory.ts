@@ -13,8 +13,10 @@ import { Clock, Context, Effect, Layer, Redacted, Ref, Result } from "effect"
 import * as Adapter from "../domain/Adapter.ts"
 import * as DittoFs from "../services/DittoFs.ts"
 
+/** A DittoFS API call, by name (for injected failures and request counts). */
 export type Operation = "health" | "login" | "refresh" | "createUser" | "deleteUser" | "listAdapters" | "updateAdapter"
 
+/** How an in-memory DittoFS server starts: its admin credentials, adapters and token lifetimes. */
 export interface ServerOptions {
   readonly adminUsername?: string
   readonly adminPassword?: string
@@ -60,6 +62,7 @@ interface World {
   readonly tokens: number
 }
 
+/** The adapters of a server started without any: nfs and smb, enabled and running. */
 export const defaultAdapters: ReadonlyArray<Adapter.Adapter> = [
   { id: "00000000-0000-4000-8000-00000000a001", type: "nfs", enabled: true, running: true, port: 12049 },
   { id: "00000000-0000-4000-8000-00000000a002", type: "smb", enabled: true, running: true, port: 1445 }
@@ -104,18 +107,22 @@ export interface ControlApi {
   readonly setAdapterBody: (baseUrl: string, body: { readonly body: unknown } | undefined) => Effect.Effect<void>
   /** Makes the next `times` calls of an operation fail with a reason. */
   readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFs.ErrorReason, times?: number) => Effect.Effect<void>
+  /** The server's accounts. */
   readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<DittoFs.User>>
+  /** The server's adapters. */
   readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter.Adapter>>
   /** How many requests of each operation the server answered (refused ones included). */
   readonly requests: (baseUrl: string) => Effect.Effect<Readonly<Partial<Record<Operation, number>>>>
 }
 
+/** The test controls of the in-memory DittoFS servers. */
 export class Control extends Context.Service<Control, ControlApi>()(
   "@dittofs-operator/core/testing/DittoFsMemoryControl"
 ) {}
 
 const userView = (user: UserRecord): DittoFs.User => ({ id: user.id, username: user.username, role: user.role, enabled: user.enabled })
 
+/** The in-memory DittoFS servers, keyed by base URL, and their controls. */
 export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   Effect.gen(function*() {
     const world = yield* Ref.make<World>({

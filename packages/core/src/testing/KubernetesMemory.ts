@@ -54,6 +54,10 @@ export type { Fault, Verb }
 type ClusterState = Cluster.ClusterState
 type Transition<A> = Cluster.Transition<A>
 
+/**
+ * How the in-memory cluster behaves: cascade deletion, the watch history kept, and the CRDs it
+ * serves.
+ */
 export interface Options {
   /** Delete dependents when their controller owner is deleted, like the garbage collector. */
   readonly cascadeDeletion?: boolean
@@ -89,6 +93,7 @@ export interface ControlApi {
   readonly runStatefulSetController: (namespace: string, name: string) => Effect.Effect<void, KubernetesError>
 }
 
+/** The test controls of the in-memory cluster. */
 export class Control extends Context.Service<Control, ControlApi>()(
   "@dittofs-operator/core/testing/KubernetesMemoryControl"
 ) {}
@@ -108,6 +113,7 @@ const encodeFor = <A>(resource: Resource<A>, operation: string) => (value: A): E
 const fromResult = <A>(result: Result.Result<A, KubernetesError>): Effect.Effect<A, KubernetesError> =>
   Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)
 
+/** The in-memory cluster and its controls. */
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const state = yield* Ref.make(Cluster.emptyState(

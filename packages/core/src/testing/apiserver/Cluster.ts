@@ -37,6 +37,7 @@ import * as Status from "./Status.ts"
 /** `list` covers `listWithVersion`; a `watch` fault fails the watch as it opens. */
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "updateStatus" | "delete"
 
+/** A failure to inject: the next matching call(s) of a verb, optionally of one kind and name, fail with a reason. */
 export interface Fault {
   readonly verb: Verb
   readonly kind?: string
