@@ -12,7 +12,7 @@
  *   user's env vars, volumes, mounts and static ports, API-server defaults, status — is kept.
  * - Container ports: `api` and `metrics` are the operator's; `adapter-*` ports are
  *   `adapterPorts` when given, else kept as observed; every other port is a user's and is kept
- *   untouched. Ports equal up to order (`ContainerPorts.portsEqual`) are left as observed: a
+ *   untouched. Ports equal up to order (`ContainerPorts.equal`) are left as observed: a
  *   reordering never writes the StatefulSet.
  * - Immutable fields are written on create only: `selector`, `serviceName`,
  *   `volumeClaimTemplates`. A later difference is reported in `blocked`, never written; only
