@@ -66,7 +66,7 @@ beforeAll(() => {
     devDependencies: { "@types/node": workspaceManifest.devDependencies["@types/node"] }
   }, null, 2))
   const store = run("pnpm", ["store", "path"], workspaceRoot).trim()
-  run("pnpm", ["install", "--prefer-offline", "--store-dir", store], consumer)
+  run("pnpm", ["install", "--prefer-offline", "--no-frozen-lockfile", "--store-dir", store], consumer)
 }, 600_000)
 
 afterAll(() => {
