@@ -9,7 +9,7 @@
  * (`DittoServerPass`, `AdapterExposurePhase`, …). In-memory layers for deterministic tests are in
  * `@dittofs-operator/core/testing`, the CustomResourceDefinition in `@dittofs-operator/core/crd`.
  *
- * @packageDocumentation
+ * @module @dittofs-operator/core
  */
 
 // domain: the Schemas

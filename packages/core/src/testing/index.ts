@@ -3,7 +3,7 @@
  * server (`KubernetesMemory`) and DittoFS control planes (`DittoFsMemory`). Both are checked
  * against the real systems by the contract suites.
  *
- * @packageDocumentation
+ * @module @dittofs-operator/core/testing
  */
 export * as DittoFsMemory from "./DittoFsMemory.ts"
 export * as KubernetesMemory from "./KubernetesMemory.ts"
