@@ -9,6 +9,9 @@
  *   binaries cannot be built), real `dfs` servers (started per suite) and, for the suites that
  *   need running pods, a workloads plane of their own (`WorkloadsPlane.ts`). `SKIP_INTEGRATION=1`
  *   reports them skipped, except when `CI` is set.
+ * - package: the core library as its consumers get it: `pnpm pack`, the tarball installed into an
+ *   empty project outside the workspace, the README example run on plain Node and type-checked
+ *   against the packed declarations (no skip condition: it needs only pnpm and the local store).
  */
 import { defineProject } from "vitest/config"
 import { integrationSkipReason } from "./apps/operator/test/integration/skipIntegration.ts"
@@ -24,6 +27,10 @@ export default [
   }),
   defineProject({
     test: { name: "operator", root: "apps/operator", include: ["test/unit/**/*.test.ts"], testTimeout: 60_000 }
+  }),
+  defineProject({
+    // a build, a pack, an install and a type-check: tens of seconds on a loaded machine
+    test: { name: "package", root: "packages/core", include: ["test-package/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 600_000 }
   }),
   defineProject({
     test: {

@@ -11,7 +11,7 @@
  * Writes bench/reports/adapter-exposure.md; stops everything it started. Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Kubernetes, Naming, Resources } from "@dittofs-operator/core"
+import { Kubernetes, Naming } from "@dittofs-operator/core"
 import { Clock, Console, Duration, Effect, Fiber, Layer, Option, Random, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
@@ -113,8 +113,8 @@ const apiServerWrites = (api: ApiServerAccess) =>
 // One toggle: change the adapter, see the Service event through a watch
 
 const serviceEvent = (namespace: string, name: string, tag: "Added" | "Deleted", resourceVersion: string) =>
-  Kubernetes.use((kubernetes) =>
-    kubernetes.watch(Resources.Service, namespace, {
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    kubernetes.watch(Kubernetes.Resources.Service, namespace, {
       resourceVersion,
       labelSelector: { [Naming.labels.adapterService]: "true", [Naming.labels.instance]: "nas" }
     }).pipe(
@@ -130,8 +130,8 @@ const serviceEvent = (namespace: string, name: string, tag: "Added" | "Deleted",
 /** Milliseconds from the dfs change (its answer) to the watch event of the Service. */
 const toggle = (dfs: DittoFsServer.DittoFsServer, namespace: string, enabled: boolean) =>
   Effect.gen(function*() {
-    const { resourceVersion } = yield* Kubernetes.use((kubernetes) =>
-      kubernetes.listWithVersion(Resources.Service, namespace, { labelSelector: { [Naming.labels.instance]: "nas" } }))
+    const { resourceVersion } = yield* Kubernetes.Kubernetes.use((kubernetes) =>
+      kubernetes.listWithVersion(Kubernetes.Resources.Service, namespace, { labelSelector: { [Naming.labels.instance]: "nas" } }))
     const watcher = yield* Effect.forkChild(serviceEvent(namespace, "nas-adapter-smb", enabled ? "Added" : "Deleted", resourceVersion))
     yield* setAdapterEnabled(dfs, "smb", enabled)
     const changed = performance.now()

@@ -7,25 +7,18 @@
 import { Effect, Option, Result, Schema } from "effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import {
-  type Adapter,
-  AdapterExposurePlan,
-  DittoServer,
-  type K8s,
-  portsEqual,
-  sortContainerPorts
-} from "@dittofs-operator/core"
+import { type Adapter, AdapterExposure, ContainerPorts, DittoServer, type K8s } from "@dittofs-operator/core"
 import { machine, measure, table } from "./Measure.ts"
 
 const server = { name: "nas", namespace: "storage", uid: "0b7c3c4e-uid" }
 
-const spec = Effect.runSync(Schema.decodeEffect(DittoServer.DittoServerSpec)({
+const spec = Effect.runSync(Schema.decodeEffect(DittoServer.Spec)({
   storage: { metadataSize: "1Gi" },
   metrics: { enabled: true },
   adapterServices: { type: "LoadBalancer", annotations: { "lb.example.com/pool": "nas", "lb.example.com/shared": "true" } }
 }))
 
-const adapters = (count: number): ReadonlyArray<Adapter> =>
+const adapters = (count: number): ReadonlyArray<Adapter.Adapter> =>
   Array.from({ length: count }, (_, i) => ({
     id: `id-${i}`,
     type: i === 0 ? "nfs" : i === 1 ? "smb" : `custom-protocol-${i}`,
@@ -47,9 +40,9 @@ const staticPorts: ReadonlyArray<K8s.ContainerPort> = [
 ]
 
 /** The observed state after the plan was applied, as the apiserver returns it. */
-const settled = (count: number): AdapterExposurePlan.ObservedExposure => {
-  const empty: AdapterExposurePlan.ObservedExposure = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
-  const plan = AdapterExposurePlan.planAdapterExposure({ server, spec, poll: Result.succeed({ adapters: adapters(count), rejected: [] }), observed: empty })
+const settled = (count: number): AdapterExposure.Observed => {
+  const empty: AdapterExposure.Observed = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
+  const plan = AdapterExposure.plan({ server, spec, poll: Result.succeed({ adapters: adapters(count), rejected: [] }), observed: empty })
   const objects = <A extends { readonly metadata: K8s.ObjectMeta }>(changes: ReadonlyArray<{ readonly object: A }>) =>
     changes.map((change, i) => ({ ...change.object, metadata: { ...change.object.metadata, uid: `uid-${i}`, resourceVersion: `${i + 2}` } }))
   return {
@@ -67,14 +60,14 @@ export const run = (millis: number) => {
   for (const count of [1, 8, 64]) {
     const poll = Result.succeed({ adapters: adapters(count), rejected: [] })
     const idle = settled(count)
-    const check = AdapterExposurePlan.planAdapterExposure({ server, spec, poll, observed: idle })
-    if (!AdapterExposurePlan.isEmpty(check)) throw new Error(`idle plan for ${count} adapters is not empty`)
-    rows.push(measure(`plan, idle cycle, ${count} adapter(s)`, () => AdapterExposurePlan.planAdapterExposure({ server, spec, poll, observed: idle }), millis))
-    const cold: AdapterExposurePlan.ObservedExposure = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
-    rows.push(measure(`plan, cold start, ${count} adapter(s)`, () => AdapterExposurePlan.planAdapterExposure({ server, spec, poll, observed: cold }), millis))
+    const check = AdapterExposure.plan({ server, spec, poll, observed: idle })
+    if (!AdapterExposure.isEmpty(check)) throw new Error(`idle plan for ${count} adapters is not empty`)
+    rows.push(measure(`plan, idle cycle, ${count} adapter(s)`, () => AdapterExposure.plan({ server, spec, poll, observed: idle }), millis))
+    const cold: AdapterExposure.Observed = { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet(staticPorts)) }
+    rows.push(measure(`plan, cold start, ${count} adapter(s)`, () => AdapterExposure.plan({ server, spec, poll, observed: cold }), millis))
     const ports = Option.getOrElse(Option.map(idle.statefulSet, (s) => s.spec.template.spec.containers[0]?.ports ?? []), () => [])
     const reversed = [...ports].reverse()
-    rows.push(measure(`portsEqual + sort, ${ports.length} ports`, () => portsEqual(ports, reversed) && sortContainerPorts(reversed), millis))
+    rows.push(measure(`portsEqual + sort, ${ports.length} ports`, () => ContainerPorts.equal(ports, reversed) && ContainerPorts.sort(reversed), millis))
   }
   return rows
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that installs everything and runs every check: toolchain, dependencies,
 # control-plane and DittoFS binaries (built once, cached), type-check with the Effect language
-# service, generated files up to date, then every vitest project (unit, contract, integration,
-# end-to-end). Ends with one line `N passed, N failed[, N skipped]`; exits non-zero on any failure.
+# service, generated files up to date, the core's API reference built without a warning, then
+# every vitest project (unit, contract, integration, end-to-end, the packed core library). Ends
+# with one line `N passed, N failed[, N skipped]`; exits non-zero on any failure.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -29,6 +30,7 @@ check() {
 }
 check "type-check (tsc + Effect language service)" tsc -p tsconfig.json
 check "generated CRD is up to date" node apps/operator/scripts/generate-crd.ts --check
+check "API reference of the core builds without a warning (TypeDoc)" pnpm --silent apidoc
 
 step "tests"
 mkdir -p .run

@@ -7,7 +7,7 @@
  * becomes Running and Ready on the simulated node, though no container runs — the local `dfs`
  * plays the server.
  */
-import { DittoServer, type K8s, Kubernetes, Resources } from "@dittofs-operator/core"
+import { DittoServer, type K8s, Kubernetes } from "@dittofs-operator/core"
 import { Effect, Schema } from "effect"
 
 export interface SampleOptions {
@@ -53,7 +53,7 @@ export const dittoServer = (options: SampleOptions) =>
 /** Creates the admin-password Secret and the DittoServer; returns the stored DittoServer. */
 export const apply = (options: SampleOptions) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    yield* kubernetes.create(Resources.Secret, adminSecret(options))
-    return yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(options))
+    const kubernetes = yield* Kubernetes.Kubernetes
+    yield* kubernetes.create(Kubernetes.Resources.Secret, adminSecret(options))
+    return yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* dittoServer(options))
   })

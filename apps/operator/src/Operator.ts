@@ -16,7 +16,7 @@ export interface OperatorOptions extends DittoServerController.DittoServerContro
 }
 
 /** The operator on a given Kubernetes service (the live one, or one wrapped for tests). */
-export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes, E>, options: OperatorOptions = {}) => {
+export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes.Kubernetes, E>, options: OperatorOptions = {}) => {
   const events = EventRecorder.layer(options.instance === undefined ? {} : { instance: options.instance })
   return DittoServerController.layer(options).pipe(
     Layer.provide(Layer.mergeAll(events, DittoFsLive.layerNode())),

@@ -8,7 +8,7 @@
  * `run` watches DittoServers until SIGINT/SIGTERM, then stops its watches and workers.
  * Without `--kubeconfig` it uses KUBECONFIG, the in-cluster service account or ~/.kube/config.
  */
-import { crd } from "@dittofs-operator/core/crd"
+import { DittoServerCrd } from "@dittofs-operator/core/crd"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer, Logger, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -42,7 +42,7 @@ const run = Command.make(
   }
 )
 
-const printCrd = Command.make("crd", {}, () => Console.log(JSON.stringify(crd(), null, 2)))
+const printCrd = Command.make("crd", {}, () => Console.log(JSON.stringify(DittoServerCrd.make(), null, 2)))
 
 Command.make("dittofs-operator").pipe(
   Command.withSubcommands([run, printCrd]),

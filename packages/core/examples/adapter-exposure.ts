@@ -4,25 +4,18 @@
  * Service and container port. Run: `node packages/core/examples/adapter-exposure.ts`.
  */
 import { Console, Effect, Layer, Redacted, Schema } from "effect"
-import {
-  DittoFs,
-  DittoServer,
-  EventRecorder,
-  Kubernetes,
-  reconcileAdapterExposure,
-  Resources
-} from "@dittofs-operator/core"
-import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
+import { AdapterExposurePhase, DittoFs, DittoServer, EventRecorder, Kubernetes } from "@dittofs-operator/core"
+import { DittoFsMemory, KubernetesMemory } from "@dittofs-operator/core/testing"
 
 const baseUrl = "http://nas-api.storage.svc.cluster.local:8080"
 
 const program = Effect.gen(function*() {
-  const kubernetes = yield* Kubernetes
-  const dittofs = yield* DittoFs
+  const kubernetes = yield* Kubernetes.Kubernetes
+  const dittofs = yield* DittoFs.DittoFs
 
   // A DittoServer as a user would apply it (defaults filled in by decoding), and its StatefulSet.
   const server = yield* kubernetes.create(
-    Resources.DittoServer,
+    Kubernetes.Resources.DittoServer,
     yield* Schema.decodeEffect(DittoServer.DittoServer)({
       apiVersion: "dittofs.dittofs.com/v1alpha1",
       kind: "DittoServer",
@@ -30,7 +23,7 @@ const program = Effect.gen(function*() {
       spec: { storage: { metadataSize: "1Gi" }, adapterServices: { type: "NodePort" } }
     })
   )
-  yield* kubernetes.create(Resources.StatefulSet, {
+  yield* kubernetes.create(Kubernetes.Resources.StatefulSet, {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
     metadata: { name: "nas", namespace: "storage" },
@@ -46,21 +39,21 @@ const program = Effect.gen(function*() {
   const token = yield* dittofs.login(baseUrl, { username: "admin", password: Redacted.make("secret") })
   const session = { baseUrl, accessToken: token.access_token }
   const show = Effect.gen(function*() {
-    const services = yield* kubernetes.list(Resources.Service, "storage")
-    const sts = yield* kubernetes.get(Resources.StatefulSet, "storage", "nas")
+    const services = yield* kubernetes.list(Kubernetes.Resources.Service, "storage")
+    const sts = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, "storage", "nas")
     yield* Console.log("  Services:", services.map((s) => `${s.metadata.name} ${s.spec.type} :${s.spec.ports?.[0]?.port}`))
     yield* Console.log("  ports:   ", sts.spec.template.spec.containers[0]?.ports?.map((p) => p.name))
   })
 
-  const first = yield* reconcileAdapterExposure(server, session)
+  const first = yield* AdapterExposurePhase.reconcile(server, session)
   yield* Console.log(`pass 1: ${first.plan.services.length} Service change(s)`)
   yield* show
 
-  yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, [
+  yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [
     { type: "nfs", enabled: true, running: true, port: 12049 },
     { type: "smb", enabled: false, running: false, port: 12445 }
   ])
-  const second = yield* reconcileAdapterExposure(server, session)
+  const second = yield* AdapterExposurePhase.reconcile(server, session)
   yield* Console.log(`pass 2: ${second.plan.services.map((c) => c.event.message).join("; ")}`)
   yield* show
 })

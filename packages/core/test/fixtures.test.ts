@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect } from "effect"
-import { sanitizeAdapterType } from "../src/index.ts"
+import { Naming } from "../src/index.ts"
 import { AdapterListOf, UnicodeText } from "./fixtures.ts"
 
 const seeds = [1, 2, 3]
@@ -37,7 +37,7 @@ describe("UnicodeText", () => {
 
     it.effect(`shrinks a failure on length to the shortest text of 'a's (seed ${seed})`, () =>
       Effect.map(
-        shrunk(UnicodeText, (text) => sanitizeAdapterType(text).length < 40, seed),
+        shrunk(UnicodeText, (text) => Naming.sanitizeAdapterType(text).length < 40, seed),
         (text) => assert.strictEqual(text, "a".repeat(40))
       ))
   }

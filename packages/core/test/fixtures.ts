@@ -97,7 +97,7 @@ const activity = between(0, 7).pipe(Arbitrary.map((n) => ({
   running: n !== 6 && n !== 7
 })))
 
-export const AnAdapter: Arbitrary.Arbitrary<Adapter> = Arbitrary.all([AdapterType, AdapterPortNumber, activity]).pipe(
+export const AnAdapter: Arbitrary.Arbitrary<Adapter.Adapter> = Arbitrary.all([AdapterType, AdapterPortNumber, activity]).pipe(
   Arbitrary.map(([type, port, { enabled, running }]) => ({ type, port, enabled, running }))
 )
 
@@ -107,8 +107,8 @@ const several = Arbitrary.array(AnAdapter, { minLength: 2, maxLength: 8 })
  * Adapter lists skewed towards several active adapters (two to eight, most of them enabled and
  * running, duplicates and collisions possible); sometimes empty or short. Shrinks towards `[]`.
  */
-export const AdapterListOf: Arbitrary.Arbitrary<Array<Adapter>> = oneOf(
-  Arbitrary.Constant<Array<Adapter>>([]),
+export const AdapterListOf: Arbitrary.Arbitrary<Array<Adapter.Adapter>> = oneOf(
+  Arbitrary.Constant<Array<Adapter.Adapter>>([]),
   Arbitrary.array(AnAdapter, { minLength: 1, maxLength: 2 }),
   several,
   several,

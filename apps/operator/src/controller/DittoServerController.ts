@@ -1,6 +1,6 @@
 /**
  * The DittoServer controller: watches DittoServers and the objects they own, and runs one
- * `reconcileDittoServer` pass per server through the keyed work queue.
+ * `DittoServerPass.reconcile` pass per server through the keyed work queue.
  *
  * Contract:
  * - A DittoServer is reconciled when it appears, when its generation, labels, annotations or
@@ -20,21 +20,18 @@ import {
   Annotations,
   DittoFs,
   DittoServer,
-  type DittoServerOptions,
-  errorPolicy,
+  DittoServerPass,
   Events,
+  InvalidSpec,
   K8s,
   Kubernetes,
-  KubernetesService,
   Naming,
-  reconcileDittoServer,
-  reconcileInvalidSpec,
-  Resources
+  PassError
 } from "@dittofs-operator/core"
 import * as Controller from "../runtime/Controller.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
 
-export interface DittoServerControllerOptions extends DittoServerOptions {
+export interface DittoServerControllerOptions extends DittoServerPass.Options {
   /** Only this namespace (default: every namespace). */
   readonly namespace?: string
   /** Reconciles running at once across servers. */
@@ -57,32 +54,32 @@ export const relevant = (previous: K8s.AnyObject | undefined, current: K8s.AnyOb
 
 export const start = (
   options: DittoServerControllerOptions = {}
-): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes | Events | DittoFs | Scope.Scope> =>
+): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes.Kubernetes | Events.Events | DittoFs.DittoFs | Scope.Scope> =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const raw = KubernetesService.raw
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const raw = Kubernetes.raw
     const ours = { labelSelector: { [Naming.labels.app]: Naming.appLabelValue } }
     return yield* Controller.start({
       primary: {
         name: "dittoservers",
-        source: listWatch(kubernetes, raw(Resources.DittoServer), options.namespace),
+        source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
         relevant
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
       owned: [
-        { name: "services", source: listWatch(kubernetes, raw(Resources.Service), options.namespace, ours) },
-        { name: "networkpolicies", source: listWatch(kubernetes, raw(Resources.NetworkPolicy), options.namespace, ours) },
-        { name: "secrets", source: listWatch(kubernetes, raw(Resources.Secret), options.namespace, ours) },
-        { name: "configmaps", source: listWatch(kubernetes, raw(Resources.ConfigMap), options.namespace, ours) },
-        { name: "statefulsets", source: listWatch(kubernetes, raw(Resources.StatefulSet), options.namespace) }
+        { name: "services", source: listWatch(kubernetes, raw(Kubernetes.Resources.Service), options.namespace, ours) },
+        { name: "networkpolicies", source: listWatch(kubernetes, raw(Kubernetes.Resources.NetworkPolicy), options.namespace, ours) },
+        { name: "secrets", source: listWatch(kubernetes, raw(Kubernetes.Resources.Secret), options.namespace, ours) },
+        { name: "configmaps", source: listWatch(kubernetes, raw(Kubernetes.Resources.ConfigMap), options.namespace, ours) },
+        { name: "statefulsets", source: listWatch(kubernetes, raw(Kubernetes.Resources.StatefulSet), options.namespace) }
       ],
       concurrency: options.concurrency ?? 4,
       reconcile: (object) => {
         const decoded = decodeServer(object)
-        if (Result.isFailure(decoded)) return reconcileInvalidSpec(object, formatIssue(decoded.failure.issue))
-        return reconcileDittoServer(decoded.success, options)
+        if (Result.isFailure(decoded)) return InvalidSpec.reconcile(object, formatIssue(decoded.failure.issue))
+        return DittoServerPass.reconcile(decoded.success, options)
       },
-      errorPolicy
+      errorPolicy: PassError.errorPolicy
     })
   })
 

@@ -8,12 +8,12 @@
  *   and a text/plain body with the same status give the same reason; the body's `detail` (else
  *   `title`) or its text only goes into the message. Transport failures (refused, reset, DNS) are
  *   `Unreachable`; a 2xx body that does not decode is `BadResponse` (for the adapter list: a body
- *   that is not an array, via `decodeAdapterList`).
+ *   that is not an array, via `Adapter.decodeList`).
  * - Tokens and passwords never appear in an error message or a log line: messages carry the
  *   operation (`POST /api/v1/auth/login`) and what the server said.
  * - `layer` needs an `HttpClient`; `layerNode` brings Node's (undici).
  */
-import { Adapter, decodeAdapterList, DittoFs, DittoFsError, DittoFsService } from "@dittofs-operator/core"
+import { Adapter, DittoFs } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
@@ -49,20 +49,20 @@ const describeCause = (cause: unknown): string => {
 }
 
 /** A failure of the exchange itself (no status, or a body that could not be read). */
-const ofRequestFailure = (operation: string) => (error: HttpClientError.HttpClientError): DittoFsError => {
+const ofRequestFailure = (operation: string) => (error: HttpClientError.HttpClientError): DittoFs.DittoFsError => {
   const reason = error.reason
   switch (reason._tag) {
     case "TransportError":
-      return new DittoFsError({
+      return new DittoFs.DittoFsError({
         reason: "Unreachable",
         operation,
         message: describeCause(reason.cause ?? reason.description ?? "transport error")
       })
     case "InvalidUrlError":
     case "EncodeError":
-      return new DittoFsError({ reason: "BadRequest", operation, message: reason.description ?? describeCause(reason.cause) })
+      return new DittoFs.DittoFsError({ reason: "BadRequest", operation, message: reason.description ?? describeCause(reason.cause) })
     default:
-      return new DittoFsError({ reason: "BadResponse", operation, message: reason.description ?? describeCause(reason.cause) })
+      return new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: reason.description ?? describeCause(reason.cause) })
   }
 }
 
@@ -75,8 +75,8 @@ const ofStatus = (response: HttpClientResponse.HttpClientResponse, operation: st
     Effect.orElseSucceed(() => "(body unreadable)"),
     Effect.flatMap((text) =>
       Effect.fail(
-        new DittoFsError({
-          reason: DittoFsService.reasonOfStatus(response.status),
+        new DittoFs.DittoFsError({
+          reason: DittoFs.reasonOfStatus(response.status),
           operation,
           message: `HTTP ${response.status}${text.trim() === "" ? "" : `: ${describeErrorBody(text)}`}`
         })
@@ -89,17 +89,17 @@ const decodeBody = <S extends Schema.Top & { readonly DecodingServices: never }>
   const decode = Schema.decodeUnknownEffect(Schema.fromJsonString(schema))
   return (text: string) =>
     decode(text).pipe(
-      Effect.mapError((error) => new DittoFsError({ reason: "BadResponse", operation, message: error.message }))
+      Effect.mapError((error) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: error.message }))
     )
 }
 
 /** Removes the secrets a request carried from an error message (a server may echo them). */
-const redact = (secrets: ReadonlyArray<string>) => (error: DittoFsError): DittoFsError => {
+const redact = (secrets: ReadonlyArray<string>) => (error: DittoFs.DittoFsError): DittoFs.DittoFsError => {
   const message = secrets.filter((secret) => secret !== "").reduce(
     (text, secret) => text.replaceAll(secret, "[redacted]"),
     error.message
   )
-  return message === error.message ? error : new DittoFsError({ reason: error.reason, operation: error.operation, message })
+  return message === error.message ? error : new DittoFs.DittoFsError({ reason: error.reason, operation: error.operation, message })
 }
 
 export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLiveOptions = {}) {
@@ -114,8 +114,8 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     operation: string,
     request: HttpClientRequest.HttpClientRequest,
     secrets: ReadonlyArray<Redacted.Redacted<string>>,
-    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, DittoFsError>
-  ): Effect.Effect<A, DittoFsError> =>
+    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, DittoFs.DittoFsError>
+  ): Effect.Effect<A, DittoFs.DittoFsError> =>
     client.execute(request).pipe(
       Effect.mapError(ofRequestFailure(operation)),
       Effect.flatMap((response) =>
@@ -125,7 +125,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
         duration: timeout,
         orElse: () =>
           Effect.fail(
-            new DittoFsError({ reason: "Timeout", operation, message: `no answer within ${Duration.format(timeout)}` })
+            new DittoFs.DittoFsError({ reason: "Timeout", operation, message: `no answer within ${Duration.format(timeout)}` })
           )
       }),
       Effect.mapError(redact(secrets.map((secret) => Redacted.value(secret))))
@@ -133,30 +133,30 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const url = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`
 
-  const login = Effect.fn("DittoFsLive.login")(function*(baseUrl: string, credentials: DittoFsService.Credentials) {
+  const login = Effect.fn("DittoFsLive.login")(function*(baseUrl: string, credentials: DittoFs.Credentials) {
     const operation = "POST /api/v1/auth/login"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/login")).pipe(
       HttpClientRequest.acceptJson,
       HttpClientRequest.bodyJsonUnsafe({ username: credentials.username, password: Redacted.value(credentials.password) })
     )
     return yield* send(operation, request, [credentials.password], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.Token, operation)))
+      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.Token, operation)))
   })
 
-  const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: DittoFsService.Secret) {
+  const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: DittoFs.Secret) {
     const operation = "POST /api/v1/auth/refresh"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/refresh")).pipe(
       HttpClientRequest.acceptJson,
       HttpClientRequest.bodyJsonUnsafe({ refresh_token: Redacted.value(refreshToken) })
     )
     return yield* send(operation, request, [refreshToken], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.Token, operation)))
+      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.Token, operation)))
   })
 
   const createUser = Effect.fn("DittoFsLive.createUser")(function*(
     baseUrl: string,
-    accessToken: DittoFsService.Secret,
-    user: DittoFsService.NewUser
+    accessToken: DittoFs.Secret,
+    user: DittoFs.NewUser
   ) {
     const operation = "POST /api/v1/users"
     const request = HttpClientRequest.post(url(baseUrl, "/api/v1/users")).pipe(
@@ -165,17 +165,17 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       HttpClientRequest.bodyJsonUnsafe({ username: user.username, password: Redacted.value(user.password), role: user.role })
     )
     return yield* send(operation, request, [accessToken, user.password], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFsService.User, operation)))
+      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.User, operation)))
   })
 
-  const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: DittoFsService.Secret, username: string) {
+  const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: DittoFs.Secret, username: string) {
     const path = `/api/v1/users/${encodeURIComponent(username)}`
     const operation = `DELETE ${path}`
     const request = HttpClientRequest.delete(url(baseUrl, path)).pipe(HttpClientRequest.bearerToken(accessToken))
     return yield* send(operation, request, [accessToken], () => Effect.void)
   })
 
-  const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: DittoFsService.Secret) {
+  const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: DittoFs.Secret) {
     const operation = "GET /api/v1/adapters"
     const request = HttpClientRequest.get(url(baseUrl, "/api/v1/adapters")).pipe(
       HttpClientRequest.acceptJson,
@@ -185,8 +185,8 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       readText(response, operation).pipe(
         Effect.flatMap(decodeBody(Schema.Unknown, operation)),
         Effect.flatMap((body) =>
-          Effect.fromResult(decodeAdapterList(body)).pipe(
-            Effect.mapError((malformed) => new DittoFsError({ reason: "BadResponse", operation, message: malformed.reason }))
+          Effect.fromResult(Adapter.decodeList(body)).pipe(
+            Effect.mapError((malformed) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: malformed.reason }))
           )
         )
       ))
@@ -194,9 +194,9 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const updateAdapter = Effect.fn("DittoFsLive.updateAdapter")(function*(
     baseUrl: string,
-    accessToken: DittoFsService.Secret,
+    accessToken: DittoFs.Secret,
     type: string,
-    change: DittoFsService.AdapterChange
+    change: DittoFs.AdapterChange
   ) {
     const path = `/api/v1/adapters/${encodeURIComponent(type)}`
     const operation = `PUT ${path}`
@@ -209,7 +209,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       })
     )
     return yield* send(operation, request, [accessToken], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(Adapter, operation)))
+      Effect.flatMap(readText(response, operation), decodeBody(Adapter.Adapter, operation)))
   })
 
   const health = Effect.fn("DittoFsLive.health")(function*(baseUrl: string) {
@@ -217,13 +217,13 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     return yield* send(operation, HttpClientRequest.get(url(baseUrl, "/health")), [], () => Effect.void)
   })
 
-  return DittoFs.of({ health, login, refresh, createUser, deleteUser, listAdapters, updateAdapter })
+  return DittoFs.DittoFs.of({ health, login, refresh, createUser, deleteUser, listAdapters, updateAdapter })
 })
 
 /** The live `DittoFs`; needs an `HttpClient`. */
-export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs, never, HttpClient.HttpClient> =>
-  Layer.effect(DittoFs, make(options))
+export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs, never, HttpClient.HttpClient> =>
+  Layer.effect(DittoFs.DittoFs, make(options))
 
 /** The live `DittoFs` on Node's HTTP client (undici). */
-export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs> =>
+export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> =>
   layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))

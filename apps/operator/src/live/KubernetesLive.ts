@@ -42,11 +42,11 @@
  * credentials in headers are refreshed on every request, while TLS material (CA, client
  * certificates) is read when the layer starts.
  */
-import { K8s, Kubernetes, KubernetesError, KubernetesService } from "@dittofs-operator/core"
+import { K8s, Kubernetes } from "@dittofs-operator/core"
 import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from "@kubernetes/client-node"
 import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 
-type Resource<A> = KubernetesService.Resource<A>
+type Resource<A> = Kubernetes.Resource<A>
 
 export interface KubernetesLiveOptions {
   /** A kubeconfig file; without it, `KUBECONFIG`, `~/.kube/config` or the in-cluster account. */
@@ -120,7 +120,7 @@ const withQuery = (url: string, query: Record<string, string>): string => {
 }
 
 /** `labelSelector=k=v,…` for an equality selector; nothing for none. */
-const selectorQuery = (options: KubernetesService.ListOptions | undefined): Record<string, string> => {
+const selectorQuery = (options: Kubernetes.ListOptions | undefined): Record<string, string> => {
   const selector = Object.entries(options?.labelSelector ?? {}).map(([key, value]) => `${key}=${value}`).join(",")
   return selector === "" ? {} : { labelSelector: selector }
 }
@@ -157,14 +157,14 @@ const changeTags = { ADDED: "Added", MODIFIED: "Modified", DELETED: "Deleted" } 
  * The one classification of an API failure: the HTTP status (or the code of a Status sent in a
  * watch) and the Status reason, through the core's `reasonOfStatus`.
  */
-const failureOfStatus = (code: number, status: Option.Option<ApiStatusObject>, fallback: string, operation: string): KubernetesError => {
+const failureOfStatus = (code: number, status: Option.Option<ApiStatusObject>, fallback: string, operation: string): Kubernetes.KubernetesError => {
   const statusReason = Option.flatMapNullishOr(status, (value) => value.reason)
   const message = Option.getOrElse(Option.flatMapNullishOr(status, (value) => value.message), () => fallback)
-  const reason = KubernetesService.reasonOfStatus(code, Option.getOrUndefined(statusReason))
-  return new KubernetesError({ reason, message, operation })
+  const reason = Kubernetes.reasonOfStatus(code, Option.getOrUndefined(statusReason))
+  return new Kubernetes.KubernetesError({ reason, message, operation })
 }
 
-const failureOfResponse = (response: HttpResponse, operation: string): KubernetesError => {
+const failureOfResponse = (response: HttpResponse, operation: string): Kubernetes.KubernetesError => {
   const text = response.body.trim()
   return failureOfStatus(
     response.status,
@@ -175,7 +175,7 @@ const failureOfResponse = (response: HttpResponse, operation: string): Kubernete
 }
 
 const badResponse = (operation: string) => (error: Schema.SchemaError) =>
-  new KubernetesError({ reason: "BadResponse", message: error.message, operation })
+  new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation })
 
 export const make = Effect.fn("KubernetesLive.make")(function*(options: KubernetesLiveOptions = {}) {
   const { kubeConfig, server } = yield* loadClusterConfig(options.kubeconfigPath)
@@ -202,7 +202,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
   )
 
   /** A request with the current credentials, on the layer's connection pool. */
-  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<RequestContext, KubernetesError> =>
+  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<RequestContext, Kubernetes.KubernetesError> =>
     Effect.gen(function*() {
       const context = new RequestContext(url, method)
       context.setHeaderParam("Accept", "application/json")
@@ -212,7 +212,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       }
       yield* Effect.tryPromise({
         try: () => kubeConfig.applySecurityAuthentication(context),
-        catch: (thrown) => new KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
+        catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
       })
       if (dispatcher !== undefined) context.setDispatcher(dispatcher)
       return context
@@ -222,12 +222,12 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
     Effect.timeoutOrElse({
       duration: requestTimeout,
       orElse: () =>
-        Effect.fail(new KubernetesError({ reason: "Timeout", message: `no answer within ${Duration.format(requestTimeout)}`, operation }))
+        Effect.fail(new Kubernetes.KubernetesError({ reason: "Timeout", message: `no answer within ${Duration.format(requestTimeout)}`, operation }))
     })
 
   const isSuccess = (status: number): boolean => status >= 200 && status < 300
 
-  const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, KubernetesError> =>
+  const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, Kubernetes.KubernetesError> =>
     prepare(operation, method, url, body).pipe(
       Effect.flatMap((context) =>
         Effect.tryPromise({
@@ -236,7 +236,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
             const response = await transport.send(context).toPromise()
             return { status: response.httpStatusCode, body: await response.body.text() } satisfies HttpResponse
           },
-          catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(thrown)}`, operation })
+          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(thrown)}`, operation })
         })
       ),
       timeoutAfter(operation),
@@ -247,7 +247,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
    * Opens a streaming GET: the response body once the headers are in (within `requestTimeout`).
    * The request is aborted when the scope closes.
    */
-  const openStream = (operation: string, url: string): Effect.Effect<ReadableStream<Uint8Array>, KubernetesError, Scope.Scope> =>
+  const openStream = (operation: string, url: string): Effect.Effect<ReadableStream<Uint8Array>, Kubernetes.KubernetesError, Scope.Scope> =>
     Effect.gen(function*() {
       const request = yield* Effect.acquireRelease(
         Effect.sync(() => new AbortController()),
@@ -259,21 +259,21 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
           context.setSignal(AbortSignal.any([signal, request.signal]))
           return transport.send(context).toPromise()
         },
-        catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
+        catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
       }).pipe(timeoutAfter(operation))
       if (!isSuccess(response.httpStatusCode)) {
         const body = yield* Effect.tryPromise({
           try: () => response.body.text(),
-          catch: (thrown) => new KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
+          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
         }).pipe(timeoutAfter(operation))
         return yield* failureOfResponse({ status: response.httpStatusCode, body }, operation)
       }
       const body = response.body.stream()
-      if (body === null) return yield* new KubernetesError({ reason: "BadResponse", message: `GET ${url}: no body`, operation })
+      if (body === null) return yield* new Kubernetes.KubernetesError({ reason: "BadResponse", message: `GET ${url}: no body`, operation })
       return body
     })
 
-  const decodeObject = <A>(resource: Resource<A>, operation: string, value: unknown): Effect.Effect<A, KubernetesError> =>
+  const decodeObject = <A>(resource: Resource<A>, operation: string, value: unknown): Effect.Effect<A, Kubernetes.KubernetesError> =>
     Schema.decodeUnknownEffect(resource.schema)(value).pipe(Effect.mapError(badResponse(operation)))
 
   const decodeResponse = <A>(resource: Resource<A>, operation: string) => (response: HttpResponse) =>
@@ -291,17 +291,17 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
             encoded,
             namespace: header.metadata.namespace ?? "",
             name: header.metadata.name,
-            operation: `${verb} ${KubernetesService.describe(resource, header.metadata.namespace ?? "", header.metadata.name)}`
+            operation: `${verb} ${Kubernetes.describe(resource, header.metadata.namespace ?? "", header.metadata.name)}`
           }))
         )
       ),
       Effect.mapError((error) =>
-        new KubernetesError({ reason: "BadRequest", message: error.message, operation: `${verb} ${KubernetesService.apiVersionOf(resource)} ${resource.kind}` })
+        new Kubernetes.KubernetesError({ reason: "BadRequest", message: error.message, operation: `${verb} ${Kubernetes.apiVersionOf(resource)} ${resource.kind}` })
       )
     )
 
-  const listAt = <A>(resource: Resource<A>, namespace: string | undefined, listOptions: KubernetesService.ListOptions | undefined) => {
-    const operation = `list ${KubernetesService.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
+  const listAt = <A>(resource: Resource<A>, namespace: string | undefined, listOptions: Kubernetes.ListOptions | undefined) => {
+    const operation = `list ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
     const url = withQuery(collectionUrl(server, resource, namespace), selectorQuery(listOptions))
     return send(operation, "GET", url).pipe(
       Effect.flatMap((response) => Schema.decodeEffect(ListBody)(response.body).pipe(Effect.mapError(badResponse(operation)))),
@@ -315,10 +315,10 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
   }
 
   /** One line of a watch: an event, or the failure an `ERROR` event carries. */
-  const watchEvent = <A>(resource: Resource<A>, operation: string, line: string): Effect.Effect<KubernetesService.WatchEvent<A>, KubernetesError> =>
+  const watchEvent = <A>(resource: Resource<A>, operation: string, line: string): Effect.Effect<Kubernetes.WatchEvent<A>, Kubernetes.KubernetesError> =>
     Schema.decodeEffect(WatchLine)(line).pipe(
       Effect.mapError(badResponse(operation)),
-      Effect.flatMap(({ object, type }): Effect.Effect<KubernetesService.WatchEvent<A>, KubernetesError> => {
+      Effect.flatMap(({ object, type }): Effect.Effect<Kubernetes.WatchEvent<A>, Kubernetes.KubernetesError> => {
         switch (type) {
           case "BOOKMARK":
             return Schema.decodeUnknownEffect(Bookmark)(object).pipe(
@@ -349,9 +349,9 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       return yield* decodeResponse(resource, operation)(response)
     })
 
-  return Kubernetes.of({
+  return Kubernetes.Kubernetes.of({
     get: (resource, namespace, name) => {
-      const operation = `get ${KubernetesService.describe(resource, namespace, name)}`
+      const operation = `get ${Kubernetes.describe(resource, namespace, name)}`
       return send(operation, "GET", objectUrl(server, resource, namespace, name)).pipe(
         Effect.flatMap(decodeResponse(resource, operation)),
         Effect.withSpan("KubernetesLive.get")
@@ -364,14 +364,14 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
         Effect.flatMap(({ items, operation, resourceVersion }) =>
           Option.match(resourceVersion, {
             onNone: () =>
-              Effect.fail(new KubernetesError({ reason: "BadResponse", message: "the list carries no metadata.resourceVersion", operation })),
+              Effect.fail(new Kubernetes.KubernetesError({ reason: "BadResponse", message: "the list carries no metadata.resourceVersion", operation })),
             onSome: (version) => Effect.succeed({ items, resourceVersion: version })
           })
         ),
         Effect.withSpan("KubernetesLive.listWithVersion")
       ),
     watch: (resource, namespace, watchOptions) => {
-      const operation = `watch ${KubernetesService.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
+      const operation = `watch ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace ?? "(all namespaces)"}`
       const { resourceVersion, timeoutSeconds } = watchOptions
       const url = withQuery(collectionUrl(server, resource, namespace), {
         watch: "1",
@@ -387,7 +387,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       return Stream.unwrap(Effect.map(openStream(operation, url), (body) =>
         Stream.fromReadableStream({
           evaluate: () => body,
-          onError: (thrown) => new KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(thrown)}`, operation })
+          onError: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(thrown)}`, operation })
         }).pipe(
           Stream.decodeText,
           Stream.splitLines,
@@ -395,7 +395,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
           Stream.mapEffect((line) => watchEvent(resource, operation, line)),
           Stream.interruptWhen(Effect.andThen(
             Effect.sleep(deadline),
-            Effect.fail(new KubernetesError({ reason: "Timeout", message: `the server did not close the watch within ${Duration.format(deadline)}`, operation }))
+            Effect.fail(new Kubernetes.KubernetesError({ reason: "Timeout", message: `the server did not close the watch within ${Duration.format(deadline)}`, operation }))
           ))
         ))).pipe(Stream.withSpan("KubernetesLive.watch"))
     },
@@ -403,7 +403,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
     update: (resource, object) => write(resource, "update", object).pipe(Effect.withSpan("KubernetesLive.update")),
     updateStatus: (resource, object) => write(resource, "updateStatus", object).pipe(Effect.withSpan("KubernetesLive.updateStatus")),
     delete: (resource, namespace, name, preconditions) => {
-      const operation = `delete ${KubernetesService.describe(resource, namespace, name)}`
+      const operation = `delete ${Kubernetes.describe(resource, namespace, name)}`
       return send(operation, "DELETE", objectUrl(server, resource, namespace, name), deleteOptions(preconditions)).pipe(
         Effect.asVoid,
         Effect.withSpan("KubernetesLive.delete")
@@ -414,7 +414,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
 
 /** Objects of a list or a watch without `apiVersion`/`kind` (list items) get them back. */
 const withTypeMeta = (resource: Resource<unknown>, object: Readonly<Record<string, unknown>>): Record<string, unknown> => ({
-  apiVersion: KubernetesService.apiVersionOf(resource),
+  apiVersion: Kubernetes.apiVersionOf(resource),
   kind: resource.kind,
   ...object
 })
@@ -422,7 +422,7 @@ const withTypeMeta = (resource: Resource<unknown>, object: Readonly<Record<strin
 /** Without `timeoutSeconds` (or with 0), kube-apiserver closes a watch within an hour (30 to 60 minutes). */
 const defaultWatchDeadlineSeconds = 3600
 
-const deleteOptions = (preconditions: KubernetesService.DeletePreconditions | undefined) => ({
+const deleteOptions = (preconditions: Kubernetes.DeletePreconditions | undefined) => ({
   apiVersion: "v1",
   kind: "DeleteOptions",
   propagationPolicy: "Background",
@@ -432,5 +432,5 @@ const deleteOptions = (preconditions: KubernetesService.DeletePreconditions | un
 })
 
 /** The `Kubernetes` service on the API server of a kubeconfig (or the in-cluster one). */
-export const layer = (options: KubernetesLiveOptions = {}): Layer.Layer<Kubernetes, KubernetesConfigError> =>
-  Layer.effect(Kubernetes, make(options))
+export const layer = (options: KubernetesLiveOptions = {}): Layer.Layer<Kubernetes.Kubernetes, KubernetesConfigError> =>
+  Layer.effect(Kubernetes.Kubernetes, make(options))

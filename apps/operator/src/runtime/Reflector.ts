@@ -15,10 +15,10 @@
  */
 import { Deferred, Effect, Ref, type Scope, Stream } from "effect"
 import * as Backoff from "./Backoff.ts"
-import { type K8s, type KubernetesService, ObjectRef } from "@dittofs-operator/core"
+import { type K8s, type Kubernetes, ObjectRef } from "@dittofs-operator/core"
 
-export type WatchEvent<A> = KubernetesService.WatchEvent<A>
-export type ListResult<A> = KubernetesService.ListResult<A>
+export type WatchEvent<A> = Kubernetes.WatchEvent<A>
+export type ListResult<A> = Kubernetes.ListResult<A>
 
 export interface WatchFailure {
   readonly reason: string

@@ -9,7 +9,7 @@
  *   admin logs in with the generated password.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { DittoServer, type K8s, Ownership, planWorkload, type WorkloadPlan } from "@dittofs-operator/core"
+import { DittoServer, type K8s, Ownership, Workload } from "@dittofs-operator/core"
 import { Effect, Option, Schedule, Schema } from "effect"
 import { execFile } from "node:child_process"
 import { mkdir, writeFile } from "node:fs/promises"
@@ -31,11 +31,11 @@ const userSecrets: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   "my-admin": { pw: "user-admin-password" }
 }
 
-const specOf = (fields: Record<string, unknown>): DittoServer.DittoServerSpec =>
-  Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" }, ...fields })
+const specOf = (fields: Record<string, unknown>): DittoServer.Spec =>
+  Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" }, ...fields })
 
-const workloadOf = (spec: DittoServer.DittoServerSpec): WorkloadPlan =>
-  planWorkload({
+const workloadOf = (spec: DittoServer.Spec): Workload.Plan =>
+  Workload.plan({
     server,
     spec,
     adapterPorts: Option.none(),
@@ -46,9 +46,9 @@ const workloadOf = (spec: DittoServer.DittoServerSpec): WorkloadPlan =>
 const created = <A>(changes: ReadonlyArray<{ readonly _tag: string; readonly object: A }>): ReadonlyArray<A> =>
   changes.flatMap((change) => (change._tag === "Create" ? [change.object] : []))
 
-const configText = (workload: WorkloadPlan): string => created(workload.configMaps)[0]?.data?.["config.yaml"] ?? ""
+const configText = (workload: Workload.Plan): string => created(workload.configMaps)[0]?.data?.["config.yaml"] ?? ""
 
-const container = (workload: WorkloadPlan): K8s.Container => {
+const container = (workload: Workload.Plan): K8s.Container => {
   const found = created(workload.statefulSets)[0]?.spec.template.spec.containers.find((candidate) => candidate.name === "dittofs")
   if (found === undefined) throw new Error("no dittofs container planned")
   return found
@@ -63,7 +63,7 @@ const EnvVar = Schema.Struct({
 })
 
 /** The container's environment as the kubelet resolves it, from the planned and the users' Secrets. */
-const containerEnv = (workload: WorkloadPlan): Record<string, string> => {
+const containerEnv = (workload: Workload.Plan): Record<string, string> => {
   const planned = Object.fromEntries(created(workload.secrets).map((secret) => [
     secret.metadata.name,
     Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]))

@@ -7,57 +7,46 @@
  * restart hash alone.
  */
 import { assert, describe, it } from "@effect/vitest"
-import {
-  applyChange,
-  DittoServer,
-  type K8s,
-  Kubernetes,
-  type KubernetesError,
-  type KubernetesService,
-  Naming,
-  Ownership,
-  Resources,
-  Workload
-} from "@dittofs-operator/core"
+import { Apply, DittoServer, type K8s, Kubernetes, Naming, Ownership, Workload } from "@dittofs-operator/core"
 import { Effect, Option, Schema } from "effect"
 import { freshNamespace } from "./e2e/harness.ts"
 import { e2e } from "./e2e/support.ts"
 
 const generated = { jwtSecret: "j".repeat(32), adminPassword: "p".repeat(24) }
 
-const getOption = <A>(resource: KubernetesService.Resource<A>, namespace: string, name: string) =>
-  Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
+const getOption = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+  Kubernetes.Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
     Effect.asSome,
-    Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
+    Effect.catchIf((error: Kubernetes.KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
   )
 
 const observe = (server: Ownership.ServerIdentity) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
+    const kubernetes = yield* Kubernetes.Kubernetes
     const names = Naming.workloadNames(server.name)
     return {
-      configMap: yield* getOption(Resources.ConfigMap, server.namespace, names.configMap),
-      statefulSet: yield* getOption(Resources.StatefulSet, server.namespace, names.statefulSet),
-      services: yield* kubernetes.list(Resources.Service, server.namespace),
-      secrets: yield* kubernetes.list(Resources.Secret, server.namespace),
-      networkPolicies: yield* kubernetes.list(Resources.NetworkPolicy, server.namespace),
-      pods: yield* kubernetes.list(Resources.Pod, server.namespace)
-    } satisfies Workload.ObservedWorkload
+      configMap: yield* getOption(Kubernetes.Resources.ConfigMap, server.namespace, names.configMap),
+      statefulSet: yield* getOption(Kubernetes.Resources.StatefulSet, server.namespace, names.statefulSet),
+      services: yield* kubernetes.list(Kubernetes.Resources.Service, server.namespace),
+      secrets: yield* kubernetes.list(Kubernetes.Resources.Secret, server.namespace),
+      networkPolicies: yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, server.namespace),
+      pods: yield* kubernetes.list(Kubernetes.Resources.Pod, server.namespace)
+    } satisfies Workload.Observed
   })
 
-const plan = (server: Ownership.ServerIdentity, spec: DittoServer.DittoServerSpec, adapterPorts: Option.Option<ReadonlyArray<K8s.ContainerPort>>) =>
-  Effect.map(observe(server), (observed) => Workload.planWorkload({ server, spec, adapterPorts, observed, generated }))
+const plan = (server: Ownership.ServerIdentity, spec: DittoServer.Spec, adapterPorts: Option.Option<ReadonlyArray<K8s.ContainerPort>>) =>
+  Effect.map(observe(server), (observed) => Workload.plan({ server, spec, adapterPorts, observed, generated }))
 
-const apply = (workload: Workload.WorkloadPlan) =>
+const apply = (workload: Workload.Plan) =>
   Effect.gen(function*() {
-    for (const change of workload.secrets) yield* applyChange(Resources.Secret, change)
-    for (const change of workload.configMaps) yield* applyChange(Resources.ConfigMap, change)
-    for (const change of workload.services) yield* applyChange(Resources.Service, change)
-    for (const change of workload.statefulSets) yield* applyChange(Resources.StatefulSet, change)
-    for (const change of workload.networkPolicies) yield* applyChange(Resources.NetworkPolicy, change)
+    for (const change of workload.secrets) yield* Apply.change(Kubernetes.Resources.Secret, change)
+    for (const change of workload.configMaps) yield* Apply.change(Kubernetes.Resources.ConfigMap, change)
+    for (const change of workload.services) yield* Apply.change(Kubernetes.Resources.Service, change)
+    for (const change of workload.statefulSets) yield* Apply.change(Kubernetes.Resources.StatefulSet, change)
+    for (const change of workload.networkPolicies) yield* Apply.change(Kubernetes.Resources.NetworkPolicy, change)
   })
 
-const summary = (workload: Workload.WorkloadPlan) =>
+const summary = (workload: Workload.Plan) =>
   Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}: ${change.event.message}`)
 
 /** A DittoServer stored in a fresh namespace (a dangling owner reference would be collected). */
@@ -70,7 +59,7 @@ const serverIn = (prefix: string, name: string, fields: Record<string, unknown>)
       metadata: { name, namespace },
       spec: { storage: { metadataSize: "1Gi" }, ...fields }
     })
-    const stored = yield* Kubernetes.use((k) => k.create(Resources.DittoServer, decoded))
+    const stored = yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.DittoServer, decoded))
     return { identity: Ownership.identityOf(stored), spec: stored.spec }
   })
 
@@ -105,7 +94,7 @@ describe("the workload on a real kube-apiserver", () => {
         yield* apply(first)
         assert.deepStrictEqual(summary(yield* plan(identity, spec, Option.some([nfs]))), [], "what the API server stored is no drift")
 
-        const statefulSet = yield* Kubernetes.use((k) => k.get(Resources.StatefulSet, identity.namespace, Naming.workloadNames(name).statefulSet))
+        const statefulSet = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.StatefulSet, identity.namespace, Naming.workloadNames(name).statefulSet))
         const adapters = yield* plan(identity, spec, Option.some([smb, nfs]))
         assert.deepStrictEqual(summary(adapters), [
           `Update StatefulSet ${statefulSet.metadata.name}: Updated StatefulSet container ports (1 static + 2 dynamic)`.replace("(1 static", `(${spec.metrics.enabled ? 2 : 1} static`)
@@ -126,7 +115,7 @@ describe("the workload on a real kube-apiserver", () => {
       const owner = { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind, name: identity.name, uid: identity.uid, controller: true, blockOwnerDeletion: true }
       const labels = { app: "dittofs-server", instance: "ditto" }
       const probe = (path: string, initialDelaySeconds: number) => ({ httpGet: { path, port: 8080 }, initialDelaySeconds, periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 })
-      const created = yield* Kubernetes.use((k) => k.create(Resources.StatefulSet, {
+      const created = yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.StatefulSet, {
         apiVersion: "apps/v1",
         kind: "StatefulSet",
         metadata: { name: "ditto", namespace: identity.namespace, ownerReferences: [owner] },
@@ -161,7 +150,7 @@ describe("the workload on a real kube-apiserver", () => {
       assert.deepStrictEqual(adoption.statefulSets.map((change) => change._tag), ["Update"])
       assert.deepStrictEqual(adoption.blocked.map((finding) => finding.message.split(";")[0]), ["volume claim controlplane (1Gi) is wanted but missing"])
       yield* apply(adoption)
-      const adopted = yield* Kubernetes.use((k) => k.get(Resources.StatefulSet, identity.namespace, "ditto"))
+      const adopted = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.StatefulSet, identity.namespace, "ditto"))
       assert.strictEqual(adopted.metadata.uid, created.metadata.uid)
       assert.deepStrictEqual(adopted.spec.template.spec.containers[0]?.ports?.map((port) => port.name), ["api", "adapter-nfs"])
       assert.deepStrictEqual(summary(yield* plan(identity, spec, Option.none())), [])

@@ -6,7 +6,6 @@
  *
  * The first path segment of the base URL selects the stub's scenario: `${origin}/<scenario>`.
  */
-import type { DittoFsError } from "@dittofs-operator/core"
 import { DittoFs } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
@@ -114,9 +113,9 @@ const stubLayer = Layer.effect(
   })
 )
 
-const failure = <A>(effect: Effect.Effect<A, DittoFsError>) => Effect.flip(effect)
+const failure = <A>(effect: Effect.Effect<A, DittoFs.DittoFsError>) => Effect.flip(effect)
 
-const assertNoSecret = (error: DittoFsError) => {
+const assertNoSecret = (error: DittoFs.DittoFsError) => {
   for (const secret of [accessToken, password]) {
     assert.notInclude(error.message, secret)
     assert.notInclude(String(error), secret)
@@ -134,7 +133,7 @@ layer(
 
   it.effect("a body that is not an array ({}, null, text) is BadResponse", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       for (const scenario of ["adapters-object", "adapters-null", "adapters-text"]) {
         const error = yield* failure(dittofs.listAdapters(yield* url(scenario), Redacted.make(accessToken)))
         assert.strictEqual(error.reason, "BadResponse", scenario)
@@ -145,7 +144,7 @@ layer(
 
   it.effect("a valid list decodes; an invalid entry is rejected, not fatal", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const list = yield* dittofs.listAdapters(yield* url("well-behaved"), Redacted.make(accessToken))
       assert.deepStrictEqual(list.adapters, [validAdapter])
       assert.deepStrictEqual(list.rejected.map((rejected) => rejected.index), [1])
@@ -153,7 +152,7 @@ layer(
 
   it.effect("the same status classifies the same with a problem+json or a text body", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const user = { username: "k8s-operator", password: Redacted.make(password), role: "operator" } as const
       const outcomes = yield* Effect.forEach(
         ["conflict-problem", "conflict-text", "forbidden-problem", "forbidden-text"],
@@ -171,7 +170,7 @@ layer(
 
   it.effect("422 is BadRequest; 500 with an empty body and 503 are ServerError", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const reasons = yield* Effect.forEach(["invalid", "server-error", "unavailable"], (scenario) =>
         Effect.flatMap(url(scenario), (baseUrl) =>
           Effect.map(failure(dittofs.updateAdapter(baseUrl, Redacted.make(accessToken), "nfs", { port: 70000 })), (error) => [error.reason, error.message])))
@@ -184,7 +183,7 @@ layer(
 
   it.effect("a server that does not answer in time is Timeout", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const error = yield* failure(dittofs.listAdapters(yield* url("slow"), Redacted.make(accessToken)))
       assert.strictEqual(error.reason, "Timeout")
       assert.strictEqual(error.message, "no answer within 300ms")
@@ -192,7 +191,7 @@ layer(
 
   it.effect("a refused connection is Unreachable", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const stub = yield* Stub
       const error = yield* failure(dittofs.health(stub.closedOrigin))
       assert.strictEqual(error.reason, "Unreachable")
@@ -201,7 +200,7 @@ layer(
 
   it.effect("a 2xx token body of the wrong shape is BadResponse, without quoting the token", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const error = yield* failure(dittofs.login(yield* url("token-wrong-shape"), { username: "admin", password: Redacted.make(password) }))
       assert.strictEqual(error.reason, "BadResponse")
       assertNoSecret(error)
@@ -209,7 +208,7 @@ layer(
 
   it.effect("secrets a server echoes back never reach the error message", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const baseUrl = yield* url("echo-secrets")
       const errors = [
         yield* failure(dittofs.listAdapters(baseUrl, Redacted.make(accessToken))),
@@ -223,7 +222,7 @@ layer(
 
   it.effect("login, update and delete round-trip against a well-behaved server", () =>
     Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const baseUrl = yield* url("well-behaved")
       const token = yield* dittofs.login(baseUrl, { username: "admin", password: Redacted.make(password) })
       assert.strictEqual(Redacted.value(token.access_token), accessToken)

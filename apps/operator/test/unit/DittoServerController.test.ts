@@ -5,9 +5,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { DittoServer, EventRecorder, Finalizer, Kubernetes, KubernetesService, Resources } from "@dittofs-operator/core"
-import * as DittoServerCrd from "@dittofs-operator/core/crd"
-import { DittoFsMemory, DittoFsMemoryControl, KubernetesMemory } from "@dittofs-operator/core/testing"
+import { DittoServer, EventRecorder, Finalizer, Kubernetes } from "@dittofs-operator/core"
+import { DittoServerCrd } from "@dittofs-operator/core/crd"
+import { DittoFsMemory, KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as DittoServerController from "../../src/controller/DittoServerController.ts"
 
@@ -28,7 +28,7 @@ const layers = Layer.mergeAll(
  * only way a spec the operator's Schema rejects gets stored, since the current CRD refuses it.
  */
 const looseCrd = {
-  ...DittoServerCrd.crd(),
+  ...DittoServerCrd.make(),
   spec: {
     group: DittoServer.group,
     names: { kind: DittoServer.kind, plural: DittoServer.plural },
@@ -57,10 +57,10 @@ const act = <A, E, R>(step: Effect.Effect<A, E, R>) =>
 /** Lets time pass: every timer due meanwhile fires in order, each followed by what it set off. */
 const advance = (seconds: number) => TestClock.adjust(Duration.seconds(seconds))
 
-const rawDittoServer = KubernetesService.raw(Resources.DittoServer)
+const rawDittoServer = Kubernetes.raw(Kubernetes.Resources.DittoServer)
 
-const serviceNames = Kubernetes.use((k) =>
-  k.list(Resources.Service, "default", { labelSelector: { "dittofs.io/adapter-service": "true" } })).pipe(
+const serviceNames = Kubernetes.Kubernetes.use((k) =>
+  k.list(Kubernetes.Resources.Service, "default", { labelSelector: { "dittofs.io/adapter-service": "true" } })).pipe(
   Effect.map((services) => services.map((s) => s.metadata.name))
 )
 
@@ -70,10 +70,10 @@ describe("DittoServerController", () => {
       yield* act(Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" }))
       yield* act(DittoServerController.start())
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "the first pass ran to its end")
-      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
+      const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, "default", "nas"))
       assert.strictEqual(server.status?.conditions?.find((c) => c.type === "AdaptersSynced")?.status, "True")
 
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* act(control.setAdapters(baseUrl, [adapters[0]!, { ...adapters[1]!, enabled: false, running: false }]))
       yield* advance(8)
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "not before the interval (t = 9 s)")
@@ -81,15 +81,15 @@ describe("DittoServerController", () => {
       assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs"])
 
       // a shorter interval takes effect on the next cycle, without a restart
-      const current = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, "default", "nas"))
-      yield* act(Kubernetes.use((k) =>
-        k.update(Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } })))
+      const current = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, "default", "nas"))
+      yield* act(Kubernetes.Kubernetes.use((k) =>
+        k.update(Kubernetes.Resources.DittoServer, { ...current, spec: { ...current.spec, adapterDiscovery: { pollingInterval: "2s" } } })))
       yield* advance(1)
       yield* act(control.setAdapters(baseUrl, []))
       yield* advance(3)
       assert.deepStrictEqual(yield* serviceNames, [])
 
-      yield* act(Kubernetes.use((k) => k.delete(Resources.DittoServer, "default", "nas")))
+      yield* act(Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.DittoServer, "default", "nas")))
       yield* advance(1)
       yield* act(control.setAdapters(baseUrl, adapters))
       yield* advance(30)
@@ -102,19 +102,19 @@ describe("DittoServerController", () => {
       yield* act(DittoServerController.start())
       yield* advance(2)
       const objects = Effect.gen(function*() {
-        const kubernetes = yield* Kubernetes
+        const kubernetes = yield* Kubernetes.Kubernetes
         const all = [
-          ...(yield* kubernetes.list(Resources.Service, "default")),
-          ...(yield* kubernetes.list(Resources.Secret, "default")),
-          ...(yield* kubernetes.list(Resources.NetworkPolicy, "default")),
-          ...(yield* kubernetes.list(Resources.StatefulSet, "default")),
-          ...(yield* kubernetes.list(Resources.ConfigMap, "default")),
-          ...(yield* kubernetes.list(Resources.DittoServer, "default"))
+          ...(yield* kubernetes.list(Kubernetes.Resources.Service, "default")),
+          ...(yield* kubernetes.list(Kubernetes.Resources.Secret, "default")),
+          ...(yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, "default")),
+          ...(yield* kubernetes.list(Kubernetes.Resources.StatefulSet, "default")),
+          ...(yield* kubernetes.list(Kubernetes.Resources.ConfigMap, "default")),
+          ...(yield* kubernetes.list(Kubernetes.Resources.DittoServer, "default"))
         ]
         return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
       })
       const settled = yield* objects
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const before = (yield* control.requests(baseUrl)).listAdapters ?? 0
       yield* advance(60)
       assert.deepStrictEqual(yield* objects, settled)
@@ -124,7 +124,7 @@ describe("DittoServerController", () => {
 
   it.effect("reports an invalid spec with a Warning Event and does not reconcile it", () =>
     Effect.gen(function*() {
-      yield* Kubernetes.use((k) =>
+      yield* Kubernetes.Kubernetes.use((k) =>
         k.create(rawDittoServer, {
           apiVersion: DittoServer.apiVersion,
           kind: DittoServer.kind,
@@ -133,29 +133,29 @@ describe("DittoServerController", () => {
         }))
       yield* act(DittoServerController.start())
       yield* advance(1)
-      const events = yield* Kubernetes.use((k) => k.list(Resources.Event, "default"))
+      const events = yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Event, "default"))
       assert.deepStrictEqual(events.map((e) => [e.type, e.reason]), [["Warning", "InvalidSpec"]])
       assert.include(events[0]?.message ?? "", "metadataSize")
-      const stored = yield* Kubernetes.use((k) => k.get(rawDittoServer, "default", "broken"))
-      const status = yield* Schema.decodeUnknownEffect(DittoServer.DittoServerStatus)(stored["status"])
+      const stored = yield* Kubernetes.Kubernetes.use((k) => k.get(rawDittoServer, "default", "broken"))
+      const status = yield* Schema.decodeUnknownEffect(DittoServer.Status)(stored["status"])
       assert.strictEqual(status.phase, "Failed")
       assert.deepStrictEqual(status.conditions?.map((c) => [c.type, c.reason]), [["Ready", "InvalidSpec"]])
-      assert.strictEqual((yield* Kubernetes.use((k) => k.list(Resources.Service, "default"))).length, 0, "nothing created for it")
+      assert.strictEqual((yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Service, "default"))).length, 0, "nothing created for it")
     }).pipe(Effect.provide(layersWithLooseCrd)))
 
   it.effect("lets an invalid DittoServer marked for deletion go, even with the finalizer", () =>
     Effect.gen(function*() {
-      yield* Kubernetes.use((k) =>
+      yield* Kubernetes.Kubernetes.use((k) =>
         k.create(rawDittoServer, {
           apiVersion: DittoServer.apiVersion,
           kind: DittoServer.kind,
-          metadata: { name: "broken", namespace: "default", finalizers: [Finalizer.finalizer] },
+          metadata: { name: "broken", namespace: "default", finalizers: [Finalizer.name] },
           spec: { storage: { metadataSize: "lots" } }
         }))
-      yield* Kubernetes.use((k) => k.delete(rawDittoServer, "default", "broken"))
+      yield* Kubernetes.Kubernetes.use((k) => k.delete(rawDittoServer, "default", "broken"))
       yield* act(DittoServerController.start())
       yield* advance(1)
-      const left = yield* Kubernetes.use((k) => k.list(rawDittoServer, "default"))
+      const left = yield* Kubernetes.Kubernetes.use((k) => k.list(rawDittoServer, "default"))
       assert.deepStrictEqual(left.map((o) => o.metadata.name), [])
     }).pipe(Effect.provide(layersWithLooseCrd)))
 

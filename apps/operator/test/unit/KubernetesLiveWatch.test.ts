@@ -9,7 +9,7 @@
  *
  * The namespace of the watched collection selects the stub's scenario.
  */
-import { Kubernetes, Resources } from "@dittofs-operator/core"
+import { Kubernetes } from "@dittofs-operator/core"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Stream } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
@@ -145,8 +145,8 @@ const awaitClosed = (scenario: string) =>
 
 layer(stubAndKubernetes, { excludeTestServices: true })("KubernetesLive watch against a stub server", (it) => {
   const watch = (scenario: string, timeoutSeconds = 30) =>
-    Effect.map(Kubernetes, (kubernetes) =>
-      kubernetes.watch(Resources.Secret, scenario, { resourceVersion: "11", timeoutSeconds, labelSelector: { app: "ditto", tier: "api" } }))
+    Effect.map(Kubernetes.Kubernetes, (kubernetes) =>
+      kubernetes.watch(Kubernetes.Resources.Secret, scenario, { resourceVersion: "11", timeoutSeconds, labelSelector: { app: "ditto", tier: "api" } }))
 
   it.effect("reads bookmarks and changes, adds apiVersion/kind back, and ends when the server ends", () =>
     Effect.gen(function*() {

@@ -13,10 +13,18 @@ import { Duration, Option, Schema, SchemaGetter } from "effect"
 import * as GoDuration from "./GoDuration.ts"
 import { ObjectMeta, open, ServiceType, StringMap } from "./Kubernetes.ts"
 
+/** The API group of the `DittoServer` resource. */
 export const group = "dittofs.dittofs.com"
+/** The API version of the `DittoServer` resource within its group. */
 export const version = "v1alpha1"
+/** The `apiVersion` of a `DittoServer` object: `dittofs.dittofs.com/v1alpha1`. */
 export const apiVersion = `${group}/${version}`
+/** The `kind` of a `DittoServer` object. */
 export const kind = "DittoServer"
+/**
+ * The resource name of `DittoServer` in API paths
+ * (`/apis/dittofs.dittofs.com/v1alpha1/…/dittoservers`).
+ */
 export const plural = "dittoservers"
 
 type Field = Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }
@@ -64,20 +72,34 @@ const SecretKeyRef = open({
 /** A Kubernetes object we pass through as the user wrote it (every field preserved). */
 const Passthrough = (description: string) => optional(Schema.Record(Schema.String, Schema.Unknown), description)
 
+/**
+ * Schema of `spec.adapterServices`: the type (default LoadBalancer) and annotations of the Service
+ * made for each running adapter.
+ */
 export const AdapterServicesSpec = open({
   type: ServiceType.pipe(withDefault("LoadBalancer", "Type of the Service created for each running adapter.")),
   annotations: Annotations("Annotations of every adapter Service (e.g. cloud load-balancer settings).")
 })
+/** A decoded `spec.adapterServices` ({@link AdapterServicesSpec}). */
 export type AdapterServicesSpec = typeof AdapterServicesSpec.Type
 
+/**
+ * Schema of `spec.storage`: the sizes of the metadata, content and cache volumes, and their
+ * StorageClass.
+ */
 export const StorageSpec = open({
   metadataSize: Quantity.annotate({ description: "Size of the metadata volume (/data/metadata), e.g. 10Gi." }),
   contentSize: optional(Quantity, "Size of the content volume (/data/content); without it file content is kept in memory or S3."),
   cacheSize: Quantity.pipe(withDefault("5Gi", "Size of the cache volume (/data/cache).")),
   storageClassName: optional(Schema.String, "StorageClass of the server's volume claims; the cluster's default when absent.")
 })
+/** A decoded `spec.storage` ({@link StorageSpec}). */
 export type StorageSpec = typeof StorageSpec.Type
 
+/**
+ * Schema of `spec.database`: the control-plane database, SQLite on the server's volume (default) or
+ * PostgreSQL.
+ */
 export const DatabaseSpec = open({
   type: Schema.Literals(["sqlite", "postgres"]).pipe(
     withDefault("sqlite", "Control-plane database: sqlite on the server's control-plane volume, or postgres.")
@@ -87,13 +109,19 @@ export const DatabaseSpec = open({
   }), "SQLite settings (database.type sqlite)."),
   postgresSecretRef: optional(SecretKeyRef, "Secret key holding the PostgreSQL connection string; when set, postgres is used.")
 })
+/** A decoded `spec.database` ({@link DatabaseSpec}). */
 export type DatabaseSpec = typeof DatabaseSpec.Type
 
+/** Schema of `spec.cache`: the directory and maximum size of DittoFS's cache. */
 export const CacheSpec = open({
   path: Schema.String.pipe(withDefault("/data/cache", "Directory of the cache.")),
   size: Schema.String.pipe(withDefault("1GB", "Maximum cache size, e.g. 1GB or 512MB."))
 })
 
+/**
+ * Schema of `spec.s3`: where the S3 credentials are (a Secret and its keys) and the bucket
+ * settings.
+ */
 export const S3Spec = open({
   credentialsSecretRef: optional(open({
     secretName: Schema.String.annotate({ description: "Secret with the S3 credentials." }),
@@ -105,10 +133,19 @@ export const S3Spec = open({
   bucket: optional(Schema.String, "S3 bucket.")
 })
 
+/**
+ * How pod template changes roll out: `Managed` (the operator restarts pods itself, only for changes
+ * other than adapter ports) or `RollingUpdate` (the StatefulSet controller does).
+ */
 export const RolloutStrategy = Schema.Literals(["Managed", "RollingUpdate"])
+/** A decoded {@link RolloutStrategy}. */
 export type RolloutStrategy = typeof RolloutStrategy.Type
 
-export const DittoServerSpec = open({
+/**
+ * Schema of a `DittoServer`'s spec. Decoding fills in every default of the CRD, so a decoded spec
+ * is total.
+ */
+export const Spec = open({
   image: Schema.String.pipe(withDefault("marmos91c/dittofs:latest", "DittoFS container image.")),
   replicas: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1 })).pipe(
     withDefault(1, "Number of server pods: 1 runs the server, 0 stops it (DittoFS is single-replica).")
@@ -167,10 +204,16 @@ export const DittoServerSpec = open({
     ))
   }).pipe(withDefault({}, "How server pods are rolled."))
 })
-export type DittoServerSpec = typeof DittoServerSpec.Type
+/** A decoded, fully defaulted `DittoServer` spec ({@link Spec}). */
+export type Spec = typeof Spec.Type
 
+/** The status of a condition: `True`, `False` or `Unknown`. */
 export const ConditionStatus = Schema.Literals(["True", "False", "Unknown"])
 
+/**
+ * Schema of one of the status conditions (`Ready`, `Available`, `AdaptersSynced`, …), with its
+ * reason, message, transition time and observed generation.
+ */
 export const Condition = open({
   type: Schema.String,
   status: ConditionStatus,
@@ -179,17 +222,26 @@ export const Condition = open({
   lastTransitionTime: Schema.String,
   observedGeneration: Schema.optionalKey(Schema.Int)
 })
+/** A decoded status condition ({@link Condition}). */
 export type Condition = typeof Condition.Type
 
+/**
+ * Schema of one entry of `status.adapters`: an adapter, its port, its Service and whether it is
+ * exposed.
+ */
 export const AdapterStatus = open({
   type: Schema.String,
   port: Schema.Int,
   serviceName: Schema.String,
   exposed: Schema.Boolean
 })
+/** A decoded entry of `status.adapters` ({@link AdapterStatus}). */
 export type AdapterStatus = typeof AdapterStatus.Type
 
-export const DittoServerStatus = open({
+/**
+ * Schema of a `DittoServer`'s status: phase, replica counts, config hash, adapters and conditions.
+ */
+export const Status = open({
   observedGeneration: Schema.optionalKey(Schema.Int),
   phase: Schema.optionalKey(Schema.Literals(["Pending", "Running", "Failed", "Stopped", "Deleting"])),
   replicas: Schema.optionalKey(Schema.Int),
@@ -199,22 +251,28 @@ export const DittoServerStatus = open({
   conditions: Schema.optionalKey(Schema.Array(Condition)),
   adapters: Schema.optionalKey(Schema.Array(AdapterStatus))
 })
-export type DittoServerStatus = typeof DittoServerStatus.Type
+/** A decoded `DittoServer` status ({@link Status}). */
+export type Status = typeof Status.Type
 
+/**
+ * Schema of a whole `DittoServer` object: metadata, spec (defaults applied) and status. Unknown
+ * fields are kept at every level.
+ */
 export const DittoServer = open({
   apiVersion: Schema.Literal(apiVersion),
   kind: Schema.Literal(kind),
   metadata: ObjectMeta,
-  spec: DittoServerSpec,
-  status: Schema.optionalKey(DittoServerStatus)
+  spec: Spec,
+  status: Schema.optionalKey(Status)
 })
+/** A decoded `DittoServer` ({@link DittoServer}). */
 export type DittoServer = typeof DittoServer.Type
 
 /** The polling interval when the spec's is missing, unparsable or not positive (reference rule). */
 export const defaultPollingInterval = Duration.seconds(30)
 
 /** `spec.adapterDiscovery.pollingInterval` as a Duration; total. */
-export const pollingInterval = (spec: DittoServerSpec): Duration.Duration =>
+export const pollingInterval = (spec: Spec): Duration.Duration =>
   GoDuration.parse(spec.adapterDiscovery.pollingInterval).pipe(
     Option.filter(Duration.isPositive),
     Option.getOrElse(() => defaultPollingInterval)

@@ -2,7 +2,7 @@
  * The `DittoServer` CustomResourceDefinition, generated from the same Schemas the operator
  * decodes with (one source of truth for fields, enums, bounds, patterns and defaults).
  *
- * Contract: `crd()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
+ * Contract: `make()` is pure and deterministic. `toStructural` rewrites Effect's JSON Schema
  * (draft 2020-12) into a Kubernetes structural schema: `$ref`s inlined, the open-struct rest
  * (`allOf: [{ additionalProperties: {} }]`) dropped so the apiserver prunes unknown fields,
  * int-or-string unions as `x-kubernetes-int-or-string`, other unions as their first member (with
@@ -12,6 +12,7 @@
 import { Schema } from "effect"
 import * as DittoServer from "./DittoServer.ts"
 
+/** A JSON (Schema) object, as the CRD is written. */
 export type JsonSchema = { readonly [key: string]: unknown }
 
 const isRecord = (value: unknown): value is JsonSchema =>
@@ -31,6 +32,11 @@ const resolve = (node: JsonSchema, definitions: JsonSchema): JsonSchema => {
   return isRecord(target) ? resolve(target, definitions) : {}
 }
 
+/**
+ * Rewrites one node of Effect's JSON Schema (draft 2020-12) into a Kubernetes structural schema:
+ * `$ref`s inlined from `definitions`, open-struct rests dropped, int-or-string unions marked, other
+ * unions as their first member.
+ */
 export const toStructural = (input: JsonSchema, definitions: JsonSchema = {}): JsonSchema => {
   const node = resolve(input, definitions)
   const out: Record<string, unknown> = {}
@@ -91,7 +97,8 @@ const withConditionsListMap = (status: JsonSchema): JsonSchema => {
   }
 }
 
-export const crdName = `${DittoServer.plural}.${DittoServer.group}`
+/** The CRD's name: `dittoservers.dittofs.dittofs.com`. */
+export const name = `${DittoServer.plural}.${DittoServer.group}`
 
 /**
  * What `kubectl get dittoservers` shows: the phase and the Ready condition, desired and ready
@@ -106,10 +113,15 @@ export const printerColumns: ReadonlyArray<JsonSchema> = [
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
 ]
 
-export const crd = (): JsonSchema => ({
+/**
+ * The `DittoServer` CustomResourceDefinition (apiextensions.k8s.io/v1), generated from the
+ * `DittoServer` Schemas: status subresource, printer columns, and a structural OpenAPI schema with
+ * the defaults and descriptions. Pure and deterministic.
+ */
+export const make = (): JsonSchema => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: crdName },
+  metadata: { name: name },
   spec: {
     group: DittoServer.group,
     names: {
@@ -136,8 +148,8 @@ export const crd = (): JsonSchema => ({
               apiVersion: { type: "string" },
               kind: { type: "string" },
               metadata: { type: "object" },
-              spec: structuralOf(DittoServer.DittoServerSpec),
-              status: withConditionsListMap(structuralOf(DittoServer.DittoServerStatus))
+              spec: structuralOf(DittoServer.Spec),
+              status: withConditionsListMap(structuralOf(DittoServer.Status))
             }
           }
         }

@@ -13,12 +13,17 @@ import * as ObjectRef from "./ObjectRef.ts"
 export const open = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
   Schema.StructWithRest(Schema.Struct(fields), [Schema.Record(Schema.String, Schema.Unknown)])
 
+/** Schema of a string-to-string map (labels, annotations, ConfigMap data). */
 export const StringMap = Schema.Record(Schema.String, Schema.String)
+/** A decoded {@link StringMap}. */
 export type StringMap = typeof StringMap.Type
 
+/** Schema of a port's protocol: `TCP`, `UDP` or `SCTP`. */
 export const Protocol = Schema.Literals(["TCP", "UDP", "SCTP"])
+/** A decoded {@link Protocol}. */
 export type Protocol = typeof Protocol.Type
 
+/** Schema of an owner reference (open): who owns an object, and whether it is its controller. */
 export const OwnerReference = open({
   apiVersion: Schema.String,
   kind: Schema.String,
@@ -27,8 +32,13 @@ export const OwnerReference = open({
   controller: Schema.optionalKey(Schema.Boolean),
   blockOwnerDeletion: Schema.optionalKey(Schema.Boolean)
 })
+/** A decoded {@link OwnerReference}. */
 export type OwnerReference = typeof OwnerReference.Type
 
+/**
+ * Schema of an object's metadata (open): name, namespace, uid, resourceVersion, generation, labels,
+ * annotations, owner references, finalizers, deletion timestamp.
+ */
 export const ObjectMeta = open({
   name: Schema.String,
   namespace: Schema.optionalKey(Schema.String),
@@ -42,6 +52,7 @@ export const ObjectMeta = open({
   ownerReferences: Schema.optionalKey(Schema.Array(OwnerReference)),
   finalizers: Schema.optionalKey(Schema.Array(Schema.String))
 })
+/** A decoded {@link ObjectMeta}. */
 export type ObjectMeta = typeof ObjectMeta.Type
 
 /** Metadata of an embedded template: no name of its own. */
@@ -50,6 +61,7 @@ export const TemplateMeta = open({
   annotations: Schema.optionalKey(StringMap)
 })
 
+/** Schema of a container port (open). */
 export const ContainerPort = open({
   name: Schema.optionalKey(Schema.String),
   containerPort: Schema.Int,
@@ -57,25 +69,36 @@ export const ContainerPort = open({
   hostPort: Schema.optionalKey(Schema.Int),
   hostIP: Schema.optionalKey(Schema.String)
 })
+/** A decoded {@link ContainerPort}. */
 export type ContainerPort = typeof ContainerPort.Type
 
+/** Schema of a container (open): its name, image and ports; everything else is kept as read. */
 export const Container = open({
   name: Schema.String,
   image: Schema.optionalKey(Schema.String),
   ports: Schema.optionalKey(Schema.Array(ContainerPort))
 })
+/** A decoded {@link Container}. */
 export type Container = typeof Container.Type
 
+/** Schema of a pod spec (open): its containers; everything else is kept as read. */
 export const PodSpec = open({ containers: Schema.Array(Container) })
 
+/** Schema of a pod template (open): metadata and spec. */
 export const PodTemplateSpec = open({
   metadata: Schema.optionalKey(TemplateMeta),
   spec: PodSpec
 })
 
+/** Schema of a label selector (open): `matchLabels`. */
 export const LabelSelector = open({ matchLabels: Schema.optionalKey(StringMap) })
+/** A decoded {@link LabelSelector}. */
 export type LabelSelector = typeof LabelSelector.Type
 
+/**
+ * Schema of a PersistentVolumeClaim (open): access modes, requested storage, StorageClass, and its
+ * phase.
+ */
 export const PersistentVolumeClaim = open({
   apiVersion: Schema.Literal("v1"),
   kind: Schema.Literal("PersistentVolumeClaim"),
@@ -87,6 +110,7 @@ export const PersistentVolumeClaim = open({
   })),
   status: Schema.optionalKey(open({ phase: Schema.optionalKey(Schema.String) }))
 })
+/** A decoded {@link PersistentVolumeClaim}. */
 export type PersistentVolumeClaim = typeof PersistentVolumeClaim.Type
 
 /** A claim template of a StatefulSet: a PersistentVolumeClaim without kind (it may carry one). */
@@ -100,8 +124,13 @@ export const PersistentVolumeClaimTemplate = open({
     resources: Schema.optionalKey(open({ requests: Schema.optionalKey(StringMap) }))
   })
 })
+/** A decoded {@link PersistentVolumeClaimTemplate}. */
 export type PersistentVolumeClaimTemplate = typeof PersistentVolumeClaimTemplate.Type
 
+/**
+ * Schema of a StatefulSet (open): replicas, selector, service name, pod template, volume claim
+ * templates, update strategy, and the status counts the operator reads.
+ */
 export const StatefulSet = open({
   apiVersion: Schema.Literal("apps/v1"),
   kind: Schema.Literal("StatefulSet"),
@@ -125,14 +154,23 @@ export const StatefulSet = open({
     observedGeneration: Schema.optionalKey(Schema.Int)
   }))
 })
+/** A decoded {@link StatefulSet}. */
 export type StatefulSet = typeof StatefulSet.Type
 
+/** Schema of Kubernetes' int-or-string (a port given by number or by name). */
 export const IntOrString = Schema.Union([Schema.Int, Schema.String])
+/** A decoded {@link IntOrString}. */
 export type IntOrString = typeof IntOrString.Type
 
+/**
+ * Schema of the Service types a `DittoServer` may ask for: `ClusterIP`, `NodePort` or
+ * `LoadBalancer`.
+ */
 export const ServiceType = Schema.Literals(["ClusterIP", "NodePort", "LoadBalancer"])
+/** A decoded {@link ServiceType}. */
 export type ServiceType = typeof ServiceType.Type
 
+/** Schema of a Service port (open). */
 export const ServicePort = open({
   name: Schema.optionalKey(Schema.String),
   port: Schema.Int,
@@ -140,8 +178,13 @@ export const ServicePort = open({
   protocol: Schema.optionalKey(Protocol),
   nodePort: Schema.optionalKey(Schema.Int)
 })
+/** A decoded {@link ServicePort}. */
 export type ServicePort = typeof ServicePort.Type
 
+/**
+ * Schema of a Service (open): type, selector, ports and the fields the API server assigns
+ * (clusterIP, nodePorts).
+ */
 export const Service = open({
   apiVersion: Schema.Literal("v1"),
   kind: Schema.Literal("Service"),
@@ -153,21 +196,27 @@ export const Service = open({
     clusterIP: Schema.optionalKey(Schema.String)
   })
 })
+/** A decoded {@link Service}. */
 export type Service = typeof Service.Type
 
+/** Schema of a NetworkPolicy port (open). */
 export const NetworkPolicyPort = open({
   protocol: Schema.optionalKey(Protocol),
   port: Schema.optionalKey(IntOrString),
   endPort: Schema.optionalKey(Schema.Int)
 })
+/** A decoded {@link NetworkPolicyPort}. */
 export type NetworkPolicyPort = typeof NetworkPolicyPort.Type
 
+/** Schema of a NetworkPolicy ingress rule (open): its ports and peers. */
 export const NetworkPolicyIngressRule = open({
   ports: Schema.optionalKey(Schema.Array(NetworkPolicyPort)),
   from: Schema.optionalKey(Schema.Array(Schema.Unknown))
 })
+/** A decoded {@link NetworkPolicyIngressRule}. */
 export type NetworkPolicyIngressRule = typeof NetworkPolicyIngressRule.Type
 
+/** Schema of a NetworkPolicy (open): pod selector, policy types and ingress rules. */
 export const NetworkPolicy = open({
   apiVersion: Schema.Literal("networking.k8s.io/v1"),
   kind: Schema.Literal("NetworkPolicy"),
@@ -178,8 +227,10 @@ export const NetworkPolicy = open({
     ingress: Schema.optionalKey(Schema.Array(NetworkPolicyIngressRule))
   })
 })
+/** A decoded {@link NetworkPolicy}. */
 export type NetworkPolicy = typeof NetworkPolicy.Type
 
+/** Schema of a Secret (open): its type and `data` (base64, as on the wire). */
 export const Secret = open({
   apiVersion: Schema.Literal("v1"),
   kind: Schema.Literal("Secret"),
@@ -188,18 +239,23 @@ export const Secret = open({
   /** base64-encoded values, as on the wire */
   data: Schema.optionalKey(StringMap)
 })
+/** A decoded {@link Secret}. */
 export type Secret = typeof Secret.Type
 
+/** Schema of a ConfigMap (open): its `data`. */
 export const ConfigMap = open({
   apiVersion: Schema.Literal("v1"),
   kind: Schema.Literal("ConfigMap"),
   metadata: ObjectMeta,
   data: Schema.optionalKey(StringMap)
 })
+/** A decoded {@link ConfigMap}. */
 export type ConfigMap = typeof ConfigMap.Type
 
+/** Schema of a pod condition (open): its type and status. */
 export const PodCondition = open({ type: Schema.String, status: Schema.String })
 
+/** Schema of a Pod (open): spec and the status the operator reads (phase, conditions). */
 export const Pod = open({
   apiVersion: Schema.Literal("v1"),
   kind: Schema.Literal("Pod"),
@@ -210,6 +266,7 @@ export const Pod = open({
     conditions: Schema.optionalKey(Schema.Array(PodCondition))
   }))
 })
+/** A decoded {@link Pod}. */
 export type Pod = typeof Pod.Type
 
 /** A `coordination.k8s.io/v1` Lease (leader election). */
@@ -225,6 +282,7 @@ export const Lease = open({
     leaseTransitions: Schema.optionalKey(Schema.NullOr(Schema.Int))
   })
 })
+/** A decoded {@link Lease}. */
 export type Lease = typeof Lease.Type
 
 /** A reference to the object an Event is about. */
@@ -236,6 +294,7 @@ export interface ObjectReference {
   readonly uid: string
 }
 
+/** The `ObjectReference` of an object, as an Event's `involvedObject` names it. */
 export const referenceTo = (object: {
   readonly apiVersion: string
   readonly kind: string
@@ -282,6 +341,7 @@ export const Event = open({
   reportingComponent: Schema.optionalKey(Schema.String),
   reportingInstance: Schema.optionalKey(Schema.String)
 })
+/** A decoded {@link Event}. */
 export type Event = typeof Event.Type
 
 /** Any object: kind and metadata checked, everything else kept. */
@@ -290,4 +350,5 @@ export const AnyObject = open({
   kind: Schema.String,
   metadata: ObjectMeta
 })
+/** A decoded {@link AnyObject}. */
 export type AnyObject = typeof AnyObject.Type

@@ -18,11 +18,15 @@ export interface ObjectRef {
 /** The namespace of an object whose metadata names none (the API server's own default). */
 export const defaultNamespace = "default"
 
+/**
+ * The reference of an object from its metadata; a missing namespace is {@link defaultNamespace}.
+ */
 export const of = (metadata: { readonly name: string; readonly namespace?: string | undefined }): ObjectRef => ({
   namespace: metadata.namespace ?? defaultNamespace,
   name: metadata.name
 })
 
+/** The key of a reference, `namespace/name`, as in the work queue and the stores. */
 export const key = (ref: ObjectRef): string => `${ref.namespace}/${ref.name}`
 
 /** The key of an object named `name` in `namespace` (none: cluster-scoped). */

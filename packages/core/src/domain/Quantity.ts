@@ -14,6 +14,7 @@
  */
 import { Option } from "effect"
 
+/** The exact value of a quantity, as a reduced fraction. */
 export interface Exact {
   readonly numerator: bigint
   readonly denominator: bigint
@@ -36,6 +37,10 @@ const reduce = (numerator: bigint, denominator: bigint): Exact => {
   return divisor === 0n ? { numerator: 0n, denominator: 1n } : { numerator: numerator / divisor, denominator: denominator / divisor }
 }
 
+/**
+ * The exact value of a quantity, `None` for text the API server would reject (or an exponent past
+ * ±100).
+ */
 export const parse = (text: string): Option.Option<Exact> => {
   const match = syntax.exec(text)
   if (match === null) return Option.none()

@@ -14,7 +14,11 @@ import { Order } from "effect"
 import type { Adapter } from "../domain/Adapter.ts"
 import { adapterPortName, sanitizeAdapterType } from "./Naming.ts"
 
-export interface ActiveAdapter {
+/**
+ * An adapter the cluster must expose, with the names derived from its type: its sanitized type and
+ * its container port name.
+ */
+export interface Active {
   /** The type as DittoFS reports it. */
   readonly type: string
   readonly sanitizedType: string
@@ -22,31 +26,46 @@ export interface ActiveAdapter {
   readonly portName: string
 }
 
+/**
+ * Why an adapter was left out: two sanitize to one type, two share a port, two port names hash
+ * alike, or its port is one of the server's own.
+ */
 export type ConflictReason = "DuplicateType" | "DuplicatePort" | "PortNameCollision" | "ReservedPort"
 
-export interface AdapterConflict {
+/**
+ * An adapter left out of the active set, with the reason and a message for the status and Events.
+ */
+export interface Conflict {
   readonly reason: ConflictReason
   /** The adapter left out. */
   readonly adapter: Adapter
   readonly message: string
 }
 
+/** The adapters to expose, sorted by sanitized type, and the ones left out with why. */
 export interface ActiveAdapters {
   /** Sorted by sanitized type. */
-  readonly active: ReadonlyArray<ActiveAdapter>
-  readonly conflicts: ReadonlyArray<AdapterConflict>
+  readonly active: ReadonlyArray<Active>
+  readonly conflicts: ReadonlyArray<Conflict>
 }
 
-export interface ActiveAdapterOptions {
+/** What {@link select} must respect besides the adapters themselves. */
+export interface Options {
   /** Ports of the server that no adapter may take (API, metrics). */
   readonly reservedPorts: ReadonlyArray<number>
 }
 
+/** Whether DittoFS reports the adapter both enabled and running: only those are exposed. */
 export const isActive = (adapter: Adapter): boolean => adapter.enabled && adapter.running
 
-export const activeAdapters = (
+/**
+ * The enabled and running adapters, keyed by sanitized type, with every conflict resolved
+ * deterministically (first by sanitized type, type, port, id wins) and reported. Total and pure;
+ * the result does not depend on the input's order.
+ */
+export const select = (
   adapters: ReadonlyArray<Adapter>,
-  options: ActiveAdapterOptions
+  options: Options
 ): ActiveAdapters => {
   const candidates = adapters
     .filter(isActive)
@@ -61,8 +80,8 @@ export const activeAdapters = (
   const byType = new Map<string, Adapter>()
   const byPort = new Map<number, Adapter>()
   const byPortName = new Map<string, Adapter>()
-  const active: Array<ActiveAdapter> = []
-  const conflicts: Array<AdapterConflict> = []
+  const active: Array<Active> = []
+  const conflicts: Array<Conflict> = []
   for (const { adapter, sanitizedType } of candidates) {
     const portName = adapterPortName(adapter.type)
     const conflict = (reason: ConflictReason, message: string) => conflicts.push({ reason, adapter, message })

@@ -10,14 +10,14 @@
  * - The StatefulSet is changed only when its container ports really differ (`None` otherwise).
  */
 import { Option, Result } from "effect"
-import type { AdapterList } from "../domain/Adapter.ts"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as Adapter from "../domain/Adapter.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, NetworkPolicy, Service, StatefulSet } from "../domain/Kubernetes.ts"
-import { type ActiveAdapters, activeAdapters } from "./ActiveAdapters.ts"
-import { planAdapterServices } from "./AdapterServices.ts"
-import { type Change, normal, type Plan } from "./Change.ts"
-import { partitionContainerPorts, planContainerPorts } from "./ContainerPorts.ts"
-import { planNetworkPolicies } from "./NetworkPolicies.ts"
+import * as ActiveAdapters from "./ActiveAdapters.ts"
+import * as AdapterServices from "./AdapterServices.ts"
+import * as Change from "./Change.ts"
+import * as ContainerPorts from "./ContainerPorts.ts"
+import * as NetworkPolicies from "./NetworkPolicies.ts"
 import type { ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 import * as ServerStatefulSet from "./ServerStatefulSet.ts"
@@ -25,36 +25,50 @@ import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 /** The DittoFS container in the server's pod template. */
 export const serverContainerName = ServerPod.containerName
 
-export interface ObservedExposure {
+/**
+ * What the cluster holds for the server's adapters: the managed adapter Services and
+ * NetworkPolicies, and the server's StatefulSet if it exists.
+ */
+export interface Observed {
   readonly services: ReadonlyArray<Service>
   readonly networkPolicies: ReadonlyArray<NetworkPolicy>
   readonly statefulSet: Option.Option<StatefulSet>
 }
 
-export interface AdapterExposureInput<E> {
+/**
+ * Everything the exposure plan is decided from: the server, its spec, the adapter poll (its decoded
+ * list, or why it failed) and the observed objects.
+ */
+export interface Input<E> {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   /** The poll of `GET /api/v1/adapters`: its decoded list, or why it failed. */
-  readonly poll: Result.Result<AdapterList, E>
-  readonly observed: ObservedExposure
+  readonly poll: Result.Result<Adapter.List, E>
+  readonly observed: Observed
 }
 
-export interface AdapterExposurePlan {
-  readonly active: ActiveAdapters
-  readonly services: Plan<Service>
-  readonly networkPolicies: Plan<NetworkPolicy>
+/**
+ * The exposure plan: the active adapters and conflicts, the Service and NetworkPolicy changes, and
+ * the StatefulSet's new container ports when they change.
+ */
+export interface Plan {
+  readonly active: ActiveAdapters.ActiveAdapters
+  readonly services: Change.Plan<Service>
+  readonly networkPolicies: Change.Plan<NetworkPolicy>
   /** The StatefulSet with its new container ports, when they change. */
-  readonly statefulSet: Option.Option<Change<StatefulSet>>
+  readonly statefulSet: Option.Option<Change.Change<StatefulSet>>
 }
 
-export const emptyPlan: AdapterExposurePlan = {
+/** The plan that changes nothing (what a failed poll gives). */
+export const empty: Plan = {
   active: { active: [], conflicts: [] },
   services: [],
   networkPolicies: [],
   statefulSet: Option.none()
 }
 
-export const isEmpty = (plan: AdapterExposurePlan): boolean =>
+/** Whether the plan changes nothing in the cluster. */
+export const isEmpty = (plan: Plan): boolean =>
   plan.services.length === 0 && plan.networkPolicies.length === 0 && Option.isNone(plan.statefulSet)
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
@@ -86,17 +100,17 @@ export const withContainerPorts = (statefulSet: StatefulSet, ports: Container["p
 
 const planStatefulSet = (
   statefulSet: StatefulSet,
-  active: ActiveAdapters
-): Option.Option<Change<StatefulSet>> => {
+  active: ActiveAdapters.ActiveAdapters
+): Option.Option<Change.Change<StatefulSet>> => {
   const container = containerOf(statefulSet)
   if (container === undefined) return Option.none()
   const current = container.ports ?? []
-  return Option.map(planContainerPorts(current, active.active), (ports) => {
-    const { dynamic, static: staticPorts } = partitionContainerPorts(ports)
+  return Option.map(ContainerPorts.plan(current, active.active), (ports) => {
+    const { dynamic, static: staticPorts } = ContainerPorts.partition(ports)
     return {
       _tag: "Update",
       object: withContainerPorts(statefulSet, ports),
-      event: normal(
+      event: Change.normal(
         "ContainerPortsUpdated",
         `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`
       )
@@ -104,28 +118,36 @@ const planStatefulSet = (
   })
 }
 
-export const reservedPorts = (spec: DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
+/**
+ * The ports no adapter may take: the API and metrics ports of the spec and the StatefulSet's static
+ * container ports.
+ */
+export const reservedPorts = (spec: DittoServer.Spec, statefulSet: Option.Option<StatefulSet>): Array<number> => {
   const staticPorts = Option.match(Option.flatMapNullishOr(statefulSet, containerOf), {
     onNone: () => [],
-    onSome: (container) => partitionContainerPorts(container.ports ?? []).static.map((port) => port.containerPort)
+    onSome: (container) => ContainerPorts.partition(container.ports ?? []).static.map((port) => port.containerPort)
   })
   return [spec.controlPlane.port, spec.metrics.port, ...staticPorts]
 }
 
-export const planAdapterExposure = <E>(input: AdapterExposureInput<E>): AdapterExposurePlan => {
-  if (Result.isFailure(input.poll)) return emptyPlan
-  const active = activeAdapters(input.poll.success.adapters, {
+/**
+ * Plans the adapter Services, NetworkPolicies and container ports from the poll. A failed or
+ * malformed poll plans nothing; a successful empty list is authoritative. Total and pure.
+ */
+export const plan = <E>(input: Input<E>): Plan => {
+  if (Result.isFailure(input.poll)) return empty
+  const active = ActiveAdapters.select(input.poll.success.adapters, {
     reservedPorts: reservedPorts(input.spec, input.observed.statefulSet)
   })
   return {
     active,
-    services: planAdapterServices({
+    services: AdapterServices.plan({
       server: input.server,
       spec: input.spec.adapterServices,
       active: active.active,
       observed: input.observed.services
     }),
-    networkPolicies: planNetworkPolicies({
+    networkPolicies: NetworkPolicies.plan({
       server: input.server,
       active: active.active,
       observed: input.observed.networkPolicies

@@ -15,16 +15,20 @@
 import { Option } from "effect"
 import type { AdapterServicesSpec } from "../domain/DittoServer.ts"
 import type { Service, ServicePort, StringMap } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import * as Annotations from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterResourceName, adapterServiceLabels, labels, labelValue, selectorLabels } from "./Naming.ts"
 import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
-export interface AdapterServicesInput {
+/**
+ * What the adapter Services are planned from: the server, `spec.adapterServices`, the active
+ * adapters and the observed adapter Services.
+ */
+export interface Input {
   readonly server: ServerIdentity
   readonly spec: AdapterServicesSpec
-  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly active: ReadonlyArray<ActiveAdapters.Active>
   /** Services listed by the adapter-service label; the plan filters them again. */
   readonly observed: ReadonlyArray<Service>
 }
@@ -35,7 +39,7 @@ const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } 
 export const isManaged = (service: Service, server: ServerIdentity): boolean =>
   isManagedBy(service.metadata, server, labels.adapterService)
 
-const desiredPort = (adapter: ActiveAdapter): ServicePort => ({
+const desiredPort = (adapter: ActiveAdapters.Active): ServicePort => ({
   name: adapter.portName,
   port: adapter.port,
   targetPort: adapter.port,
@@ -50,7 +54,11 @@ const samePort = (observed: ServicePort, desired: ServicePort): boolean =>
 
 const desiredAnnotations = (spec: AdapterServicesSpec): StringMap => spec.annotations ?? {}
 
-export const desiredService = (input: AdapterServicesInput, adapter: ActiveAdapter): Service => ({
+/**
+ * The Service an active adapter should have: `<server>-adapter-<type>`, owned by the server, of the
+ * spec's type and annotations, targeting the adapter's port.
+ */
+export const desired = (input: Input, adapter: ActiveAdapters.Active): Service => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: {
@@ -67,7 +75,7 @@ export const desiredService = (input: AdapterServicesInput, adapter: ActiveAdapt
   }
 })
 
-const drifted = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapter): boolean => {
+const drifted = (input: Input, observed: Service, adapter: ActiveAdapters.Active): boolean => {
   const ports = observed.spec.ports ?? []
   const [only] = ports
   return ports.length !== 1 || only === undefined || !samePort(only, desiredPort(adapter))
@@ -77,7 +85,7 @@ const drifted = (input: AdapterServicesInput, observed: Service, adapter: Active
     || !Annotations.inSync(observed.metadata.annotations, desiredAnnotations(input.spec))
 }
 
-const updatedService = (input: AdapterServicesInput, observed: Service, adapter: ActiveAdapter): Service => {
+const updatedService = (input: Input, observed: Service, adapter: ActiveAdapters.Active): Service => {
   const ports = observed.spec.ports ?? []
   const previous = ports.find((port) => port.name === adapter.portName) ?? (ports.length === 1 ? ports[0] : undefined)
   const nodePort = input.spec.type !== "ClusterIP" ? previous?.nodePort : undefined
@@ -99,14 +107,19 @@ const updatedService = (input: AdapterServicesInput, observed: Service, adapter:
 
 const portText = (service: Service): string => String(service.spec.ports?.[0]?.port ?? "none")
 
-export const planAdapterServices = (input: AdapterServicesInput): Plan<Service> =>
-  diffByKey<ActiveAdapter, Service>({
+/**
+ * Creates, updates and deletes of the adapter Services, each with its Event. Only Services the
+ * server controls are updated or deleted; fields set by others (nodePort, clusterIP, foreign
+ * annotations) are kept.
+ */
+export const plan = (input: Input): Plan<Service> =>
+  diffByKey<ActiveAdapters.Active, Service>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),
     observed: input.observed.filter((service) => isManaged(service, input.server)),
     keyOf: typeLabel,
     nameOf: (adapter) => adapterResourceName(input.server.name, adapter.type),
     create: (adapter): Change<Service> => {
-      const service = desiredService(input, adapter)
+      const service = desired(input, adapter)
       return {
         _tag: "Create",
         object: service,

@@ -17,8 +17,13 @@ const trackingKey = annotations.managedAnnotations
 const managedPairs = (desired: StringMap): Array<[string, string]> =>
   Object.entries(desired).filter(([key]) => key !== trackingKey).sort(([a], [b]) => Order.String(a, b))
 
+/** The value of the tracking annotation for a desired set: its keys, byte-sorted, joined by `,`. */
 export const trackingValue = (desired: StringMap): string => managedPairs(desired).map(([key]) => key).join(",")
 
+/**
+ * The annotations with the desired pairs set, the formerly managed ones no longer desired dropped
+ * and every foreign one kept. Idempotent.
+ */
 export const sync = (current: StringMap | undefined, desired: StringMap): StringMap => {
   const result = new Map(Object.entries(current ?? {}))
   const tracked = (current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")
@@ -31,6 +36,7 @@ export const sync = (current: StringMap | undefined, desired: StringMap): String
   return Object.fromEntries(result)
 }
 
+/** Whether two maps hold the same pairs (a missing map is empty). */
 export const mapsEqual = (a: StringMap | undefined, b: StringMap | undefined): boolean => {
   const left = Object.entries(a ?? {})
   const right = b ?? {}
@@ -42,5 +48,6 @@ export const mapsEqual = (a: StringMap | undefined, b: StringMap | undefined): b
 export const includes = (map: StringMap | undefined, subset: StringMap): boolean =>
   Object.entries(subset).every(([key, value]) => map !== undefined && Object.hasOwn(map, key) && map[key] === value)
 
+/** Whether {@link sync} would change nothing. */
 export const inSync = (current: StringMap | undefined, desired: StringMap): boolean =>
   mapsEqual(current, sync(current, desired))

@@ -8,22 +8,25 @@
  * ingress rules; rules that mean the same (a missing protocol is TCP) are left as observed.
  * Egress is not restricted.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { NetworkPolicy, NetworkPolicyIngressRule } from "../domain/Kubernetes.ts"
 import { type EventNote, normal } from "./Change.ts"
 import { baselineNetworkPolicyLabels, selectorLabels } from "./Naming.ts"
 import { canonicalEqual, keepEquivalent, mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
+/** The kind of object this module plans. */
 export const kind = "NetworkPolicy"
 
-export interface BaselineInput {
+/** What the baseline NetworkPolicy is planned from: the server, its spec and the policy's name. */
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly name: string
 }
 
-export const ingress = (spec: DittoServerSpec): ReadonlyArray<NetworkPolicyIngressRule> => [{
+/** The baseline ingress: the API port, and the metrics port while metrics are on. */
+export const ingress = (spec: DittoServer.Spec): ReadonlyArray<NetworkPolicyIngressRule> => [{
   ports: [
     { protocol: "TCP", port: spec.controlPlane.port },
     ...(spec.metrics.enabled ? [{ protocol: "TCP" as const, port: spec.metrics.port }] : [])
@@ -34,7 +37,11 @@ export const ingress = (spec: DittoServerSpec): ReadonlyArray<NetworkPolicyIngre
 const normalized = (rules: ReadonlyArray<NetworkPolicyIngressRule>): unknown =>
   rules.map((rule) => ({ ...rule, ports: (rule.ports ?? []).map((port) => ({ ...port, protocol: port.protocol ?? "TCP" })) }))
 
-export const desired = (input: BaselineInput): NetworkPolicy => ({
+/**
+ * The baseline NetworkPolicy, owned by the server: ingress to its pods on the API and metrics
+ * ports.
+ */
+export const desired = (input: Input): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind,
   metadata: {
@@ -50,7 +57,11 @@ export const desired = (input: BaselineInput): NetworkPolicy => ({
   }
 })
 
-export const overlay = (input: BaselineInput, observed: NetworkPolicy): NetworkPolicy => {
+/**
+ * The observed NetworkPolicy with the operator's labels, selector, policy types and ingress laid
+ * over it.
+ */
+export const overlay = (input: Input, observed: NetworkPolicy): NetworkPolicy => {
   const wanted = desired(input)
   return {
     ...observed,
@@ -67,9 +78,11 @@ export const overlay = (input: BaselineInput, observed: NetworkPolicy): NetworkP
 const ports = (policy: NetworkPolicy): string =>
   (policy.spec.ingress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => String(port.port ?? "all"))).join(",") || "none"
 
+/** The Event of creating the NetworkPolicy. */
 export const createdEvent = (policy: NetworkPolicy): EventNote =>
   normal("NetworkPolicyCreated", `Created NetworkPolicy ${policy.metadata.name} admitting TCP ${ports(policy)}`)
 
+/** The Event of updating the NetworkPolicy: the port change, or what else changed. */
 export const updatedEvent = (observed: NetworkPolicy, next: NetworkPolicy): EventNote =>
   normal(
     "NetworkPolicyUpdated",

@@ -9,34 +9,55 @@
 import { Option, Order } from "effect"
 import type { ObjectMeta } from "../domain/Kubernetes.ts"
 
+/** The Kubernetes Event a change emits once applied: its type, reason and message. */
 export interface EventNote {
   readonly type: "Normal" | "Warning"
   readonly reason: string
   readonly message: string
 }
 
+/**
+ * One change of a plan: create, update or delete an object, with the Event it emits. A delete
+ * carries the observed object, whose uid is the delete's precondition.
+ */
 export type Change<A> =
   | { readonly _tag: "Create"; readonly object: A; readonly event: EventNote }
   | { readonly _tag: "Update"; readonly object: A; readonly event: EventNote }
   /** `object` is the observed one: its uid and resourceVersion are the delete's preconditions. */
   | { readonly _tag: "Delete"; readonly object: A; readonly event: EventNote }
 
+/** A list of changes, applied in order by the executor. */
 export type Plan<A> = ReadonlyArray<Change<A>>
 
+/** A `Normal` Event note. */
 export const normal = (reason: string, message: string): EventNote => ({ type: "Normal", reason, message })
 
+/**
+ * The inputs of {@link diffByKey}: desired state by key, the observed objects, and how to key,
+ * name, build and update them.
+ */
 export interface DiffByKey<Desired, A extends { readonly metadata: ObjectMeta }> {
   /** Desired state by key, in the order changes should be listed. */
   readonly desired: ReadonlyArray<readonly [key: string, Desired]>
   /** Observed objects the plan may touch (already filtered by labels and ownership). */
   readonly observed: ReadonlyArray<A>
+  /** The key of an observed object (e.g. its adapter-type label). */
   readonly keyOf: (object: A) => string
+  /** The name the object of a desired key must have. */
   readonly nameOf: (desired: Desired) => string
+  /** The create of a desired key that has no object. */
   readonly create: (desired: Desired) => Change<A>
+  /** The update of an object that drifted from its desired state; `None` when it did not. */
   readonly update: (observed: A, desired: Desired) => Option.Option<Change<A>>
+  /** The delete of an object no longer desired, or an extra copy of a desired key. */
   readonly remove: (observed: A) => Change<A>
 }
 
+/**
+ * The one diff used for every set of per-adapter objects: creates what is desired and missing,
+ * updates what drifted and deletes what is managed but not desired, including extra copies of a
+ * desired key.
+ */
 export const diffByKey = <Desired, A extends { readonly metadata: ObjectMeta }>(
   diff: DiffByKey<Desired, A>
 ): Plan<A> => {

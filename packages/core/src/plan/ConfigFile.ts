@@ -21,11 +21,16 @@
  */
 import { createHash } from "node:crypto"
 import { Duration, Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import * as GoDuration from "../domain/GoDuration.ts"
 
+/** The key of the rendered configuration in the ConfigMap, and its file name in the container. */
 export const fileName = "config.yaml"
 
+/**
+ * The values the configuration takes where the spec says nothing (the reference operator's
+ * defaults).
+ */
 export const defaults = {
   sqlitePath: "/data/controlplane/controlplane.db",
   accessTokenDuration: "15m",
@@ -41,7 +46,8 @@ export const listenAddress = "0.0.0.0"
 /** How long DittoFS may take to shut down (`shutdown_timeout`), in seconds. */
 export const shutdownTimeoutSeconds = 30
 
-export interface RenderedConfig {
+/** The rendered `config.yaml` and its hash. */
+export interface Rendered {
   readonly text: string
   /** SHA-256 of `text`, hex. */
   readonly hash: string
@@ -76,23 +82,24 @@ const header = "# DittoFS configuration, rendered by the DittoFS operator from t
 const positiveDuration = (text: string | undefined, fallback: string): string =>
   text !== undefined && Option.exists(GoDuration.parse(text), Duration.isPositive) ? text : fallback
 
-export const usesPostgres = (spec: DittoServerSpec): boolean => spec.database?.postgresSecretRef !== undefined
+/** Whether the spec asks for a PostgreSQL control-plane database (a `postgresSecretRef` is set). */
+export const usesPostgres = (spec: DittoServer.Spec): boolean => spec.database?.postgresSecretRef !== undefined
 
 /** Where the control-plane SQLite database lives (whether or not it is used). */
-export const sqlitePath = (spec: DittoServerSpec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
+export const sqlitePath = (spec: DittoServer.Spec): string => spec.database?.sqlite?.path ?? defaults.sqlitePath
 
-const database = (spec: DittoServerSpec): Mapping =>
+const database = (spec: DittoServer.Spec): Mapping =>
   usesPostgres(spec)
     ? [["type", "postgres"]]
     : [["type", "sqlite"], ["sqlite", [["path", sqlitePath(spec)]]]]
 
-const metrics = (spec: DittoServerSpec): Mapping =>
+const metrics = (spec: DittoServer.Spec): Mapping =>
   spec.metrics.enabled
     ? [["enabled", true], ["host", listenAddress], ["port", spec.metrics.port], ["path", defaults.metricsPath]]
     : [["enabled", false]]
 
 /** The configuration as an ordered mapping (exposed for tests that read it back). */
-export const document = (spec: DittoServerSpec): Mapping => {
+const document = (spec: DittoServer.Spec): Mapping => {
   const jwt = spec.identity?.jwt
   return [
     ["logging", [["level", "INFO"], ["format", "json"], ["output", "stdout"]]],
@@ -111,9 +118,14 @@ export const document = (spec: DittoServerSpec): Mapping => {
   ]
 }
 
+/** The SHA-256 of a UTF-8 text, in hex. */
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-export const render = (spec: DittoServerSpec): RenderedConfig => {
+/**
+ * Renders DittoFS's `config.yaml` (as v0.29 reads it) from a spec, with its SHA-256: the pod
+ * template's `dittofs.io/config-hash`. Pure and deterministic.
+ */
+export const render = (spec: DittoServer.Spec): Rendered => {
   const text = header + emit(document(spec))
   return { text, hash: sha256Hex(text) }
 }

@@ -13,7 +13,7 @@
  */
 import { Option, Order } from "effect"
 import type { ContainerPort } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import { adapterPortPrefix } from "./Naming.ts"
 
 interface PortKey {
@@ -41,12 +41,20 @@ const compareKeys = (a: PortKey, b: PortKey): number =>
   || Order.Number(a.hostPort, b.hostPort)
   || Order.String(a.hostIP, b.hostIP)
 
+/**
+ * A total order of container ports: by name, port, protocol (missing = TCP), host port and host IP.
+ */
 export const compare = (a: ContainerPort, b: ContainerPort): number => compareKeys(keyOf(a), keyOf(b))
 
-export const sortContainerPorts = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
+/** The ports in the order of {@link compare}, as a new array. Idempotent. */
+export const sort = (ports: ReadonlyArray<ContainerPort>): Array<ContainerPort> =>
   [...ports].sort(compare)
 
-export const portsEqual = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
+/**
+ * Whether two port lists hold the same ports, whatever their order (a missing protocol is TCP). An
+ * equivalence relation.
+ */
+export const equal = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<ContainerPort>): boolean => {
   if (a.length !== b.length) return false
   const left = a.map(keyOf).sort(compareKeys)
   const right = b.map(keyOf).sort(compareKeys)
@@ -56,38 +64,49 @@ export const portsEqual = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<Con
   })
 }
 
+/** Whether a port is an adapter port (named `adapter-…`): the operator's to add and remove. */
 export const isAdapterPort = (port: ContainerPort): boolean => (port.name ?? "").startsWith(adapterPortPrefix)
 
-export interface PartitionedPorts {
+/** A port list split into the static ports (kept as they are) and the adapter ports. */
+export interface Partitioned {
   readonly static: ReadonlyArray<ContainerPort>
   readonly dynamic: ReadonlyArray<ContainerPort>
 }
 
-export const partitionContainerPorts = (ports: ReadonlyArray<ContainerPort>): PartitionedPorts => ({
+/** Splits ports into static and adapter ports, keeping their order. */
+export const partition = (ports: ReadonlyArray<ContainerPort>): Partitioned => ({
   static: ports.filter((port) => !isAdapterPort(port)),
   dynamic: ports.filter(isAdapterPort)
 })
 
 /** The container port that exposes one active adapter. */
-export const adapterContainerPort = (adapter: ActiveAdapter): ContainerPort => ({
+export const ofAdapter = (adapter: ActiveAdapters.Active): ContainerPort => ({
   name: adapter.portName,
   containerPort: adapter.port,
   protocol: "TCP"
 })
 
-export const desiredContainerPorts = (
+/**
+ * The ports a container should have: its static ports as they are, then one sorted port per active
+ * adapter.
+ */
+export const desired = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.Active>
 ): Array<ContainerPort> => [
-  ...partitionContainerPorts(current).static,
-  ...sortContainerPorts(active.map(adapterContainerPort))
+  ...partition(current).static,
+  ...sort(active.map(ofAdapter))
 ]
 
-export const planContainerPorts = (
+/**
+ * The container's new ports, or `None` when they are {@link equal} to the current ones (no needless
+ * write, no restart).
+ */
+export const plan = (
   current: ReadonlyArray<ContainerPort>,
-  active: ReadonlyArray<ActiveAdapter>
+  active: ReadonlyArray<ActiveAdapters.Active>
 ): Option.Option<Array<ContainerPort>> => {
-  const desired = desiredContainerPorts(current, active)
-  return portsEqual(current, desired) ? Option.none() : Option.some(desired)
+  const wanted = desired(current, active)
+  return equal(current, wanted) ? Option.none() : Option.some(wanted)
 }
 

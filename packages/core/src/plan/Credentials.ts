@@ -16,8 +16,10 @@ import { type Secret, secretText } from "../domain/Kubernetes.ts"
 import { labels, labelValue, workloadNames } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
+/** The DittoFS account the operator provisions and acts as. */
 export const operatorUsername = "k8s-operator"
 
+/** The keys of the operator's credentials Secret. */
 export const keys = {
   username: "username",
   password: "password",
@@ -28,9 +30,14 @@ export const keys = {
   expiresAt: "expires-at"
 } as const
 
+/** The name of a server's operator credentials Secret: `<server>-operator-credentials`. */
 export const secretName = (server: string): string => workloadNames(server).operatorCredentials
 
-export interface StoredCredentials {
+/**
+ * The operator's credentials as stored: username and password, and the tokens with the server URL
+ * they were issued for and their issue and expiry times.
+ */
+export interface Stored {
   readonly username: string
   readonly password: Redacted.Redacted<string>
   readonly accessToken?: Redacted.Redacted<string>
@@ -49,7 +56,11 @@ const parseTime = (value: string | undefined): number | undefined => {
   return Number.isFinite(millis) ? millis : undefined
 }
 
-export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
+/**
+ * Reads the credentials from the Secret's data; `undefined` without a username or password. Missing
+ * or undecodable keys read as absent; secrets stay `Redacted`.
+ */
+export const fromSecret = (secret: Secret): Stored | undefined => {
   const read = (key: string) => {
     const decoded = secretText(secret, key)
     return decoded === "" ? undefined : decoded
@@ -79,7 +90,8 @@ export const fromSecret = (secret: Secret): StoredCredentials | undefined => {
 
 const isoTime = (millis: number): string => new Date(millis).toISOString()
 
-export const secretData = (credentials: StoredCredentials): Record<string, string> => {
+/** The Secret's data (base64) for the credentials: the only place the secrets are revealed. */
+export const secretData = (credentials: Stored): Record<string, string> => {
   const reveal = (secret: Redacted.Redacted<string> | undefined) => secret === undefined ? undefined : Redacted.value(secret)
   const entries: Array<readonly [string, string | undefined]> = [
     [keys.username, credentials.username],
@@ -95,7 +107,8 @@ export const secretData = (credentials: StoredCredentials): Record<string, strin
   )
 }
 
-export const toSecret = (server: ServerIdentity, credentials: StoredCredentials, observed?: Secret): Secret => ({
+/** The credentials Secret, owned by the server, laid over the observed one when there is one. */
+export const toSecret = (server: ServerIdentity, credentials: Stored, observed?: Secret): Secret => ({
   ...observed,
   apiVersion: "v1",
   kind: "Secret",
@@ -110,13 +123,17 @@ export const toSecret = (server: ServerIdentity, credentials: StoredCredentials,
   data: secretData(credentials)
 })
 
+/**
+ * What a pass does about the session: provision an account, log in, refresh the tokens, or use them
+ * until the refresh is due.
+ */
 export type AuthStep =
   | { readonly _tag: "Provision" }
-  | { readonly _tag: "Login"; readonly credentials: StoredCredentials }
-  | { readonly _tag: "Refresh"; readonly credentials: StoredCredentials; readonly refreshToken: Redacted.Redacted<string> }
+  | { readonly _tag: "Login"; readonly credentials: Stored }
+  | { readonly _tag: "Refresh"; readonly credentials: Stored; readonly refreshToken: Redacted.Redacted<string> }
   | {
     readonly _tag: "Use"
-    readonly credentials: StoredCredentials
+    readonly credentials: Stored
     readonly accessToken: Redacted.Redacted<string>
     /** Epoch milliseconds at which the token reaches 80 % of its lifetime. */
     readonly refreshAt: number
@@ -125,10 +142,19 @@ export type AuthStep =
 /** The point in a token's life at which it is refreshed (the reference's 80 %). */
 export const refreshFraction = 0.8
 
+/**
+ * When a token issued at `issuedAt` and expiring at `expiresAt` is due for a refresh ({@link
+ * refreshFraction} of its lifetime).
+ */
 export const refreshDueAt = (issuedAt: number, expiresAt: number): number =>
   issuedAt + Math.floor((expiresAt - issuedAt) * refreshFraction)
 
-export const nextStep = (credentials: StoredCredentials | undefined, serverUrl: string, now: number): AuthStep => {
+/**
+ * Decides the session step from the stored credentials, the server URL and the time: no
+ * credentials, provision; no usable token or another URL, log in; past the refresh point, refresh;
+ * otherwise use.
+ */
+export const nextStep = (credentials: Stored | undefined, serverUrl: string, now: number): AuthStep => {
   if (credentials === undefined) return { _tag: "Provision" }
   const { accessToken, expiresAt, issuedAt, refreshToken } = credentials
   if (

@@ -23,7 +23,11 @@ import type { Pod, StatefulSet } from "../domain/Kubernetes.ts"
 import { normal, type Plan } from "./Change.ts"
 import { annotations } from "./Naming.ts"
 
-export interface RestartsInput {
+/**
+ * What managed restarts are planned from: the rollout strategy, the observed StatefulSet (when it
+ * is the server's and unchanged) and its pods.
+ */
+export interface Input {
   readonly strategy: RolloutStrategy
   /** The observed StatefulSet when it is the server's and no change to it is planned. */
   readonly statefulSet: Option.Option<StatefulSet>
@@ -42,6 +46,10 @@ export const isObserved = (statefulSet: StatefulSet): boolean => {
   return generation !== undefined && observed !== undefined && observed >= generation
 }
 
+/**
+ * Why a pod is restarted, for its Event: a changed configuration hash, or another change of what
+ * the pod runs.
+ */
 export const why = (pod: Pod, statefulSet: StatefulSet): string => {
   const template = statefulSet.spec.template.metadata?.annotations ?? {}
   const running = pod.metadata.annotations ?? {}
@@ -51,7 +59,12 @@ export const why = (pod: Pod, statefulSet: StatefulSet): string => {
     : `pod template changed (restart-hash ${short(running[annotations.restartHash])} -> ${short(template[annotations.restartHash])})`
 }
 
-export const planRestarts = (input: RestartsInput): Plan<Pod> => {
+/**
+ * At most one pod delete per pass under the Managed strategy: the first pod, by name, whose
+ * restart hash differs from the template's, once the StatefulSet controller has seen the template
+ * and while no pod is being deleted.
+ */
+export const plan = (input: Input): Plan<Pod> => {
   if (input.strategy !== "Managed" || Option.isNone(input.statefulSet)) return []
   const statefulSet = input.statefulSet.value
   const uid = statefulSet.metadata.uid

@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto"
 
+/** The label keys the operator sets and selects by. */
 export const labels = {
   app: "app",
   instance: "instance",
@@ -25,8 +26,10 @@ export const labels = {
   adapterType: "dittofs.io/adapter-type"
 } as const
 
+/** The value of the `app` label on everything the operator makes. */
 export const appLabelValue = "dittofs-server"
 
+/** The annotation keys the operator writes. */
 export const annotations = {
   managedAnnotations: "dittofs.io/managed-annotations",
   configHash: "dittofs.io/config-hash",
@@ -43,6 +46,10 @@ const lowerCodePoint = (codePoint: string): string => {
   return [...lowered].length === 1 ? lowered : codePoint
 }
 
+/**
+ * The adapter type as the reference operator sanitizes it: lower-cased, every other character than
+ * `a-z0-9-` a dash, dashes collapsed and trimmed.
+ */
 export const sanitizeAdapterType = (type: string): string => {
   const mapped = Array.from(type, (codePoint) => {
     const lowered = lowerCodePoint(codePoint)
@@ -54,8 +61,13 @@ export const sanitizeAdapterType = (type: string): string => {
 
 const maxPortNameLength = 15
 
+/** The prefix of every adapter container port name. */
 export const adapterPortPrefix = "adapter-"
 
+/**
+ * The container port name of an adapter (`adapter-<type>`), hashed down to the 15 characters of an
+ * IANA service name, byte-identical to the reference operator.
+ */
 export const adapterPortName = (type: string): string => {
   const sanitized = sanitizeAdapterType(type)
   const name = adapterPortPrefix + sanitized
@@ -66,6 +78,7 @@ export const adapterPortName = (type: string): string => {
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
 const maxLabelLength = 63
 
+/** Whether a name is a DNS-1035 label (what Service names must be). */
 export const isDns1035Label = (name: string): boolean =>
   name.length <= maxLabelLength && dns1035Label.test(name)
 
@@ -82,6 +95,10 @@ const toDns1035Text = (text: string): string => {
   return /^[a-z]/.test(cleaned) ? cleaned : `x${cleaned}`
 }
 
+/**
+ * The name of an adapter's Service and NetworkPolicy: `<server>-adapter-<type>`, bounded to a
+ * DNS-1035 label by a hash suffix when too long.
+ */
 export const adapterResourceName = (server: string, type: string): string => {
   const sanitized = sanitizeAdapterType(type)
   const full = `${server}-adapter-${sanitized}`
@@ -92,9 +109,11 @@ export const adapterResourceName = (server: string, type: string): string => {
 
 const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
 
+/** Whether a text is a valid label value. */
 export const isLabelValue = (value: string): boolean =>
   value.length <= maxLabelLength && labelValuePattern.test(value)
 
+/** The text as a valid label value, shortened with a hash suffix when it is not one. */
 export const labelValue = (text: string): string => {
   if (isLabelValue(text)) return text
   const cleaned = text.replace(/[^-A-Za-z0-9_.]/g, "-").replace(/^[^A-Za-z0-9]+/, "")
@@ -128,8 +147,10 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const maxSubdomainLength = 253
 
+/** Whether a name is a DNS-1123 label. */
 export const isDns1123Label = (name: string): boolean => name.length <= maxLabelLength && dns1123Label.test(name)
 
+/** Whether a name is a DNS-1123 subdomain (what most object names must be). */
 export const isDnsSubdomain = (name: string): boolean => name.length <= maxSubdomainLength && dnsSubdomain.test(name)
 
 /**
@@ -171,6 +192,10 @@ export interface WorkloadNames {
   readonly baselineNetworkPolicy: string
 }
 
+/**
+ * Every object name of a server's workload, wire-compatible with the reference operator and bounded
+ * to what Kubernetes accepts (the StatefulSet to 52 characters).
+ */
 export const workloadNames = (server: string): WorkloadNames => {
   const service = (suffix: string) =>
     boundedName(`${server}-${suffix}`, isDns1035Label, { server, role: suffix }, maxLabelLength, true)

@@ -8,24 +8,32 @@
  */
 import { Option } from "effect"
 import type { NetworkPolicy, NetworkPolicyIngressRule, StringMap } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "./ActiveAdapters.ts"
+import type * as ActiveAdapters from "./ActiveAdapters.ts"
 import { includes, mapsEqual } from "./Annotations.ts"
 import { type Change, diffByKey, normal, type Plan } from "./Change.ts"
 import { adapterNetworkPolicyLabels, adapterResourceName, labels, labelValue, selectorLabels } from "./Naming.ts"
 import { adapterTypeOf, controllerReference, isManagedBy, type ServerIdentity } from "./Ownership.ts"
 
-export interface NetworkPoliciesInput {
+/**
+ * What the adapter NetworkPolicies are planned from: the server, the active adapters and the
+ * observed adapter NetworkPolicies.
+ */
+export interface Input {
   readonly server: ServerIdentity
-  readonly active: ReadonlyArray<ActiveAdapter>
+  readonly active: ReadonlyArray<ActiveAdapters.Active>
   readonly observed: ReadonlyArray<NetworkPolicy>
 }
 
 const typeLabel = (object: { readonly metadata: { readonly labels?: StringMap } }): string => adapterTypeOf(object.metadata)
 
+/**
+ * Whether a NetworkPolicy is an adapter policy controlled by this server (its labels and controller
+ * reference).
+ */
 export const isManaged = (policy: NetworkPolicy, server: ServerIdentity): boolean =>
   isManagedBy(policy.metadata, server, labels.adapterNetworkPolicy)
 
-const ingressFor = (adapter: ActiveAdapter): Array<NetworkPolicyIngressRule> => [
+const ingressFor = (adapter: ActiveAdapters.Active): Array<NetworkPolicyIngressRule> => [
   { ports: [{ protocol: "TCP", port: adapter.port }] }
 ]
 
@@ -45,7 +53,11 @@ const rulesEqual = (a: ReadonlyArray<NetworkPolicyIngressRule>, b: ReadonlyArray
 
 const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
 
-export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: ActiveAdapter): NetworkPolicy => ({
+/**
+ * The NetworkPolicy an active adapter should have: ingress to the server's pods on the adapter's
+ * port only.
+ */
+export const desired = (input: Input, adapter: ActiveAdapters.Active): NetworkPolicy => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
   metadata: {
@@ -61,21 +73,25 @@ export const desiredNetworkPolicy = (input: NetworkPoliciesInput, adapter: Activ
   }
 })
 
-const drifted = (input: NetworkPoliciesInput, observed: NetworkPolicy, adapter: ActiveAdapter): boolean =>
+const drifted = (input: Input, observed: NetworkPolicy, adapter: ActiveAdapters.Active): boolean =>
   !mapsEqual(observed.spec.podSelector.matchLabels, selectorLabels(input.server.name))
   || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
   || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
   || !rulesEqual(observed.spec.ingress ?? [], ingressFor(adapter))
   || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 
-export const planNetworkPolicies = (input: NetworkPoliciesInput): Plan<NetworkPolicy> =>
-  diffByKey<ActiveAdapter, NetworkPolicy>({
+/**
+ * Creates, updates and deletes of the adapter NetworkPolicies, each with its Event; only policies
+ * the server controls are updated or deleted.
+ */
+export const plan = (input: Input): Plan<NetworkPolicy> =>
+  diffByKey<ActiveAdapters.Active, NetworkPolicy>({
     desired: input.active.map((adapter) => [labelValue(adapter.sanitizedType), adapter] as const),
     observed: input.observed.filter((policy) => isManaged(policy, input.server)),
     keyOf: typeLabel,
     nameOf: (adapter) => adapterResourceName(input.server.name, adapter.type),
     create: (adapter): Change<NetworkPolicy> => {
-      const policy = desiredNetworkPolicy(input, adapter)
+      const policy = desired(input, adapter)
       return {
         _tag: "Create",
         object: policy,

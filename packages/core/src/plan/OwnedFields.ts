@@ -16,16 +16,23 @@
 import { canonical } from "../domain/Json.ts"
 import type { StringMap } from "../domain/Kubernetes.ts"
 
+/** Whether two values are equal as canonical JSON. */
 export const canonicalEqual = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b)
 
+/** Whether the next object differs from the observed one (as canonical JSON). */
 export const differs = (observed: unknown, next: unknown): boolean => !canonicalEqual(observed, next)
 
+/**
+ * The observed value when it is equivalent to the desired one (so a value the API server normalized
+ * is no drift), else the desired one.
+ */
 export const keepEquivalent = <A>(
   observed: A | undefined,
   desired: A,
   equivalent: (observed: A, desired: A) => boolean = canonicalEqual
 ): A => (observed !== undefined && equivalent(observed, desired) ? observed : desired)
 
+/** The observed map with the operator's pairs set and every other pair kept. */
 export const mergeMap = (observed: StringMap | undefined, ours: StringMap): StringMap => ({ ...observed, ...ours })
 
 /** An item of a Kubernetes list keyed by name (env var, volume, volume mount, container). */
@@ -40,6 +47,11 @@ export const namedItems = (value: unknown): ReadonlyArray<Named> =>
     ? value.filter((item): item is Named => isRecord(item) && typeof item["name"] === "string")
     : []
 
+/**
+ * A named list with the owned items desired and the foreign ones kept: the observed list when its
+ * owned items already are the desired ones, else the desired items followed by the foreign ones in
+ * their observed order.
+ */
 export const overlayNamed = <A extends Named>(
   observed: ReadonlyArray<A>,
   desired: ReadonlyArray<A>,

@@ -15,11 +15,16 @@ export interface ServerIdentity extends ObjectRef.ObjectRef {
   readonly uid: string
 }
 
+/** The identity of a DittoServer: namespace, name and uid. */
 export const identityOf = (server: DittoServer.DittoServer): ServerIdentity => ({
   ...ObjectRef.of(server.metadata),
   uid: server.metadata.uid ?? ""
 })
 
+/**
+ * The controller owner reference to a server, with `blockOwnerDeletion` so the garbage collector
+ * deletes its objects after it.
+ */
 export const controllerReference = (server: ServerIdentity): OwnerReference => ({
   apiVersion: DittoServer.apiVersion,
   kind: DittoServer.kind,
@@ -29,6 +34,7 @@ export const controllerReference = (server: ServerIdentity): OwnerReference => (
   blockOwnerDeletion: true
 })
 
+/** Whether the object's controller owner reference is the server (by uid). */
 export const isControlledBy = (metadata: ObjectMeta, server: ServerIdentity): boolean =>
   server.uid !== "" && (metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === server.uid)
 
@@ -58,6 +64,10 @@ export type Claim<A> =
   | { readonly _tag: "Terminating"; readonly object: A }
   | { readonly _tag: "Foreign"; readonly object: A }
 
+/**
+ * Whose the object of that name is: absent, the server's, the server's but being deleted, or
+ * someone else's.
+ */
 export const claim = <A extends { readonly metadata: ObjectMeta }>(
   observed: ReadonlyArray<A>,
   name: string,

@@ -12,15 +12,21 @@ import { selectorLabels } from "./Naming.ts"
 import { mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
+/** The kind of object this module plans. */
 export const kind = "ConfigMap"
 
-export interface ConfigMapInput {
+/**
+ * What the configuration ConfigMap is planned from: the server, the ConfigMap's name and the
+ * rendered configuration.
+ */
+export interface Input {
   readonly server: ServerIdentity
   readonly name: string
-  readonly config: ConfigFile.RenderedConfig
+  readonly config: ConfigFile.Rendered
 }
 
-export const desired = (input: ConfigMapInput): ConfigMap => ({
+/** The configuration ConfigMap, owned by the server. */
+export const desired = (input: Input): ConfigMap => ({
   apiVersion: "v1",
   kind,
   metadata: {
@@ -32,7 +38,11 @@ export const desired = (input: ConfigMapInput): ConfigMap => ({
   data: { [ConfigFile.fileName]: input.config.text }
 })
 
-export const overlay = (input: ConfigMapInput, observed: ConfigMap): ConfigMap => ({
+/**
+ * The observed ConfigMap with the operator's labels and `config.yaml` laid over it; other keys are
+ * kept.
+ */
+export const overlay = (input: Input, observed: ConfigMap): ConfigMap => ({
   ...observed,
   metadata: { ...observed.metadata, labels: mergeMap(observed.metadata.labels, selectorLabels(input.server.name)) },
   data: { ...observed.data, [ConfigFile.fileName]: input.config.text }
@@ -43,9 +53,11 @@ const shortHash = (configMap: ConfigMap): string => {
   return text === undefined ? "none" : ConfigFile.sha256Hex(text).slice(0, 8)
 }
 
+/** The Event of creating the ConfigMap. */
 export const createdEvent = (configMap: ConfigMap): EventNote =>
   normal("ConfigMapCreated", `Created ConfigMap ${configMap.metadata.name} (config-hash ${shortHash(configMap)})`)
 
+/** The Event of updating the ConfigMap: the configuration hash change, or its labels. */
 export const updatedEvent = (observed: ConfigMap, next: ConfigMap): EventNote =>
   normal(
     "ConfigMapUpdated",

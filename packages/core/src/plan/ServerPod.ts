@@ -21,19 +21,25 @@
  *   `podSecurityContext` the pod gets `fsGroup: 65532` (the image's user), so volumes are
  *   writable. A user's contexts are used as given.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, ContainerPort, PersistentVolumeClaimTemplate, StringMap } from "../domain/Kubernetes.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import { canonical } from "../domain/Json.ts"
 import { annotations, selectorLabels, type WorkloadNames } from "./Naming.ts"
 import type { Named } from "./OwnedFields.ts"
 
+/** The name of the DittoFS container in the server's pod. */
 export const containerName = "dittofs"
+/** The name of the volume that mounts the configuration ConfigMap. */
 export const configVolumeName = "config"
+/** Where the configuration ConfigMap is mounted in the container. */
 export const configMountPath = "/config"
+/** The path of `config.yaml` in the container. */
 export const configFilePath = `${configMountPath}/${ConfigFile.fileName}`
+/** The container's arguments: `dfs start` in the foreground with the mounted configuration. */
 export const args: ReadonlyArray<string> = ["start", "--foreground", "--config", configFilePath]
 
+/** The names of the server's static container ports. */
 export const portNames = { api: "api", metrics: "metrics" } as const
 
 /** The image's user and group (`USER 65532:65532` in DittoFS's Dockerfile). */
@@ -41,8 +47,10 @@ export const defaultFsGroup = 65532
 
 /** preStop sleep + shutdown timeout + margin: DittoFS is never killed mid-shutdown. */
 export const preStopSleepSeconds = 5
+/** The pod's grace period: the preStop sleep, DittoFS's shutdown timeout and a margin. */
 export const terminationGracePeriodSeconds = preStopSleepSeconds + ConfigFile.shutdownTimeoutSeconds + 10
 
+/** The names of the server's volume claim templates. */
 export const claimNames = {
   metadata: "metadata",
   content: "content",
@@ -50,6 +58,7 @@ export const claimNames = {
   controlPlane: "controlplane"
 } as const
 
+/** Where each volume is mounted in the container. */
 export const mountPaths = {
   metadata: "/data/metadata",
   content: "/data/content",
@@ -57,6 +66,7 @@ export const mountPaths = {
   controlPlane: "/data/controlplane"
 } as const
 
+/** The size of the control-plane database volume. */
 export const controlPlaneClaimSize = "1Gi"
 
 /** The keys of the managed Secrets. */
@@ -76,11 +86,14 @@ export const postgresSecretKeys = {
   sslmode: "sslmode"
 } as const
 
+/** A container environment variable (open: only its name is read). */
 export type EnvVar = Named
+/** A container volume mount (open: only its name is read). */
 export type VolumeMount = Named
+/** A pod volume (open: only its name is read). */
 export type Volume = Named
 
-const claim = (spec: DittoServerSpec, name: string, size: string): PersistentVolumeClaimTemplate => ({
+const claim = (spec: DittoServer.Spec, name: string, size: string): PersistentVolumeClaimTemplate => ({
   metadata: { name },
   spec: {
     accessModes: ["ReadWriteOnce"],
@@ -89,7 +102,11 @@ const claim = (spec: DittoServerSpec, name: string, size: string): PersistentVol
   }
 })
 
-export const claimTemplates = (spec: DittoServerSpec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
+/**
+ * The StatefulSet's volume claim templates: metadata, content (when sized), cache and control
+ * plane.
+ */
+export const claimTemplates = (spec: DittoServer.Spec): ReadonlyArray<PersistentVolumeClaimTemplate> => [
   claim(spec, claimNames.metadata, spec.storage.metadataSize),
   ...(spec.storage.contentSize === undefined ? [] : [claim(spec, claimNames.content, spec.storage.contentSize)]),
   claim(spec, claimNames.cache, spec.storage.cacheSize),
@@ -102,7 +119,7 @@ const parentDirectory = (path: string): string => path.slice(0, Math.max(0, path
  * Where the `controlplane` claim is mounted: the SQLite file's directory when it is absolute
  * and no other volume is mounted there, else `/data/controlplane`.
  */
-export const controlPlaneMountPath = (spec: DittoServerSpec): string => {
+export const controlPlaneMountPath = (spec: DittoServer.Spec): string => {
   const directory = parentDirectory(ConfigFile.sqlitePath(spec))
   const taken: ReadonlyArray<string> = [configMountPath, mountPaths.metadata, mountPaths.content, mountPaths.cache]
   return ConfigFile.usesPostgres(spec) || !directory.startsWith("/") || taken.includes(directory)
@@ -111,7 +128,7 @@ export const controlPlaneMountPath = (spec: DittoServerSpec): string => {
 }
 
 /** The claims' mounts, for the claims in `available`, after the configuration's. */
-export const volumeMounts = (spec: DittoServerSpec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
+export const volumeMounts = (spec: DittoServer.Spec, available: ReadonlySet<string>): ReadonlyArray<VolumeMount> => [
   { name: configVolumeName, mountPath: configMountPath, readOnly: true },
   ...[
     { name: claimNames.metadata, mountPath: mountPaths.metadata },
@@ -125,10 +142,12 @@ export const volumeMounts = (spec: DittoServerSpec, available: ReadonlySet<strin
 export const ownsVolumeMount = (name: string): boolean =>
   name === configVolumeName || Object.values(claimNames).some((claimName) => claimName === name)
 
+/** The pod volumes the operator owns: the configuration ConfigMap. */
 export const volumes = (names: WorkloadNames): ReadonlyArray<Volume> => [
   { name: configVolumeName, configMap: { name: names.configMap, defaultMode: 0o644 } }
 ]
 
+/** Whether a pod volume is the operator's (others are kept as observed). */
 export const ownsVolume = (name: string): boolean => name === configVolumeName
 
 const fromSecret = (name: string, secret: string, key: string, optional = false): EnvVar => ({
@@ -136,6 +155,7 @@ const fromSecret = (name: string, secret: string, key: string, optional = false)
   valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } }
 })
 
+/** The names of the environment variables the operator sets. */
 export const envNames = {
   jwtSecret: "DITTOFS_CONTROLPLANE_SECRET",
   adminPassword: "DITTOFS_ADMIN_INITIAL_PASSWORD",
@@ -158,7 +178,11 @@ const legacyEnvNames: ReadonlyArray<string> = ["DITTOFS_DATABASE_POSTGRES", "DIT
 export const ownsEnv = (name: string): boolean =>
   Object.values(envNames).some((owned) => owned === name) || legacyEnvNames.includes(name)
 
-export const env = (spec: DittoServerSpec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
+/**
+ * The container's environment: the JWT secret, the initial admin password, PostgreSQL and S3
+ * settings, each from its Secret.
+ */
+export const env = (spec: DittoServer.Spec, names: WorkloadNames): ReadonlyArray<EnvVar> => {
   const jwt = spec.identity?.jwt?.secretRef
   const admin = spec.identity?.admin?.passwordSecretRef
   const postgres = spec.database?.postgresSecretRef
@@ -186,11 +210,12 @@ export const env = (spec: DittoServerSpec, names: WorkloadNames): ReadonlyArray<
 }
 
 /** The operator's own container ports: `api`, and `metrics` when enabled. */
-export const staticPorts = (spec: DittoServerSpec): ReadonlyArray<ContainerPort> => [
+export const staticPorts = (spec: DittoServer.Spec): ReadonlyArray<ContainerPort> => [
   { name: portNames.api, containerPort: spec.controlPlane.port, protocol: "TCP" },
   ...(spec.metrics.enabled ? [{ name: portNames.metrics, containerPort: spec.metrics.port, protocol: "TCP" as const }] : [])
 ]
 
+/** Whether a container port is one of the server's static ports (api, metrics). */
 export const ownsPort = (port: ContainerPort): boolean => port.name === portNames.api || port.name === portNames.metrics
 
 interface ProbeTiming {
@@ -199,7 +224,7 @@ interface ProbeTiming {
   readonly failureThreshold: number
 }
 
-const probe = (spec: DittoServerSpec, path: string, timing: ProbeTiming) => ({
+const probe = (spec: DittoServer.Spec, path: string, timing: ProbeTiming) => ({
   httpGet: { path, port: spec.controlPlane.port, scheme: "HTTP" },
   // 0 is omitted on the wire (omitempty): writing it would read back as a difference
   ...(timing.initialDelaySeconds === 0 ? {} : { initialDelaySeconds: timing.initialDelaySeconds }),
@@ -209,13 +234,18 @@ const probe = (spec: DittoServerSpec, path: string, timing: ProbeTiming) => ({
   failureThreshold: timing.failureThreshold
 })
 
-export const probes = (spec: DittoServerSpec) => ({
+/** The liveness, readiness and startup probes on DittoFS's health endpoints. */
+export const probes = (spec: DittoServer.Spec) => ({
   livenessProbe: probe(spec, "/health", { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 3 }),
   readinessProbe: probe(spec, "/health/ready", { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
   // up to 150 s to start (30 x 5 s) before liveness takes over
   startupProbe: probe(spec, "/health", { initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 30 })
 })
 
+/**
+ * The container security context when the spec gives none: non-root, no privilege escalation, every
+ * capability dropped, the runtime's seccomp profile.
+ */
 export const defaultContainerSecurityContext = {
   runAsNonRoot: true,
   allowPrivilegeEscalation: false,
@@ -223,19 +253,27 @@ export const defaultContainerSecurityContext = {
   seccompProfile: { type: "RuntimeDefault" }
 } as const
 
-export const containerSecurityContext = (spec: DittoServerSpec): unknown =>
+/** The container security context: the spec's, else {@link defaultContainerSecurityContext}. */
+export const containerSecurityContext = (spec: DittoServer.Spec): unknown =>
   spec.securityContext ?? defaultContainerSecurityContext
 
-export const podSecurityContext = (spec: DittoServerSpec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
+/** The pod security context: the spec's, else the default fsGroup. */
+export const podSecurityContext = (spec: DittoServer.Spec): unknown => spec.podSecurityContext ?? { fsGroup: defaultFsGroup }
 
-export const resources = (spec: DittoServerSpec): unknown => spec.resources ?? {}
+/** The container's resources: the spec's, else none. */
+export const resources = (spec: DittoServer.Spec): unknown => spec.resources ?? {}
 
+/** The container's preStop hook: a short sleep so endpoints drop the pod before DittoFS stops. */
 export const lifecycle = {
   preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${preStopSleepSeconds}`] } }
 } as const
 
-export interface ServerPodInput {
-  readonly spec: DittoServerSpec
+/**
+ * What the pod template is made from: the spec, the server's name and workload names, the
+ * configuration hash and the volume claims the StatefulSet has.
+ */
+export interface Input {
+  readonly spec: DittoServer.Spec
   readonly serverName: string
   readonly names: WorkloadNames
   readonly configHash: string
@@ -259,7 +297,8 @@ export interface ServerContainer extends Container {
   readonly lifecycle: unknown
 }
 
-export const container = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>): ServerContainer => ({
+/** The DittoFS container with the given ports. */
+export const container = (input: Input, ports: ReadonlyArray<ContainerPort>): ServerContainer => ({
   name: containerName,
   image: input.spec.image,
   args,
@@ -272,6 +311,7 @@ export const container = (input: ServerPodInput, ports: ReadonlyArray<ContainerP
   lifecycle
 })
 
+/** The server's pod template as the operator writes it. */
 export type PodTemplate = {
   readonly metadata: { readonly labels: StringMap; readonly annotations: StringMap }
   readonly spec: {
@@ -283,7 +323,7 @@ export type PodTemplate = {
   }
 }
 
-const template = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>, annotationsOf: StringMap): PodTemplate => ({
+const template = (input: Input, ports: ReadonlyArray<ContainerPort>, annotationsOf: StringMap): PodTemplate => ({
   metadata: { labels: selectorLabels(input.serverName), annotations: annotationsOf },
   spec: {
     // dfs never calls the Kubernetes API: no service-account token in a network-facing container
@@ -296,9 +336,9 @@ const template = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>, an
 })
 
 /** The hash a running pod is compared with: the template without adapter ports and without itself. */
-export const restartHash = (input: ServerPodInput): string =>
+export const restartHash = (input: Input): string =>
   ConfigFile.sha256Hex(canonical(template(input, staticPorts(input.spec), { [annotations.configHash]: input.configHash })))
 
 /** The pod template with these container ports, annotated with its config and restart hashes. */
-export const podTemplate = (input: ServerPodInput, ports: ReadonlyArray<ContainerPort>): PodTemplate =>
+export const podTemplate = (input: Input, ports: ReadonlyArray<ContainerPort>): PodTemplate =>
   template(input, ports, { [annotations.configHash]: input.configHash, [annotations.restartHash]: restartHash(input) })

@@ -12,7 +12,7 @@
  *   merged; the type, immutable, is kept.
  * - A managed Secret the spec no longer needs (the user named their own) is left as it is.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Secret, StringMap } from "../domain/Kubernetes.ts"
 import { type EventNote, normal } from "./Change.ts"
 import { selectorLabels, type WorkloadNames } from "./Naming.ts"
@@ -20,8 +20,10 @@ import { mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import { secretKeys } from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "Secret"
 
+/** Which generated Secret: the JWT signing secret or the admin credentials. */
 export type Role = "jwt" | "admin"
 
 /** Random values for the Secrets a pass may have to create. */
@@ -32,14 +34,19 @@ export interface Generated {
   readonly adminPassword: string
 }
 
-export interface SecretsInput {
+/**
+ * What the generated Secrets are planned from: the server, its spec, its workload names and freshly
+ * generated values.
+ */
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
   readonly generated: Generated
 }
 
 const alphanumerics = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+/** The length of a generated JWT secret. */
 export const jwtSecretLength = 32
 const adminPasswordBytes = 18
 
@@ -54,21 +61,27 @@ export const generatedFrom = (bytes: Uint8Array): Generated => {
   return { jwtSecret, adminPassword: Buffer.from(password).toString("base64url") }
 }
 
+/** The DittoFS admin's username in the generated admin credentials. */
 export const adminUsername = "admin"
 
+/** The name of the Secret of a role. */
 export const nameOf = (names: WorkloadNames, role: Role): string => (role === "jwt" ? names.jwtSecret : names.adminCredentials)
 
-export const wanted = (spec: DittoServerSpec, role: Role): boolean =>
+/**
+ * Whether the operator generates the Secret of a role: only when the spec names none of the user's.
+ */
+export const wanted = (spec: DittoServer.Spec, role: Role): boolean =>
   role === "jwt" ? spec.identity?.jwt === undefined : spec.identity?.admin?.passwordSecretRef === undefined
 
 const base64 = (text: string): string => Buffer.from(text, "utf8").toString("base64")
 
-const dataOf = (input: SecretsInput, role: Role): StringMap =>
+const dataOf = (input: Input, role: Role): StringMap =>
   role === "jwt"
     ? { [secretKeys.jwtSecret]: base64(input.generated.jwtSecret) }
     : { [secretKeys.adminUsername]: base64(adminUsername), [secretKeys.adminPassword]: base64(input.generated.adminPassword) }
 
-export const desired = (input: SecretsInput, role: Role): Secret => ({
+/** The generated Secret of a role, owned by the server. */
+export const desired = (input: Input, role: Role): Secret => ({
   apiVersion: "v1",
   kind,
   metadata: {
@@ -82,10 +95,14 @@ export const desired = (input: SecretsInput, role: Role): Secret => ({
 })
 
 /** The keys `observed` lacks (or holds empty) that the operator fills. */
-export const missingKeys = (input: SecretsInput, role: Role, observed: Secret): ReadonlyArray<string> =>
+export const missingKeys = (input: Input, role: Role, observed: Secret): ReadonlyArray<string> =>
   Object.keys(dataOf(input, role)).filter((key) => (observed.data?.[key] ?? "") === "")
 
-export const overlay = (input: SecretsInput, role: Role, observed: Secret): Secret => {
+/**
+ * The observed Secret with the operator's labels and its missing keys filled in; values already
+ * there are never rotated.
+ */
+export const overlay = (input: Input, role: Role, observed: Secret): Secret => {
   const wantedData = dataOf(input, role)
   const filled = Object.fromEntries(missingKeys(input, role, observed).map((key) => [key, wantedData[key] ?? ""]))
   return {
@@ -97,10 +114,12 @@ export const overlay = (input: SecretsInput, role: Role, observed: Secret): Secr
 
 const what = (role: Role): string => (role === "jwt" ? "the generated JWT signing key" : "the generated admin credentials")
 
+/** The Event of creating the Secret of a role. */
 export const createdEvent = (role: Role, secret: Secret): EventNote =>
   normal("SecretCreated", `Created Secret ${secret.metadata.name} holding ${what(role)}`)
 
-export const updatedEvent = (input: SecretsInput, role: Role, observed: Secret): EventNote => {
+/** The Event of updating the Secret of a role: what was filled in. */
+export const updatedEvent = (input: Input, role: Role, observed: Secret): EventNote => {
   const missing = missingKeys(input, role, observed)
   return normal(
     "SecretUpdated",

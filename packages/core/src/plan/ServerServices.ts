@@ -13,7 +13,7 @@
  * - `clusterIP` is immutable: a headless Service that is not headless (or an API or metrics
  *   Service that is) is reported in `blocked`, never recreated.
  */
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Service, ServicePort, ServiceType, StringMap } from "../domain/Kubernetes.ts"
 import * as Annotations from "./Annotations.ts"
 import { type EventNote, type Finding, normal } from "./Change.ts"
@@ -22,29 +22,38 @@ import { mergeMap } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "Service"
 
+/**
+ * Which of the server's Services: the headless one of the StatefulSet, the API one or the metrics
+ * one.
+ */
 export type Role = "headless" | "api" | "metrics"
 
-export interface ServicesInput {
+/** What the server's Services are planned from: the server, its spec and its workload names. */
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
 }
 
+/** An overlaid Service and the wanted changes Kubernetes forbids on it (reported, not planned). */
 export interface Overlay {
   readonly object: Service
   readonly blocked: ReadonlyArray<Finding>
 }
 
+/** The name of the Service of a role. */
 export const nameOf = (names: WorkloadNames, role: Role): string =>
   role === "headless" ? names.headlessService : role === "api" ? names.apiService : names.metricsService
 
-export const wanted = (spec: DittoServerSpec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
+/** Whether the Service of a role should exist (the metrics one only while metrics are on). */
+export const wanted = (spec: DittoServer.Spec, role: Role): boolean => role !== "metrics" || spec.metrics.enabled
 
-const typeOf = (spec: DittoServerSpec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
+const typeOf = (spec: DittoServer.Spec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
 
-const portOf = (spec: DittoServerSpec, role: Role): ServicePort => {
+const portOf = (spec: DittoServer.Spec, role: Role): ServicePort => {
   const [name, port] = role === "metrics"
     ? [ServerPod.portNames.metrics, spec.metrics.port]
     : [ServerPod.portNames.api, spec.controlPlane.port]
@@ -52,16 +61,20 @@ const portOf = (spec: DittoServerSpec, role: Role): ServicePort => {
 }
 
 /** The annotations the spec asks for: only the API Service has any. */
-const annotationsOf = (spec: DittoServerSpec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
+const annotationsOf = (spec: DittoServer.Spec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
 
 /** Annotations as synced; `undefined` when there are none, as the API server stores them. */
-const syncedAnnotations = (current: StringMap | undefined, spec: DittoServerSpec, role: Role): StringMap | undefined => {
+const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.Spec, role: Role): StringMap | undefined => {
   if (role !== "api") return current
   const synced = Annotations.sync(current, annotationsOf(spec, role))
   return Object.keys(synced).length === 0 ? undefined : synced
 }
 
-export const desired = (input: ServicesInput, role: Role): Service => {
+/**
+ * The Service of a role, owned by the server: the API one ClusterIP unless the spec says otherwise,
+ * with the user's annotations.
+ */
+export const desired = (input: Input, role: Role): Service => {
   const annotations = syncedAnnotations(undefined, input.spec, role)
   return {
     apiVersion: "v1",
@@ -102,7 +115,11 @@ const overlayPorts = (observed: ReadonlyArray<ServicePort>, wanted: ReadonlyArra
   })
 }
 
-export const overlay = (input: ServicesInput, role: Role, observed: Service): Overlay => {
+/**
+ * The observed Service with the operator's type, selector, ports, labels and annotations laid over
+ * it; assigned fields (clusterIP, nodePorts) and foreign annotations are kept.
+ */
+export const overlay = (input: Input, role: Role, observed: Service): Overlay => {
   const name = observed.metadata.name
   const type = typeOf(input.spec, role)
   const selector = selectorLabels(input.server.name)
@@ -133,9 +150,11 @@ export const overlay = (input: ServicesInput, role: Role, observed: Service): Ov
 
 const describePorts = (service: Service): string => (service.spec.ports ?? []).map((port) => String(port.port)).join(",") || "none"
 
+/** The Event of creating a Service. */
 export const createdEvent = (service: Service): EventNote =>
   normal("ServiceCreated", `Created ${service.spec.type ?? "ClusterIP"} Service ${service.metadata.name} (port ${describePorts(service)})`)
 
+/** The Event of updating a Service: what changed. */
 export const updatedEvent = (observed: Service, next: Service): EventNote => {
   const parts = [
     ...((observed.spec.type ?? "ClusterIP") === (next.spec.type ?? "ClusterIP") ? [] : [`type ${observed.spec.type ?? "ClusterIP"} -> ${next.spec.type ?? "ClusterIP"}`]),
@@ -147,5 +166,6 @@ export const updatedEvent = (observed: Service, next: Service): EventNote => {
   return normal("ServiceUpdated", `Updated Service ${next.metadata.name}: ${parts.length === 0 ? "ports" : parts.join(", ")}`)
 }
 
+/** The Event of deleting the metrics Service once metrics are off. */
 export const deletedEvent = (observed: Service): EventNote =>
   normal("ServiceDeleted", `Deleted Service ${observed.metadata.name} (metrics are disabled)`)

@@ -12,7 +12,7 @@
  *   user's env vars, volumes, mounts and static ports, API-server defaults, status — is kept.
  * - Container ports: `api` and `metrics` are the operator's; `adapter-*` ports are
  *   `adapterPorts` when given, else kept as observed; every other port is a user's and is kept
- *   untouched. Ports equal up to order (`ContainerPorts.portsEqual`) are left as observed: a
+ *   untouched. Ports equal up to order (`ContainerPorts.equal`) are left as observed: a
  *   reordering never writes the StatefulSet.
  * - Immutable fields are written on create only: `selector`, `serviceName`,
  *   `volumeClaimTemplates`. A later difference is reported in `blocked`, never written; only
@@ -21,34 +21,46 @@
  *   adapter ports did, else `StatefulSetUpdated` naming the changed parts.
  */
 import { Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type { Container, ContainerPort, PersistentVolumeClaimTemplate, StatefulSet, StringMap } from "../domain/Kubernetes.ts"
 import * as Quantity from "../domain/Quantity.ts"
 import { mapsEqual } from "./Annotations.ts"
 import { type EventNote, type Finding, normal } from "./Change.ts"
-import { isAdapterPort, partitionContainerPorts, portsEqual, sortContainerPorts } from "./ContainerPorts.ts"
+import * as ContainerPorts from "./ContainerPorts.ts"
 import { annotations, selectorLabels, type WorkloadNames } from "./Naming.ts"
 import { canonicalEqual, keepEquivalent, mergeMap, namedItems, overlayNamed, withoutKey } from "./OwnedFields.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 import * as ServerPod from "./ServerPod.ts"
 
+/** The kind of object this module plans. */
 export const kind = "StatefulSet"
 
-export interface StatefulSetInput {
+/**
+ * What the server's StatefulSet is planned from: the server, its spec, its workload names, the
+ * configuration hash and the adapter ports to declare.
+ */
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   readonly names: WorkloadNames
   readonly configHash: string
   /** The adapter container ports to declare; `None` keeps the observed `adapter-*` ports. */
   readonly adapterPorts: Option.Option<ReadonlyArray<ContainerPort>>
 }
 
+/**
+ * An overlaid StatefulSet and the wanted changes Kubernetes forbids on it (reported, not planned).
+ */
 export interface Overlay {
   readonly object: StatefulSet
   readonly blocked: ReadonlyArray<Finding>
 }
 
-export const updateStrategyType = (spec: DittoServerSpec): "OnDelete" | "RollingUpdate" =>
+/**
+ * The StatefulSet's update strategy for a rollout strategy: `OnDelete` under Managed, else
+ * `RollingUpdate`.
+ */
+export const updateStrategyType = (spec: DittoServer.Spec): "OnDelete" | "RollingUpdate" =>
   spec.rollout.strategy === "Managed" ? "OnDelete" : "RollingUpdate"
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
@@ -60,7 +72,7 @@ export const serverContainerIndex = (containers: ReadonlyArray<Container>): numb
 const claimNamesOf = (claims: ReadonlyArray<PersistentVolumeClaimTemplate>): ReadonlySet<string> =>
   new Set(claims.map((claim) => claim.metadata.name))
 
-const podInput = (input: StatefulSetInput, claims: ReadonlySet<string>): ServerPod.ServerPodInput => ({
+const podInput = (input: Input, claims: ReadonlySet<string>): ServerPod.Input => ({
   spec: input.spec,
   serverName: input.server.name,
   names: input.names,
@@ -68,13 +80,17 @@ const podInput = (input: StatefulSetInput, claims: ReadonlySet<string>): ServerP
   claims
 })
 
-const adapterPortsOr = (input: StatefulSetInput, observed: ReadonlyArray<ContainerPort>): ReadonlyArray<ContainerPort> =>
+const adapterPortsOr = (input: Input, observed: ReadonlyArray<ContainerPort>): ReadonlyArray<ContainerPort> =>
   Option.match(input.adapterPorts, {
     onNone: () => observed,
-    onSome: (ports) => sortContainerPorts(ports.filter(isAdapterPort))
+    onSome: (ports) => ContainerPorts.sort(ports.filter(ContainerPorts.isAdapterPort))
   })
 
-export const desired = (input: StatefulSetInput): StatefulSet => {
+/**
+ * The server's StatefulSet, owned by the server: one DittoFS container with its static and adapter
+ * ports, volumes and claim templates, and the pod template's hashes.
+ */
+export const desired = (input: Input): StatefulSet => {
   const claims = ServerPod.claimTemplates(input.spec)
   const ports = [...ServerPod.staticPorts(input.spec), ...adapterPortsOr(input, [])]
   return {
@@ -176,7 +192,7 @@ const overlayUpdateStrategy = (observed: StatefulSet, type: "OnDelete" | "Rollin
 }
 
 /** The observed StatefulSet with the operator's fields of this spec laid over it. */
-export const overlay = (input: StatefulSetInput, observed: StatefulSet): Overlay => {
+export const overlay = (input: Input, observed: StatefulSet): Overlay => {
   const name = observed.metadata.name
   const wantedClaims = ServerPod.claimTemplates(input.spec)
   const observedClaims = observed.spec.volumeClaimTemplates ?? []
@@ -187,13 +203,13 @@ export const overlay = (input: StatefulSetInput, observed: StatefulSet): Overlay
   const containers = observedTemplate.spec.containers
   const index = serverContainerIndex(containers)
   const observedPorts = containers[index]?.ports ?? []
-  const { dynamic, static: staticPorts } = partitionContainerPorts(observedPorts)
+  const { dynamic, static: staticPorts } = ContainerPorts.partition(observedPorts)
   const wantedPorts = [
     ...ServerPod.staticPorts(input.spec),
     ...staticPorts.filter((port) => !ServerPod.ownsPort(port)),
     ...adapterPortsOr(input, dynamic)
   ]
-  const ports = portsEqual(observedPorts, wantedPorts) ? observedPorts : wantedPorts
+  const ports = ContainerPorts.equal(observedPorts, wantedPorts) ? observedPorts : wantedPorts
   const wanted = ServerPod.podTemplate(podInput(input, available), ports)
 
   const selector = selectorLabels(input.server.name)
@@ -263,6 +279,7 @@ const portsOf = (statefulSet: StatefulSet): ReadonlyArray<ContainerPort> => {
   return containers[serverContainerIndex(containers)]?.ports ?? []
 }
 
+/** The Event of creating the StatefulSet. */
 export const createdEvent = (statefulSet: StatefulSet): EventNote => {
   const containers = statefulSet.spec.template.spec.containers
   const image = containers[serverContainerIndex(containers)]?.image ?? "none"
@@ -273,10 +290,10 @@ export const createdEvent = (statefulSet: StatefulSet): EventNote => {
  * The Event of an update from `observed` to `next`: `ContainerPortsUpdated` when laying the
  * same fields over `observed` with its own adapter ports would have changed nothing.
  */
-export const updatedEvent = (input: StatefulSetInput, observed: StatefulSet, next: StatefulSet): EventNote => {
+export const updatedEvent = (input: Input, observed: StatefulSet, next: StatefulSet): EventNote => {
   const withObservedAdapterPorts = overlay({ ...input, adapterPorts: Option.none() }, observed).object
   if (canonicalEqual(withObservedAdapterPorts, observed)) {
-    const { dynamic, static: staticPorts } = partitionContainerPorts(portsOf(next))
+    const { dynamic, static: staticPorts } = ContainerPorts.partition(portsOf(next))
     return normal("ContainerPortsUpdated", `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`)
   }
   const parts = [

@@ -13,7 +13,7 @@
  */
 import { canonical } from "../domain/Json.ts"
 import { Option } from "effect"
-import type { AdapterStatus, Condition, DittoServerStatus } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 
 /** The conditions `Ready` requires, in the order the status lists them. */
 export const conditionTypes = [
@@ -28,8 +28,10 @@ export const conditionTypes = [
 /** Conditions that inform without gating `Ready`. */
 export const informationalTypes = ["Progressing"] as const
 
+/** The condition types of a DittoServer's status. */
 export type ConditionType = (typeof conditionTypes)[number] | (typeof informationalTypes)[number] | "Ready"
 
+/** What a phase found out about one condition: its status, reason and message. */
 export interface ConditionFact {
   readonly type: ConditionType
   readonly status: "True" | "False" | "Unknown"
@@ -37,14 +39,15 @@ export interface ConditionFact {
   readonly message: string
 }
 
+/** The conditions with one fact set; the transition time changes only when the status does. */
 export const setCondition = (
-  conditions: ReadonlyArray<Condition>,
+  conditions: ReadonlyArray<DittoServer.Condition>,
   fact: ConditionFact,
   now: string,
   generation: number | undefined
-): ReadonlyArray<Condition> => {
+): ReadonlyArray<DittoServer.Condition> => {
   const existing = conditions.find((condition) => condition.type === fact.type)
-  const next: Condition = {
+  const next: DittoServer.Condition = {
     type: fact.type,
     status: fact.status,
     reason: fact.reason,
@@ -57,7 +60,11 @@ export const setCondition = (
     : conditions.map((condition) => (condition.type === fact.type ? next : condition))
 }
 
-export const readiness = (conditions: ReadonlyArray<Condition>): ConditionFact => {
+/**
+ * The `Ready` condition: True when every condition but the informational ones is True, else False
+ * naming those that are not.
+ */
+export const readiness = (conditions: ReadonlyArray<DittoServer.Condition>): ConditionFact => {
   const failing = conditionTypes.filter((type) => conditions.find((condition) => condition.type === type)?.status !== "True")
   return failing.length === 0
     ? { type: "Ready", status: "True", reason: "AllConditionsMet", message: "All conditions are met" }
@@ -74,19 +81,24 @@ const order = (type: string): number => {
   return index < 0 ? Number.MAX_SAFE_INTEGER : index
 }
 
-export interface StatusUpdate {
+/**
+ * What a pass sets in the status: condition facts, adapters, the observed generation, the time, the
+ * workload counts and the phase.
+ */
+export interface Update {
   readonly facts: ReadonlyArray<ConditionFact>
   /** `None` keeps the adapters of the current status. */
-  readonly adapters: Option.Option<ReadonlyArray<AdapterStatus>>
+  readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
   readonly generation: number | undefined
   /** RFC 3339 time of this pass. */
   readonly now: string
   /** The phase, when the pass knows better than the Ready condition (e.g. `Deleting`). */
-  readonly phase?: NonNullable<DittoServerStatus["phase"]>
+  readonly phase?: NonNullable<DittoServer.Status["phase"]>
   /** Replica counts and config hash of the workload, when the pass observed it. */
   readonly workload?: WorkloadCounts
 }
 
+/** The StatefulSet's replica counts and the configuration hash, for the status. */
 export interface WorkloadCounts {
   readonly replicas: number
   readonly readyReplicas: number
@@ -94,7 +106,11 @@ export interface WorkloadCounts {
   readonly configHash: string
 }
 
-export const next = (current: DittoServerStatus | undefined, update: StatusUpdate): DittoServerStatus => {
+/**
+ * The next status from the current one and a pass's update; fields the update does not name are
+ * kept.
+ */
+export const next = (current: DittoServer.Status | undefined, update: Update): DittoServer.Status => {
   const withFacts = update.facts.reduce(
     (conditions, fact) => setCondition(conditions, fact, update.now, update.generation),
     current?.conditions ?? []
@@ -119,5 +135,9 @@ export const next = (current: DittoServerStatus | undefined, update: StatusUpdat
 }
 
 
-export const equal = (a: DittoServerStatus | undefined, b: DittoServerStatus | undefined): boolean =>
+/**
+ * Whether two statuses are the same (as canonical JSON): the status is written only when it
+ * changes.
+ */
+export const equal = (a: DittoServer.Status | undefined, b: DittoServer.Status | undefined): boolean =>
   canonical(a ?? {}) === canonical(b ?? {})

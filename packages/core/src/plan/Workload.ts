@@ -24,7 +24,7 @@
  *   Services and the NetworkPolicy in any order, pod deletes last.
  */
 import { Option } from "effect"
-import type { DittoServerSpec } from "../domain/DittoServer.ts"
+import type * as DittoServer from "../domain/DittoServer.ts"
 import type {
   ConfigMap,
   ContainerPort,
@@ -36,7 +36,7 @@ import type {
   StatefulSet
 } from "../domain/Kubernetes.ts"
 import * as BaselineNetworkPolicy from "./BaselineNetworkPolicy.ts"
-import type { Change, EventNote, Finding, Plan } from "./Change.ts"
+import type * as Change from "./Change.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ManagedRestarts from "./ManagedRestarts.ts"
 import { workloadNames } from "./Naming.ts"
@@ -47,7 +47,11 @@ import * as ServerSecrets from "./ServerSecrets.ts"
 import * as ServerServices from "./ServerServices.ts"
 import * as ServerStatefulSet from "./ServerStatefulSet.ts"
 
-export interface ObservedWorkload {
+/**
+ * What the cluster holds of a server's workload: its ConfigMap, StatefulSet, Services, Secrets,
+ * NetworkPolicies and pods.
+ */
+export interface Observed {
   readonly configMap: Option.Option<ConfigMap>
   readonly statefulSet: Option.Option<StatefulSet>
   readonly services: ReadonlyArray<Service>
@@ -56,42 +60,51 @@ export interface ObservedWorkload {
   readonly pods: ReadonlyArray<Pod>
 }
 
-export interface WorkloadInput {
+/**
+ * What the workload is planned from: the server, its spec, the adapter ports to declare, the
+ * generated secrets and the observed objects.
+ */
+export interface Input {
   readonly server: ServerIdentity
-  readonly spec: DittoServerSpec
+  readonly spec: DittoServer.Spec
   /**
    * The adapter container ports to declare: `Some` from a successful poll, or `None` to keep the
    * observed StatefulSet's `adapter-*` ports.
    */
   readonly adapterPorts: Option.Option<ReadonlyArray<ContainerPort>>
-  readonly observed: ObservedWorkload
+  readonly observed: Observed
   /** Random values for Secrets this pass may create (`ServerSecrets.generatedFrom`). */
   readonly generated: ServerSecrets.Generated
 }
 
-export interface WorkloadPlan {
-  readonly configMaps: Plan<ConfigMap>
-  readonly secrets: Plan<Secret>
-  readonly services: Plan<Service>
-  readonly statefulSets: Plan<StatefulSet>
-  readonly networkPolicies: Plan<NetworkPolicy>
+/**
+ * The workload plan, kind by kind, with the foreign objects and the blocked changes reported and
+ * the configuration hash.
+ */
+export interface Plan {
+  readonly configMaps: Change.Plan<ConfigMap>
+  readonly secrets: Change.Plan<Secret>
+  readonly services: Change.Plan<Service>
+  readonly statefulSets: Change.Plan<StatefulSet>
+  readonly networkPolicies: Change.Plan<NetworkPolicy>
   /** Deletes only: the managed restarts. */
-  readonly pods: Plan<Pod>
+  readonly pods: Change.Plan<Pod>
   /** Objects of the workload's names the server does not control: left untouched. */
-  readonly foreign: ReadonlyArray<Finding>
+  readonly foreign: ReadonlyArray<Change.Finding>
   /** Wanted changes Kubernetes forbids (immutable fields): not planned. */
-  readonly blocked: ReadonlyArray<Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
   /** SHA-256 of the rendered `config.yaml`: the pod template's `dittofs.io/config-hash`. */
   readonly configHash: string
 }
 
-export const isEmpty = (plan: WorkloadPlan): boolean =>
+/** Whether the plan changes nothing in the cluster. */
+export const isEmpty = (plan: Plan): boolean =>
   [plan.configMaps, plan.secrets, plan.services, plan.statefulSets, plan.networkPolicies, plan.pods]
     .every((changes) => changes.length === 0)
 
 interface Overlaid<A> {
   readonly object: A
-  readonly blocked: ReadonlyArray<Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
 }
 
 /** How one object of the workload is kept: its name, whether it is wanted, how it is built. */
@@ -101,16 +114,16 @@ interface ObjectRules<A> {
   readonly wanted: boolean
   readonly desired: () => A
   readonly overlay: (observed: A) => Overlaid<A>
-  readonly created: (object: A) => EventNote
-  readonly updated: (observed: A, next: A) => EventNote
+  readonly created: (object: A) => Change.EventNote
+  readonly updated: (observed: A, next: A) => Change.EventNote
   /** The Event of deleting it when it is no longer wanted; without it, it is left alone. */
-  readonly deleted?: (observed: A) => EventNote
+  readonly deleted?: (observed: A) => Change.EventNote
 }
 
 interface ObjectOutcome<A> {
-  readonly changes: Plan<A>
-  readonly foreign: ReadonlyArray<Finding>
-  readonly blocked: ReadonlyArray<Finding>
+  readonly changes: Change.Plan<A>
+  readonly foreign: ReadonlyArray<Change.Finding>
+  readonly blocked: ReadonlyArray<Change.Finding>
   /** The observed object when it is the server's (terminating or not). */
   readonly ours: Option.Option<A>
 }
@@ -155,7 +168,7 @@ const planObject = <A extends { readonly metadata: ObjectMeta }>(
           : { ...nothing, changes: [{ _tag: "Delete", object: found.object, event: rules.deleted(found.object) }], ours }
       }
       const { blocked, object } = rules.overlay(found.object)
-      const changes: Plan<A> = differs(found.object, object)
+      const changes: Change.Plan<A> = differs(found.object, object)
         ? [{ _tag: "Update", object, event: rules.updated(found.object, object) }]
         : []
       return { changes, foreign: [], blocked, ours }
@@ -171,7 +184,12 @@ const combine = <A>(outcomes: ReadonlyArray<ObjectOutcome<A>>) => ({
 
 const unblocked = <A>(object: A): Overlaid<A> => ({ object, blocked: [] })
 
-export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
+/**
+ * Plans the whole workload from the spec: creates what is missing, lays the operator's fields over
+ * what it owns, reports foreign objects and changes Kubernetes forbids, and plans managed restarts.
+ * Total and pure.
+ */
+export const plan = (input: Input): Plan => {
   const { generated, server, spec } = input
   const names = workloadNames(server.name)
   const config = ConfigFile.render(spec)
@@ -238,7 +256,7 @@ export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
 
   // a pod recreated now must find the StatefulSet and the ConfigMap it mounts as wanted
   const settled = statefulSet.changes.length === 0 && configMap.changes.length === 0
-  const pods = ManagedRestarts.planRestarts({
+  const pods = ManagedRestarts.plan({
     strategy: spec.rollout.strategy,
     statefulSet: settled ? Option.filter(statefulSet.ours, (observed) => observed.metadata.deletionTimestamp === undefined) : Option.none(),
     pods: input.observed.pods
@@ -259,7 +277,7 @@ export const planWorkload = (input: WorkloadInput): WorkloadPlan => {
 }
 
 /** Every change of the plan, kind by kind, in apply order (for logs and tests). */
-export const changes = (plan: WorkloadPlan): ReadonlyArray<{ readonly kind: string; readonly change: Change<{ readonly metadata: ObjectMeta }> }> => [
+export const changes = (plan: Plan): ReadonlyArray<{ readonly kind: string; readonly change: Change.Change<{ readonly metadata: ObjectMeta }> }> => [
   ...plan.secrets.map((change) => ({ kind: ServerSecrets.kind, change })),
   ...plan.configMaps.map((change) => ({ kind: ServerConfigMap.kind, change })),
   ...plan.services.map((change) => ({ kind: ServerServices.kind, change })),

@@ -11,12 +11,18 @@
  */
 import { Duration } from "effect"
 
+/**
+ * What a reconcile asks of the controller: run the object again after a delay, or wait for its next
+ * change.
+ */
 export type Action =
   | { readonly _tag: "Requeue"; readonly after: Duration.Duration }
   | { readonly _tag: "AwaitChange" }
 
+/** Run the object again after `after`. */
 export const requeue = (after: Duration.Duration): Action => ({ _tag: "Requeue", after })
 
+/** Wait for the object's next change (or the controller's resync). */
 export const awaitChange: Action = { _tag: "AwaitChange" }
 
 /** The earliest of several actions (`AwaitChange` is later than any requeue). */
@@ -32,6 +38,7 @@ export interface Retry {
   readonly cap: Duration.Duration
 }
 
+/** A retry whose backoff is capped at `cap`. */
 export const retryWithin = (cap: Duration.Duration): Retry => ({ cap })
 
 /** The retry of a failure nobody classified (a defect): the reference's 5-minute cap. */

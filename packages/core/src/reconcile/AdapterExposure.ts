@@ -1,5 +1,5 @@
 /**
- * `reconcileAdapterExposure(server, session)`: poll DittoFS's adapters, observe the server's
+ * `AdapterExposurePhase.reconcile(server, session)`: poll DittoFS's adapters, observe the server's
  * adapter Services, NetworkPolicies and StatefulSet, plan, apply, and say when to run again.
  *
  * Contract (the safety rules of the reference, with its defects fixed):
@@ -12,17 +12,17 @@
  * - The next run is one polling interval away (`spec.adapterDiscovery.pollingInterval`).
  */
 import { Effect, Option, Result } from "effect"
-import type { AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, type StatefulSet } from "../domain/Kubernetes.ts"
-import type { ActiveAdapter } from "../plan/ActiveAdapters.ts"
-import { type AdapterExposurePlan, emptyPlan, type ObservedExposure, planAdapterExposure } from "../plan/AdapterExposure.ts"
+import type * as ActiveAdapters from "../plan/ActiveAdapters.ts"
+import * as AdapterExposure from "../plan/AdapterExposure.ts"
 import { adapterResourceName, labels, labelValue } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
 import { DittoFs, type DittoFsError, type Secret } from "../services/DittoFs.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import { type Action, requeue } from "./Action.ts"
-import { applyPlan, type FailedChange } from "./Apply.ts"
+import * as Apply from "./Apply.ts"
 
 /** Where and as whom the operator talks to a server's DittoFS API. */
 export interface DittoFsSession {
@@ -30,19 +30,23 @@ export interface DittoFsSession {
   readonly accessToken: Secret
 }
 
-export interface AdapterExposureOutcome {
-  readonly poll: Result.Result<AdapterList, DittoFsError>
-  readonly plan: AdapterExposurePlan
-  readonly failures: ReadonlyArray<FailedChange>
+/**
+ * What an exposure pass did: the poll, the plan, the changes that failed and the `status.adapters`
+ * it leaves.
+ */
+export interface Outcome {
+  readonly poll: Result.Result<Adapter.List, DittoFsError>
+  readonly plan: AdapterExposure.Plan
+  readonly failures: ReadonlyArray<Apply.FailedChange>
   /** `status.adapters` after this pass; `None` when the poll failed (keep the last known). */
   readonly adapters: Option.Option<ReadonlyArray<DittoServer.AdapterStatus>>
   readonly action: Action
 }
 
 /** Reads the objects a server's adapter exposure consists of. */
-export const observeExposure = (
+export const observe = (
   server: ServerIdentity
-): Effect.Effect<ObservedExposure, KubernetesError, Kubernetes> =>
+): Effect.Effect<AdapterExposure.Observed, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const instance = labelValue(server.name)
@@ -63,8 +67,8 @@ export const observeExposure = (
 
 const adapterStatuses = (
   server: ServerIdentity,
-  active: ReadonlyArray<ActiveAdapter>,
-  failures: ReadonlyArray<FailedChange>
+  active: ReadonlyArray<ActiveAdapters.Active>,
+  failures: ReadonlyArray<Apply.FailedChange>
 ): ReadonlyArray<DittoServer.AdapterStatus> =>
   active.map((adapter) => {
     const serviceName = adapterResourceName(server.name, adapter.type)
@@ -87,25 +91,25 @@ export type ContainerPortsOwner =
  * Observes, plans and applies the exposure of a successful poll's adapters; the observed
  * StatefulSet's static ports are reserved either way.
  */
-export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
+export const expose = Effect.fn("exposeAdapters")(function*(
   server: DittoServer.DittoServer,
-  adapters: AdapterList,
+  adapters: Adapter.List,
   containerPorts: ContainerPortsOwner = "Exposure"
 ) {
   const identity = identityOf(server)
   for (const rejected of adapters.rejected) {
     yield* Effect.logWarning(`adapter entry ${rejected.index} rejected: ${rejected.reason}`)
   }
-  const observed = yield* observeExposure(identity)
-  const plan = planAdapterExposure({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
+  const observed = yield* observe(identity)
+  const plan = AdapterExposure.plan({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
   for (const conflict of plan.active.conflicts) {
     yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
   const regarding = referenceTo(server)
-  const serviceFailures = yield* applyPlan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
-  const policyFailures = yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
+  const serviceFailures = yield* Apply.plan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")
+  const policyFailures = yield* Apply.plan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "NetworkPolicyFailed")
   const portFailures = containerPorts === "Exposure"
-    ? yield* applyPlan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
+    ? yield* Apply.plan(Resources.StatefulSet, regarding, Option.toArray(plan.statefulSet), "ContainerPortsFailed")
     : []
   const failures = [...serviceFailures, ...policyFailures, ...portFailures]
   return {
@@ -115,7 +119,12 @@ export const exposeAdapters = Effect.fn("exposeAdapters")(function*(
   }
 })
 
-export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(function*(
+/**
+ * One exposure pass for a server whose StatefulSet someone else manages: polls the adapters,
+ * observes the Services, NetworkPolicies and StatefulSet, plans and applies. A failed or malformed
+ * poll changes nothing.
+ */
+export const reconcile = Effect.fn("reconcileAdapterExposure")(function*(
   server: DittoServer.DittoServer,
   session: DittoFsSession
 ) {
@@ -127,14 +136,14 @@ export const reconcileAdapterExposure = Effect.fn("reconcileAdapterExposure")(fu
     yield* Effect.logWarning("adapter poll failed; changing nothing").pipe(
       Effect.annotateLogs({ server: `${identity.namespace}/${identity.name}`, reason: poll.failure.reason })
     )
-    return { poll, plan: emptyPlan, failures: [], adapters: Option.none(), action } satisfies AdapterExposureOutcome
+    return { poll, plan: AdapterExposure.empty, failures: [], adapters: Option.none(), action } satisfies Outcome
   }
-  const exposed = yield* exposeAdapters(server, poll.success)
+  const exposed = yield* expose(server, poll.success)
   return {
     poll,
     plan: exposed.plan,
     failures: exposed.failures,
     adapters: Option.some(exposed.adapters),
     action
-  } satisfies AdapterExposureOutcome
+  } satisfies Outcome
 })

@@ -13,6 +13,7 @@ import type { Change, Plan } from "../plan/Change.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, type Resource } from "../services/Kubernetes.ts"
 
+/** A change that failed: the kind, the change's tag, the object's name and the error. */
 export interface FailedChange {
   readonly kind: string
   readonly change: Change<unknown>["_tag"]
@@ -20,7 +21,11 @@ export interface FailedChange {
   readonly error: KubernetesError
 }
 
-export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
+/**
+ * Applies one change. A delete carries the observed uid as its precondition, and one whose object
+ * is already gone counts as done.
+ */
+export const change = <A extends { readonly metadata: ObjectMeta }>(
   resource: Resource<A>,
   change: Change<A>
 ): Effect.Effect<void, KubernetesError, Kubernetes> =>
@@ -42,7 +47,7 @@ export const applyChange = <A extends { readonly metadata: ObjectMeta }>(
   })
 
 /** Applies every change of the plan; returns those that failed. */
-export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
+export const plan = <A extends { readonly metadata: ObjectMeta }>(
   resource: Resource<A>,
   regarding: ObjectReference,
   plan: Plan<A>,
@@ -51,29 +56,29 @@ export const applyPlan = <A extends { readonly metadata: ObjectMeta }>(
   Effect.gen(function*() {
     const events = yield* Events
     const failures: Array<FailedChange> = []
-    for (const change of plan) {
-      const applied = yield* Effect.result(applyChange(resource, change))
+    for (const planned of plan) {
+      const applied = yield* Effect.result(change(resource, planned))
       if (applied._tag === "Success") {
-        yield* Effect.logInfo(change.event.message).pipe(
-          Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: change.event.reason })
+        yield* Effect.logInfo(planned.event.message).pipe(
+          Effect.annotateLogs({ object: `${regarding.namespace}/${regarding.name}`, reason: planned.event.reason })
         )
-        yield* events.emit(regarding, change.event)
+        yield* events.emit(regarding, planned.event)
         continue
       }
       const failure: FailedChange = {
         kind: resource.kind,
-        change: change._tag,
-        name: change.object.metadata.name,
+        change: planned._tag,
+        name: planned.object.metadata.name,
         error: applied.failure
       }
       failures.push(failure)
-      yield* Effect.logWarning(`${change._tag} ${resource.kind} ${failure.name} failed`).pipe(
+      yield* Effect.logWarning(`${planned._tag} ${resource.kind} ${failure.name} failed`).pipe(
         Effect.annotateLogs({ reason: applied.failure.reason, message: applied.failure.message })
       )
       yield* events.emit(regarding, {
         type: "Warning",
         reason: failureReason,
-        message: `Failed to ${change._tag.toLowerCase()} ${resource.kind} ${failure.name}: ${applied.failure.reason}: ${applied.failure.message}`
+        message: `Failed to ${planned._tag.toLowerCase()} ${resource.kind} ${failure.name}: ${applied.failure.reason}: ${applied.failure.message}`
       })
     }
     return failures

@@ -28,7 +28,11 @@ import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "../services/Kubernetes.ts"
 import type { DittoFsSession } from "./AdapterExposure.ts"
 
-export type AuthOutcome =
+/**
+ * The session phase's outcome: a session and when its token is due for a refresh, or why there is
+ * none.
+ */
+export type Outcome =
   | {
     readonly _tag: "Authenticated"
     readonly session: DittoFsSession
@@ -74,6 +78,10 @@ const randomPassword = Effect.sync(() => Redacted.make(randomBytes(24).toString(
 /** A refusal that retrying will not fix: the condition says what to repair. */
 export class AuthFailure extends Data.TaggedError("AuthFailure")<{ readonly reason: string; readonly message: string }> {}
 
+/**
+ * The session phase: reads or provisions the operator's DittoFS account, logs in or refreshes its
+ * tokens when due, and keeps them in the operator credentials Secret.
+ */
 export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoServer.DittoServer, baseUrl: string) {
   const kubernetes = yield* Kubernetes
   const dittofs = yield* DittoFs
@@ -94,18 +102,18 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
       _tag: "Failed",
       reason: "CredentialsSecretNotOwned",
       message: `Secret ${observed.metadata.name} exists and is not controlled by this DittoServer`
-    } satisfies AuthOutcome
+    } satisfies Outcome
   }
   const stored = observed === undefined ? undefined : Credentials.fromSecret(observed)
 
-  const save = (credentials: Credentials.StoredCredentials) => {
+  const save = (credentials: Credentials.Stored) => {
     const desired = Credentials.toSecret(identity, credentials, observed)
     if (observed === undefined) return Effect.asVoid(kubernetes.create(Resources.Secret, desired))
     if (mapsEqual(observed.data, desired.data)) return Effect.void
     return Effect.asVoid(kubernetes.update(Resources.Secret, desired))
   }
 
-  const withToken = (credentials: Credentials.StoredCredentials, token: Token): Credentials.StoredCredentials => ({
+  const withToken = (credentials: Credentials.Stored, token: Token): Credentials.Stored => ({
     username: credentials.username,
     password: credentials.password,
     accessToken: token.access_token,
@@ -115,12 +123,12 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
     expiresAt: now + token.expires_in * 1000
   })
 
-  const authenticated = (credentials: Credentials.StoredCredentials, token: Token) =>
+  const authenticated = (credentials: Credentials.Stored, token: Token) =>
     Effect.as(save(withToken(credentials, token)), {
       _tag: "Authenticated",
       session: { baseUrl, accessToken: token.access_token },
       refreshAt: Credentials.refreshDueAt(now, now + token.expires_in * 1000)
-    } satisfies AuthOutcome)
+    } satisfies Outcome)
 
   const provision = Effect.gen(function*() {
     const admin = yield* dittofs.login(baseUrl, yield* readAdminCredentials(server))
@@ -141,14 +149,14 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
     return outcome
   })
 
-  const login = (credentials: Credentials.StoredCredentials) =>
+  const login = (credentials: Credentials.Stored) =>
     dittofs.login(baseUrl, credentials).pipe(
       Effect.flatMap((token) => authenticated(credentials, token)),
       Effect.catchIf((error) => error._tag === "DittoFsError" && error.reason === "Unauthorized", () => provision)
     )
 
   /** A token that has not expired yet is used while its refresh cannot reach DittoFS. */
-  const stillValid = (credentials: Credentials.StoredCredentials): Option.Option<AuthOutcome> =>
+  const stillValid = (credentials: Credentials.Stored): Option.Option<Outcome> =>
     credentials.accessToken !== undefined && credentials.expiresAt !== undefined && credentials.expiresAt > now
       ? Option.some({
         _tag: "Authenticated",
@@ -158,14 +166,14 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
       : Option.none()
 
   const step = Credentials.nextStep(stored, baseUrl, now)
-  const attempt: Effect.Effect<AuthOutcome, DittoFsError | KubernetesError | AuthFailure, Kubernetes> = (() => {
+  const attempt: Effect.Effect<Outcome, DittoFsError | KubernetesError | AuthFailure, Kubernetes> = (() => {
     switch (step._tag) {
       case "Use":
         return Effect.succeed({
           _tag: "Authenticated",
           session: { baseUrl, accessToken: step.accessToken },
           refreshAt: step.refreshAt
-        } satisfies AuthOutcome)
+        } satisfies Outcome)
       case "Refresh":
         return dittofs.refresh(baseUrl, step.refreshToken).pipe(
           Effect.flatMap((token) => authenticated(step.credentials, token)),
@@ -183,12 +191,12 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
   return yield* attempt.pipe(
     Effect.catchTags({
       DittoFsError: (error) =>
-        Effect.succeed<AuthOutcome>(
+        Effect.succeed<Outcome>(
           isTransient(error)
             ? { _tag: "Unreachable", error }
             : { _tag: "Failed", reason: "AuthenticationFailed", message: `${error.operation}: ${error.reason}: ${error.message}` }
         ),
-      AuthFailure: (error) => Effect.succeed<AuthOutcome>({ _tag: "Failed", reason: error.reason, message: error.message })
+      AuthFailure: (error) => Effect.succeed<Outcome>({ _tag: "Failed", reason: error.reason, message: error.message })
     })
   )
 })

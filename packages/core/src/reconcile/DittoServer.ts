@@ -26,7 +26,7 @@
  *   `Pending`.
  */
 import { Clock, Duration, Effect, Option } from "effect"
-import type { AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 import * as DittoServer from "../domain/DittoServer.ts"
 import { timestamp } from "../domain/Kubernetes.ts"
 import * as ObjectRef from "../domain/ObjectRef.ts"
@@ -35,9 +35,9 @@ import * as Status from "../plan/Status.ts"
 import { DittoFs, type DittoFsError, isTransient } from "../services/DittoFs.ts"
 import { Kubernetes, Resources } from "../services/Kubernetes.ts"
 import { requeue } from "./Action.ts"
-import { type DittoFsSession, exposeAdapters } from "./AdapterExposure.ts"
+import * as AdapterExposurePhase from "./AdapterExposure.ts"
 import { ensureSession, forgetTokens } from "./Auth.ts"
-import { ensureFinalizer, finalize } from "./Finalizer.ts"
+import * as Finalizer from "./Finalizer.ts"
 import { reconcileWorkload, type WorkloadStatus } from "./Workload.ts"
 import {
   ApplyFailed,
@@ -53,14 +53,19 @@ import * as Phase from "./Phase.ts"
 /** Annotation on a DittoServer that points the operator at its DittoFS API from outside the cluster. */
 export const apiUrlAnnotation = "dittofs.io/api-url"
 
-export interface DittoServerOptions {
+/** Options of the pass that apply to every server. */
+export interface Options {
   /** The DittoFS API URL for every server without the annotation (an operator flag). */
   readonly apiUrlOverride?: string
 }
 
 const describeDittoFsError = (error: DittoFsError): string => `${error.operation}: ${error.reason}: ${error.message}`
 
-export const apiUrl = (server: DittoServer.DittoServer, options: DittoServerOptions = {}): string => {
+/**
+ * The DittoFS API URL of a server: its `dittofs.io/api-url` annotation, else the operator's
+ * override, else its in-cluster API Service.
+ */
+export const apiUrl = (server: DittoServer.DittoServer, options: Options = {}): string => {
   const ref = ObjectRef.of(server.metadata)
   return server.metadata.annotations?.[apiUrlAnnotation]
     ?? options.apiUrlOverride
@@ -88,7 +93,7 @@ const sessionPhase = (server: DittoServer.DittoServer, baseUrl: string, interval
     if (attempt._tag === "Failure") {
       return {
         phase: Phase.result([], requeue(interval), [new ObserveFailed({ error: attempt.failure })]),
-        session: Option.none<DittoFsSession>()
+        session: Option.none<AdapterExposurePhase.DittoFsSession>()
       }
     }
     const auth = attempt.success
@@ -96,7 +101,7 @@ const sessionPhase = (server: DittoServer.DittoServer, baseUrl: string, interval
       case "Unreachable":
         return {
           phase: Phase.result([unreachable(auth.error)], requeue(interval), [new DittoFsUnavailable({ error: auth.error, pollingInterval: interval })]),
-          session: Option.none<DittoFsSession>()
+          session: Option.none<AdapterExposurePhase.DittoFsSession>()
         }
       case "Failed":
         return {
@@ -105,7 +110,7 @@ const sessionPhase = (server: DittoServer.DittoServer, baseUrl: string, interval
             requeue(interval),
             [new AuthenticationFailed({ reason: auth.reason, detail: auth.message })]
           ),
-          session: Option.none<DittoFsSession>()
+          session: Option.none<AdapterExposurePhase.DittoFsSession>()
         }
       case "Authenticated": {
         const now = yield* Clock.currentTimeMillis
@@ -121,7 +126,7 @@ const sessionPhase = (server: DittoServer.DittoServer, baseUrl: string, interval
   })
 
 /** The poll phase: the adapter list, or why there is none (nothing is changed then). */
-const pollPhase = (server: DittoServer.DittoServer, session: DittoFsSession, interval: Duration.Duration) =>
+const pollPhase = (server: DittoServer.DittoServer, session: AdapterExposurePhase.DittoFsSession, interval: Duration.Duration) =>
   Effect.gen(function*() {
     const dittofs = yield* DittoFs
     const poll = yield* Effect.result(dittofs.listAdapters(session.baseUrl, session.accessToken))
@@ -151,14 +156,14 @@ const pollPhase = (server: DittoServer.DittoServer, session: DittoFsSession, int
     }
     return {
       phase: Phase.result([isTransient(error) ? unreachable(error) : reachable(session.baseUrl), notSynced], requeue(interval), errors),
-      adapters: Option.none<AdapterList>()
+      adapters: Option.none<Adapter.List>()
     }
   })
 
 /** The exposure phase: adapter Services and NetworkPolicies of a successful poll (the workload phase owns the ports). */
-const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, interval: Duration.Duration) =>
+const exposurePhase = (server: DittoServer.DittoServer, adapters: Adapter.List, interval: Duration.Duration) =>
   Effect.gen(function*() {
-    const attempt = yield* Effect.result(exposeAdapters(server, adapters, "Workload"))
+    const attempt = yield* Effect.result(AdapterExposurePhase.expose(server, adapters, "Workload"))
     if (attempt._tag === "Failure") {
       return {
         phase: Phase.result(
@@ -204,7 +209,7 @@ const exposurePhase = (server: DittoServer.DittoServer, adapters: AdapterList, i
   })
 
 /** Writes the status when it changed; after a conflict, over the current object. */
-const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.StatusUpdate, "generation" | "now">) =>
+const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Update, "generation" | "now">) =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const now = timestamp(yield* Clock.currentTimeMillis)
@@ -224,8 +229,8 @@ const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Status
   })
 
 /** The phase of a server that is not being deleted. */
-export const phaseOf = (
-  spec: DittoServer.DittoServerSpec,
+const phaseOf = (
+  spec: DittoServer.Spec,
   workload: Option.Option<WorkloadStatus>,
   facts: ReadonlyArray<Status.ConditionFact>
 ): "Failed" | "Stopped" | "Running" | "Pending" => {
@@ -234,9 +239,14 @@ export const phaseOf = (
   return facts.some((fact) => fact.type === "Available" && fact.status === "True") ? "Running" : "Pending"
 }
 
-export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
+/**
+ * The operator's pass over one DittoServer: the finalizer on deletion, else the session, poll,
+ * workload, exposure and status phases. Returns the shortest requeue; fails with `PassFailed` after
+ * writing the status when a phase failed.
+ */
+export const reconcile = Effect.fn("reconcileDittoServer")(function*(
   observed: DittoServer.DittoServer,
-  options: DittoServerOptions = {}
+  options: Options = {}
 ) {
   const baseUrl = apiUrl(observed, options)
   if (observed.metadata.deletionTimestamp !== undefined) {
@@ -244,9 +254,9 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
     if (deleting._tag === "Failure") {
       yield* Effect.logWarning("could not write the Deleting status").pipe(Effect.annotateLogs({ reason: deleting.failure.reason }))
     }
-    return yield* finalize(observed, baseUrl)
+    return yield* Finalizer.finalize(observed, baseUrl)
   }
-  const server = yield* ensureFinalizer(observed).pipe(
+  const server = yield* Finalizer.ensure(observed).pipe(
     Effect.mapError((error) =>
       new PassFailed({
         errors: [new ApplyFailed({ failures: [{ kind: DittoServer.kind, change: "Update", name: observed.metadata.name, error }] })]
@@ -257,7 +267,7 @@ export const reconcileDittoServer = Effect.fn("reconcileDittoServer")(function*(
 
   const session = yield* sessionPhase(server, baseUrl, interval)
   const poll = Option.isSome(session.session) ? yield* pollPhase(server, session.session.value, interval) : undefined
-  const adapters = poll === undefined ? Option.none<AdapterList>() : poll.adapters
+  const adapters = poll === undefined ? Option.none<Adapter.List>() : poll.adapters
   // exposure first: a stopped adapter's Service goes right after the poll that saw it stop
   const exposure = Option.isSome(adapters) ? yield* exposurePhase(server, adapters.value, interval) : undefined
   const workload = yield* reconcileWorkload(server, adapters)

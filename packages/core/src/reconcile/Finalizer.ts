@@ -3,7 +3,7 @@
  * deletion it removes the operator's `k8s-operator` account from DittoFS before letting go.
  *
  * Contract:
- * - `ensureFinalizer` adds the finalizer once (an update with resourceVersion) and returns the
+ * - `Finalizer.ensure` adds the finalizer once (an update with resourceVersion) and returns the
  *   object as written; an object already carrying it is returned as is, without a request; a
  *   stale view (a conflict) is re-read and handled the same way.
  * - `finalize`, for a DittoServer marked for deletion that carries the finalizer: the status
@@ -27,7 +27,8 @@ import { Kubernetes, type KubernetesError, Resources } from "../services/Kuberne
 import { type Action, awaitChange, requeue } from "./Action.ts"
 import { type AuthFailure, readAdminCredentials } from "./Auth.ts"
 
-export const finalizer = "dittofs.dittofs.com/finalizer"
+/** The operator's finalizer on a DittoServer. */
+export const name = "dittofs.dittofs.com/finalizer"
 
 /** How long deletion waits for the account cleanup at most (the reference's 60 s). */
 export const cleanupTimeout = Duration.seconds(60)
@@ -35,16 +36,21 @@ export const cleanupTimeout = Duration.seconds(60)
 /** How soon a failed cleanup is tried again. */
 export const cleanupRetry = Duration.seconds(5)
 
-export const hasFinalizer = (server: DittoServer.DittoServer): boolean =>
-  (server.metadata.finalizers ?? []).includes(finalizer)
+/** Whether the server carries the operator's finalizer. */
+export const has = (server: DittoServer.DittoServer): boolean =>
+  (server.metadata.finalizers ?? []).includes(name)
 
-export const ensureFinalizer = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
-  if (hasFinalizer(server)) return server
+/**
+ * Adds the finalizer once (an update with the resourceVersion, retried over a fresh read on a
+ * conflict) and returns the server as written.
+ */
+export const ensure = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
+  if (has(server)) return server
   const kubernetes = yield* Kubernetes
   const withFinalizer = (current: DittoServer.DittoServer) =>
-    hasFinalizer(current) ? Effect.succeed(current) : kubernetes.update(Resources.DittoServer, {
+    has(current) ? Effect.succeed(current) : kubernetes.update(Resources.DittoServer, {
       ...current,
-      metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), finalizer] }
+      metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), name] }
     })
   const ref = ObjectRef.of(server.metadata)
   return yield* withFinalizer(server).pipe(
@@ -63,14 +69,14 @@ const removeFinalizer = (server: DittoServer.DittoServer) =>
     const kubernetes = yield* Kubernetes
     const without = (current: DittoServer.DittoServer) => ({
       ...current,
-      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((name) => name !== finalizer) }
+      metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((entry) => entry !== name) }
     })
     const ref = ObjectRef.of(server.metadata)
     yield* kubernetes.update(Resources.DittoServer, without(server)).pipe(
       Effect.catchIf((error) => error.reason === "Conflict", () =>
         kubernetes.get(Resources.DittoServer, ref.namespace, ref.name).pipe(
           // already let go of (another writer): nothing to do
-          Effect.filterOrElse((current) => !hasFinalizer(current), (current) => kubernetes.update(Resources.DittoServer, without(current)))
+          Effect.filterOrElse((current) => !has(current), (current) => kubernetes.update(Resources.DittoServer, without(current)))
         )),
       Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeed(server))
     )
@@ -95,11 +101,16 @@ const deleteOperatorAccount = (server: DittoServer.DittoServer, baseUrl: string)
     return Option.some(Credentials.operatorUsername)
   })
 
+/**
+ * The deletion pass: removes the operator's DittoFS account as the admin, retrying every 5 s; after
+ * 60 s it gives up with a `CleanupTimeout` Event. Then the finalizer goes, so deletion is never
+ * blocked for ever.
+ */
 export const finalize = Effect.fn("finalize")(function*(
   server: DittoServer.DittoServer,
   baseUrl: string
 ): Effect.fn.Return<Action, never, Kubernetes | DittoFs | Events> {
-  if (!hasFinalizer(server)) return awaitChange
+  if (!has(server)) return awaitChange
   const events = yield* Events
   const regarding = referenceTo(server)
   const cleanup = yield* Effect.result(deleteOperatorAccount(server, baseUrl))

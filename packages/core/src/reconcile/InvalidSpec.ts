@@ -16,11 +16,15 @@ import * as Status from "../plan/Status.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, raw, Resources } from "../services/Kubernetes.ts"
 import { type Action, awaitChange } from "./Action.ts"
-import { finalizer } from "./Finalizer.ts"
+import * as Finalizer from "./Finalizer.ts"
 
-const decodeStatus = Schema.decodeUnknownOption(DittoServer.DittoServerStatus)
+const decodeStatus = Schema.decodeUnknownOption(DittoServer.Status)
 
-export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
+/**
+ * The pass over a DittoServer whose spec does not decode: a Warning Event `InvalidSpec` and the
+ * phase `Failed`, nothing else touched; marked for deletion, its finalizer goes at once.
+ */
+export const reconcile = Effect.fn("reconcileInvalidSpec")(function*(
   object: AnyObject,
   message: string
 ): Effect.fn.Return<Action, never, Kubernetes | Events> {
@@ -31,7 +35,7 @@ export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
   const resource = raw(Resources.DittoServer)
   if (object.metadata.deletionTimestamp !== undefined) {
     const finalizers = object.metadata.finalizers ?? []
-    if (!finalizers.includes(finalizer)) return awaitChange
+    if (!finalizers.includes(Finalizer.name)) return awaitChange
     yield* events.emit(regarding, {
       type: "Warning",
       reason: "CleanupSkipped",
@@ -39,7 +43,7 @@ export const reconcileInvalidSpec = Effect.fn("reconcileInvalidSpec")(function*(
     })
     const released = yield* Effect.result(kubernetes.update(resource, {
       ...object,
-      metadata: { ...object.metadata, finalizers: finalizers.filter((name) => name !== finalizer) }
+      metadata: { ...object.metadata, finalizers: finalizers.filter((name) => name !== Finalizer.name) }
     }))
     if (released._tag === "Failure") yield* Effect.logWarning("could not remove the finalizer").pipe(Effect.annotateLogs({ reason: released.failure.reason }))
     return awaitChange

@@ -16,7 +16,7 @@
  */
 import { Data, Duration } from "effect"
 import type { DittoFsError } from "../services/DittoFs.ts"
-import type { KubernetesError, KubernetesErrorReason } from "../services/Kubernetes.ts"
+import type * as Kubernetes from "../services/Kubernetes.ts"
 import { mostUrgent, type Retry, retryWithin } from "./Action.ts"
 import type { FailedChange } from "./Apply.ts"
 
@@ -53,7 +53,7 @@ export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed
 }
 
 /** Reading the cluster failed: nothing was planned from it, nothing written. */
-export class ObserveFailed extends Data.TaggedError("ObserveFailed")<{ readonly error: KubernetesError }> {
+export class ObserveFailed extends Data.TaggedError("ObserveFailed")<{ readonly error: Kubernetes.KubernetesError }> {
   override get message(): string {
     return `${this.error.operation}: ${this.error.reason}: ${this.error.message}`
   }
@@ -66,6 +66,7 @@ export class ApplyFailed extends Data.TaggedError("ApplyFailed")<{ readonly fail
   }
 }
 
+/** The ways a phase of the pass can fail. */
 export type PhaseError = DittoFsUnavailable | TokenRejected | AuthenticationFailed | ObserveFailed | ApplyFailed
 
 /** A pass whose phases failed; every phase ran and the status was written first. */
@@ -75,6 +76,7 @@ export class PassFailed extends Data.TaggedError("PassFailed")<{ readonly errors
   }
 }
 
+/** The ways a pass can fail: a phase's error, or several gathered in `PassFailed`. */
 export type PassError = PhaseError | PassFailed
 
 /** How long a write refused for a stale resourceVersion waits at most (it is retried over fresh reads). */
@@ -83,8 +85,12 @@ export const conflictRetry = retryWithin(Duration.seconds(1))
 /** The retry cap of a permanent failure, and of Kubernetes failing. */
 export const slowRetry = retryWithin(Duration.minutes(5))
 
-const retryOfKubernetes = (reason: KubernetesErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
+const retryOfKubernetes = (reason: Kubernetes.ErrorReason): Retry => (reason === "Conflict" ? conflictRetry : slowRetry)
 
+/**
+ * How soon a failure is retried: within the polling interval when DittoFS is down or refused a
+ * token, within a second on a stale write, else with the slow backoff.
+ */
 export const errorPolicy = (error: PassError): Retry => {
   switch (error._tag) {
     case "DittoFsUnavailable":

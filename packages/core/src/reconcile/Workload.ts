@@ -1,6 +1,6 @@
 /**
  * The workload phase of a DittoServer pass: observe the server's ConfigMap, Secrets, Services,
- * StatefulSet, baseline NetworkPolicy and pods; plan them from the spec (`planWorkload`) with the
+ * StatefulSet, baseline NetworkPolicy and pods; plan them from the spec (`Workload.plan`) with the
  * running adapters' container ports; apply; and say what it saw as status facts.
  *
  * Contract:
@@ -19,21 +19,21 @@
  */
 import { Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
-import type { AdapterList } from "../domain/Adapter.ts"
+import type * as Adapter from "../domain/Adapter.ts"
 import type * as DittoServer from "../domain/DittoServer.ts"
 import { referenceTo, type StatefulSet } from "../domain/Kubernetes.ts"
-import { activeAdapters } from "../plan/ActiveAdapters.ts"
+import * as ActiveAdapters from "../plan/ActiveAdapters.ts"
 import { reservedPorts } from "../plan/AdapterExposure.ts"
 import type { Finding } from "../plan/Change.ts"
-import { adapterContainerPort } from "../plan/ContainerPorts.ts"
+import * as ContainerPorts from "../plan/ContainerPorts.ts"
 import { selectorLabels, workloadNames } from "../plan/Naming.ts"
 import { identityOf, type ServerIdentity } from "../plan/Ownership.ts"
 import * as ServerSecrets from "../plan/ServerSecrets.ts"
 import type * as Status from "../plan/Status.ts"
-import { type ObservedWorkload, planWorkload, type WorkloadPlan } from "../plan/Workload.ts"
+import * as Workload from "../plan/Workload.ts"
 import { Events } from "../services/Events.ts"
 import { Kubernetes, type KubernetesError, type Resource, Resources } from "../services/Kubernetes.ts"
-import { applyPlan, type FailedChange } from "./Apply.ts"
+import * as Apply from "./Apply.ts"
 import { ApplyFailed, ObserveFailed, type PhaseError } from "./PassError.ts"
 
 /** Reads one object by name; absent is `None`. */
@@ -46,7 +46,7 @@ const find = <A>(resource: Resource<A>, namespace: string, name: string) =>
   )
 
 /** Reads the objects a server's workload consists of, by their names (and its pods by label). */
-export const observeWorkload = (server: ServerIdentity): Effect.Effect<ObservedWorkload, KubernetesError, Kubernetes> =>
+export const observeWorkload = (server: ServerIdentity): Effect.Effect<Workload.Observed, KubernetesError, Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const names = workloadNames(server.name)
@@ -87,10 +87,10 @@ export interface WorkloadOutcome {
   readonly facts: ReadonlyArray<Status.ConditionFact>
   readonly errors: ReadonlyArray<PhaseError>
   readonly status: Option.Option<WorkloadStatus>
-  readonly plan: Option.Option<WorkloadPlan>
+  readonly plan: Option.Option<Workload.Plan>
 }
 
-const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Option<StatefulSet>): Status.ConditionFact => {
+const availability = (spec: DittoServer.Spec, statefulSet: Option.Option<StatefulSet>): Status.ConditionFact => {
   if (spec.replicas === 0) return { type: "Available", status: "False", reason: "Stopped", message: "spec.replicas is 0" }
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
   return ready >= 1
@@ -99,9 +99,9 @@ const availability = (spec: DittoServer.DittoServerSpec, statefulSet: Option.Opt
 }
 
 const progressing = (
-  spec: DittoServerSpec,
+  spec: DittoServer.Spec,
   statefulSet: Option.Option<StatefulSet>,
-  plan: WorkloadPlan
+  plan: Workload.Plan
 ): Status.ConditionFact => {
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
   const generationSeen = Option.match(statefulSet, {
@@ -120,11 +120,9 @@ const progressing = (
   return { type: "Progressing", status: "False", reason: "ReconcileComplete", message: "the workload is up to date" }
 }
 
-type DittoServerSpec = DittoServer.DittoServerSpec
-
 export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   server: DittoServer.DittoServer,
-  adapters: Option.Option<AdapterList>
+  adapters: Option.Option<Adapter.List>
 ): Effect.fn.Return<WorkloadOutcome, never, Kubernetes | Events> {
   const events = yield* Events
   const identity = identityOf(server)
@@ -138,23 +136,23 @@ export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
     }
   }
   const active = Option.map(adapters, (list) =>
-    activeAdapters(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
-  const plan = planWorkload({
+    ActiveAdapters.select(list.adapters, { reservedPorts: reservedPorts(server.spec, observed.success.statefulSet) }).active)
+  const plan = Workload.plan({
     server: identity,
     spec: server.spec,
-    adapterPorts: Option.map(active, (running) => running.map(adapterContainerPort)),
+    adapterPorts: Option.map(active, (running) => running.map(ContainerPorts.ofAdapter)),
     observed: observed.success,
     generated: yield* generate
   })
 
   const regarding = referenceTo(server)
-  const failures: Array<FailedChange> = [
-    ...yield* applyPlan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
-    ...yield* applyPlan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
+  const failures: Array<Apply.FailedChange> = [
+    ...yield* Apply.plan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
+    ...yield* Apply.plan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
   ]
   for (const finding of plan.foreign) {
     yield* events.emit(regarding, { type: "Warning", reason: "ForeignObject", message: finding.message })

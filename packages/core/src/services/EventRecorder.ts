@@ -16,7 +16,11 @@ import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
 
-export interface EventRecorderOptions {
+/**
+ * How Events are recorded: the reporting component and instance, and the window in which repeats
+ * are counted on one Event.
+ */
+export interface Options {
   /** `source.component` / `reportingComponent` of every Event. */
   readonly component?: string
   /** `reportingInstance`, e.g. the pod name of the operator. */
@@ -38,7 +42,11 @@ interface Recorded {
 const keyOf = (regarding: ObjectReference, note: EventNote): string =>
   JSON.stringify([regarding.uid, regarding.namespace, regarding.name, note.type, note.reason, note.message])
 
-export const layer = (options: EventRecorderOptions = {}): Layer.Layer<Events, never, Kubernetes> =>
+/**
+ * The `Events` service writing Kubernetes Events through `Kubernetes`: one Event per change,
+ * repeats within the window counted on it.
+ */
+export const layer = (options: Options = {}): Layer.Layer<Events, never, Kubernetes> =>
   Layer.effect(
     Events,
     Effect.gen(function*() {

@@ -11,8 +11,11 @@ import { Context, type Effect } from "effect"
 import type { ObjectReference } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 
-export interface EventsApi {
+/** Emits Kubernetes Events about an object. */
+export interface Api {
+  /** Emits (or counts a repeat of) an Event about the object; never fails: a failed write is logged. */
   readonly emit: (regarding: ObjectReference, note: EventNote) => Effect.Effect<void>
 }
 
-export class Events extends Context.Service<Events, EventsApi>()("@dittofs-operator/core/Events") {}
+/** The Events service: see `EventRecorder.layer`. */
+export class Events extends Context.Service<Events, Api>()("@dittofs-operator/core/Events") {}

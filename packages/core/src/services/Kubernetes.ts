@@ -40,7 +40,11 @@ import {
   type StringMap
 } from "../domain/Kubernetes.ts"
 
-export const KubernetesErrorReason = Schema.Literals([
+/**
+ * Why a Kubernetes call failed, classified once at the boundary: also the metric label and the
+ * Event reason.
+ */
+export const ErrorReason = Schema.Literals([
   "NotFound",
   "Conflict",
   "AlreadyExists",
@@ -54,10 +58,12 @@ export const KubernetesErrorReason = Schema.Literals([
   "Unavailable",
   "BadResponse"
 ])
-export type KubernetesErrorReason = typeof KubernetesErrorReason.Type
+/** A decoded {@link ErrorReason}. */
+export type ErrorReason = typeof ErrorReason.Type
 
+/** A failed Kubernetes call: its reason, a message and the operation. */
 export class KubernetesError extends Schema.TaggedError<KubernetesError>()("KubernetesError", {
-  reason: KubernetesErrorReason,
+  reason: ErrorReason,
   message: Schema.String,
   /** What was being done, e.g. `update apps/v1 StatefulSet ns/name`. */
   operation: Schema.String
@@ -68,7 +74,7 @@ export class KubernetesError extends Schema.TaggedError<KubernetesError>()("Kube
  * any) to a reason; the one place where codes are read. The API answers both "already exists"
  * and "stale resourceVersion" with 409: only the Status reason tells them apart.
  */
-export const reasonOfStatus = (status: number, statusReason?: string): KubernetesErrorReason => {
+export const reasonOfStatus = (status: number, statusReason?: string): ErrorReason => {
   if (status === 409 && statusReason === "AlreadyExists") return "AlreadyExists"
   switch (status) {
     case 400:
@@ -106,12 +112,15 @@ export interface Resource<A> {
   readonly schema: Schema.Codec<A, unknown>
 }
 
+/** The `apiVersion` of a resource's objects. */
 export const apiVersionOf = (resource: Resource<unknown>): string =>
   resource.group === "" ? resource.version : `${resource.group}/${resource.version}`
 
+/** A resource and object for messages: `apps/v1 StatefulSet ns/name`. */
 export const describe = (resource: Resource<unknown>, namespace: string, name: string): string =>
   `${apiVersionOf(resource)} ${resource.kind} ${namespace}/${name}`
 
+/** The kinds the operator reads and writes, each with its API coordinates and Schema. */
 export const Resources = {
   Service: {
     group: "", version: "v1", kind: "Service", plural: "services", namespaced: true,
@@ -161,11 +170,13 @@ export const Resources = {
  */
 export const raw = <A>(resource: Resource<A>): Resource<AnyObject> => ({ ...resource, schema: AnyObject })
 
+/** How to narrow a list or watch. */
 export interface ListOptions {
   /** Equality-based label selector: every pair must match. */
   readonly labelSelector?: StringMap
 }
 
+/** What must still hold of an object for a delete to go through. */
 export interface DeletePreconditions {
   readonly uid?: string
   readonly resourceVersion?: string
@@ -177,6 +188,7 @@ export interface ListResult<A> {
   readonly resourceVersion: string
 }
 
+/** Where a watch starts and how long the server keeps it open. */
 export interface WatchOptions extends ListOptions {
   /**
    * Changes after this version are delivered (normally a `ListResult`'s or the last event's);
@@ -192,8 +204,14 @@ export type WatchEvent<A> =
   | { readonly _tag: "Added" | "Modified" | "Deleted"; readonly object: A }
   | { readonly _tag: "Bookmark"; readonly resourceVersion: string }
 
-export interface KubernetesApi {
+/**
+ * The Kubernetes API, as far as the operator uses it. Objects are decoded with the resource's
+ * Schema; errors are classified into {@link KubernetesError}.
+ */
+export interface Api {
+  /** Reads one object; `NotFound` when there is none. */
   readonly get: <A>(resource: Resource<A>, namespace: string, name: string) => Effect.Effect<A, KubernetesError>
+  /** Lists the objects of a kind in a namespace. */
   readonly list: <A>(
     resource: Resource<A>,
     namespace: string,
@@ -211,9 +229,13 @@ export interface KubernetesApi {
     namespace: string | undefined,
     options: WatchOptions
   ) => Stream.Stream<WatchEvent<A>, KubernetesError>
+  /** Creates an object; `AlreadyExists` when one of that name exists. */
   readonly create: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  /** Replaces an object at its resourceVersion; `Conflict` when it is stale. */
   readonly update: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  /** Replaces an object's status subresource at its resourceVersion; `Conflict` when it is stale. */
   readonly updateStatus: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  /** Deletes an object, if the preconditions still hold. */
   readonly delete: <A>(
     resource: Resource<A>,
     namespace: string,
@@ -222,4 +244,8 @@ export interface KubernetesApi {
   ) => Effect.Effect<void, KubernetesError>
 }
 
-export class Kubernetes extends Context.Service<Kubernetes, KubernetesApi>()("@dittofs-operator/core/Kubernetes") {}
+/**
+ * The Kubernetes service: the live layer speaks to an API server, `KubernetesMemory` is one in
+ * memory.
+ */
+export class Kubernetes extends Context.Service<Kubernetes, Api>()("@dittofs-operator/core/Kubernetes") {}

@@ -7,28 +7,21 @@
  * wrong password or an expired token (expiry follows the Effect `Clock`, so `TestClock` drives
  * it), refresh returning a new pair, adapters that stop and start, `Unreachable` for a stopped
  * or unknown server. Faults a real server cannot produce on demand are scriptable through
- * `DittoFsMemoryControl`: a raw (possibly malformed) adapter body, and failures of the next calls.
+ * `DittoFsMemory.Control`: a raw (possibly malformed) adapter body, and failures of the next calls.
  */
 import { Clock, Context, Effect, Layer, Redacted, Ref, Result } from "effect"
-import type { Adapter } from "../domain/Adapter.ts"
-import { decodeAdapterList } from "../domain/Adapter.ts"
-import {
-  DittoFs,
-  DittoFsError,
-  type DittoFsErrorReason,
-  type Secret,
-  type Token,
-  type User,
-  type UserRole
-} from "../services/DittoFs.ts"
+import * as Adapter from "../domain/Adapter.ts"
+import * as DittoFs from "../services/DittoFs.ts"
 
+/** A DittoFS API call, by name (for injected failures and request counts). */
 export type Operation = "health" | "login" | "refresh" | "createUser" | "deleteUser" | "listAdapters" | "updateAdapter"
 
+/** How an in-memory DittoFS server starts: its admin credentials, adapters and token lifetimes. */
 export interface ServerOptions {
   readonly adminUsername?: string
   readonly adminPassword?: string
   /** Adapters at boot; default: nfs on 12049 and smb on 1445, both enabled and running. */
-  readonly adapters?: ReadonlyArray<Adapter>
+  readonly adapters?: ReadonlyArray<Adapter.Adapter>
   /** Access-token lifetime in seconds (default 900, like dfs). */
   readonly accessTokenSeconds?: number
   /** Refresh-token lifetime in seconds (default 168 h). */
@@ -39,13 +32,13 @@ interface UserRecord {
   readonly id: string
   readonly username: string
   readonly password: string
-  readonly role: UserRole
+  readonly role: DittoFs.UserRole
   readonly enabled: boolean
 }
 
 interface Session {
   readonly username: string
-  readonly role: UserRole
+  readonly role: DittoFs.UserRole
   readonly expiresAt: number
 }
 
@@ -54,10 +47,10 @@ interface ServerState {
   readonly users: ReadonlyMap<string, UserRecord>
   readonly accessTokens: ReadonlyMap<string, Session>
   readonly refreshTokens: ReadonlyMap<string, Session>
-  readonly adapters: ReadonlyArray<Adapter>
+  readonly adapters: ReadonlyArray<Adapter.Adapter>
   /** When set, `GET /api/v1/adapters` answers this body instead of the adapters. */
   readonly adapterBody: { readonly body: unknown } | undefined
-  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFsErrorReason; readonly times: number }>
+  readonly faults: ReadonlyArray<{ readonly operation: Operation; readonly reason: DittoFs.ErrorReason; readonly times: number }>
   /** Requests answered, by operation (load on the server, e.g. the poll rate). */
   readonly requests: Readonly<Partial<Record<Operation, number>>>
   readonly accessTokenSeconds: number
@@ -69,7 +62,8 @@ interface World {
   readonly tokens: number
 }
 
-export const defaultAdapters: ReadonlyArray<Adapter> = [
+/** The adapters of a server started without any: nfs and smb, enabled and running. */
+export const defaultAdapters: ReadonlyArray<Adapter.Adapter> = [
   { id: "00000000-0000-4000-8000-00000000a001", type: "nfs", enabled: true, running: true, port: 12049 },
   { id: "00000000-0000-4000-8000-00000000a002", type: "smb", enabled: true, running: true, port: 1445 }
 ]
@@ -96,35 +90,39 @@ const newServer = (options: ServerOptions): ServerState => {
   }
 }
 
-type Step<A> = readonly [Result.Result<A, DittoFsError>, World]
+type Step<A> = readonly [Result.Result<A, DittoFs.DittoFsError>, World]
 
-const fail = (reason: DittoFsErrorReason, message: string, operation: string) =>
-  Result.fail(new DittoFsError({ reason, message, operation }))
+const fail = (reason: DittoFs.ErrorReason, message: string, operation: string) =>
+  Result.fail(new DittoFs.DittoFsError({ reason, message, operation }))
 
 /** Test-only controls of the in-memory DittoFS servers. */
-export interface DittoFsMemoryControlApi {
+export interface ControlApi {
   /** Adds (or replaces) a running server at this base URL. */
   readonly addServer: (baseUrl: string, options?: ServerOptions) => Effect.Effect<void>
   /** Stops or starts a server: a stopped one is `Unreachable`; its data is kept. */
   readonly setRunning: (baseUrl: string, running: boolean) => Effect.Effect<void>
   /** Replaces the adapters as if changed through the admin API. */
-  readonly setAdapters: (baseUrl: string, adapters: ReadonlyArray<Adapter>) => Effect.Effect<void>
+  readonly setAdapters: (baseUrl: string, adapters: ReadonlyArray<Adapter.Adapter>) => Effect.Effect<void>
   /** Serves this raw body for `GET /api/v1/adapters` (`undefined` restores the real list). */
   readonly setAdapterBody: (baseUrl: string, body: { readonly body: unknown } | undefined) => Effect.Effect<void>
   /** Makes the next `times` calls of an operation fail with a reason. */
-  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFsErrorReason, times?: number) => Effect.Effect<void>
-  readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<User>>
-  readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter>>
+  readonly failNext: (baseUrl: string, operation: Operation, reason: DittoFs.ErrorReason, times?: number) => Effect.Effect<void>
+  /** The server's accounts. */
+  readonly users: (baseUrl: string) => Effect.Effect<ReadonlyArray<DittoFs.User>>
+  /** The server's adapters. */
+  readonly adapters: (baseUrl: string) => Effect.Effect<ReadonlyArray<Adapter.Adapter>>
   /** How many requests of each operation the server answered (refused ones included). */
   readonly requests: (baseUrl: string) => Effect.Effect<Readonly<Partial<Record<Operation, number>>>>
 }
 
-export class DittoFsMemoryControl extends Context.Service<DittoFsMemoryControl, DittoFsMemoryControlApi>()(
+/** The test controls of the in-memory DittoFS servers. */
+export class Control extends Context.Service<Control, ControlApi>()(
   "@dittofs-operator/core/testing/DittoFsMemoryControl"
 ) {}
 
-const userView = (user: UserRecord): User => ({ id: user.id, username: user.username, role: user.role, enabled: user.enabled })
+const userView = (user: UserRecord): DittoFs.User => ({ id: user.id, username: user.username, role: user.role, enabled: user.enabled })
 
+/** The in-memory DittoFS servers, keyed by base URL, and their controls. */
 export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   Effect.gen(function*() {
     const world = yield* Ref.make<World>({
@@ -137,8 +135,8 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       baseUrl: string,
       operation: Operation,
       label: string,
-      handler: (server: ServerState, now: number, tokens: number) => readonly [Result.Result<A, DittoFsError>, ServerState, number?]
-    ): Effect.Effect<A, DittoFsError> =>
+      handler: (server: ServerState, now: number, tokens: number) => readonly [Result.Result<A, DittoFs.DittoFsError>, ServerState, number?]
+    ): Effect.Effect<A, DittoFs.DittoFsError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.modify(world, (current): Step<A> => {
           const server = current.servers.get(baseUrl)
@@ -164,7 +162,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           return [result, withServer(next, tokens)]
         })).pipe(Effect.flatMap((result) => Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)))
 
-    const authorize = (server: ServerState, now: number, accessToken: Secret, roles: ReadonlyArray<UserRole>, label: string) => {
+    const authorize = (server: ServerState, now: number, accessToken: DittoFs.Secret, roles: ReadonlyArray<DittoFs.UserRole>, label: string) => {
       const session = server.accessTokens.get(Redacted.value(accessToken))
       if (session === undefined || session.expiresAt <= now) return fail("Unauthorized", "Invalid or expired token", label)
       if (!roles.includes(session.role)) {
@@ -173,11 +171,11 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       return Result.succeed(session)
     }
 
-    const issue = (server: ServerState, user: { readonly username: string; readonly role: UserRole }, now: number, tokens: number) => {
+    const issue = (server: ServerState, user: { readonly username: string; readonly role: DittoFs.UserRole }, now: number, tokens: number) => {
       const n = tokens + 1
       const access = `memory-access-${n}`
       const refresh = `memory-refresh-${n}`
-      const token: Token = {
+      const token: DittoFs.Token = {
         access_token: Redacted.make(access),
         refresh_token: Redacted.make(refresh),
         token_type: "Bearer",
@@ -198,7 +196,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
       return [Result.succeed(token), next, n] as const
     }
 
-    const dittofs = DittoFs.of({
+    const dittofs = DittoFs.DittoFs.of({
       health: (baseUrl) => call(baseUrl, "health", "GET /health", (server) => [Result.void, server]),
       login: (baseUrl, credentials) =>
         call(baseUrl, "login", "POST /api/v1/auth/login", (server, now, tokens) => {
@@ -254,7 +252,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
           const allowed = authorize(server, now, accessToken, ["admin", "operator"], label)
           if (Result.isFailure(allowed)) return [Result.fail(allowed.failure), server]
           const body = server.adapterBody === undefined ? structuredClone(server.adapters) : server.adapterBody.body
-          const decoded = decodeAdapterList(body)
+          const decoded = Adapter.decodeList(body)
           return [
             Result.isFailure(decoded) ? fail("BadResponse", decoded.failure.reason, label) : Result.succeed(decoded.success),
             server
@@ -271,7 +269,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
             return [fail("BadRequest", "Invalid port", label), server]
           }
           const enabled = change.enabled ?? existing.enabled
-          const updated: Adapter = { ...existing, enabled, running: enabled, port: change.port ?? existing.port }
+          const updated: Adapter.Adapter = { ...existing, enabled, running: enabled, port: change.port ?? existing.port }
           return [
             Result.succeed(updated),
             { ...server, adapters: server.adapters.map((adapter) => (adapter.type === type ? updated : adapter)) }
@@ -290,7 +288,7 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
         return server === undefined ? orElse : f(server)
       })
 
-    const control = DittoFsMemoryControl.of({
+    const control = Control.of({
       addServer: (baseUrl, options = {}) =>
         Ref.update(world, (current) => ({ ...current, servers: new Map(current.servers).set(baseUrl, newServer(options)) })),
       setRunning: (baseUrl, running) => updateServer(baseUrl, (server) => ({ ...server, running })),
@@ -306,6 +304,6 @@ export const make = (servers: Readonly<Record<string, ServerOptions>> = {}) =>
   })
 
 /** In-memory DittoFS servers: provides `DittoFs` and its test controls. */
-export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs | DittoFsMemoryControl> =>
+export const layer = (servers: Readonly<Record<string, ServerOptions>> = {}): Layer.Layer<DittoFs.DittoFs | Control> =>
   Layer.effectContext(Effect.map(make(servers), ({ control, dittofs }) =>
-    Context.make(DittoFs, dittofs).pipe(Context.add(DittoFsMemoryControl, control))))
+    Context.make(DittoFs.DittoFs, dittofs).pipe(Context.add(Control, control))))

@@ -24,7 +24,7 @@
  * cache on a real server: a version from before a real cluster's start may still be served there
  * (for built-in kinds), never here.
  * Faults can be injected per verb, kind and name, and the event log compacted, through
- * `KubernetesMemoryControl`; its `runStatefulSetController` plays the StatefulSet controller's
+ * `KubernetesMemory.Control`; its `runStatefulSetController` plays the StatefulSet controller's
  * effects on demand (a test double of a controller, not API-server behaviour).
  */
 import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Result, Schema, Stream } from "effect"
@@ -54,7 +54,11 @@ export type { Fault, Verb }
 type ClusterState = Cluster.ClusterState
 type Transition<A> = Cluster.Transition<A>
 
-export interface KubernetesMemoryOptions {
+/**
+ * How the in-memory cluster behaves: cascade deletion, the watch history kept, and the CRDs it
+ * serves.
+ */
+export interface Options {
   /** Delete dependents when their controller owner is deleted, like the garbage collector. */
   readonly cascadeDeletion?: boolean
   /** How many changes the event log keeps for watches (default 1000); older versions are Gone. */
@@ -69,7 +73,7 @@ export interface KubernetesMemoryOptions {
 }
 
 /** Test-only controls of the in-memory cluster. */
-export interface KubernetesMemoryControlApi {
+export interface ControlApi {
   /** Makes the next matching call(s) fail with the given reason. */
   readonly failNext: (fault: Fault) => Effect.Effect<void>
   /** Every stored object of a kind, decoded, sorted by namespace and name. */
@@ -89,7 +93,8 @@ export interface KubernetesMemoryControlApi {
   readonly runStatefulSetController: (namespace: string, name: string) => Effect.Effect<void, KubernetesError>
 }
 
-export class KubernetesMemoryControl extends Context.Service<KubernetesMemoryControl, KubernetesMemoryControlApi>()(
+/** The test controls of the in-memory cluster. */
+export class Control extends Context.Service<Control, ControlApi>()(
   "@dittofs-operator/core/testing/KubernetesMemoryControl"
 ) {}
 
@@ -108,7 +113,8 @@ const encodeFor = <A>(resource: Resource<A>, operation: string) => (value: A): E
 const fromResult = <A>(result: Result.Result<A, KubernetesError>): Effect.Effect<A, KubernetesError> =>
   Result.isFailure(result) ? Effect.fail(result.failure) : Effect.succeed(result.success)
 
-export const make = (options: KubernetesMemoryOptions = {}) =>
+/** The in-memory cluster and its controls. */
+export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const state = yield* Ref.make(Cluster.emptyState(
       options.cascadeDeletion ?? true,
@@ -225,7 +231,7 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
         run("delete", resource.kind, name, (current, now) => Cluster.remove(idOf(resource), namespace, name, preconditions ?? {}, now, current))
     })
 
-    const control = KubernetesMemoryControl.of({
+    const control = Control.of({
       failNext: (fault) => Ref.update(state, (current) => ({ ...current, faults: [...current.faults, { ...fault, times: fault.times ?? 1 }] })),
       objects: (resource) =>
         Ref.get(state).pipe(
@@ -245,6 +251,6 @@ export const make = (options: KubernetesMemoryOptions = {}) =>
   })
 
 /** The in-memory cluster: provides `Kubernetes` and its test controls. */
-export const layer = (options: KubernetesMemoryOptions = {}): Layer.Layer<Kubernetes | KubernetesMemoryControl> =>
+export const layer = (options: Options = {}): Layer.Layer<Kubernetes | Control> =>
   Layer.effectContext(Effect.map(make(options), ({ control, kubernetes }) =>
-    Context.make(Kubernetes, kubernetes).pipe(Context.add(KubernetesMemoryControl, control))))
+    Context.make(Kubernetes, kubernetes).pipe(Context.add(Control, control))))

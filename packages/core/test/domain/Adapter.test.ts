@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result, Schema } from "effect"
-import { decodeAdapterList } from "../../src/index.ts"
+import { Adapter } from "../../src/index.ts"
 import { deepFreeze, RawAdapter } from "../fixtures.ts"
 
-describe("decodeAdapterList", () => {
+describe("Adapter.decodeList", () => {
   it("decodes the dfs body, keeping unknown fields out", () => {
-    const decoded = decodeAdapterList([
+    const decoded = Adapter.decodeList([
       { id: "a1", type: "nfs", enabled: true, running: true, port: 12049, config: {}, created_at: "x", updated_at: "y" }
     ])
     assert.deepStrictEqual(decoded, Result.succeed({
@@ -16,18 +16,18 @@ describe("decodeAdapterList", () => {
 
   for (const body of [null, undefined, {}, { adapters: [] }, "[]", 42, true]) {
     it(`rejects a body that is not an array: ${JSON.stringify(body)}`, () => {
-      const decoded = decodeAdapterList(body)
+      const decoded = Adapter.decodeList(body)
       assert.isTrue(Result.isFailure(decoded))
       if (Result.isFailure(decoded)) assert.strictEqual(decoded.failure._tag, "MalformedAdapterList")
     })
   }
 
   it("accepts an empty list as a (successful, authoritative) empty list", () => {
-    assert.deepStrictEqual(decodeAdapterList([]), Result.succeed({ adapters: [], rejected: [] }))
+    assert.deepStrictEqual(Adapter.decodeList([]), Result.succeed({ adapters: [], rejected: [] }))
   })
 
   it("rejects invalid entries with their index and reason, keeping the valid ones", () => {
-    const decoded = decodeAdapterList([
+    const decoded = Adapter.decodeList([
       { type: "nfs", enabled: true, running: true, port: 0 },
       { type: "smb", enabled: true, running: true, port: 12445 },
       { type: "", enabled: true, running: true, port: 1 },
@@ -47,7 +47,7 @@ describe("decodeAdapterList", () => {
 
   it.prop("accounts for every entry of any array, valid or hostile", { body: Schema.Array(Schema.Union([RawAdapter, Schema.Unknown])) }, ({ body }) => {
     const input = deepFreeze(body)
-    const decoded = decodeAdapterList(input)
+    const decoded = Adapter.decodeList(input)
     assert.isTrue(Result.isSuccess(decoded))
     if (Result.isSuccess(decoded)) {
       assert.strictEqual(decoded.success.adapters.length + decoded.success.rejected.length, input.length)
@@ -56,6 +56,6 @@ describe("decodeAdapterList", () => {
   }, { arbitrary: { runs: 300 } })
 
   it.prop("never succeeds on a non-array", { body: Schema.Union([Schema.Record(Schema.String, Schema.Unknown), Schema.String, Schema.Finite, Schema.Null]) }, ({ body }) => {
-    assert.isTrue(Result.isFailure(decodeAdapterList(body)))
+    assert.isTrue(Result.isFailure(Adapter.decodeList(body)))
   })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { crd, toStructural } from "../../src/domain/DittoServerCrd.ts"
+import * as DittoServerCrd from "../../src/domain/DittoServerCrd.ts"
 
 const visit = (node: unknown, path: string, check: (node: Record<string, unknown>, path: string) => void): void => {
   if (typeof node !== "object" || node === null || Array.isArray(node)) return
@@ -9,7 +9,7 @@ const visit = (node: unknown, path: string, check: (node: Record<string, unknown
 }
 
 describe("the DittoServer CRD", () => {
-  const generated = crd()
+  const generated = DittoServerCrd.make()
 
   it("is structural: no anyOf/allOf/$ref left, every schema node typed or int-or-string", () => {
     visit(generated, "crd", (node, path) => {
@@ -51,7 +51,7 @@ describe("the DittoServer CRD", () => {
   })
 
   it("keeps a union's own default and description (a one-value enum's default)", () => {
-    assert.deepStrictEqual(toStructural({ anyOf: [{ type: "string", enum: ["memory"] }], default: "memory", description: "d" }), {
+    assert.deepStrictEqual(DittoServerCrd.toStructural({ anyOf: [{ type: "string", enum: ["memory"] }], default: "memory", description: "d" }), {
       type: "string",
       enum: ["memory"],
       default: "memory",
@@ -60,10 +60,10 @@ describe("the DittoServer CRD", () => {
   })
 
   it("rewrites int-or-string unions and drops the ±2^53 bounds of Schema.Int", () => {
-    assert.deepStrictEqual(toStructural({ anyOf: [{ type: "integer" }, { type: "string" }] }), { "x-kubernetes-int-or-string": true })
-    assert.deepStrictEqual(toStructural({ type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 }), { type: "integer" })
+    assert.deepStrictEqual(DittoServerCrd.toStructural({ anyOf: [{ type: "integer" }, { type: "string" }] }), { "x-kubernetes-int-or-string": true })
+    assert.deepStrictEqual(DittoServerCrd.toStructural({ type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 }), { type: "integer" })
     assert.deepStrictEqual(
-      toStructural({ $ref: "#/$defs/X" }, { X: { type: "object", properties: { a: { type: "string" } }, allOf: [{ type: "object", additionalProperties: {} }] } }),
+      DittoServerCrd.toStructural({ $ref: "#/$defs/X" }, { X: { type: "object", properties: { a: { type: "string" } }, allOf: [{ type: "object", additionalProperties: {} }] } }),
       { type: "object", properties: { a: { type: "string" } } }
     )
   })

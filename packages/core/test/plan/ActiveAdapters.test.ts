@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { activeAdapters, adapterPortName } from "../../src/index.ts"
+import { ActiveAdapters, Naming } from "../../src/index.ts"
 import { deepFreeze, ValidAdapter } from "../fixtures.ts"
 
 const Adapters = Schema.Array(ValidAdapter)
 const options = { reservedPorts: [8080, 9090] }
 
-describe("activeAdapters", () => {
+describe("ActiveAdapters.select", () => {
   it("keeps enabled and running adapters, keyed and sorted by sanitized type", () => {
-    const result = activeAdapters([
+    const result = ActiveAdapters.select([
       { type: "SMB", enabled: true, running: true, port: 12445 },
       { type: "nfs", enabled: true, running: true, port: 12049 },
       { type: "webdav", enabled: true, running: false, port: 8000 },
@@ -22,7 +22,7 @@ describe("activeAdapters", () => {
   })
 
   it("reports, never throws: duplicate types, duplicate ports, reserved ports", () => {
-    const result = activeAdapters([
+    const result = ActiveAdapters.select([
       { type: "nfs", enabled: true, running: true, port: 12049 },
       { type: "NFS", enabled: true, running: true, port: 2049 },
       { type: "webdav", enabled: true, running: true, port: 2049 },
@@ -49,26 +49,26 @@ describe("activeAdapters", () => {
     let pair: readonly [string, string] | undefined
     for (let i = 0; pair === undefined && i < 200_000; i++) {
       const type = `abcdefgh-${i}`
-      const name = adapterPortName(type)
+      const name = Naming.adapterPortName(type)
       const other = seen.get(name)
       if (other !== undefined) pair = [other, type]
       seen.set(name, type)
     }
     assert.isDefined(pair)
     if (pair === undefined) return
-    const result = activeAdapters([
+    const result = ActiveAdapters.select([
       { type: pair[0], enabled: true, running: true, port: 1001 },
       { type: pair[1], enabled: true, running: true, port: 1002 }
     ], options)
     assert.strictEqual(result.active.length, 1)
     assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.reason), ["PortNameCollision"])
     assert.deepStrictEqual(result.conflicts.map((conflict) => conflict.message), [
-      `adapters ${pair[0]} and ${pair[1]} share port name ${adapterPortName(pair[0])}; ${pair[0]} is exposed`
+      `adapters ${pair[0]} and ${pair[1]} share port name ${Naming.adapterPortName(pair[0])}; ${pair[0]} is exposed`
     ])
   })
 
   it("breaks ties by type, then port, then id: the first one is exposed, the others reported", () => {
-    const result = activeAdapters([
+    const result = ActiveAdapters.select([
       { id: "b", type: "nfs", enabled: true, running: true, port: 2049 },
       { id: "a", type: "nfs", enabled: true, running: true, port: 2049 },
       { type: "nfs", enabled: true, running: true, port: 1 }
@@ -79,8 +79,8 @@ describe("activeAdapters", () => {
 
   it.prop("is order-independent, unique by type, port and port name, and accounts for every active adapter", { adapters: Adapters }, ({ adapters }) => {
     const input = deepFreeze(adapters)
-    const result = activeAdapters(input, options)
-    assert.deepStrictEqual(activeAdapters([...input].reverse(), options), result)
+    const result = ActiveAdapters.select(input, options)
+    assert.deepStrictEqual(ActiveAdapters.select([...input].reverse(), options), result)
     const keys = (f: (a: (typeof result.active)[number]) => unknown) => new Set(result.active.map(f)).size
     assert.strictEqual(keys((a) => a.sanitizedType), result.active.length)
     assert.strictEqual(keys((a) => a.port), result.active.length)

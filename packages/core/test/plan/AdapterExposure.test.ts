@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Option, Result, Schema } from "effect"
-import { AdapterExposurePlan, DittoServer, type K8s, planAdapterExposure } from "../../src/index.ts"
+import { AdapterExposure, DittoServer, type K8s } from "../../src/index.ts"
 import { deepFreeze } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" }
-const spec = Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" } })
+const spec = Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" } })
 const nfs = { type: "nfs", enabled: true, running: true, port: 12049 }
 
 const statefulSet = (containers: ReadonlyArray<K8s.Container>): K8s.StatefulSet => deepFreeze({
@@ -14,8 +14,8 @@ const statefulSet = (containers: ReadonlyArray<K8s.Container>): K8s.StatefulSet 
   spec: { template: { spec: { containers } } }
 })
 
-const plan = (observed: Partial<AdapterExposurePlan.ObservedExposure>, adapters = [nfs]) =>
-  planAdapterExposure({
+const plan = (observed: Partial<AdapterExposure.Observed>, adapters = [nfs]) =>
+  AdapterExposure.plan({
     server,
     spec,
     poll: Result.succeed({ adapters, rejected: [] }),
@@ -25,7 +25,7 @@ const plan = (observed: Partial<AdapterExposurePlan.ObservedExposure>, adapters 
 const portsOf = (change: Option.Option<{ readonly object: K8s.StatefulSet }>) =>
   Option.map(change, ({ object }) => object.spec.template.spec.containers.map((c) => [c.name, (c.ports ?? []).map((p) => p.name)]))
 
-describe("planAdapterExposure", () => {
+describe("AdapterExposure.plan", () => {
   it("writes the ports of the container named dittofs, else of the first one, and leaves the others alone", () => {
     const sidecar = { name: "sidecar", ports: [{ name: "http", containerPort: 80 }] }
     assert.deepStrictEqual(
@@ -52,30 +52,30 @@ describe("planAdapterExposure", () => {
   })
 
   it("reserves the API and metrics ports of the spec, and the StatefulSet's static ports", () => {
-    assert.deepStrictEqual(AdapterExposurePlan.reservedPorts(spec, Option.none()), [8080, 9090])
+    assert.deepStrictEqual(AdapterExposure.reservedPorts(spec, Option.none()), [8080, 9090])
     const custom = { ...spec, controlPlane: { port: 7000 }, metrics: { ...spec.metrics, port: 7001 } }
     const sts = statefulSet([{ name: "dittofs", ports: [{ name: "nfs", containerPort: 2049 }, { name: "adapter-nfs", containerPort: 12049 }] }])
-    assert.deepStrictEqual(AdapterExposurePlan.reservedPorts(custom, Option.some(sts)), [7000, 7001, 2049])
+    assert.deepStrictEqual(AdapterExposure.reservedPorts(custom, Option.some(sts)), [7000, 7001, 2049])
   })
 
   it("is empty only when nothing at all changes", () => {
-    assert.isTrue(AdapterExposurePlan.isEmpty(AdapterExposurePlan.emptyPlan))
-    const onlyPolicies = { ...AdapterExposurePlan.emptyPlan, networkPolicies: plan({}).networkPolicies }
-    assert.isFalse(AdapterExposurePlan.isEmpty(onlyPolicies))
-    const onlyServices = { ...AdapterExposurePlan.emptyPlan, services: plan({}).services }
-    assert.isFalse(AdapterExposurePlan.isEmpty(onlyServices))
-    const onlyPorts = { ...AdapterExposurePlan.emptyPlan, statefulSet: plan({ statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }).statefulSet }
+    assert.isTrue(AdapterExposure.isEmpty(AdapterExposure.empty))
+    const onlyPolicies = { ...AdapterExposure.empty, networkPolicies: plan({}).networkPolicies }
+    assert.isFalse(AdapterExposure.isEmpty(onlyPolicies))
+    const onlyServices = { ...AdapterExposure.empty, services: plan({}).services }
+    assert.isFalse(AdapterExposure.isEmpty(onlyServices))
+    const onlyPorts = { ...AdapterExposure.empty, statefulSet: plan({ statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }).statefulSet }
     assert.isTrue(Option.isSome(onlyPorts.statefulSet))
-    assert.isFalse(AdapterExposurePlan.isEmpty(onlyPorts))
+    assert.isFalse(AdapterExposure.isEmpty(onlyPorts))
   })
 
   it("plans nothing on a failed poll", () => {
-    const failed = planAdapterExposure({
+    const failed = AdapterExposure.plan({
       server,
       spec,
       poll: Result.fail("unreachable"),
       observed: { services: [], networkPolicies: [], statefulSet: Option.some(statefulSet([{ name: "dittofs" }])) }
     })
-    assert.deepStrictEqual(failed, AdapterExposurePlan.emptyPlan)
+    assert.deepStrictEqual(failed, AdapterExposure.empty)
   })
 })

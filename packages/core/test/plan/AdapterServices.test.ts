@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { activeAdapters, type K8s, planAdapterServices, planNetworkPolicies } from "../../src/index.ts"
+import { ActiveAdapters, AdapterServices, type K8s, NetworkPolicies } from "../../src/index.ts"
 import { deepFreeze } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-1" }
@@ -10,7 +10,7 @@ const labels = (type: string) => ({
   "dittofs.io/adapter-service": "true",
   "dittofs.io/adapter-type": type
 })
-const active = activeAdapters([{ type: "nfs", enabled: true, running: true, port: 12049 }], { reservedPorts: [] }).active
+const active = ActiveAdapters.select([{ type: "nfs", enabled: true, running: true, port: 12049 }], { reservedPorts: [] }).active
 
 const observed = (overrides: Partial<K8s.Service["spec"]> = {}, name = "ditto-adapter-nfs", type = "nfs"): K8s.Service =>
   deepFreeze({
@@ -26,13 +26,13 @@ const observed = (overrides: Partial<K8s.Service["spec"]> = {}, name = "ditto-ad
     }
   })
 
-describe("planAdapterServices", () => {
+describe("AdapterServices.plan", () => {
   it("plans nothing for a Service in the desired state", () => {
-    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [observed()] }), [])
+    assert.deepStrictEqual(AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [observed()] }), [])
   })
 
   it("drops the nodePort when the type becomes ClusterIP, keeps clusterIP and resourceVersion", () => {
-    const [change] = planAdapterServices({ server, spec: { type: "ClusterIP" }, active, observed: [observed()] })
+    const [change] = AdapterServices.plan({ server, spec: { type: "ClusterIP" }, active, observed: [observed()] })
     assert.strictEqual(change?._tag, "Update")
     if (change?._tag !== "Update") return
     assert.strictEqual(change.object.spec.type, "ClusterIP")
@@ -42,7 +42,7 @@ describe("planAdapterServices", () => {
   })
 
   it("repairs a changed port, naming the old and new port in its Event", () => {
-    const [change] = planAdapterServices({
+    const [change] = AdapterServices.plan({
       server,
       spec: { type: "NodePort" },
       active,
@@ -54,7 +54,7 @@ describe("planAdapterServices", () => {
 
   it("repairs a targetPort someone changed, by number or by name", () => {
     for (const targetPort of [2049, "adapter-nfs"]) {
-      const changes = planAdapterServices({
+      const changes = AdapterServices.plan({
         server,
         spec: { type: "NodePort" },
         active,
@@ -73,9 +73,9 @@ describe("planAdapterServices", () => {
       const service = observed()
       return deepFreeze({ ...service, metadata: { ...service.metadata, annotations } })
     }
-    assert.deepStrictEqual(planAdapterServices({ server, spec, active, observed: [withAnnotations(inSync)] }), [])
+    assert.deepStrictEqual(AdapterServices.plan({ server, spec, active, observed: [withAnnotations(inSync)] }), [])
     for (const drifted of [{ ...inSync, "lb.example.com/pool": "other" }, { "third.party/x": "1" }]) {
-      const changes = planAdapterServices({ server, spec, active, observed: [withAnnotations(drifted)] })
+      const changes = AdapterServices.plan({ server, spec, active, observed: [withAnnotations(drifted)] })
       assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.annotations, c.object.spec]), [
         ["Update", inSync, withAnnotations(inSync).spec]
       ])
@@ -85,19 +85,19 @@ describe("planAdapterServices", () => {
   it("restores its labels, keeping everyone else's (the controller watches its Services by them)", () => {
     const service = observed()
     const relabelled = deepFreeze({ ...service, metadata: { ...service.metadata, labels: { ...labels("nfs"), app: "renamed", team: "storage" } } })
-    const changes = planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [relabelled] })
+    const changes = AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [relabelled] })
     assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.metadata.labels]), [["Update", { ...labels("nfs"), team: "storage" }]])
     const extra = deepFreeze({ ...service, metadata: { ...service.metadata, labels: { ...labels("nfs"), team: "storage" } } })
-    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [extra] }), [])
+    assert.deepStrictEqual(AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [extra] }), [])
   })
 
   it("repairs a selector someone changed", () => {
-    const changes = planAdapterServices({ server, spec: { type: "NodePort" }, active, observed: [observed({ selector: { app: "other" } })] })
+    const changes = AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [observed({ selector: { app: "other" } })] })
     assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.selector]), [["Update", { app: "dittofs-server", instance: "ditto" }]])
   })
 
   it("deletes extra copies of one adapter, keeping the one with the desired name", () => {
-    const changes = planAdapterServices({
+    const changes = AdapterServices.plan({
       server,
       spec: { type: "NodePort" },
       active,
@@ -109,23 +109,23 @@ describe("planAdapterServices", () => {
   it("never touches Services it does not control", () => {
     const notOwned = { ...observed({}, "x", "smb"), metadata: { ...observed({}, "x", "smb").metadata, ownerReferences: [] } }
     const otherInstance = { ...observed({}, "y", "smb"), metadata: { ...observed({}, "y", "smb").metadata, labels: { ...labels("smb"), instance: "other" } } }
-    assert.deepStrictEqual(planAdapterServices({ server, spec: { type: "NodePort" }, active: [], observed: [notOwned, otherInstance] }), [])
+    assert.deepStrictEqual(AdapterServices.plan({ server, spec: { type: "NodePort" }, active: [], observed: [notOwned, otherInstance] }), [])
   })
 
   it("writes the tracking annotation on create", () => {
-    const [change] = planAdapterServices({ server, spec: { type: "LoadBalancer", annotations: { z: "1", a: "2" } }, active, observed: [] })
+    const [change] = AdapterServices.plan({ server, spec: { type: "LoadBalancer", annotations: { z: "1", a: "2" } }, active, observed: [] })
     assert.deepStrictEqual(change?.object.metadata.annotations, { a: "2", z: "1", "dittofs.io/managed-annotations": "a,z" })
   })
 })
 
 describe("the plans' changes", () => {
   it("come in the adapters' order, then the deletes by name, each with an Event that says what and why", () => {
-    const two = activeAdapters([
+    const two = ActiveAdapters.select([
       { type: "smb", enabled: true, running: true, port: 12445 },
       { type: "nfs", enabled: true, running: true, port: 12049 }
     ], { reservedPorts: [] }).active
     const portless = { ...observed({}, "ditto-adapter-smb", "smb"), spec: { type: "NodePort" as const, selector: { app: "dittofs-server", instance: "ditto" } } }
-    const changes = planAdapterServices({
+    const changes = AdapterServices.plan({
       server,
       spec: { type: "NodePort" },
       active: two,
@@ -152,7 +152,7 @@ describe("the plans' changes", () => {
       },
       spec: { podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } }, policyTypes: ["Ingress"], ...(ingress === undefined ? {} : { ingress }) }
     })
-    const changes = planNetworkPolicies({
+    const changes = NetworkPolicies.plan({
       server,
       active,
       observed: deepFreeze([policy("ditto-adapter-nfs", "nfs"), policy("old", "smb", [{ ports: [{ port: 2049 }] }])])
@@ -161,14 +161,14 @@ describe("the plans' changes", () => {
       ["Update", "AdapterNetworkPolicyUpdated", "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port none -> 12049)"],
       ["Delete", "AdapterNetworkPolicyDeleted", "Deleted NetworkPolicy old for adapter smb"]
     ])
-    const moved = planNetworkPolicies({ server, active, observed: [policy("ditto-adapter-nfs", "nfs", [{ ports: [{ port: 2049 }] }])] })
+    const moved = NetworkPolicies.plan({ server, active, observed: [policy("ditto-adapter-nfs", "nfs", [{ ports: [{ port: 2049 }] }])] })
     assert.strictEqual(moved[0]?.event.message, "Updated NetworkPolicy ditto-adapter-nfs for adapter nfs (port 2049 -> 12049)")
   })
 })
 
-describe("planNetworkPolicies", () => {
+describe("NetworkPolicies.plan", () => {
   it("creates one ingress-only policy per adapter on its port", () => {
-    const [change] = planNetworkPolicies({ server, active, observed: [] })
+    const [change] = NetworkPolicies.plan({ server, active, observed: [] })
     assert.strictEqual(change?._tag, "Create")
     assert.deepStrictEqual(change?.object.spec, {
       podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
@@ -194,7 +194,7 @@ describe("planNetworkPolicies", () => {
         ingress: [{ ports: [{ protocol: "TCP", port }], ...(from === undefined ? {} : { from }) }]
       }
     })
-    const changes = planNetworkPolicies({
+    const changes = NetworkPolicies.plan({
       server,
       active,
       observed: deepFreeze([policy("ditto-adapter-nfs", "nfs", 12049, [{ ipBlock: { cidr: "0.0.0.0/0" } }]), policy("ditto-adapter-smb", "smb", 12445)])
@@ -219,13 +219,13 @@ describe("planNetworkPolicies", () => {
         ingress: [{ ports }]
       }
     })
-    assert.deepStrictEqual(planNetworkPolicies({ server, active, observed: [policy([{ port: 12049 }])] }), [], "missing protocol = TCP")
+    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [policy([{ port: 12049 }])] }), [], "missing protocol = TCP")
     const unlabelled = policy([{ port: 12049 }])
     const { app: _app, ...withoutApp } = unlabelled.metadata.labels ?? {}
-    const [restored] = planNetworkPolicies({ server, active, observed: [{ ...unlabelled, metadata: { ...unlabelled.metadata, labels: withoutApp } }] })
+    const [restored] = NetworkPolicies.plan({ server, active, observed: [{ ...unlabelled, metadata: { ...unlabelled.metadata, labels: withoutApp } }] })
     assert.deepStrictEqual(restored?.object.metadata.labels, unlabelled.metadata.labels, "its app label restored")
     for (const ports of [[{ protocol: "TCP" as const, port: 2049 }], [{ protocol: "UDP" as const, port: 12049 }], [{ port: 12049, endPort: 12050 }]]) {
-      const changes = planNetworkPolicies({ server, active, observed: [policy(ports)] })
+      const changes = NetworkPolicies.plan({ server, active, observed: [policy(ports)] })
       assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.ingress]), [["Update", [{ ports: [{ protocol: "TCP", port: 12049 }] }]]])
     }
   })

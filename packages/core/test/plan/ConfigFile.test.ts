@@ -9,8 +9,8 @@ import { Schema } from "effect"
 import { createHash } from "node:crypto"
 import { ConfigFile, DittoServer } from "../../src/index.ts"
 
-const specOf = (fields: Record<string, unknown> = {}): DittoServer.DittoServerSpec =>
-  Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" }, ...fields })
+const specOf = (fields: Record<string, unknown> = {}): DittoServer.Spec =>
+  Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" }, ...fields })
 
 type Node = { [key: string]: Node | Scalar }
 type Scalar = string | number | boolean | null
@@ -83,7 +83,7 @@ const Fields = Schema.Struct({
   refresh: Schema.optionalKey(Schema.Literals(["24h", "nope"]))
 })
 
-const specFrom = (fields: typeof Fields.Type): DittoServer.DittoServerSpec =>
+const specFrom = (fields: typeof Fields.Type): DittoServer.Spec =>
   specOf({
     controlPlane: { port: fields.port },
     metrics: fields.metrics,

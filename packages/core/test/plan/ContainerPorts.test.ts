@@ -1,15 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Option, Schema } from "effect"
-import {
-  type ActiveAdapter,
-  activeAdapters,
-  desiredContainerPorts,
-  type K8s,
-  partitionContainerPorts,
-  planContainerPorts,
-  portsEqual,
-  sortContainerPorts
-} from "../../src/index.ts"
+import { ActiveAdapters, ContainerPorts, type K8s } from "../../src/index.ts"
 import { deepFreeze, HostileContainerPorts, ValidAdapter } from "../fixtures.ts"
 
 const runs = { arbitrary: { runs: 300 } }
@@ -17,8 +8,8 @@ const Adapters = Schema.Array(ValidAdapter)
 
 const canonical = (port: K8s.ContainerPort): string => JSON.stringify(Object.entries(port).sort())
 const multiset = (ports: ReadonlyArray<K8s.ContainerPort>): Array<string> => ports.map(canonical).sort()
-const active = (adapters: typeof Adapters.Type): ReadonlyArray<ActiveAdapter> =>
-  activeAdapters(adapters, { reservedPorts: [8080, 9090] }).active
+const active = (adapters: typeof Adapters.Type): ReadonlyArray<ActiveAdapters.Active> =>
+  ActiveAdapters.select(adapters, { reservedPorts: [8080, 9090] }).active
 
 /** Rotates, reverses and spells protocols differently: the same ports for Kubernetes. */
 const respell = (ports: ReadonlyArray<K8s.ContainerPort>, shift: number): ReadonlyArray<K8s.ContainerPort> => {
@@ -32,9 +23,9 @@ const respell = (ports: ReadonlyArray<K8s.ContainerPort>, shift: number): Readon
   })
 }
 
-describe("sortContainerPorts", () => {
+describe("ContainerPorts.sort", () => {
   it("orders by name, then port, protocol (missing = TCP), hostPort, hostIP", () => {
-    const sorted = sortContainerPorts([
+    const sorted = ContainerPorts.sort([
       { name: "b", containerPort: 1 },
       { name: "a", containerPort: 2, protocol: "UDP" },
       { name: "a", containerPort: 2 },
@@ -49,7 +40,7 @@ describe("sortContainerPorts", () => {
   })
 
   it("breaks ties by hostPort (missing = 0), then hostIP (missing = empty)", () => {
-    const sorted = sortContainerPorts([
+    const sorted = ContainerPorts.sort([
       { name: "a", containerPort: 1, hostPort: 80, hostIP: "b" },
       { name: "a", containerPort: 1, hostPort: 80, hostIP: "a" },
       { name: "a", containerPort: 1, hostPort: 80 },
@@ -63,52 +54,52 @@ describe("sortContainerPorts", () => {
       { name: "a", containerPort: 1, hostPort: 80, hostIP: "b" },
       { name: "a", containerPort: 1, hostPort: 8080 }
     ])
-    assert.deepStrictEqual(sortContainerPorts([{ containerPort: 2 }, { name: "a", containerPort: 1 }]), [{ containerPort: 2 }, { name: "a", containerPort: 1 }])
+    assert.deepStrictEqual(ContainerPorts.sort([{ containerPort: 2 }, { name: "a", containerPort: 1 }]), [{ containerPort: 2 }, { name: "a", containerPort: 1 }])
   })
 
   it.prop("is pure, idempotent and a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
     const input = deepFreeze(ports)
-    const once = sortContainerPorts(input)
-    assert.deepStrictEqual(sortContainerPorts(once), once)
+    const once = ContainerPorts.sort(input)
+    assert.deepStrictEqual(ContainerPorts.sort(once), once)
     assert.deepStrictEqual(multiset(once), multiset(input))
     assert.notStrictEqual<unknown>(once, input)
   }, runs)
 })
 
-describe("portsEqual", () => {
+describe("ContainerPorts.equal", () => {
   it("treats a missing protocol as TCP and ignores order", () => {
-    assert.isTrue(portsEqual(
+    assert.isTrue(ContainerPorts.equal(
       [{ name: "api", containerPort: 8080 }, { name: "adapter-nfs", containerPort: 12049, protocol: "TCP" }],
       [{ name: "adapter-nfs", containerPort: 12049 }, { name: "api", containerPort: 8080, protocol: "TCP" }]
     ))
-    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, protocol: "UDP" }]))
-    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, hostPort: 80 }]))
-    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8081 }]))
-    assert.isFalse(portsEqual([{ name: "api", containerPort: 8080 }], [{ name: "apj", containerPort: 8080 }]))
-    assert.isFalse(portsEqual([{ name: "a", containerPort: 1 }, { name: "a", containerPort: 1 }], [{ name: "a", containerPort: 1 }]))
-    assert.isFalse(portsEqual([{ name: "a", containerPort: 1, hostIP: "127.0.0.1" }], [{ name: "a", containerPort: 1 }]))
-    assert.isTrue(portsEqual([{ containerPort: 1, hostPort: 0, hostIP: "" }], [{ name: "", containerPort: 1 }]), "the defaults spelled out")
+    assert.isFalse(ContainerPorts.equal([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, protocol: "UDP" }]))
+    assert.isFalse(ContainerPorts.equal([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8080, hostPort: 80 }]))
+    assert.isFalse(ContainerPorts.equal([{ name: "api", containerPort: 8080 }], [{ name: "api", containerPort: 8081 }]))
+    assert.isFalse(ContainerPorts.equal([{ name: "api", containerPort: 8080 }], [{ name: "apj", containerPort: 8080 }]))
+    assert.isFalse(ContainerPorts.equal([{ name: "a", containerPort: 1 }, { name: "a", containerPort: 1 }], [{ name: "a", containerPort: 1 }]))
+    assert.isFalse(ContainerPorts.equal([{ name: "a", containerPort: 1, hostIP: "127.0.0.1" }], [{ name: "a", containerPort: 1 }]))
+    assert.isTrue(ContainerPorts.equal([{ containerPort: 1, hostPort: 0, hostIP: "" }], [{ name: "", containerPort: 1 }]), "the defaults spelled out")
   })
 
   it.prop("is reflexive and blind to order and protocol spelling", { ports: HostileContainerPorts, shift: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 7 })) }, ({ ports, shift }) => {
     const input = deepFreeze(ports)
-    assert.isTrue(portsEqual(input, input))
-    assert.isTrue(portsEqual(input, respell(input, shift)))
+    assert.isTrue(ContainerPorts.equal(input, input))
+    assert.isTrue(ContainerPorts.equal(input, respell(input, shift)))
   }, runs)
 
   it.prop("is symmetric and transitive", { a: HostileContainerPorts, b: HostileContainerPorts, shift: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 7 })) }, ({ a, b, shift }) => {
     const c = respell(b, shift)
-    assert.strictEqual(portsEqual(a, b), portsEqual(b, a))
-    if (portsEqual(a, b) && portsEqual(b, c)) assert.isTrue(portsEqual(a, c))
+    assert.strictEqual(ContainerPorts.equal(a, b), ContainerPorts.equal(b, a))
+    if (ContainerPorts.equal(a, b) && ContainerPorts.equal(b, c)) assert.isTrue(ContainerPorts.equal(a, c))
     // a ~ b and b ~ c with c a respelling of b: a ~ c must agree with a ~ b
-    assert.strictEqual(portsEqual(a, c), portsEqual(a, b))
+    assert.strictEqual(ContainerPorts.equal(a, c), ContainerPorts.equal(a, b))
   }, runs)
 })
 
-describe("partitionContainerPorts", () => {
+describe("ContainerPorts.partition", () => {
   it.prop("splits by the adapter- prefix, keeping order; the parts are a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
     const input = deepFreeze(ports)
-    const { dynamic, static: fixed } = partitionContainerPorts(input)
+    const { dynamic, static: fixed } = ContainerPorts.partition(input)
     assert.deepStrictEqual(multiset([...fixed, ...dynamic]), multiset(input))
     assert.isTrue(dynamic.every((port) => (port.name ?? "").startsWith("adapter-")))
     assert.isTrue(fixed.every((port) => !(port.name ?? "").startsWith("adapter-")))
@@ -116,14 +107,14 @@ describe("partitionContainerPorts", () => {
   }, runs)
 })
 
-describe("desiredContainerPorts and planContainerPorts", () => {
+describe("ContainerPorts.desired and ContainerPorts.plan", () => {
   it("keeps static ports first and appends one TCP port per active adapter", () => {
     const current = deepFreeze([
       { name: "metrics", containerPort: 9090 },
       { name: "api", containerPort: 8080, protocol: "TCP" as const },
       { name: "adapter-old", containerPort: 4000, protocol: "TCP" as const }
     ])
-    const desired = desiredContainerPorts(current, active([
+    const desired = ContainerPorts.desired(current, active([
       { type: "smb", enabled: true, running: true, port: 12445 },
       { type: "nfs", enabled: true, running: true, port: 12049 },
       { type: "webdav", enabled: false, running: true, port: 8000 }
@@ -138,21 +129,21 @@ describe("desiredContainerPorts and planContainerPorts", () => {
 
   it.prop("static ports always survive untouched", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
     const input = deepFreeze(current)
-    const desired = desiredContainerPorts(input, active(deepFreeze(adapters)))
-    assert.deepStrictEqual(partitionContainerPorts(desired).static, partitionContainerPorts(input).static)
+    const desired = ContainerPorts.desired(input, active(deepFreeze(adapters)))
+    assert.deepStrictEqual(ContainerPorts.partition(desired).static, ContainerPorts.partition(input).static)
   }, runs)
 
   it.prop("plans a write exactly when the ports differ, and applying it converges", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
     const input = deepFreeze(current)
     const activeList = active(deepFreeze(adapters))
-    const planned = planContainerPorts(input, activeList)
-    assert.strictEqual(Option.isNone(planned), portsEqual(input, desiredContainerPorts(input, activeList)))
-    Option.map(planned, (ports) => assert.isTrue(Option.isNone(planContainerPorts(ports, activeList))))
+    const planned = ContainerPorts.plan(input, activeList)
+    assert.strictEqual(Option.isNone(planned), ContainerPorts.equal(input, ContainerPorts.desired(input, activeList)))
+    Option.map(planned, (ports) => assert.isTrue(Option.isNone(ContainerPorts.plan(ports, activeList))))
   }, runs)
 
   it.prop("never plans a write for a reordered copy of the desired ports", { current: HostileContainerPorts, adapters: Adapters }, ({ adapters, current }) => {
     const activeList = active(adapters)
-    const desired = desiredContainerPorts(current, activeList)
-    assert.isTrue(Option.isNone(planContainerPorts(respell(desired, 3), activeList)))
+    const desired = ContainerPorts.desired(current, activeList)
+    assert.isTrue(Option.isNone(ContainerPorts.plan(respell(desired, 3), activeList)))
   }, runs)
 })

@@ -4,7 +4,7 @@ import { Credentials } from "../../src/index.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "u-1" }
 const url = "http://ditto-api.storage.svc.cluster.local:8080"
-const full: Credentials.StoredCredentials = {
+const full: Credentials.Stored = {
   username: "k8s-operator",
   password: Redacted.make("pw"),
   accessToken: Redacted.make("a"),
@@ -20,7 +20,7 @@ describe("Credentials", () => {
     assert.strictEqual(secret.metadata.name, "ditto-operator-credentials")
     assert.deepStrictEqual(secret.metadata.ownerReferences?.map((ref) => ref.uid), ["u-1"])
     const read = Credentials.fromSecret(secret)
-    const revealed = (credentials: Credentials.StoredCredentials | undefined) =>
+    const revealed = (credentials: Credentials.Stored | undefined) =>
       credentials === undefined ? undefined : {
         ...credentials,
         password: Redacted.value(credentials.password),
@@ -82,7 +82,7 @@ describe("Credentials", () => {
   })
 
   it("decides: provision, login, refresh at 80 %, or use", () => {
-    const at = (now: number, credentials: Credentials.StoredCredentials | undefined = full, serverUrl = url) =>
+    const at = (now: number, credentials: Credentials.Stored | undefined = full, serverUrl = url) =>
       Credentials.nextStep(credentials, serverUrl, now)._tag
     assert.strictEqual(Credentials.nextStep(undefined, url, 0)._tag, "Provision")
     assert.strictEqual(at(1_000_000), "Use")

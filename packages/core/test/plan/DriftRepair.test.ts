@@ -13,22 +13,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Option, Result, Schema } from "effect"
-import {
-  adapterPortName,
-  adapterResourceName,
-  type Adapter,
-  type Change,
-  DittoServer,
-  K8s,
-  type Plan,
-  planAdapterExposure,
-  sanitizeAdapterType
-} from "../../src/index.ts"
+import { type Adapter, AdapterExposure, type Change, DittoServer, K8s, Naming } from "../../src/index.ts"
 import { labelValue } from "../../src/plan/Naming.ts"
 import { AdapterListOf, deepFreeze, pick } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" } as const
-const baseSpec = Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" } })
+const baseSpec = Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" } })
 const runs = { arbitrary: { runs: 400 } }
 
 // ---------------------------------------------------------------------------------------------
@@ -60,10 +50,10 @@ const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
  * The adapters to expose: enabled and running; in the order (sanitized type, type, port, id) the
  * first one takes its type, port and port name, and nothing takes a reserved port.
  */
-const specExposed = (adapters: ReadonlyArray<Adapter>, reserved: ReadonlySet<number>): ReadonlyArray<Exposed> => {
+const specExposed = (adapters: ReadonlyArray<Adapter.Adapter>, reserved: ReadonlySet<number>): ReadonlyArray<Exposed> => {
   const candidates = adapters
     .filter((adapter) => adapter.enabled && adapter.running)
-    .map((adapter) => ({ adapter, sanitized: sanitizeAdapterType(adapter.type), portName: adapterPortName(adapter.type) }))
+    .map((adapter) => ({ adapter, sanitized: Naming.sanitizeAdapterType(adapter.type), portName: Naming.adapterPortName(adapter.type) }))
     .sort((a, b) =>
       byCodeUnits(a.sanitized, b.sanitized) || byCodeUnits(a.adapter.type, b.adapter.type)
       || a.adapter.port - b.adapter.port || byCodeUnits(a.adapter.id ?? "", b.adapter.id ?? "")
@@ -78,7 +68,7 @@ const specExposed = (adapters: ReadonlyArray<Adapter>, reserved: ReadonlySet<num
   return kept.map(({ adapter, portName, sanitized }) => ({
     type: adapter.type,
     key: labelValue(sanitized),
-    name: adapterResourceName(server.name, adapter.type),
+    name: Naming.adapterResourceName(server.name, adapter.type),
     port: adapter.port,
     portName
   }))
@@ -199,7 +189,7 @@ const specContainerPorts = (observed: ReadonlyArray<K8s.ContainerPort>, exposed:
 // ---------------------------------------------------------------------------------------------
 
 /** What the API server does with a plan: creates (unless the name is taken), updates, deletes. */
-const applyTo = <A extends { readonly metadata: K8s.ObjectMeta }>(objects: ReadonlyArray<A>, plan: Plan<A>): ReadonlyArray<A> => {
+const applyTo = <A extends { readonly metadata: K8s.ObjectMeta }>(objects: ReadonlyArray<A>, plan: Change.Plan<A>): ReadonlyArray<A> => {
   const byName = new Map(objects.map((object) => [object.metadata.name, object]))
   for (const change of plan) {
     const name = change.object.metadata.name
@@ -310,16 +300,16 @@ type StatefulSetDrift = typeof StatefulSetDrift extends Arbitrary.Arbitrary<infe
 const AnnotationsSpec = Arbitrary.schema(Schema.UndefinedOr(Schema.Record(Schema.Literals(["a", "b", "lb.example.com/pool"]), Schema.Literals(["1", "2"]))))
 
 /** The adapter an observed object is for: one of the list, or a retired one. */
-const adapterOf = (adapters: ReadonlyArray<Adapter>, of: number): Adapter =>
+const adapterOf = (adapters: ReadonlyArray<Adapter.Adapter>, of: number): Adapter.Adapter =>
   adapters[of] ?? { type: `retired-${of}`, port: 20000 + of, enabled: true, running: true }
 
 const metaOf = (
   drift: ServiceDrift | PolicyDrift,
-  adapter: Adapter,
+  adapter: Adapter.Adapter,
   index: number,
   marker: string
 ): K8s.ObjectMeta => {
-  const sanitized = sanitizeAdapterType(adapter.type)
+  const sanitized = Naming.sanitizeAdapterType(adapter.type)
   const ours = { ...controllerRef }
   const ownerReferences = {
     ours: [ours],
@@ -332,7 +322,7 @@ const metaOf = (
   const app = { same: { app: "dittofs-server" }, missing: {}, other: { app: "something-else" } }[drift.appLabel]
   return {
     // only an object of ours has a desired name here: a foreign one holding it is the ownership law's case
-    name: drift.named === "other" ? `renamed-${index}` : drift.ownership === "ours" ? adapterResourceName(server.name, adapter.type) : `lookalike-${index}`,
+    name: drift.named === "other" ? `renamed-${index}` : drift.ownership === "ours" ? Naming.adapterResourceName(server.name, adapter.type) : `lookalike-${index}`,
     namespace: "storage",
     uid: `uid-${marker}-${index}`,
     resourceVersion: String(100 + index),
@@ -347,11 +337,11 @@ const metaOf = (
   }
 }
 
-const observedService = (drift: ServiceDrift, adapters: ReadonlyArray<Adapter>, index: number): K8s.Service => {
+const observedService = (drift: ServiceDrift, adapters: ReadonlyArray<Adapter.Adapter>, index: number): K8s.Service => {
   const adapter = adapterOf(adapters, drift.of)
   const port = drift.port === "same" ? adapter.port : adapter.port === 1 ? 2 : adapter.port - 1
   const servicePort: K8s.ServicePort = {
-    ...(drift.portName === "missing" ? {} : { name: drift.portName === "same" ? adapterPortName(adapter.type) : "renamed" }),
+    ...(drift.portName === "missing" ? {} : { name: drift.portName === "same" ? Naming.adapterPortName(adapter.type) : "renamed" }),
     port,
     ...({ missing: {}, same: { targetPort: port }, other: { targetPort: port + 1 }, named: { targetPort: "adapter" } }[drift.targetPort]),
     ...(drift.protocol === "missing" ? {} : { protocol: drift.protocol }),
@@ -384,7 +374,7 @@ const observedService = (drift: ServiceDrift, adapters: ReadonlyArray<Adapter>, 
   }
 }
 
-const observedPolicy = (drift: PolicyDrift, adapters: ReadonlyArray<Adapter>, index: number): K8s.NetworkPolicy => {
+const observedPolicy = (drift: PolicyDrift, adapters: ReadonlyArray<Adapter.Adapter>, index: number): K8s.NetworkPolicy => {
   const adapter = adapterOf(adapters, drift.of)
   const tcp = { protocol: "TCP" as const, port: adapter.port }
   const ingress = {
@@ -399,7 +389,7 @@ const observedPolicy = (drift: PolicyDrift, adapters: ReadonlyArray<Adapter>, in
     "two-rules": { ingress: [{ ports: [tcp] }, { ports: [{ ...tcp, port: 22 }] }] },
     "end-port": { ingress: [{ ports: [{ ...tcp, endPort: adapter.port + 10 }] }] },
     "no-ports": { ingress: [{}] },
-    "named-port": { ingress: [{ ports: [{ protocol: "TCP" as const, port: adapterPortName(adapter.type) }] }] }
+    "named-port": { ingress: [{ ports: [{ protocol: "TCP" as const, port: Naming.adapterPortName(adapter.type) }] }] }
   }[drift.ingress]
   const podSelector = {
     same: { matchLabels: selector },
@@ -422,7 +412,7 @@ const observedPolicy = (drift: PolicyDrift, adapters: ReadonlyArray<Adapter>, in
   }
 }
 
-const observedStatefulSet = (drift: StatefulSetDrift, adapters: ReadonlyArray<Adapter>): K8s.StatefulSet => {
+const observedStatefulSet = (drift: StatefulSetDrift, adapters: ReadonlyArray<Adapter.Adapter>): K8s.StatefulSet => {
   const statics: ReadonlyArray<K8s.ContainerPort> = [
     { name: "api", containerPort: 8080, protocol: "TCP" },
     { name: "metrics", containerPort: 9090 },
@@ -431,7 +421,7 @@ const observedStatefulSet = (drift: StatefulSetDrift, adapters: ReadonlyArray<Ad
   const dynamic = drift.adapterPorts.map(({ of, port, protocol }): K8s.ContainerPort => {
     const adapter = adapterOf(adapters, of)
     return {
-      name: adapterPortName(adapter.type),
+      name: Naming.adapterPortName(adapter.type),
       containerPort: port === "same" ? adapter.port : adapter.port + 1,
       ...(protocol === "missing" ? {} : { protocol })
     }
@@ -481,7 +471,7 @@ describe("drift repair", () => {
       const reserved = new Set([8080, 9090, ...containerPorts.filter((port) => !isAdapterPort(port)).map((port) => port.containerPort)])
       const exposed = specExposed(adapters, reserved)
 
-      const plan = planAdapterExposure({
+      const plan = AdapterExposure.plan({
         server,
         spec: { ...baseSpec, adapterServices },
         poll: Result.succeed({ adapters: deepFreeze(adapters), rejected: [] }),
@@ -497,7 +487,7 @@ describe("drift repair", () => {
         byName(specPolicies(exposed, observed.networkPolicies)).map(normalPolicy)
       )
       // the StatefulSet: only the DittoFS container's ports change, static ones keep their order
-      const written = Option.match(plan.statefulSet, { onNone: () => observed.statefulSet, onSome: (change: Change<K8s.StatefulSet>) => change.object })
+      const written = Option.match(plan.statefulSet, { onNone: () => observed.statefulSet, onSome: (change: Change.Change<K8s.StatefulSet>) => change.object })
       const { containers } = written.spec.template.spec
       assert.deepStrictEqual(containers[0], observed.statefulSet.spec.template.spec.containers[0])
       const ports = containers[1]?.ports ?? []

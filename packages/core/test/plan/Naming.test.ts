@@ -1,30 +1,30 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { adapterPortName, adapterResourceName, Naming, sanitizeAdapterType } from "../../src/index.ts"
+import { Naming } from "../../src/index.ts"
 import { AdapterType, HostileType, UnicodeText } from "../fixtures.ts"
 
 const runs = { arbitrary: { runs: 500 } }
 
 describe("sanitizeAdapterType", () => {
   it("follows the reference rule", () => {
-    assert.strictEqual(sanitizeAdapterType("NFS"), "nfs")
-    assert.strictEqual(sanitizeAdapterType("NFS v4!"), "nfs-v4")
-    assert.strictEqual(sanitizeAdapterType("--a__b--"), "a-b")
-    assert.strictEqual(sanitizeAdapterType("___"), "unknown")
-    assert.strictEqual(sanitizeAdapterType(""), "unknown")
-    assert.strictEqual(sanitizeAdapterType("Ünfs"), "nfs")
+    assert.strictEqual(Naming.sanitizeAdapterType("NFS"), "nfs")
+    assert.strictEqual(Naming.sanitizeAdapterType("NFS v4!"), "nfs-v4")
+    assert.strictEqual(Naming.sanitizeAdapterType("--a__b--"), "a-b")
+    assert.strictEqual(Naming.sanitizeAdapterType("___"), "unknown")
+    assert.strictEqual(Naming.sanitizeAdapterType(""), "unknown")
+    assert.strictEqual(Naming.sanitizeAdapterType("Ünfs"), "nfs")
   })
 
   it("maps U+0130 to i, per code point like Go", () => {
-    assert.strictEqual(sanitizeAdapterType("\u0130nfs"), "infs")
-    assert.strictEqual(sanitizeAdapterType("\u212Anfs"), "knfs") // Kelvin sign lowers to k in both
-    assert.strictEqual(sanitizeAdapterType("ΣΑΣ"), "unknown")
+    assert.strictEqual(Naming.sanitizeAdapterType("\u0130nfs"), "infs")
+    assert.strictEqual(Naming.sanitizeAdapterType("\u212Anfs"), "knfs") // Kelvin sign lowers to k in both
+    assert.strictEqual(Naming.sanitizeAdapterType("ΣΑΣ"), "unknown")
   })
 
   it.prop("is idempotent and yields [a-z0-9] runs joined by single dashes", { type: HostileType, text: UnicodeText }, ({ text, type }) => {
     for (const input of [type, text]) {
-      const once = sanitizeAdapterType(input)
-      assert.strictEqual(sanitizeAdapterType(once), once)
+      const once = Naming.sanitizeAdapterType(input)
+      assert.strictEqual(Naming.sanitizeAdapterType(once), once)
       assert.match(once, /^[a-z0-9]+(-[a-z0-9]+)*$/)
     }
   }, runs)
@@ -50,13 +50,13 @@ describe("adapterPortName", () => {
   ]
   for (const [type, expected] of vectors) {
     it(`${JSON.stringify(type)} -> ${expected} (reference vector)`, () => {
-      assert.strictEqual(adapterPortName(type), expected)
+      assert.strictEqual(Naming.adapterPortName(type), expected)
     })
   }
 
   it.prop("is a valid IANA service name of at most 15 chars", { type: HostileType, text: AdapterType }, ({ text, type }) => {
     for (const input of [type, text]) {
-      const name = adapterPortName(input)
+      const name = Naming.adapterPortName(input)
       assert.isAtMost(name.length, 15)
       assert.isTrue(Naming.isIanaServiceName(name), name)
       assert.isTrue(name.startsWith("adapter-"))
@@ -64,7 +64,7 @@ describe("adapterPortName", () => {
   }, runs)
 
   it.prop("depends on the sanitized type only", { type: AdapterType }, ({ type }) => {
-    assert.strictEqual(adapterPortName(type), adapterPortName(sanitizeAdapterType(type)))
+    assert.strictEqual(Naming.adapterPortName(type), Naming.adapterPortName(Naming.sanitizeAdapterType(type)))
   }, runs)
 })
 
@@ -75,7 +75,7 @@ describe("adapterResourceName", () => {
   ])
 
   it("is <server>-adapter-<type> when that fits", () => {
-    assert.strictEqual(adapterResourceName("ditto", "NFS"), "ditto-adapter-nfs")
+    assert.strictEqual(Naming.adapterResourceName("ditto", "NFS"), "ditto-adapter-nfs")
   })
 
   // Expected values computed by hand: lowercased, [^a-z0-9-] -> "-", runs of "-" collapsed and
@@ -92,20 +92,20 @@ describe("adapterResourceName", () => {
   ]
   for (const [server, type, name] of shortened) {
     it(`shortens ${JSON.stringify(server.length > 12 ? `${server.slice(0, 12)}…` : server)} + ${type} to a valid label (vector)`, () => {
-      assert.strictEqual(adapterResourceName(server, type), name)
+      assert.strictEqual(Naming.adapterResourceName(server, type), name)
     })
   }
 
   it("shortens long and invalid names deterministically", () => {
-    const long = adapterResourceName("x".repeat(60), "smb")
-    assert.strictEqual(long, adapterResourceName("x".repeat(60), "smb"))
+    const long = Naming.adapterResourceName("x".repeat(60), "smb")
+    assert.strictEqual(long, Naming.adapterResourceName("x".repeat(60), "smb"))
     assert.isAtMost(long.length, 63)
-    assert.isTrue(Naming.isDns1035Label(adapterResourceName("my.server", "nfs")))
-    assert.isTrue(Naming.isDns1035Label(adapterResourceName("1st", "nfs")))
+    assert.isTrue(Naming.isDns1035Label(Naming.adapterResourceName("my.server", "nfs")))
+    assert.isTrue(Naming.isDns1035Label(Naming.adapterResourceName("1st", "nfs")))
   })
 
   it.prop("is always a DNS-1035 label of at most 63 chars", { server: ServerName, type: HostileType }, ({ server, type }) => {
-    const name = adapterResourceName(server, type)
+    const name = Naming.adapterResourceName(server, type)
     assert.isTrue(Naming.isDns1035Label(name), name)
   }, runs)
 
@@ -113,15 +113,15 @@ describe("adapterResourceName", () => {
     "never gives two distinct sanitized types the same name",
     { server: ServerName, a: HostileType, b: HostileType },
     ({ a, b, server }) => {
-      if (sanitizeAdapterType(a) === sanitizeAdapterType(b)) return
-      assert.notStrictEqual(adapterResourceName(server, a), adapterResourceName(server, b))
+      if (Naming.sanitizeAdapterType(a) === Naming.sanitizeAdapterType(b)) return
+      assert.notStrictEqual(Naming.adapterResourceName(server, a), Naming.adapterResourceName(server, b))
     },
     runs
   )
 
   it("keeps distinct types distinct when both names are shortened", () => {
     const server = "s".repeat(60)
-    const names = new Set(["nfs", "smb", "webdav", "nfs-v4", "s3gateway"].map((type) => adapterResourceName(server, type)))
+    const names = new Set(["nfs", "smb", "webdav", "nfs-v4", "s3gateway"].map((type) => Naming.adapterResourceName(server, type)))
     assert.strictEqual(names.size, 5)
   })
 })

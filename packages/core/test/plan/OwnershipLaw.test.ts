@@ -7,8 +7,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { type K8s, Kubernetes, KubernetesService, reconcileDittoServer, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { DittoServerPass, type K8s, Kubernetes } from "../../src/index.ts"
+import { DittoFsMemory } from "../../src/testing/index.ts"
 import { AdapterListOf, namespace } from "../fixtures.ts"
 import { adapter, adminSecret, baseUrl, setup, testLayer } from "../reconcile/harness.ts"
 
@@ -88,14 +88,14 @@ const build = (foreign: Foreign, serverUid: string): K8s.AnyObject => {
 
 /** Each kind as raw JSON: what is stored, not what the operator's Schemas decode of it. */
 const raw = {
-  Service: KubernetesService.raw(Resources.Service),
-  NetworkPolicy: KubernetesService.raw(Resources.NetworkPolicy),
-  Secret: KubernetesService.raw(Resources.Secret),
-  StatefulSet: KubernetesService.raw(Resources.StatefulSet)
+  Service: Kubernetes.raw(Kubernetes.Resources.Service),
+  NetworkPolicy: Kubernetes.raw(Kubernetes.Resources.NetworkPolicy),
+  Secret: Kubernetes.raw(Kubernetes.Resources.Secret),
+  StatefulSet: Kubernetes.raw(Kubernetes.Resources.StatefulSet)
 } as const
 
 const stored = (foreign: Foreign) =>
-  Kubernetes.use((k) => k.get(raw[foreign.kind], foreign.elsewhere ? "elsewhere" : namespace, foreign.name)).pipe(
+  Kubernetes.Kubernetes.use((k) => k.get(raw[foreign.kind], foreign.elsewhere ? "elsewhere" : namespace, foreign.name)).pipe(
     Effect.map((object) => JSON.stringify(object))
   )
 
@@ -106,7 +106,7 @@ describe("ownership", () => {
     ({ adapters, foreign }) =>
       Effect.gen(function*() {
         const server = yield* setup()
-        const kubernetes = yield* Kubernetes
+        const kubernetes = yield* Kubernetes.Kubernetes
         yield* adminSecret()
         // a name already taken (by the server's own StatefulSet, or an earlier one) is skipped
         const created: Array<readonly [Foreign, string]> = []
@@ -115,9 +115,9 @@ describe("ownership", () => {
           const made = yield* Effect.result(kubernetes.create(raw[f.kind], build(f, server.metadata.uid ?? "")))
           if (made._tag === "Success") created.push([f, yield* stored(f)])
         }
-        yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, adapters)
-        const current = yield* kubernetes.get(Resources.DittoServer, namespace, "ditto")
-        yield* Effect.result(reconcileDittoServer(current, { apiUrlOverride: baseUrl }))
+        yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, adapters)
+        const current = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+        yield* Effect.result(DittoServerPass.reconcile(current, { apiUrlOverride: baseUrl }))
         for (const [f, before] of created) assert.strictEqual(yield* stored(f), before, `${f.kind} ${f.name}`)
       }).pipe(Effect.provide(testLayer([adapter("nfs", 12049)]))),
     { arbitrary: { runs: 60 } }

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { activeAdapters, K8s, planAdapterServices, planNetworkPolicies } from "../../src/index.ts"
+import { ActiveAdapters, AdapterServices, K8s, NetworkPolicies } from "../../src/index.ts"
 import { deepFreeze, ValidAdapter } from "../fixtures.ts"
 
 const server = { name: "ditto", namespace: "storage", uid: "uid-ditto" }
@@ -74,12 +74,12 @@ const controlled = (meta: typeof Meta.Type, marker: string): boolean =>
 
 describe("planner laws over hostile observed objects", () => {
   it.prop(
-    "planAdapterServices is total and pure, and updates or deletes only Services it controls",
+    "AdapterServices.plan is total and pure, and updates or deletes only Services it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostileService), type: K8s.ServiceType },
     ({ adapters, observed, type }) => {
-      const active = activeAdapters(adapters, { reservedPorts: [8080] }).active
+      const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active
       const frozen = deepFreeze(uniqueNames(observed))
-      const plan = planAdapterServices({ server, spec: { type, annotations: { a: "1" } }, active: deepFreeze(active), observed: frozen })
+      const plan = AdapterServices.plan({ server, spec: { type, annotations: { a: "1" } }, active: deepFreeze(active), observed: frozen })
       for (const change of plan) {
         if (change._tag === "Create") continue
         const original = frozen.find((service) => service.metadata.name === change.object.metadata.name)
@@ -91,12 +91,12 @@ describe("planner laws over hostile observed objects", () => {
   )
 
   it.prop(
-    "planNetworkPolicies is total and pure, and updates or deletes only policies it controls",
+    "NetworkPolicies.plan is total and pure, and updates or deletes only policies it controls",
     { adapters: Schema.Array(ValidAdapter), observed: Schema.Array(HostilePolicy) },
     ({ adapters, observed }) => {
-      const active = activeAdapters(adapters, { reservedPorts: [8080] }).active
+      const active = ActiveAdapters.select(adapters, { reservedPorts: [8080] }).active
       const frozen = deepFreeze(uniqueNames(observed))
-      const plan = planNetworkPolicies({ server, active: deepFreeze(active), observed: frozen })
+      const plan = NetworkPolicies.plan({ server, active: deepFreeze(active), observed: frozen })
       for (const change of plan) {
         if (change._tag === "Create") continue
         const original = frozen.find((policy) => policy.metadata.name === change.object.metadata.name)

@@ -1,12 +1,12 @@
 /**
- * `planWorkload` on the in-memory API server: a fresh server converges in one pass, a converged
+ * `Workload.plan` on the in-memory API server: a fresh server converges in one pass, a converged
  * one plans nothing, others' fields survive, foreign objects are left alone, the reference
  * operator's objects are adopted in place, and restarts happen only when what the pod runs
  * changes.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { type K8s, Kubernetes, Resources, Workload } from "../../src/index.ts"
+import { type K8s, Kubernetes, Workload } from "../../src/index.ts"
 import {
   apply,
   controller,
@@ -31,7 +31,7 @@ const smb: K8s.ContainerPort = { name: "adapter-smb", containerPort: 12445, prot
 const tags = (changes: ReadonlyArray<{ readonly _tag: string; readonly object: { readonly metadata: K8s.ObjectMeta } }>) =>
   changes.map((change) => `${change._tag} ${change.object.metadata.name}`)
 
-const everyChange = (workload: Workload.WorkloadPlan) => Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}`)
+const everyChange = (workload: Workload.Plan) => Workload.changes(workload).map(({ change, kind }) => `${change._tag} ${kind} ${change.object.metadata.name}`)
 
 const restartHash = (statefulSet: K8s.StatefulSet) => statefulSet.spec.template.metadata?.annotations?.["dittofs.io/restart-hash"]
 
@@ -45,7 +45,7 @@ const settle = (spec = specOf(), adapterPorts: Option.Option<ReadonlyArray<K8s.C
     assert.deepStrictEqual(everyChange(again), [], "settled")
   })
 
-describe("planWorkload on a fresh namespace", () => {
+describe("Workload.plan on a fresh namespace", () => {
   it.effect("creates the whole workload, owned by the server; a second plan is empty", () =>
     Effect.gen(function*() {
       const spec = specOf({ metrics: { enabled: true } })
@@ -72,12 +72,12 @@ describe("planWorkload on a fresh namespace", () => {
   it.effect("declares the adapter ports given, after the static ones", () =>
     Effect.gen(function*() {
       yield* pass(specOf(), { adapterPorts: Option.some([smb, nfs]) })
-      const statefulSet = yield* get(Resources.StatefulSet, "ditto")
+      const statefulSet = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       assert.deepStrictEqual(statefulSet.spec.template.spec.containers[0]?.ports?.map((port) => port.name), ["api", "adapter-nfs", "adapter-smb"])
     }).pipe(Effect.provide(layer)))
 
   it("announces each change with its Event", () => {
-    const workload = Workload.planWorkload({
+    const workload = Workload.plan({
       server,
       spec: specOf({ service: { type: "LoadBalancer" } }),
       adapterPorts: Option.none(),
@@ -101,7 +101,7 @@ describe("adapter ports and managed restarts", () => {
     Effect.gen(function*() {
       const spec = specOf()
       yield* settle(spec)
-      const before = yield* get(Resources.StatefulSet, "ditto")
+      const before = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       const changed = yield* plan(spec, { adapterPorts: Option.some([nfs, smb]) })
       assert.deepStrictEqual(everyChange(changed), ["Update StatefulSet ditto"])
       const [update] = changed.statefulSets
@@ -118,7 +118,7 @@ describe("adapter ports and managed restarts", () => {
     Effect.gen(function*() {
       yield* settle()
       const spec = specOf({ image: "marmos91c/dittofs:0.29.0" })
-      const before = yield* get(Resources.StatefulSet, "ditto")
+      const before = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       const update = yield* pass(spec)
       assert.deepStrictEqual(everyChange(update), ["Update StatefulSet ditto"])
       assert.strictEqual(update.statefulSets[0]?.event.reason, "StatefulSetUpdated")
@@ -133,7 +133,7 @@ describe("adapter ports and managed restarts", () => {
       yield* apply(restart)
       yield* recreateDeletedPods
       assert.deepStrictEqual(everyChange(yield* plan(spec)), [])
-      const pod = yield* get(Resources.Pod, "ditto-0")
+      const pod = yield* get(Kubernetes.Resources.Pod, "ditto-0")
       assert.strictEqual(pod.spec.containers[0]?.image, "marmos91c/dittofs:0.29.0")
     }).pipe(Effect.provide(layer)))
 
@@ -184,11 +184,11 @@ describe("writes keep what others own", () => {
     Effect.gen(function*() {
       const spec = specOf({ service: { type: "NodePort", annotations: { "a.example/one": "1" } } })
       yield* settle(spec)
-      const kubernetes = yield* Kubernetes
-      const statefulSet = yield* get(Resources.StatefulSet, "ditto")
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const statefulSet = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       const [dittofs] = statefulSet.spec.template.spec.containers
       if (dittofs === undefined) return assert.fail("no container")
-      yield* kubernetes.update(Resources.StatefulSet, {
+      yield* kubernetes.update(Kubernetes.Resources.StatefulSet, {
         ...statefulSet,
         spec: {
           ...statefulSet.spec,
@@ -210,12 +210,12 @@ describe("writes keep what others own", () => {
           }
         }
       })
-      const api = yield* get(Resources.Service, "ditto-api")
-      yield* kubernetes.update(Resources.Service, {
+      const api = yield* get(Kubernetes.Resources.Service, "ditto-api")
+      yield* kubernetes.update(Kubernetes.Resources.Service, {
         ...api,
         metadata: { ...api.metadata, annotations: { ...api.metadata.annotations, "cloud.example/lb-id": "xyz" } }
       })
-      const apiBefore = yield* get(Resources.Service, "ditto-api")
+      const apiBefore = yield* get(Kubernetes.Resources.Service, "ditto-api")
       const nodePort = apiBefore.spec.ports?.[0]?.nodePort
       assert.isNumber(nodePort)
 
@@ -223,7 +223,7 @@ describe("writes keep what others own", () => {
       const changed = yield* pass(newSpec, { adapterPorts: Option.some([nfs, smb]) })
       assert.deepStrictEqual(everyChange(changed), ["Update Service ditto-api", "Update StatefulSet ditto"])
 
-      const after = yield* get(Resources.StatefulSet, "ditto")
+      const after = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       const containers = after.spec.template.spec.containers
       assert.deepStrictEqual(containers.map((container) => container.name), ["dittofs", "sidecar"])
       assert.deepStrictEqual(containers[0]?.ports?.map((port) => port.name).sort(), ["adapter-nfs", "adapter-smb", "api", "debug"])
@@ -235,7 +235,7 @@ describe("writes keep what others own", () => {
       assert.include(JSON.stringify(containers[0]?.["volumeMounts"]), "/scratch")
       assert.strictEqual(restartHash(after), restartHash(statefulSet), "an annotation and adapter change is no restart")
 
-      const apiAfter = yield* get(Resources.Service, "ditto-api")
+      const apiAfter = yield* get(Kubernetes.Resources.Service, "ditto-api")
       assert.strictEqual(apiAfter.metadata.annotations?.["cloud.example/lb-id"], "xyz")
       assert.strictEqual(apiAfter.metadata.annotations?.["b.example/two"], "2")
       assert.isUndefined(apiAfter.metadata.annotations?.["a.example/one"], "an annotation the spec dropped is removed")
@@ -262,11 +262,11 @@ describe("writes keep what others own", () => {
   it.effect("a generated Secret is never rotated; a missing key is filled", () =>
     Effect.gen(function*() {
       yield* pass(specOf())
-      const kubernetes = yield* Kubernetes
-      const jwt = yield* get(Resources.Secret, "ditto-jwt-secret")
-      const admin = yield* get(Resources.Secret, "ditto-admin-credentials")
-      yield* kubernetes.update(Resources.Secret, { ...admin, data: { username: admin.data?.["username"] ?? "" } })
-      const again = Workload.planWorkload({
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const jwt = yield* get(Kubernetes.Resources.Secret, "ditto-jwt-secret")
+      const admin = yield* get(Kubernetes.Resources.Secret, "ditto-admin-credentials")
+      yield* kubernetes.update(Kubernetes.Resources.Secret, { ...admin, data: { username: admin.data?.["username"] ?? "" } })
+      const again = Workload.plan({
         server,
         spec: specOf(),
         adapterPorts: Option.none(),
@@ -274,7 +274,7 @@ describe("writes keep what others own", () => {
           configMap: Option.none(),
           statefulSet: Option.none(),
           services: [],
-          secrets: yield* list(Resources.Secret),
+          secrets: yield* list(Kubernetes.Resources.Secret),
           networkPolicies: [],
           pods: []
         },
@@ -283,17 +283,17 @@ describe("writes keep what others own", () => {
       assert.deepStrictEqual(tags(again.secrets), ["Update ditto-admin-credentials"])
       assert.strictEqual(again.secrets[0]?.event.message, "Updated Secret ditto-admin-credentials: filled missing key(s) password")
       yield* apply({ ...again, configMaps: [], services: [], statefulSets: [], networkPolicies: [], pods: [] })
-      assert.deepStrictEqual((yield* get(Resources.Secret, "ditto-jwt-secret")).data, jwt.data)
-      assert.strictEqual(Buffer.from((yield* get(Resources.Secret, "ditto-admin-credentials")).data?.["password"] ?? "", "base64").toString(), "q".repeat(24))
+      assert.deepStrictEqual((yield* get(Kubernetes.Resources.Secret, "ditto-jwt-secret")).data, jwt.data)
+      assert.strictEqual(Buffer.from((yield* get(Kubernetes.Resources.Secret, "ditto-admin-credentials")).data?.["password"] ?? "", "base64").toString(), "q".repeat(24))
     }).pipe(Effect.provide(layer)))
 })
 
 describe("ownership", () => {
   it.effect("objects of our names that the server does not control are never written, and reported", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
-      yield* kubernetes.create(Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: { "config.yaml": "mine" } })
-      yield* kubernetes.create(Resources.Service, {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: { "config.yaml": "mine" } })
+      yield* kubernetes.create(Kubernetes.Resources.Service, {
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: "ditto-api", namespace, ownerReferences: [{ ...controller(), uid: "someone-else" }] },
@@ -304,8 +304,8 @@ describe("ownership", () => {
       assert.match(first.foreign[1]?.message ?? "", /controlled by DittoServer ditto \(uid someone-else\)/)
       assert.notInclude(everyChange(first).join(), "ditto-config")
       assert.notInclude(everyChange(first).join(), "ditto-api")
-      assert.strictEqual((yield* get(Resources.ConfigMap, "ditto-config")).data?.["config.yaml"], "mine")
-      assert.deepStrictEqual((yield* get(Resources.Service, "ditto-api")).spec.ports?.map((port) => port.port), [80])
+      assert.strictEqual((yield* get(Kubernetes.Resources.ConfigMap, "ditto-config")).data?.["config.yaml"], "mine")
+      assert.deepStrictEqual((yield* get(Kubernetes.Resources.Service, "ditto-api")).spec.ports?.map((port) => port.port), [80])
       assert.deepStrictEqual(everyChange(yield* plan(specOf())), [], "the rest converged")
     }).pipe(Effect.provide(layer)))
 })
@@ -323,19 +323,19 @@ describe("adoption of the reference operator's objects", () => {
 
   /** The objects as `C/dittoserver_controller.go` at 287121f1 builds them (before API-server defaulting). */
   const referenceObjects = Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    yield* kubernetes.create(Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name: "ditto-jwt-secret", namespace, ownerReferences: owner }, data: { "jwt-secret": b64("R".repeat(32)) } })
-    yield* kubernetes.create(Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name: "ditto-admin-credentials", namespace, ownerReferences: owner }, data: { username: b64("admin"), password: b64("reference-password-24chr") } })
-    yield* kubernetes.create(Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace, ownerReferences: owner }, data: { "config.yaml": referenceConfig } })
+    const kubernetes = yield* Kubernetes.Kubernetes
+    yield* kubernetes.create(Kubernetes.Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name: "ditto-jwt-secret", namespace, ownerReferences: owner }, data: { "jwt-secret": b64("R".repeat(32)) } })
+    yield* kubernetes.create(Kubernetes.Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name: "ditto-admin-credentials", namespace, ownerReferences: owner }, data: { username: b64("admin"), password: b64("reference-password-24chr") } })
+    yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace, ownerReferences: owner }, data: { "config.yaml": referenceConfig } })
     const service = (name: string, type: K8s.ServiceType, headless: boolean): K8s.Service => ({
       apiVersion: "v1",
       kind: "Service",
       metadata: { name, namespace, labels: podLabels, ownerReferences: owner },
       spec: { type, selector: podLabels, ports: [{ name: "api", port: 8080, targetPort: 8080, protocol: "TCP" }], ...(headless ? { clusterIP: "None" } : {}) }
     })
-    yield* kubernetes.create(Resources.Service, service("ditto-headless", "ClusterIP", true))
-    yield* kubernetes.create(Resources.Service, service("ditto-api", "LoadBalancer", false))
-    yield* kubernetes.create(Resources.NetworkPolicy, {
+    yield* kubernetes.create(Kubernetes.Resources.Service, service("ditto-headless", "ClusterIP", true))
+    yield* kubernetes.create(Kubernetes.Resources.Service, service("ditto-api", "LoadBalancer", false))
+    yield* kubernetes.create(Kubernetes.Resources.NetworkPolicy, {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
       metadata: { name: "ditto-baseline", namespace, labels: { ...podLabels, "dittofs.io/baseline-networkpolicy": "true" }, ownerReferences: owner },
@@ -350,7 +350,7 @@ describe("adoption of the reference operator's objects", () => {
       failureThreshold
     })
     const claim = (name: string, storage: string) => ({ metadata: { name }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage } } } })
-    yield* kubernetes.create(Resources.StatefulSet, {
+    yield* kubernetes.create(Kubernetes.Resources.StatefulSet, {
       apiVersion: "apps/v1",
       kind: "StatefulSet",
       metadata: { name: "ditto", namespace, ownerReferences: owner },
@@ -393,8 +393,8 @@ describe("adoption of the reference operator's objects", () => {
     Effect.gen(function*() {
       yield* referenceObjects
       const spec = specOf({ service: { type: "LoadBalancer" } })
-      const before = new Map([...(yield* list(Resources.Service)), ...(yield* list(Resources.Secret))].map((object) => [object.metadata.name, object]))
-      const apiNodePort = (yield* get(Resources.Service, "ditto-api")).spec.ports?.[0]?.nodePort
+      const before = new Map([...(yield* list(Kubernetes.Resources.Service)), ...(yield* list(Kubernetes.Resources.Secret))].map((object) => [object.metadata.name, object]))
+      const apiNodePort = (yield* get(Kubernetes.Resources.Service, "ditto-api")).spec.ports?.[0]?.nodePort
       assert.isNumber(apiNodePort)
       const adoption = yield* pass(spec)
       assert.deepStrictEqual(everyChange(adoption), [
@@ -409,20 +409,20 @@ describe("adoption of the reference operator's objects", () => {
       ])
       for (const [name, object] of before) {
         const now = name.startsWith("ditto-api") || name.startsWith("ditto-headless")
-          ? yield* get(Resources.Service, name)
-          : yield* get(Resources.Secret, name)
+          ? yield* get(Kubernetes.Resources.Service, name)
+          : yield* get(Kubernetes.Resources.Secret, name)
         assert.strictEqual(now.metadata.uid, object.metadata.uid, `${name} kept`)
       }
-      assert.strictEqual((yield* get(Resources.Service, "ditto-api")).spec.ports?.[0]?.nodePort, apiNodePort)
-      assert.strictEqual(Buffer.from((yield* get(Resources.Secret, "ditto-admin-credentials")).data?.["password"] ?? "", "base64").toString(), "reference-password-24chr")
-      assert.strictEqual(Buffer.from((yield* get(Resources.Secret, "ditto-jwt-secret")).data?.["jwt-secret"] ?? "", "base64").toString(), "R".repeat(32))
+      assert.strictEqual((yield* get(Kubernetes.Resources.Service, "ditto-api")).spec.ports?.[0]?.nodePort, apiNodePort)
+      assert.strictEqual(Buffer.from((yield* get(Kubernetes.Resources.Secret, "ditto-admin-credentials")).data?.["password"] ?? "", "base64").toString(), "reference-password-24chr")
+      assert.strictEqual(Buffer.from((yield* get(Kubernetes.Resources.Secret, "ditto-jwt-secret")).data?.["jwt-secret"] ?? "", "base64").toString(), "R".repeat(32))
 
-      const statefulSet = yield* get(Resources.StatefulSet, "ditto")
+      const statefulSet = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
       const container = statefulSet.spec.template.spec.containers[0]
       assert.deepStrictEqual(container?.ports?.map((port) => port.name), ["api", "adapter-nfs"], "the adapter port survives adoption")
       assert.isUndefined(container?.["command"])
       assert.notInclude(JSON.stringify(container?.["volumeMounts"]), "controlplane", "only existing claims are mounted")
-      assert.notInclude((yield* get(Resources.ConfigMap, "ditto-config")).data?.["config.yaml"] ?? "", "cache:")
+      assert.notInclude((yield* get(Kubernetes.Resources.ConfigMap, "ditto-config")).data?.["config.yaml"] ?? "", "cache:")
 
       assert.deepStrictEqual(everyChange(yield* plan(spec)), [], "no restart before the controller saw the adopted template")
       yield* observeGeneration()
@@ -440,7 +440,7 @@ describe("adoption of the reference operator's objects", () => {
     Effect.gen(function*() {
       yield* referenceObjects
       yield* pass(specOf())
-      const api = yield* get(Resources.Service, "ditto-api")
+      const api = yield* get(Kubernetes.Resources.Service, "ditto-api")
       assert.strictEqual(api.spec.type, "ClusterIP")
       assert.isUndefined(api.spec.ports?.[0]?.nodePort)
       assert.deepStrictEqual(everyChange(yield* plan(specOf())), [])
@@ -461,9 +461,9 @@ describe("blocked changes", () => {
 
   it.effect("a StatefulSet with another selector or serviceName is reported, and its pods keep matching its selector", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       const labels = { app: "legacy" }
-      yield* kubernetes.create(Resources.StatefulSet, {
+      yield* kubernetes.create(Kubernetes.Resources.StatefulSet, {
         apiVersion: "apps/v1",
         kind: "StatefulSet",
         metadata: { name: "ditto", namespace, ownerReferences: [controller()] },

@@ -1,5 +1,5 @@
 /**
- * Laws of `planWorkload` over generated specs and observed objects:
+ * Laws of `Workload.plan` over generated specs and observed objects:
  * - convergence on the in-memory API server (its defaulting and immutability checks take part):
  *   after any spec change one pass yields the workload the spec describes (checked against the
  *   hand-written expectations), and planning again is empty;
@@ -127,7 +127,7 @@ const perturb = <A extends Meta>(object: A, how: typeof Perturbation.Type, index
   }
 }
 
-const emptyObserved: Workload.ObservedWorkload = {
+const emptyObserved: Workload.Observed = {
   configMap: Option.none(),
   statefulSet: Option.none(),
   services: [],
@@ -141,11 +141,11 @@ const creates = <A>(changes: ReadonlyArray<{ readonly _tag: string; readonly obj
 
 /** A namespace holding (perturbed copies of) the workload of another spec, plus pods. */
 const hostileObserved = (
-  spec: DittoServer.DittoServerSpec,
+  spec: DittoServer.Spec,
   perturbations: ReadonlyArray<typeof Perturbation.Type>,
   podHashes: ReadonlyArray<string>
-): Workload.ObservedWorkload => {
-  const fresh = Workload.planWorkload({ server, spec, adapterPorts: Option.none(), observed: emptyObserved, generated })
+): Workload.Observed => {
+  const fresh = Workload.plan({ server, spec, adapterPorts: Option.none(), observed: emptyObserved, generated })
   let index = 0
   const next = () => perturbations[index++ % Math.max(1, perturbations.length)] ?? { owner: "ours", label: false, annotation: false, missing: false }
   const keep = <A extends Meta>(objects: ReadonlyArray<A>): ReadonlyArray<A> =>
@@ -176,7 +176,7 @@ const hostileObserved = (
   }
 }
 
-const allObserved = (observed: Workload.ObservedWorkload): ReadonlyArray<Meta> => [
+const allObserved = (observed: Workload.Observed): ReadonlyArray<Meta> => [
   ...Option.toArray(observed.configMap),
   ...Option.toArray(observed.statefulSet),
   ...observed.services,
@@ -204,7 +204,7 @@ describe("purity, totality and ownership over hostile observed objects", () => {
       const observed = deepFreeze(hostileObserved(specOf({ ...seen, storage }), perturbations, podHashes))
       const snapshot = JSON.stringify(observed)
       const spec = deepFreeze(specOf({ ...wanted, storage }))
-      const workload = Workload.planWorkload(deepFreeze({ server, spec, adapterPorts: portsOf(ports), observed, generated }))
+      const workload = Workload.plan(deepFreeze({ server, spec, adapterPorts: portsOf(ports), observed, generated }))
       assert.strictEqual(JSON.stringify(observed), snapshot)
       const names = new Set(Object.values(Naming.workloadNames(server.name)))
       const existing = allObserved(observed)
@@ -269,7 +269,7 @@ describe("managed restarts", () => {
     ({ observed, pods, strategy }) => {
       const statefulSet = observed ? template("h1") : { ...template("h1"), status: { observedGeneration: 2 } }
       const input = deepFreeze(pods.map(pod))
-      const plan = ManagedRestarts.planRestarts({ strategy, statefulSet: Option.some(statefulSet), pods: input })
+      const plan = ManagedRestarts.plan({ strategy, statefulSet: Option.some(statefulSet), pods: input })
       assert.isAtMost(plan.length, 1)
       const owned = pods.filter((p) => p.owned)
       const expectDelete = strategy === "Managed" && observed && !owned.some((p) => p.terminating) && owned.some((p) => p.hash !== "h1")

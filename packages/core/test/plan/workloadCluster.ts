@@ -5,17 +5,7 @@
  * stand-ins for the StatefulSet controller (observedGeneration, pods from the template).
  */
 import { Effect, Option, Schema } from "effect"
-import {
-  applyChange,
-  DittoServer,
-  type K8s,
-  Kubernetes,
-  type KubernetesError,
-  Naming,
-  type Ownership,
-  Resources,
-  Workload
-} from "../../src/index.ts"
+import { Apply, DittoServer, type K8s, Kubernetes, Naming, type Ownership, Workload } from "../../src/index.ts"
 import type { Resource } from "../../src/services/Kubernetes.ts"
 import { KubernetesMemory } from "../../src/testing/index.ts"
 
@@ -33,41 +23,41 @@ export const controller = (identity: Ownership.ServerIdentity = server): K8s.Own
 })
 
 /** A decoded spec (CRD defaults applied) from the fields given; `storage.metadataSize` 1Gi. */
-export const specOf = (fields: Record<string, unknown> = {}): DittoServer.DittoServerSpec =>
-  Schema.decodeSync(DittoServer.DittoServerSpec)({ storage: { metadataSize: "1Gi" }, ...fields })
+export const specOf = (fields: Record<string, unknown> = {}): DittoServer.Spec =>
+  Schema.decodeSync(DittoServer.Spec)({ storage: { metadataSize: "1Gi" }, ...fields })
 
 /** A fresh in-memory cluster for each test that provides it. */
 export const layer = KubernetesMemory.layer()
 
 const getOption = <A>(resource: Resource<A>, name: string) =>
-  Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
+  Kubernetes.Kubernetes.use((k) => k.get(resource, namespace, name)).pipe(
     Effect.asSome,
-    Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
+    Effect.catchIf((error: Kubernetes.KubernetesError) => error.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
   )
 
 export const observe = (identity: Ownership.ServerIdentity = server) =>
   Effect.gen(function*() {
     const names = Naming.workloadNames(identity.name)
-    const kubernetes = yield* Kubernetes
+    const kubernetes = yield* Kubernetes.Kubernetes
     return {
-      configMap: yield* getOption(Resources.ConfigMap, names.configMap),
-      statefulSet: yield* getOption(Resources.StatefulSet, names.statefulSet),
-      services: yield* kubernetes.list(Resources.Service, namespace),
-      secrets: yield* kubernetes.list(Resources.Secret, namespace),
-      networkPolicies: yield* kubernetes.list(Resources.NetworkPolicy, namespace),
-      pods: yield* kubernetes.list(Resources.Pod, namespace)
-    } satisfies Workload.ObservedWorkload
+      configMap: yield* getOption(Kubernetes.Resources.ConfigMap, names.configMap),
+      statefulSet: yield* getOption(Kubernetes.Resources.StatefulSet, names.statefulSet),
+      services: yield* kubernetes.list(Kubernetes.Resources.Service, namespace),
+      secrets: yield* kubernetes.list(Kubernetes.Resources.Secret, namespace),
+      networkPolicies: yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace),
+      pods: yield* kubernetes.list(Kubernetes.Resources.Pod, namespace)
+    } satisfies Workload.Observed
   })
 
 /** Applies every change in the documented order; any rejected write fails the test. */
-export const apply = (plan: Workload.WorkloadPlan) =>
+export const apply = (plan: Workload.Plan) =>
   Effect.gen(function*() {
-    for (const change of plan.secrets) yield* applyChange(Resources.Secret, change)
-    for (const change of plan.configMaps) yield* applyChange(Resources.ConfigMap, change)
-    for (const change of plan.services) yield* applyChange(Resources.Service, change)
-    for (const change of plan.statefulSets) yield* applyChange(Resources.StatefulSet, change)
-    for (const change of plan.networkPolicies) yield* applyChange(Resources.NetworkPolicy, change)
-    for (const change of plan.pods) yield* applyChange(Resources.Pod, change)
+    for (const change of plan.secrets) yield* Apply.change(Kubernetes.Resources.Secret, change)
+    for (const change of plan.configMaps) yield* Apply.change(Kubernetes.Resources.ConfigMap, change)
+    for (const change of plan.services) yield* Apply.change(Kubernetes.Resources.Service, change)
+    for (const change of plan.statefulSets) yield* Apply.change(Kubernetes.Resources.StatefulSet, change)
+    for (const change of plan.networkPolicies) yield* Apply.change(Kubernetes.Resources.NetworkPolicy, change)
+    for (const change of plan.pods) yield* Apply.change(Kubernetes.Resources.Pod, change)
   })
 
 export interface PassOptions {
@@ -75,9 +65,9 @@ export interface PassOptions {
   readonly adapterPorts?: Option.Option<ReadonlyArray<K8s.ContainerPort>>
 }
 
-export const plan = (spec: DittoServer.DittoServerSpec, options: PassOptions = {}) =>
+export const plan = (spec: DittoServer.Spec, options: PassOptions = {}) =>
   Effect.map(observe(options.identity), (observed) =>
-    Workload.planWorkload({
+    Workload.plan({
       server: options.identity ?? server,
       spec,
       adapterPorts: options.adapterPorts ?? Option.none(),
@@ -86,15 +76,15 @@ export const plan = (spec: DittoServer.DittoServerSpec, options: PassOptions = {
     }))
 
 /** Observe, plan, apply: one workload pass. Returns the plan it applied. */
-export const pass = (spec: DittoServer.DittoServerSpec, options: PassOptions = {}) =>
+export const pass = (spec: DittoServer.Spec, options: PassOptions = {}) =>
   Effect.tap(plan(spec, options), apply)
 
 /** The StatefulSet controller has seen the latest spec. */
 export const observeGeneration = (name = server.name) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const statefulSet = yield* kubernetes.get(Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
-    return yield* kubernetes.updateStatus(Resources.StatefulSet, {
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const statefulSet = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
+    return yield* kubernetes.updateStatus(Kubernetes.Resources.StatefulSet, {
       ...statefulSet,
       status: { ...statefulSet.status, observedGeneration: statefulSet.metadata.generation ?? 0 }
     })
@@ -103,10 +93,10 @@ export const observeGeneration = (name = server.name) =>
 /** A pod the StatefulSet controller would create now, from the current template. */
 export const createPod = (ordinal = 0, name = server.name) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const statefulSet = yield* kubernetes.get(Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const statefulSet = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, Naming.workloadNames(name).statefulSet)
     const template = statefulSet.spec.template
-    return yield* kubernetes.create(Resources.Pod, {
+    return yield* kubernetes.create(Kubernetes.Resources.Pod, {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
@@ -129,10 +119,10 @@ export const createPod = (ordinal = 0, name = server.name) =>
 
 /** The StatefulSet controller's answer to a pod deletion under OnDelete: the pod again, from the current template. */
 export const recreateDeletedPods = Effect.gen(function*() {
-  const pods = yield* Kubernetes.use((k) => k.list(Resources.Pod, namespace))
+  const pods = yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Pod, namespace))
   if (pods.length === 0) yield* createPod(0)
 })
 
-export const get = <A>(resource: Resource<A>, name: string) => Kubernetes.use((k) => k.get(resource, namespace, name))
+export const get = <A>(resource: Resource<A>, name: string) => Kubernetes.Kubernetes.use((k) => k.get(resource, namespace, name))
 
-export const list = <A>(resource: Resource<A>) => Kubernetes.use((k) => k.list(resource, namespace))
+export const list = <A>(resource: Resource<A>) => Kubernetes.Kubernetes.use((k) => k.list(resource, namespace))

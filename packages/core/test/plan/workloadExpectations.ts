@@ -6,7 +6,7 @@
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
-import { type DittoServer, type K8s, Resources } from "../../src/index.ts"
+import { type DittoServer, type K8s, Kubernetes } from "../../src/index.ts"
 import { get, list, server } from "./workloadCluster.ts"
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
@@ -24,9 +24,9 @@ export const controlledByServer = (object: { readonly metadata: K8s.ObjectMeta }
 const secretRef = (env: ReadonlyArray<unknown>, name: string) => at(env.find((item) => at(item, "name") === name), "valueFrom", "secretKeyRef")
 
 /** Checks the cluster holds the workload of `spec` for the server `ditto`; returns the StatefulSet. */
-export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
+export const expectWorkload = (spec: DittoServer.Spec) =>
   Effect.gen(function*() {
-    const configMap = yield* get(Resources.ConfigMap, "ditto-config")
+    const configMap = yield* get(Kubernetes.Resources.ConfigMap, "ditto-config")
     const text = configMap.data?.["config.yaml"] ?? ""
     assert.isTrue(controlledByServer(configMap), "ConfigMap owned")
     assert.include(text, `\ncontrolplane:\n  host: 0.0.0.0\n  port: ${spec.controlPlane.port}\n`)
@@ -34,7 +34,7 @@ export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
     for (const stale of ["cache:", "telemetry:", "issuer", "secret:", "password"]) assert.notInclude(text, stale)
     assert.include(text, `\nmetrics:\n  enabled: ${spec.metrics.enabled}\n`)
 
-    const secrets = yield* list(Resources.Secret)
+    const secrets = yield* list(Kubernetes.Resources.Secret)
     const jwt = secrets.find((secret) => secret.metadata.name === "ditto-jwt-secret")
     const admin = secrets.find((secret) => secret.metadata.name === "ditto-admin-credentials")
     if (spec.identity?.jwt === undefined) {
@@ -48,7 +48,7 @@ export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
       if (admin !== undefined) assert.isTrue(controlledByServer(admin))
     }
 
-    const services = yield* list(Resources.Service)
+    const services = yield* list(Kubernetes.Resources.Service)
     const service = (name: string) => services.find((candidate) => candidate.metadata.name === name)
     const headless = service("ditto-headless")
     assert.strictEqual(headless?.spec.clusterIP, "None")
@@ -67,7 +67,7 @@ export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
     }
     for (const owned of [headless, api, metrics]) if (owned !== undefined) assert.isTrue(controlledByServer(owned))
 
-    const statefulSet = yield* get(Resources.StatefulSet, "ditto")
+    const statefulSet = yield* get(Kubernetes.Resources.StatefulSet, "ditto")
     assert.isTrue(controlledByServer(statefulSet), "StatefulSet owned")
     assert.strictEqual(statefulSet.spec.replicas, spec.replicas)
     assert.strictEqual(statefulSet.spec.serviceName, "ditto-headless")
@@ -130,7 +130,7 @@ export const expectWorkload = (spec: DittoServer.DittoServerSpec) =>
     }
     assert.deepStrictEqual(container?.["resources"], spec.resources ?? {})
 
-    const policy = yield* get(Resources.NetworkPolicy, "ditto-baseline")
+    const policy = yield* get(Kubernetes.Resources.NetworkPolicy, "ditto-baseline")
     assert.isTrue(controlledByServer(policy))
     assert.strictEqual(policy.metadata.labels?.["dittofs.io/baseline-networkpolicy"], "true")
     assert.deepStrictEqual(policy.spec.podSelector.matchLabels, selector)

@@ -5,8 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { type K8s, Kubernetes, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { type K8s, Kubernetes } from "../../src/index.ts"
+import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import {
   adapter,
@@ -73,7 +73,7 @@ describe("requirement 2: a stopped or removed adapter's Service goes within one 
   it.effect("stop: Service, NetworkPolicy and container port gone after one interval", () =>
     Effect.gen(function*() {
       yield* setup({ adapterDiscovery: { pollingInterval: "10s" } })
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const loop = yield* Effect.forkChild(reconcileLoop("ditto", yield* login))
       yield* TestClock.adjust("1 millis")
       assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs", "ditto-adapter-smb"])
@@ -92,7 +92,7 @@ describe("requirement 2: a stopped or removed adapter's Service goes within one 
       yield* setup()
       const session = yield* login
       yield* reconcileOnce("ditto", session)
-      yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, [adapter("smb", 12445)])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [adapter("smb", 12445)])
       yield* reconcileOnce("ditto", session)
       assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-smb"])
     }).pipe(Effect.provide(testLayer([adapter("nfs", 12049), adapter("smb", 12445)]))))
@@ -104,8 +104,8 @@ describe("requirement 3: adapter Services are owned by the DittoServer", () => {
       yield* setup()
       yield* reconcileOnce("ditto", yield* login)
       assert.strictEqual((yield* services).length, 1)
-      const kubernetes = yield* Kubernetes
-      yield* kubernetes.delete(Resources.DittoServer, namespace, "ditto")
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.delete(Kubernetes.Resources.DittoServer, namespace, "ditto")
       assert.strictEqual((yield* services).length, 0)
       assert.strictEqual((yield* policies).length, 0)
     }).pipe(Effect.provide(testLayer())))
@@ -119,7 +119,7 @@ describe("requirement 4: container ports follow the active adapters", () => {
         { name: "api", containerPort: 8080 },
         { name: "nfs", containerPort: 2049, protocol: "TCP" }
       ])
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const loop = yield* Effect.forkChild(reconcileLoop("ditto", yield* login))
       yield* TestClock.adjust("1 millis")
       const afterStart = yield* statefulSet("ditto")
@@ -178,7 +178,7 @@ describe("requirement 5: Service type and annotations from the spec, Events for 
     Effect.gen(function*() {
       yield* setup({ adapterServices: { type: "NodePort", annotations: { a: "1", b: "2" } } })
       const session = yield* login
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       yield* reconcileOnce("ditto", session)
       const created = (yield* services)[0]
       assert.isDefined(created)
@@ -186,12 +186,12 @@ describe("requirement 5: Service type and annotations from the spec, Events for 
       const nodePort = created.spec.ports?.[0]?.nodePort
       assert.isNumber(nodePort)
       // a third party annotates the Service
-      yield* kubernetes.update(Resources.Service, {
+      yield* kubernetes.update(Kubernetes.Resources.Service, {
         ...created,
         metadata: { ...created.metadata, annotations: { ...created.metadata.annotations, "cloud.example.com/id": "lb-7" } }
       })
-      const server = yield* kubernetes.get(Resources.DittoServer, namespace, "ditto")
-      yield* kubernetes.update(Resources.DittoServer, {
+      const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+      yield* kubernetes.update(Kubernetes.Resources.DittoServer, {
         ...server,
         spec: { ...server.spec, adapterServices: { type: "LoadBalancer", annotations: { b: "3", c: "4" } } }
       })
@@ -217,7 +217,7 @@ describe("requirement 5: Service type and annotations from the spec, Events for 
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* reconcileOnce("ditto", session)
       yield* control.setAdapters(baseUrl, [])
       yield* reconcileOnce("ditto", session)
@@ -242,7 +242,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup({ adapterDiscovery: { pollingInterval: "2s" } })
       const session = yield* login
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* reconcileOnce("ditto", session)
       const before = yield* services
       yield* control.setRunning(baseUrl, false)
@@ -264,7 +264,7 @@ describe("safety rules", () => {
       Effect.gen(function*() {
         yield* setup()
         const session = yield* login
-        const control = yield* DittoFsMemoryControl
+        const control = yield* DittoFsMemory.Control
         yield* reconcileOnce("ditto", session)
         const servicesBefore = yield* services
         const stsBefore = yield* statefulSet("ditto")
@@ -281,7 +281,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "ServerError", 3)
       for (let i = 0; i < 3; i++) yield* reconcileOnce("ditto", session)
       assert.strictEqual((yield* services).length, 0)
@@ -293,7 +293,7 @@ describe("safety rules", () => {
       yield* setup()
       const session = yield* login
       yield* reconcileOnce("ditto", session)
-      yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, [])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [])
       yield* TestClock.adjust("16 minutes")
       const outcome = yield* reconcileOnce("ditto", session)
       assert.isTrue(Result.isFailure(outcome.poll) && outcome.poll.failure.reason === "Unauthorized")
@@ -304,7 +304,7 @@ describe("safety rules", () => {
     Effect.gen(function*() {
       yield* setup()
       const session = yield* login
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
       const first = yield* reconcileOnce("ditto", session)
       assert.deepStrictEqual(first.failures.map((f) => [f.kind, f.error.reason]), [["StatefulSet", "Conflict"]])
       assert.strictEqual((yield* services).length, 1, "the Service was still created")
@@ -318,14 +318,14 @@ describe("safety rules", () => {
   it.effect("never touches a Service it does not control, and reports a name taken by one", () =>
     Effect.gen(function*() {
       yield* setup()
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       const foreign = {
         apiVersion: "v1" as const,
         kind: "Service" as const,
         spec: { ports: [{ name: "x", port: 1 }] }
       }
       // same labels, no owner: not ours
-      yield* kubernetes.create(Resources.Service, {
+      yield* kubernetes.create(Kubernetes.Resources.Service, {
         ...foreign,
         metadata: {
           name: "lookalike",
@@ -334,7 +334,7 @@ describe("safety rules", () => {
         }
       })
       // takes the name of the nfs adapter Service
-      yield* kubernetes.create(Resources.Service, { ...foreign, metadata: { name: "ditto-adapter-nfs", namespace } })
+      yield* kubernetes.create(Kubernetes.Resources.Service, { ...foreign, metadata: { name: "ditto-adapter-nfs", namespace } })
       const outcome = yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(outcome.failures.map((f) => [f.kind, f.name, f.error.reason]), [["Service", "ditto-adapter-nfs", "AlreadyExists"]])
       const names = (yield* services).map((s) => [s.metadata.name, s.spec.ports?.[0]?.port])

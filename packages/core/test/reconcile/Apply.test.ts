@@ -4,8 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { applyChange, type K8s, Kubernetes, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { Apply, type K8s, Kubernetes } from "../../src/index.ts"
+import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { capture, lines } from "../Logs.ts"
 import { adapter, baseUrl, events, login, policies, reconcileOnce, services, setup, testLayer } from "./harness.ts"
@@ -17,36 +17,36 @@ const service = (name: string): K8s.Service => ({
   spec: { ports: [{ name: "x", port: 1 }] }
 })
 
-describe("applyChange", () => {
+describe("Apply.change", () => {
   it.effect("deletes only the object it read: a newer one of the same name stays", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
-      const read = yield* kubernetes.create(Resources.Service, service("svc"))
-      yield* kubernetes.delete(Resources.Service, namespace, "svc")
-      const newer = yield* kubernetes.create(Resources.Service, service("svc"))
-      const failed = yield* Effect.flip(applyChange(Resources.Service, { _tag: "Delete", object: read, event: { type: "Normal", reason: "x", message: "x" } }))
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const read = yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
+      yield* kubernetes.delete(Kubernetes.Resources.Service, namespace, "svc")
+      const newer = yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
+      const failed = yield* Effect.flip(Apply.change(Kubernetes.Resources.Service, { _tag: "Delete", object: read, event: { type: "Normal", reason: "x", message: "x" } }))
       assert.strictEqual(failed.reason, "Conflict")
-      assert.deepStrictEqual(yield* kubernetes.get(Resources.Service, namespace, "svc"), newer)
+      assert.deepStrictEqual(yield* kubernetes.get(Kubernetes.Resources.Service, namespace, "svc"), newer)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("deletes by name when the object read has no uid, and an object already gone counts as deleted", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
-      yield* kubernetes.create(Resources.Service, service("svc"))
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.create(Kubernetes.Resources.Service, service("svc"))
       const change = { _tag: "Delete", object: service("svc"), event: { type: "Normal", reason: "x", message: "x" } } as const
-      yield* applyChange(Resources.Service, change)
+      yield* Apply.change(Kubernetes.Resources.Service, change)
       assert.deepStrictEqual(yield* services, [])
-      yield* applyChange(Resources.Service, change)
+      yield* Apply.change(Kubernetes.Resources.Service, change)
       assert.deepStrictEqual(yield* services, [])
     }).pipe(Effect.provide(testLayer())))
 })
 
-describe("reconcileAdapterExposure, at the edges", () => {
+describe("AdapterExposurePhase.reconcile, at the edges", () => {
   it.effect("without a StatefulSet: Services and NetworkPolicies still follow the adapters, no port is written", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       yield* setup()
-      yield* kubernetes.delete(Resources.StatefulSet, namespace, "ditto")
+      yield* kubernetes.delete(Kubernetes.Resources.StatefulSet, namespace, "ditto")
       const outcome = yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(outcome.failures, [])
       assert.isTrue(Option.isNone(outcome.plan.statefulSet))
@@ -58,7 +58,7 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("a NetworkPolicy that cannot be written is reported, and its adapter still counts as exposed", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "NetworkPolicy", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "NetworkPolicy", reason: "Forbidden" })
       const outcome = yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(outcome.failures.map((f) => [f.kind, f.change, f.name, f.error.reason]), [
         ["NetworkPolicy", "Create", "ditto-adapter-nfs", "Forbidden"]
@@ -74,8 +74,8 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("logs every applied change at Info next to its Event, and every failure, conflict and rejected entry as a warning", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
-      yield* (yield* DittoFsMemoryControl).setAdapterBody(baseUrl, {
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "StatefulSet", reason: "Conflict" })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
         body: [
           { type: "nfs", enabled: true, running: true, port: 12049 },
           { type: "api-clash", enabled: true, running: true, port: 8080 },
@@ -101,7 +101,7 @@ describe("reconcileAdapterExposure, at the edges", () => {
   it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "listAdapters", "ServerError")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "listAdapters", "ServerError")
       yield* reconcileOnce("ditto", yield* login)
       assert.deepStrictEqual(yield* lines, [["WARN", "adapter poll failed; changing nothing", { server: `${namespace}/ditto`, reason: "ServerError" }]])
       assert.deepStrictEqual(yield* services, [])

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { type AuthOutcome, Credentials, DittoFs, ensureSession, Kubernetes, Resources } from "../../src/index.ts"
+import { Auth, Credentials, DittoFs, Kubernetes } from "../../src/index.ts"
 import { forgetTokens } from "../../src/reconcile/Auth.ts"
-import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { DittoFsMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { admin, adminCredentials, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
 
@@ -11,7 +11,7 @@ const reveal = (secret: Redacted.Redacted<string> | undefined): string | undefin
   secret === undefined ? undefined : Redacted.value(secret)
 
 /** The stored credentials with their secrets revealed, so that assertions compare values. */
-const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
+const stored = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials")).pipe(
   Effect.map(Credentials.fromSecret),
   Effect.map((credentials) => {
     if (credentials === undefined) return undefined
@@ -26,8 +26,8 @@ const stored = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-o
 )
 
 const session = Effect.gen(function*() {
-  const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
-  return yield* ensureSession(server, baseUrl)
+  const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
+  return yield* Auth.ensureSession(server, baseUrl)
 })
 
 describe("forgetTokens", () => {
@@ -37,10 +37,10 @@ describe("forgetTokens", () => {
       yield* adminSecret()
       yield* session
       const before = yield* stored
-      const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+      const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
       yield* forgetTokens(server)
       assert.deepStrictEqual(yield* stored, { username: "k8s-operator", password: before?.password ?? "" })
-      const secret = Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials"))
+      const secret = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials"))
       const version = (yield* secret).metadata.resourceVersion
       yield* forgetTokens(server)
       assert.strictEqual((yield* secret).metadata.resourceVersion, version, "nothing left to forget: no write")
@@ -54,14 +54,14 @@ describe("ensureSession", () => {
       yield* adminSecret()
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Authenticated")
-      const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+      const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
       assert.deepStrictEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"], ["k8s-operator", "operator"]])
       const credentials = yield* stored
       assert.strictEqual(credentials?.username, "k8s-operator")
       assert.strictEqual(credentials?.serverUrl, baseUrl)
       if (outcome._tag === "Authenticated") assert.strictEqual(reveal(outcome.session.accessToken), credentials?.accessToken)
       // the stored session works for what the operator needs
-      const list = yield* DittoFs.use((d) => d.listAdapters(baseUrl, Redacted.make(credentials?.accessToken ?? "")))
+      const list = yield* DittoFs.DittoFs.use((d) => d.listAdapters(baseUrl, Redacted.make(credentials?.accessToken ?? "")))
       assert.strictEqual(list.adapters.length, 1)
       const recorded = yield* events
       assert.deepStrictEqual(recorded.map((e) => [e.reason, e.type, e.message]), [
@@ -92,7 +92,7 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       yield* session
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const provisioned = yield* stored
       const account = (yield* control.users(baseUrl)).find((u) => u.username === "k8s-operator")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
@@ -105,8 +105,8 @@ describe("ensureSession", () => {
       assert.notStrictEqual(afterLogin?.accessToken, provisioned?.accessToken)
       assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
       // the account is deleted by someone: the stored password no longer works
-      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, adminCredentials))
-      yield* DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
+      const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
+      yield* DittoFs.DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
       yield* TestClock.adjust("20 minutes")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
       assert.strictEqual((yield* session)._tag, "Authenticated")
@@ -117,10 +117,10 @@ describe("ensureSession", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      const adminToken = yield* DittoFs.use((d) => d.login(baseUrl, adminCredentials))
-      yield* DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: Redacted.make("unknown"), role: "user" }))
+      const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
+      yield* DittoFs.DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: Redacted.make("unknown"), role: "user" }))
       assert.strictEqual((yield* session)._tag, "Authenticated")
-      const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+      const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
       assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
     }).pipe(Effect.provide(testLayer())))
 
@@ -128,8 +128,8 @@ describe("ensureSession", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      const theirs = yield* Kubernetes.use((k) =>
-        k.create(Resources.Secret, {
+      const theirs = yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Secret, {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "ditto-operator-credentials", namespace },
@@ -138,19 +138,19 @@ describe("ensureSession", () => {
       )
       const outcome = yield* session
       assert.deepStrictEqual(outcome._tag === "Failed" && outcome.reason, "CredentialsSecretNotOwned")
-      assert.deepStrictEqual(yield* Kubernetes.use((k) => k.get(Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
-      assert.deepStrictEqual((yield* (yield* DittoFsMemoryControl).users(baseUrl)).map((u) => u.username), ["admin"])
-      assert.strictEqual((yield* (yield* DittoFsMemoryControl).requests(baseUrl)).login, undefined, "its password was not tried")
+      assert.deepStrictEqual(yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
+      assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username), ["admin"])
+      assert.strictEqual((yield* (yield* DittoFsMemory.Control).requests(baseUrl)).login, undefined, "its password was not tried")
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("DittoFS unreachable: Unreachable, and nothing written", () =>
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Unreachable")
-      const secrets = yield* Kubernetes.use((k) => k.list(Resources.Secret, namespace))
+      const secrets = yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Secret, namespace))
       assert.deepStrictEqual(secrets.map((s) => s.metadata.name), ["ditto-admin"])
     }).pipe(Effect.provide(testLayer())))
 
@@ -161,11 +161,11 @@ describe("ensureSession", () => {
       yield* session
       const before = yield* stored
       yield* TestClock.adjust("13 minutes")
-      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Unreachable")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "Unreachable")
       const outcome = yield* session
       assert.strictEqual(outcome._tag === "Authenticated" && reveal(outcome.session.accessToken), before?.accessToken)
       assert.deepStrictEqual(yield* stored, before)
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* TestClock.adjust("3 minutes")
       assert.strictEqual((yield* session)._tag, "Unreachable", "once expired, the token is not used")
     }).pipe(Effect.provide(testLayer())))
@@ -182,12 +182,12 @@ describe("ensureSession", () => {
 
   it.effect("takes the admin username from the Secret, else from the spec, else 'admin'", () =>
     Effect.gen(function*() {
-      const control = yield* DittoFsMemoryControl
-      const kubernetes = yield* Kubernetes
+      const control = yield* DittoFsMemory.Control
+      const kubernetes = yield* Kubernetes.Kubernetes
       yield* control.addServer(baseUrl, { adminUsername: "root", adminPassword: admin.password })
       yield* setup({ identity: { admin: { username: "root" } } })
       const adminSecret = (data: Record<string, string>) =>
-        kubernetes.create(Resources.Secret, {
+        kubernetes.create(Kubernetes.Resources.Secret, {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "ditto-admin-credentials", namespace },
@@ -201,7 +201,7 @@ describe("ensureSession", () => {
         "POST /api/v1/auth/login: Unauthorized: Invalid credentials"
       ])
       // without one, the spec's
-      yield* kubernetes.delete(Resources.Secret, namespace, "ditto-admin-credentials")
+      yield* kubernetes.delete(Kubernetes.Resources.Secret, namespace, "ditto-admin-credentials")
       yield* adminSecret({ password: admin.password })
       assert.strictEqual((yield* session)._tag, "Authenticated")
       assert.deepStrictEqual((yield* control.users(baseUrl)).map((u) => u.username), ["root", "k8s-operator"])
@@ -210,8 +210,8 @@ describe("ensureSession", () => {
   it.effect("an admin Secret without the password key fails, naming the key", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* Kubernetes.use((k) =>
-        k.create(Resources.Secret, {
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Secret, {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "ditto-admin", namespace },
@@ -224,7 +224,7 @@ describe("ensureSession", () => {
         "Secret ditto-admin has no key password"
       ])
       const missing = yield* Effect.gen(function*() {
-        yield* Kubernetes.use((k) => k.delete(Resources.Secret, namespace, "ditto-admin"))
+        yield* Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.Secret, namespace, "ditto-admin"))
         return yield* session
       })
       assert.deepStrictEqual(missing._tag === "Failed" && missing.message, "admin credentials Secret ditto-admin not found")
@@ -234,15 +234,15 @@ describe("ensureSession", () => {
     Effect.gen(function*() {
       yield* setup()
       yield* adminSecret()
-      const refreshAt = (outcome: AuthOutcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
+      const refreshAt = (outcome: Auth.Outcome) => (outcome._tag === "Authenticated" ? outcome.refreshAt : undefined)
       assert.strictEqual(refreshAt(yield* session), 720_000, "provisioned at 0, a 900 s token")
       yield* TestClock.adjust("5 minutes")
       assert.strictEqual(refreshAt(yield* session), 720_000, "used as stored")
       yield* TestClock.adjust("8 minutes")
-      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "Timeout")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "Timeout")
       assert.strictEqual(refreshAt(yield* session), 780_000 + 30_000, "retried 30 s later")
       yield* TestClock.adjust("110 seconds")
-      yield* (yield* DittoFsMemoryControl).failNext(baseUrl, "refresh", "ServerError")
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "refresh", "ServerError")
       assert.strictEqual(refreshAt(yield* session), 900_000, "but not after the token expires")
       yield* TestClock.adjust("10 seconds")
       assert.strictEqual(refreshAt(yield* session), 900_000 + 720_000, "expired, then refreshed: a new token")
@@ -253,7 +253,7 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       yield* session
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       const before = yield* control.users(baseUrl)
       yield* TestClock.adjust("16 minutes")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
@@ -269,8 +269,8 @@ describe("ensureSession", () => {
   it.effect("reads a user-supplied admin password from spec.identity.admin.passwordSecretRef", () =>
     Effect.gen(function*() {
       yield* setup({ identity: { admin: { username: "admin", passwordSecretRef: { name: "my-admin", key: "pw" } } } })
-      yield* Kubernetes.use((k) =>
-        k.create(Resources.Secret, {
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Secret, {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "my-admin", namespace },

@@ -5,8 +5,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result, Schema } from "effect"
-import { type AdapterList, AdapterExposurePlan, K8s, Kubernetes, observeExposure, Ownership, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { type Adapter, AdapterExposure, AdapterExposurePhase, K8s, Kubernetes, Ownership } from "../../src/index.ts"
+import { DittoFsMemory } from "../../src/testing/index.ts"
 import { namespace, ValidAdapter } from "../fixtures.ts"
 import { baseUrl, login, reconcileOnce, services, setup, statefulSet, testLayer } from "./harness.ts"
 
@@ -17,33 +17,33 @@ const Spec = Schema.Struct({ type: K8s.ServiceType, annotations: AnnotationMap }
 const runs = { arbitrary: { runs: 60 }, timeout: 60_000 }
 
 const snapshot = Effect.gen(function*() {
-  const kubernetes = yield* Kubernetes
+  const kubernetes = yield* Kubernetes.Kubernetes
   const all = [
-    ...(yield* kubernetes.list(Resources.Service, namespace)),
-    ...(yield* kubernetes.list(Resources.NetworkPolicy, namespace)),
+    ...(yield* kubernetes.list(Kubernetes.Resources.Service, namespace)),
+    ...(yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace)),
     yield* statefulSet("ditto")
   ]
   return all.map((object) => `${object.kind}/${object.metadata.name}@${object.metadata.resourceVersion}`)
 })
 
 /** Plans again from the cluster as it is now, with the same poll. */
-const replan = <E>(poll: Result.Result<AdapterList, E>) =>
+const replan = <E>(poll: Result.Result<Adapter.List, E>) =>
   Effect.gen(function*() {
-    const server = yield* Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
+    const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
     const identity = Ownership.identityOf(server)
-    return AdapterExposurePlan.planAdapterExposure({
+    return AdapterExposure.plan({
       server: identity,
       spec: server.spec,
       poll,
-      observed: yield* observeExposure(identity)
+      observed: yield* AdapterExposurePhase.observe(identity)
     })
   })
 
 const updateSpec = (spec: typeof Spec.Type) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const server = yield* kubernetes.get(Resources.DittoServer, namespace, "ditto")
-    yield* kubernetes.update(Resources.DittoServer, { ...server, spec: { ...server.spec, adapterServices: spec } })
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+    yield* kubernetes.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, adapterServices: spec } })
   })
 
 describe("convergence", () => {
@@ -55,12 +55,12 @@ describe("convergence", () => {
         yield* setup({ adapterServices: specBefore })
         const session = yield* login
         yield* reconcileOnce("ditto", session)
-        yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, after)
+        yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, after)
         yield* updateSpec(specAfter)
         const outcome = yield* reconcileOnce("ditto", session)
         assert.deepStrictEqual(outcome.failures, [])
         const replanned = yield* replan(outcome.poll)
-        assert.isTrue(AdapterExposurePlan.isEmpty(replanned), JSON.stringify(replanned))
+        assert.isTrue(AdapterExposure.isEmpty(replanned), JSON.stringify(replanned))
         const settled = yield* snapshot
         yield* reconcileOnce("ditto", session)
         assert.deepStrictEqual(yield* snapshot, settled)
@@ -79,11 +79,11 @@ describe("a poll that fails to decode", () => {
       const session = yield* login
       yield* reconcileOnce("ditto", session)
       const settled = yield* snapshot
-      yield* (yield* DittoFsMemoryControl).setAdapterBody(baseUrl, { body })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, { body })
       const outcome = yield* reconcileOnce("ditto", session)
       assert.isTrue(Result.isFailure(outcome.poll))
-      assert.isTrue(AdapterExposurePlan.isEmpty(outcome.plan))
+      assert.isTrue(AdapterExposure.isEmpty(outcome.plan))
       assert.deepStrictEqual(yield* snapshot, settled)
-      assert.isTrue(AdapterExposurePlan.isEmpty(yield* replan(outcome.poll)))
+      assert.isTrue(AdapterExposure.isEmpty(yield* replan(outcome.poll)))
     }).pipe(Effect.provide(testLayer(before))), runs)
 })

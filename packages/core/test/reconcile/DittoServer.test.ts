@@ -6,44 +6,30 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import {
-  apiUrl,
-  ApplyFailed,
-  DittoFsError,
-  DittoFsUnavailable,
-  errorPolicy,
-  type K8s,
-  Kubernetes,
-  KubernetesError,
-  Naming,
-  PassFailed,
-  reconcileDittoServer,
-  Resources,
-  TokenRejected
-} from "../../src/index.ts"
-import { DittoFsMemoryControl, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { DittoFs, DittoServerPass, type K8s, Kubernetes, Naming, PassError } from "../../src/index.ts"
+import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
 import { adapter, adapterServices, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
 
-const current = Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto"))
-const pass = Effect.flatMap(current, (server) => reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
+const current = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
+const pass = Effect.flatMap(current, (server) => DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
 /** The phase errors a failed pass carries. */
 const failed = (error: { readonly _tag: string }): ReadonlyArray<string> =>
-  error instanceof PassFailed ? error.errors.map((e) => e._tag) : [error._tag]
+  error instanceof PassError.PassFailed ? error.errors.map((e) => e._tag) : [error._tag]
 /** The retry the error policy gives a failed pass. */
-const retryOf = (error: { readonly _tag: string }) => error instanceof PassFailed ? errorPolicy(error) : undefined
+const retryOf = (error: { readonly _tag: string }) => error instanceof PassError.PassFailed ? PassError.errorPolicy(error) : undefined
 const conditions = Effect.map(current, (server) =>
   Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`])))
 const names = (resource: K8s.AnyObject[] | ReadonlyArray<{ readonly metadata: K8s.ObjectMeta }>) =>
   resource.map((object) => object.metadata.name).sort()
 const kinds = Effect.gen(function*() {
-  const kubernetes = yield* Kubernetes
+  const kubernetes = yield* Kubernetes.Kubernetes
   return {
-    configMaps: names(yield* kubernetes.list(Resources.ConfigMap, namespace)),
-    secrets: names(yield* kubernetes.list(Resources.Secret, namespace)),
-    services: names(yield* kubernetes.list(Resources.Service, namespace)),
-    statefulSets: names(yield* kubernetes.list(Resources.StatefulSet, namespace)),
-    networkPolicies: names(yield* kubernetes.list(Resources.NetworkPolicy, namespace))
+    configMaps: names(yield* kubernetes.list(Kubernetes.Resources.ConfigMap, namespace)),
+    secrets: names(yield* kubernetes.list(Kubernetes.Resources.Secret, namespace)),
+    services: names(yield* kubernetes.list(Kubernetes.Resources.Service, namespace)),
+    statefulSets: names(yield* kubernetes.list(Kubernetes.Resources.StatefulSet, namespace)),
+    networkPolicies: names(yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace))
   }
 })
 const containerPortNames = Effect.map(statefulSet("ditto"), (sts) =>
@@ -51,9 +37,9 @@ const containerPortNames = Effect.map(statefulSet("ditto"), (sts) =>
 
 /** The pod the StatefulSet controller would make from the template as it is now. */
 const podFromTemplate = Effect.gen(function*() {
-  const kubernetes = yield* Kubernetes
+  const kubernetes = yield* Kubernetes.Kubernetes
   const sts = yield* statefulSet("ditto")
-  return yield* kubernetes.create(Resources.Pod, {
+  return yield* kubernetes.create(Kubernetes.Resources.Pod, {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
@@ -65,7 +51,7 @@ const podFromTemplate = Effect.gen(function*() {
     spec: sts.spec.template.spec
   })
 })
-const pods = Kubernetes.use((k) => k.list(Resources.Pod, namespace))
+const pods = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Pod, namespace))
 
 /** A DittoServer that converged: workload made, ready, adapters exposed. */
 const converged = (spec: Record<string, unknown> = {}) =>
@@ -77,12 +63,12 @@ const converged = (spec: Record<string, unknown> = {}) =>
     return yield* pass
   })
 
-describe("reconcileDittoServer: the workload", () => {
+describe("DittoServerPass.reconcile: the workload", () => {
   it.effect("creates the whole workload from a bare DittoServer while DittoFS is still unreachable", () =>
     Effect.gen(function*() {
       yield* setupServer()
       yield* adminSecret()
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
       assert.deepStrictEqual(yield* kinds, {
@@ -92,7 +78,7 @@ describe("reconcileDittoServer: the workload", () => {
         statefulSets: ["ditto"],
         networkPolicies: ["ditto-baseline"]
       })
-      const api = yield* Kubernetes.use((k) => k.get(Resources.Service, namespace, "ditto-api"))
+      const api = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Service, namespace, "ditto-api"))
       assert.strictEqual(api.spec.type, "ClusterIP", "the API is not exposed outside the cluster by default")
       assert.deepStrictEqual(yield* containerPortNames, ["api"])
       assert.deepStrictEqual(yield* conditions, {
@@ -127,7 +113,7 @@ describe("reconcileDittoServer: the workload", () => {
       assert.strictEqual(server.status?.observedGeneration, server.metadata.generation)
       assert.strictEqual(server.status?.phase, "Running")
       assert.deepStrictEqual([server.status?.replicas, server.status?.readyReplicas], [1, 1])
-      const config = yield* Kubernetes.use((k) => k.get(Resources.ConfigMap, namespace, "ditto-config"))
+      const config = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.ConfigMap, namespace, "ditto-config"))
       const template = (yield* statefulSet("ditto")).spec.template.metadata?.annotations ?? {}
       assert.match(server.status?.configHash ?? "", /^[0-9a-f]{64}$/)
       assert.strictEqual(template[Naming.annotations.configHash], server.status?.configHash)
@@ -139,13 +125,13 @@ describe("reconcileDittoServer: the workload", () => {
       yield* converged()
       yield* pass
       const versions = Effect.gen(function*() {
-        const kubernetes = yield* Kubernetes
+        const kubernetes = yield* Kubernetes.Kubernetes
         const all = [
-          ...(yield* kubernetes.list(Resources.ConfigMap, namespace)),
-          ...(yield* kubernetes.list(Resources.Secret, namespace)),
-          ...(yield* kubernetes.list(Resources.Service, namespace)),
-          ...(yield* kubernetes.list(Resources.StatefulSet, namespace)),
-          ...(yield* kubernetes.list(Resources.NetworkPolicy, namespace)),
+          ...(yield* kubernetes.list(Kubernetes.Resources.ConfigMap, namespace)),
+          ...(yield* kubernetes.list(Kubernetes.Resources.Secret, namespace)),
+          ...(yield* kubernetes.list(Kubernetes.Resources.Service, namespace)),
+          ...(yield* kubernetes.list(Kubernetes.Resources.StatefulSet, namespace)),
+          ...(yield* kubernetes.list(Kubernetes.Resources.NetworkPolicy, namespace)),
           yield* current
         ]
         return all.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort()
@@ -160,7 +146,7 @@ describe("reconcileDittoServer: the workload", () => {
       yield* converged()
       const pod = yield* podFromTemplate
       const before = yield* statefulSet("ditto")
-      yield* (yield* DittoFsMemoryControl).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
       yield* pass
       const after = yield* statefulSet("ditto")
       assert.deepStrictEqual(yield* containerPortNames, ["api", "adapter-nfs", "adapter-smb"])
@@ -179,7 +165,7 @@ describe("reconcileDittoServer: the workload", () => {
       yield* converged()
       yield* podFromTemplate
       const server = yield* current
-      yield* Kubernetes.use((k) => k.update(Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
+      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
       yield* pass
       assert.strictEqual((yield* pods).length, 1, "not before the StatefulSet controller saw the template")
       yield* markReady()
@@ -195,15 +181,15 @@ describe("reconcileDittoServer: the workload", () => {
 
   it.effect("a same-named object of someone else is left alone and reported; the rest is still made", () =>
     Effect.gen(function*() {
-      const foreign = yield* Kubernetes.use((k) =>
-        k.create(Resources.ConfigMap, {
+      const foreign = yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.ConfigMap, {
           apiVersion: "v1",
           kind: "ConfigMap",
           metadata: { name: "ditto-config", namespace },
           data: { "config.yaml": "somebody else's" }
         }))
       yield* converged()
-      const after = yield* Kubernetes.use((k) => k.get(Resources.ConfigMap, namespace, "ditto-config"))
+      const after = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.ConfigMap, namespace, "ditto-config"))
       assert.deepStrictEqual(after, foreign, "byte for byte unchanged")
       const status = yield* conditions
       assert.strictEqual(status["ConfigReady"], "False/ForeignObject")
@@ -216,11 +202,11 @@ describe("reconcileDittoServer: the workload", () => {
     }).pipe(Effect.provide(testLayer())))
 })
 
-describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
+describe("DittoServerPass.reconcile: when DittoFS or Kubernetes fails", () => {
   it.effect("a foreign Service on an adapter's name is a reported conflict, not a backoff; the other adapters follow", () =>
     Effect.gen(function*() {
-      const foreign = yield* Kubernetes.use((k) =>
-        k.create(Resources.Service, {
+      const foreign = yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Service, {
           apiVersion: "v1",
           kind: "Service",
           metadata: { name: "ditto-adapter-smb", namespace },
@@ -232,7 +218,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
       assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(30) }, "no error, no backoff")
       assert.strictEqual((yield* conditions)["AdaptersSynced"], "False/ForeignObject")
       assert.deepStrictEqual(names(yield* adapterServices), ["ditto-adapter-nfs"], "the other adapter is exposed")
-      const after = yield* Kubernetes.use((k) => k.get(Resources.Service, namespace, "ditto-adapter-smb"))
+      const after = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Service, namespace, "ditto-adapter-smb"))
       assert.deepStrictEqual(after, foreign, "left byte for byte as it was")
       assert.deepStrictEqual(
         (yield* current).status?.adapters?.map((a) => [a.type, a.exposed]),
@@ -244,7 +230,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
     Effect.gen(function*() {
       yield* converged()
       const ports = yield* containerPortNames
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable"])
       assert.deepStrictEqual(retryOf(error), { cap: Duration.seconds(30) })
@@ -277,7 +263,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
   it.effect("a refused token is dropped, the pass fails, and the next pass logs in again", () =>
     Effect.gen(function*() {
       yield* converged()
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "Unauthorized")
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["TokenRejected"])
@@ -291,7 +277,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
   it.effect("a poll that times out is DittoFsUnavailable, and a malformed one a False AdaptersSynced", () =>
     Effect.gen(function*() {
       yield* converged()
-      const control = yield* DittoFsMemoryControl
+      const control = yield* DittoFsMemory.Control
       yield* control.failNext(baseUrl, "listAdapters", "Timeout")
       const timedOut = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(timedOut), ["DittoFsUnavailable"])
@@ -312,7 +298,7 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
     Effect.gen(function*() {
       yield* setupServer()
       yield* adminSecret()
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["ApplyFailed"])
       assert.deepStrictEqual(retryOf(error), { cap: Duration.minutes(5) })
@@ -324,13 +310,13 @@ describe("reconcileDittoServer: when DittoFS or Kubernetes fails", () => {
   it.effect("derives the in-cluster API URL, or takes the annotation", () =>
     Effect.gen(function*() {
       const server = yield* makeServer({ controlPlane: { port: 9000 } })
-      assert.strictEqual(apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
+      assert.strictEqual(DittoServerPass.apiUrl(server), "http://ditto-api.storage.svc.cluster.local:9000")
       const annotated = { ...server, metadata: { ...server.metadata, annotations: { "dittofs.io/api-url": "http://127.0.0.1:1234" } } }
-      assert.strictEqual(apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
+      assert.strictEqual(DittoServerPass.apiUrl(annotated, { apiUrlOverride: "http://x" }), "http://127.0.0.1:1234")
     }))
 })
 
-describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
+describe("DittoServerPass.reconcile, with a stale view of the DittoServer", () => {
   it.effect("compares the status with the current object after a conflict, without failing the pass", () =>
     Effect.gen(function*() {
       yield* setupServer()
@@ -341,24 +327,24 @@ describe("reconcileDittoServer, with a stale view of the DittoServer", () => {
       yield* pass
       const settled = yield* current
       // a pass on the old view: the status it computes is already there, nothing is written
-      const action = yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      const action = yield* DittoServerPass.reconcile(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual(action._tag, "Requeue")
       const written = yield* current
       assert.strictEqual(written.metadata.resourceVersion, settled.metadata.resourceVersion)
       // a third party changes the status meanwhile: the pass writes over the current object
-      yield* Kubernetes.use((k) => k.updateStatus(Resources.DittoServer, { ...written, status: { ...written.status, phase: "Pending" } }))
-      yield* reconcileDittoServer(stale, { apiUrlOverride: baseUrl })
+      yield* Kubernetes.Kubernetes.use((k) => k.updateStatus(Kubernetes.Resources.DittoServer, { ...written, status: { ...written.status, phase: "Pending" } }))
+      yield* DittoServerPass.reconcile(stale, { apiUrlOverride: baseUrl })
       assert.strictEqual((yield* current).status?.phase, "Running")
     }).pipe(Effect.provide(testLayer())))
 })
 
 describe("pass errors", () => {
   it("say what failed in their message (it is what the backoff warning logs)", () => {
-    const error = new DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /health" })
+    const error = new DittoFs.DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /health" })
     const pollingInterval = Duration.seconds(30)
-    assert.strictEqual(new DittoFsUnavailable({ error, pollingInterval }).message, "DittoFS unavailable: GET /health: Unreachable: connect ECONNREFUSED")
-    assert.include(new TokenRejected({ error, pollingInterval }).message, "GET /health")
-    const failure = { kind: "Service", change: "Create" as const, name: "x", error: new KubernetesError({ reason: "Forbidden", message: "no", operation: "create" }) }
-    assert.strictEqual(new ApplyFailed({ failures: [failure] }).message, "Create Service x: Forbidden: no")
+    assert.strictEqual(new PassError.DittoFsUnavailable({ error, pollingInterval }).message, "DittoFS unavailable: GET /health: Unreachable: connect ECONNREFUSED")
+    assert.include(new PassError.TokenRejected({ error, pollingInterval }).message, "GET /health")
+    const failure = { kind: "Service", change: "Create" as const, name: "x", error: new Kubernetes.KubernetesError({ reason: "Forbidden", message: "no", operation: "create" }) }
+    assert.strictEqual(new PassError.ApplyFailed({ failures: [failure] }).message, "Create Service x: Forbidden: no")
   })
 })

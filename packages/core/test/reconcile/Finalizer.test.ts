@@ -6,21 +6,21 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Finalizer, Kubernetes, reconcileDittoServer, Resources } from "../../src/index.ts"
-import { DittoFsMemoryControl } from "../../src/testing/index.ts"
+import { DittoServerPass, Finalizer, Kubernetes } from "../../src/index.ts"
+import { DittoFsMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
 
-const stored = Kubernetes.use((k) =>
-  k.get(Resources.DittoServer, namespace, "ditto").pipe(
+const stored = Kubernetes.Kubernetes.use((k) =>
+  k.get(Kubernetes.Resources.DittoServer, namespace, "ditto").pipe(
     Effect.asSome,
     Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeedNone)
   ))
-const pass = Effect.flatMap(Kubernetes.use((k) => k.get(Resources.DittoServer, namespace, "ditto")), (server) =>
-  reconcileDittoServer(server, { apiUrlOverride: baseUrl }))
-const deleteServer = Kubernetes.use((k) => k.delete(Resources.DittoServer, namespace, "ditto"))
+const pass = Effect.flatMap(Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto")), (server) =>
+  DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
+const deleteServer = Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.DittoServer, namespace, "ditto"))
 const userNames = Effect.gen(function*() {
-  const users = yield* (yield* DittoFsMemoryControl).users(baseUrl)
+  const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
   return users.map((user) => user.username).sort()
 })
 const eventReasons = Effect.map(events, (list) => list.map((event) => event.reason))
@@ -32,9 +32,9 @@ describe("the finalizer", () => {
       yield* adminSecret()
       yield* pass
       const first = Option.getOrThrow(yield* stored)
-      assert.deepStrictEqual(first.metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(first.metadata.finalizers, [Finalizer.name])
       yield* pass
-      assert.deepStrictEqual(Option.getOrThrow(yield* stored).metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(Option.getOrThrow(yield* stored).metadata.finalizers, [Finalizer.name])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("on deletion, removes the operator account from DittoFS, then lets the DittoServer go", () =>
@@ -55,7 +55,7 @@ describe("the finalizer", () => {
   it.effect("a server that never got an account is let go at once", () =>
     Effect.gen(function*() {
       yield* setup()
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* Effect.flip(pass)
       yield* deleteServer
       yield* pass
@@ -67,14 +67,14 @@ describe("the finalizer", () => {
       yield* setup()
       yield* adminSecret()
       yield* pass
-      yield* (yield* DittoFsMemoryControl).setRunning(baseUrl, false)
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
       yield* deleteServer
       const first = yield* pass
       assert.strictEqual(first._tag, "Requeue")
       assert.deepStrictEqual(first, { _tag: "Requeue", after: Finalizer.cleanupRetry })
       const held = Option.getOrThrow(yield* stored)
       assert.strictEqual(held.status?.phase, "Deleting")
-      assert.deepStrictEqual(held.metadata.finalizers, [Finalizer.finalizer])
+      assert.deepStrictEqual(held.metadata.finalizers, [Finalizer.name])
       yield* TestClock.adjust("59 seconds")
       yield* pass
       assert.isTrue(Option.isSome(yield* stored), "still waiting before the timeout")

@@ -4,22 +4,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration } from "effect"
-import {
-  Action,
-  ApplyFailed,
-  AuthenticationFailed,
-  DittoFsError,
-  DittoFsUnavailable,
-  errorPolicy,
-  KubernetesError,
-  ObserveFailed,
-  PassFailed,
-  TokenRejected
-} from "../../src/index.ts"
+import { Action, DittoFs, Kubernetes, PassError } from "../../src/index.ts"
 
-const dittofsError = new DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /api/v1/adapters" })
-const kubernetesError = (reason: KubernetesError["reason"]) => new KubernetesError({ reason, message: "m", operation: "op" })
-const failedWrite = (reason: KubernetesError["reason"]) =>
+const dittofsError = new DittoFs.DittoFsError({ reason: "Unreachable", message: "connect ECONNREFUSED", operation: "GET /api/v1/adapters" })
+const kubernetesError = (reason: Kubernetes.KubernetesError["reason"]) => new Kubernetes.KubernetesError({ reason, message: "m", operation: "op" })
+const failedWrite = (reason: Kubernetes.KubernetesError["reason"]) =>
   ({ kind: "Service", change: "Update" as const, name: "x", error: kubernetesError(reason) })
 const interval = Duration.seconds(10)
 
@@ -27,36 +16,36 @@ describe("errorPolicy", () => {
   it("retries DittoFS within one polling interval, whatever the interval", () => {
     for (const seconds of [2, 10, 30, 120]) {
       const pollingInterval = Duration.seconds(seconds)
-      assert.deepStrictEqual(errorPolicy(new DittoFsUnavailable({ error: dittofsError, pollingInterval })).cap, pollingInterval)
-      assert.deepStrictEqual(errorPolicy(new TokenRejected({ error: dittofsError, pollingInterval })).cap, pollingInterval)
+      assert.deepStrictEqual(PassError.errorPolicy(new PassError.DittoFsUnavailable({ error: dittofsError, pollingInterval })).cap, pollingInterval)
+      assert.deepStrictEqual(PassError.errorPolicy(new PassError.TokenRejected({ error: dittofsError, pollingInterval })).cap, pollingInterval)
     }
   })
 
   it("backs a permanent authentication failure off to 5 minutes", () => {
-    assert.deepStrictEqual(errorPolicy(new AuthenticationFailed({ reason: "AuthenticationFailed", detail: "401" })).cap, Duration.minutes(5))
+    assert.deepStrictEqual(PassError.errorPolicy(new PassError.AuthenticationFailed({ reason: "AuthenticationFailed", detail: "401" })).cap, Duration.minutes(5))
   })
 
   it("retries a stale write within a second and other Kubernetes failures within 5 minutes", () => {
-    assert.deepStrictEqual(errorPolicy(new ObserveFailed({ error: kubernetesError("Conflict") })).cap, Duration.seconds(1))
+    assert.deepStrictEqual(PassError.errorPolicy(new PassError.ObserveFailed({ error: kubernetesError("Conflict") })).cap, Duration.seconds(1))
     for (const reason of ["Unavailable", "Forbidden", "Invalid", "Timeout"] as const) {
-      assert.deepStrictEqual(errorPolicy(new ObserveFailed({ error: kubernetesError(reason) })).cap, Duration.minutes(5), reason)
-      assert.deepStrictEqual(errorPolicy(new ApplyFailed({ failures: [failedWrite(reason)] })).cap, Duration.minutes(5), reason)
+      assert.deepStrictEqual(PassError.errorPolicy(new PassError.ObserveFailed({ error: kubernetesError(reason) })).cap, Duration.minutes(5), reason)
+      assert.deepStrictEqual(PassError.errorPolicy(new PassError.ApplyFailed({ failures: [failedWrite(reason)] })).cap, Duration.minutes(5), reason)
     }
     assert.deepStrictEqual(
-      errorPolicy(new ApplyFailed({ failures: [failedWrite("Forbidden"), failedWrite("Conflict")] })).cap,
+      PassError.errorPolicy(new PassError.ApplyFailed({ failures: [failedWrite("Forbidden"), failedWrite("Conflict")] })).cap,
       Duration.seconds(1)
     )
   })
 
   it("retries a pass with several failures as its most urgent one asks", () => {
-    const pass = new PassFailed({
+    const pass = new PassError.PassFailed({
       errors: [
-        new ApplyFailed({ failures: [failedWrite("Unavailable")] }),
-        new DittoFsUnavailable({ error: dittofsError, pollingInterval: interval })
+        new PassError.ApplyFailed({ failures: [failedWrite("Unavailable")] }),
+        new PassError.DittoFsUnavailable({ error: dittofsError, pollingInterval: interval })
       ]
     })
-    assert.deepStrictEqual(errorPolicy(pass).cap, interval)
-    assert.deepStrictEqual(errorPolicy(new PassFailed({ errors: [] })), Action.defaultRetry)
+    assert.deepStrictEqual(PassError.errorPolicy(pass).cap, interval)
+    assert.deepStrictEqual(PassError.errorPolicy(new PassError.PassFailed({ errors: [] })), Action.defaultRetry)
   })
 })
 

@@ -3,16 +3,7 @@
  * its StatefulSet, a DittoFsMemory server, and Events recorded into the cluster.
  */
 import { Effect, Layer, Redacted, Schedule } from "effect"
-import {
-  type Adapter,
-  DittoFs,
-  DittoServer,
-  type DittoFsSession,
-  type K8s,
-  Kubernetes,
-  reconcileAdapterExposure,
-  Resources
-} from "../../src/index.ts"
+import { type Adapter, AdapterExposurePhase, DittoFs, DittoServer, type K8s, Kubernetes } from "../../src/index.ts"
 import * as EventRecorder from "../../src/services/EventRecorder.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { makeServer, makeStatefulSet, namespace } from "../fixtures.ts"
@@ -22,14 +13,14 @@ export const admin = { username: "admin", password: "admin-secret" }
 /** The admin as the DittoFs service takes it. */
 export const adminCredentials = { username: admin.username, password: Redacted.make(admin.password) }
 
-export const adapter = (type: string, port: number, enabled = true): Adapter => ({
+export const adapter = (type: string, port: number, enabled = true): Adapter.Adapter => ({
   type,
   port,
   enabled,
   running: enabled
 })
 
-export const testLayer = (adapters: ReadonlyArray<Adapter> = [adapter("nfs", 12049)]) =>
+export const testLayer = (adapters: ReadonlyArray<Adapter.Adapter> = [adapter("nfs", 12049)]) =>
   Layer.mergeAll(
     Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer()),
     DittoFsMemory.layer({ [baseUrl]: { adminUsername: admin.username, adminPassword: admin.password, adapters } })
@@ -38,10 +29,10 @@ export const testLayer = (adapters: ReadonlyArray<Adapter> = [adapter("nfs", 120
 /** Creates the DittoServer and its StatefulSet in the cluster; returns the stored server. */
 export const setup = (spec: Record<string, unknown> = {}, ports?: ReadonlyArray<K8s.ContainerPort>) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const server = yield* kubernetes.create(Resources.DittoServer, yield* makeServer({ ...adminPasswordRef, ...spec }))
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const server = yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* makeServer({ ...adminPasswordRef, ...spec }))
     yield* kubernetes.create(
-      Resources.StatefulSet,
+      Kubernetes.Resources.StatefulSet,
       makeStatefulSet({ name: server.metadata.name, uid: server.metadata.uid ?? "" }, ports)
     )
     return server
@@ -58,17 +49,17 @@ export const adminPasswordRef = { identity: { admin: { passwordSecretRef: { name
  * operator's pass makes its workload.
  */
 export const setupServer = (spec: Record<string, unknown> = {}) =>
-  Kubernetes.use((kubernetes) =>
-    Effect.flatMap(makeServer({ ...adminPasswordRef, ...spec }), (server) => kubernetes.create(Resources.DittoServer, server)))
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    Effect.flatMap(makeServer({ ...adminPasswordRef, ...spec }), (server) => kubernetes.create(Kubernetes.Resources.DittoServer, server)))
 
 /**
  * Plays the StatefulSet controller's part that the in-memory cluster has not: the StatefulSet
  * `name` has seen its generation and has `ready` ready replicas.
  */
 export const markReady = (name = "ditto", ready = 1) =>
-  Kubernetes.use((kubernetes) =>
-    Effect.flatMap(kubernetes.get(Resources.StatefulSet, namespace, name), (sts) =>
-      kubernetes.updateStatus(Resources.StatefulSet, {
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    Effect.flatMap(kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, name), (sts) =>
+      kubernetes.updateStatus(Kubernetes.Resources.StatefulSet, {
         ...sts,
         status: {
           ...sts.status,
@@ -80,34 +71,34 @@ export const markReady = (name = "ditto", ready = 1) =>
       })))
 
 export const login = Effect.gen(function*() {
-  const dittofs = yield* DittoFs
+  const dittofs = yield* DittoFs.DittoFs
   const token = yield* dittofs.login(baseUrl, adminCredentials)
-  return { baseUrl, accessToken: token.access_token } satisfies DittoFsSession
+  return { baseUrl, accessToken: token.access_token } satisfies AdapterExposurePhase.DittoFsSession
 })
 
 /** One pass with a fresh read of the DittoServer, as the controller does. */
-export const reconcileOnce = (name: string, session: DittoFsSession) =>
+export const reconcileOnce = (name: string, session: AdapterExposurePhase.DittoFsSession) =>
   Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const server = yield* kubernetes.get(Resources.DittoServer, namespace, name)
-    return yield* reconcileAdapterExposure(server, session)
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, name)
+    return yield* AdapterExposurePhase.reconcile(server, session)
   })
 
 /** Reconciles forever, sleeping what each outcome's Action says (a minimal controller loop). */
-export const reconcileLoop = (name: string, session: DittoFsSession) =>
+export const reconcileLoop = (name: string, session: AdapterExposurePhase.DittoFsSession) =>
   reconcileOnce(name, session).pipe(
     Effect.flatMap((outcome) => outcome.action._tag === "Requeue" ? Effect.sleep(outcome.action.after) : Effect.never),
     Effect.repeat(Schedule.forever)
   )
 
-export const services = Kubernetes.use((k) => k.list(Resources.Service, namespace))
+export const services = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Service, namespace))
 /** The adapter Services only (not the workload's headless and API Services). */
-export const adapterServices = Kubernetes.use((k) =>
-  k.list(Resources.Service, namespace, { labelSelector: { "dittofs.io/adapter-service": "true" } }))
-export const policies = Kubernetes.use((k) => k.list(Resources.NetworkPolicy, namespace))
-export const events = Kubernetes.use((k) => k.list(Resources.Event, namespace))
+export const adapterServices = Kubernetes.Kubernetes.use((k) =>
+  k.list(Kubernetes.Resources.Service, namespace, { labelSelector: { "dittofs.io/adapter-service": "true" } }))
+export const policies = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.NetworkPolicy, namespace))
+export const events = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Event, namespace))
 export const statefulSet = (name: string) =>
-  Kubernetes.use((k) => k.get(Resources.StatefulSet, namespace, name))
+  Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.StatefulSet, namespace, name))
 export const containerPorts = (name: string) =>
   Effect.map(statefulSet(name), (sts) => sts.spec.template.spec.containers[0]?.ports ?? [])
 
@@ -115,8 +106,8 @@ export const pollingInterval = (server: DittoServer.DittoServer) => DittoServer.
 
 /** The user's admin-password Secret (`adminPasswordRef`) the operator provisions its account with. */
 export const adminSecret = (password = admin.password, name = adminSecretName) =>
-  Kubernetes.use((k) =>
-    k.create(Resources.Secret, {
+  Kubernetes.Kubernetes.use((k) =>
+    k.create(Kubernetes.Resources.Secret, {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name, namespace },

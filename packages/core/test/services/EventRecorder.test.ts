@@ -1,20 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { Events, Kubernetes, Resources } from "../../src/index.ts"
+import { Events, Kubernetes } from "../../src/index.ts"
 import * as EventRecorder from "../../src/services/EventRecorder.ts"
-import { KubernetesMemory, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { KubernetesMemory } from "../../src/testing/index.ts"
 import { capture, lines } from "../Logs.ts"
 
 const regarding = { apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", namespace: "storage", name: "ditto", uid: "u-1" }
 const created = { type: "Normal" as const, reason: "AdapterServiceCreated", message: "Created LoadBalancer Service x" }
 const layer = Layer.provideMerge(EventRecorder.layer({ instance: "operator-0" }), KubernetesMemory.layer())
-const recorded = Kubernetes.use((k) => k.list(Resources.Event, "storage"))
+const recorded = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Event, "storage"))
 
 describe("EventRecorder", () => {
   it.effect("records a core/v1 Event about the object", () =>
     Effect.gen(function*() {
-      yield* (yield* Events).emit(regarding, created)
+      yield* (yield* Events.Events).emit(regarding, created)
       const [event, ...rest] = yield* recorded
       assert.strictEqual(rest.length, 0)
       assert.deepStrictEqual(
@@ -25,7 +25,7 @@ describe("EventRecorder", () => {
 
   it.effect("counts repeats within the window on one Event, and starts a new one after it", () =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* Events.Events
       for (let i = 0; i < 5; i++) {
         yield* events.emit(regarding, created)
         yield* TestClock.adjust("1 minute")
@@ -39,19 +39,19 @@ describe("EventRecorder", () => {
 
   it.effect("never fails the caller when the API refuses the Event", () =>
     Effect.gen(function*() {
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
-      yield* (yield* Events).emit(regarding, created)
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
+      yield* (yield* Events.Events).emit(regarding, created)
       assert.strictEqual((yield* recorded).length, 0)
-      yield* (yield* Events).emit(regarding, created)
+      yield* (yield* Events.Events).emit(regarding, created)
       assert.strictEqual((yield* recorded).length, 1)
     }).pipe(Effect.provide(layer)))
 
   it.effect("creates a fresh Event when the aggregated one was deleted", () =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* Events.Events
       yield* events.emit(regarding, created)
       const [first] = yield* recorded
-      yield* Kubernetes.use((k) => k.delete(Resources.Event, "storage", first?.metadata.name ?? ""))
+      yield* Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.Event, "storage", first?.metadata.name ?? ""))
       yield* events.emit(regarding, created)
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [1])
     }).pipe(Effect.provide(layer)))
@@ -60,7 +60,7 @@ describe("EventRecorder", () => {
 describe("EventRecorder, in detail", () => {
   it.effect("names an Event after its object and the time, and moves only lastTimestamp on a repeat", () =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* Events.Events
       yield* events.emit(regarding, created)
       yield* TestClock.adjust("90 seconds")
       yield* events.emit(regarding, created)
@@ -76,7 +76,7 @@ describe("EventRecorder, in detail", () => {
   it.effect("keeps an Event's name within 253 characters", () =>
     Effect.gen(function*() {
       yield* TestClock.adjust("1 hour")
-      yield* (yield* Events).emit({ ...regarding, name: "n".repeat(253) }, created)
+      yield* (yield* Events.Events).emit({ ...regarding, name: "n".repeat(253) }, created)
       const [event] = yield* recorded
       const suffix = `.${(3_600_000 * 1000).toString(16)}`
       assert.strictEqual(event?.metadata.name, "n".repeat(253 - suffix.length) + suffix)
@@ -84,7 +84,7 @@ describe("EventRecorder, in detail", () => {
 
   it.effect("takes its component, window and capacity from the options", () =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* Events.Events
       const note = (reason: string) => ({ ...created, reason })
       yield* events.emit(regarding, note("A"))
       yield* TestClock.adjust("1 minute")
@@ -107,8 +107,8 @@ describe("EventRecorder, in detail", () => {
 
   it.effect("logs an Event it could not record", () =>
     Effect.gen(function*() {
-      yield* (yield* KubernetesMemoryControl).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
-      yield* (yield* Events).emit(regarding, created)
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Event", reason: "Forbidden" })
+      yield* (yield* Events.Events).emit(regarding, created)
       const [line] = yield* lines
       assert.strictEqual(line?.[0], "WARN")
       assert.match(String(line?.[1]), /^could not record Event AdapterServiceCreated: Forbidden: /)
@@ -118,11 +118,11 @@ describe("EventRecorder, in detail", () => {
 describe("EventRecorder, when someone else changed the Event", () => {
   it.effect("bumps the current Event after a conflict", () =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* Events.Events
       yield* events.emit(regarding, created)
       const [first] = yield* recorded
       if (first === undefined) return assert.fail("no Event")
-      yield* Kubernetes.use((k) => k.update(Resources.Event, { ...first, count: 7 }))
+      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.Event, { ...first, count: 7 }))
       yield* events.emit(regarding, created)
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [8])
     }).pipe(Effect.provide(layer)))

@@ -12,7 +12,7 @@ const admin = { username: "admin", password: "contract-admin-password" }
 const memoryServer = Layer.effect(
   DittoFsContractServer,
   Effect.gen(function*() {
-    const control = yield* DittoFsMemory.DittoFsMemoryControl
+    const control = yield* DittoFsMemory.Control
     return DittoFsContractServer.of({
       baseUrl,
       admin: { username: admin.username, password: Redacted.make(admin.password) },

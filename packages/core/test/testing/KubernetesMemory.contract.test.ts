@@ -46,7 +46,7 @@ describe("KubernetesMemory watch history", () => {
   it.effect("compact makes every earlier resourceVersion Gone; a list after it starts a watch again", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemory.KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       const before = yield* kubernetes.listWithVersion(Resources.Secret, "ns")
       yield* kubernetes.create(Resources.Secret, secret("a"))
       assert.deepStrictEqual(yield* watched(before.resourceVersion, 1), [["Added", "a"]])
@@ -107,7 +107,7 @@ describe("KubernetesMemory watch history", () => {
   it.effect("fails a watch with an injected fault as it opens", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemory.KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       const start = yield* kubernetes.listWithVersion(Resources.Secret, "ns")
       yield* control.failNext({ verb: "watch", kind: "Secret", reason: "Unavailable" })
       assert.strictEqual(yield* reasonOf(watched(start.resourceVersion, 1)), "Unavailable")

@@ -1,5 +1,5 @@
 /**
- * The StatefulSet controller's test double (`KubernetesMemoryControl.runStatefulSetController`):
+ * The StatefulSet controller's test double (`KubernetesMemory.Control.runStatefulSetController`):
  * what a pass leaves in the cluster — pods, claims, the StatefulSet's status — for the update
  * strategies and scaling. No pass, no pod: that half is the contract suite's.
  */
@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { StatefulSet } from "../../src/domain/Kubernetes.ts"
 import { Kubernetes, Resources } from "../../src/services/Kubernetes.ts"
-import { KubernetesMemory, KubernetesMemoryControl } from "../../src/testing/index.ts"
+import { KubernetesMemory } from "../../src/testing/index.ts"
 
 const statefulSet = (updateStrategy: StatefulSet["spec"]["updateStrategy"] = { type: "RollingUpdate" }): StatefulSet => ({
   apiVersion: "apps/v1",
@@ -34,7 +34,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("creates the pods and claims of a StatefulSet, Running and Ready, and reports them in its status", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       const created = yield* kubernetes.create(Resources.StatefulSet, statefulSet())
       yield* control.runStatefulSetController("ns", "nas")
       const [first, second] = yield* pods
@@ -82,7 +82,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("rolls pods to a new template with RollingUpdate, and scales down from the highest ordinal", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       yield* kubernetes.create(Resources.StatefulSet, statefulSet())
       yield* control.runStatefulSetController("ns", "nas")
       const oldRevision = (yield* pods)[0]?.metadata.labels?.["controller-revision-hash"]
@@ -108,7 +108,7 @@ describe("StatefulSetController (test double)", () => {
   it.effect("keeps pods at their revision with OnDelete until they are deleted", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
-      const control = yield* KubernetesMemoryControl
+      const control = yield* KubernetesMemory.Control
       yield* kubernetes.create(Resources.StatefulSet, statefulSet({ type: "OnDelete" }))
       yield* control.runStatefulSetController("ns", "nas")
       const oldRevision = (yield* pods)[0]?.metadata.labels?.["controller-revision-hash"] ?? ""
@@ -129,7 +129,7 @@ describe("StatefulSetController (test double)", () => {
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes
       yield* kubernetes.create(Resources.StatefulSet, statefulSet())
-      yield* (yield* KubernetesMemoryControl).runStatefulSetController("ns", "nas")
+      yield* (yield* KubernetesMemory.Control).runStatefulSetController("ns", "nas")
       yield* kubernetes.delete(Resources.StatefulSet, "ns", "nas")
       assert.deepStrictEqual(yield* pods, [])
     }).pipe(Effect.provide(KubernetesMemory.layer())))

@@ -7,7 +7,7 @@
  * is kept.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { K8s, KubernetesService, Resources } from "@dittofs-operator/core"
+import { K8s, Kubernetes } from "@dittofs-operator/core"
 import { Effect, Option, Ref, Result, Schema } from "effect"
 import {
   adapterPolls,
@@ -33,15 +33,15 @@ const metadataOf = Schema.decodeUnknownOption(K8s.AnyObject)
 const interloper = Effect.gen(function*() {
   const armed = yield* Ref.make(false)
   const outcomes = yield* Ref.make<ReadonlyArray<string>>([])
-  const wrap = (kubernetes: KubernetesService.KubernetesApi): KubernetesService.KubernetesApi => ({
+  const wrap = (kubernetes: Kubernetes.Api): Kubernetes.Api => ({
     ...kubernetes,
     update: (resource, object) =>
       Effect.gen(function*() {
         const target = Option.filter(metadataOf(object), () => resource.kind === "StatefulSet")
         if (Option.isNone(target) || !(yield* Ref.getAndSet(armed, false))) return yield* kubernetes.update(resource, object)
         const { name, namespace = "" } = target.value.metadata
-        const current = yield* kubernetes.get(Resources.StatefulSet, namespace, name)
-        yield* kubernetes.update(Resources.StatefulSet, {
+        const current = yield* kubernetes.get(Kubernetes.Resources.StatefulSet, namespace, name)
+        yield* kubernetes.update(Kubernetes.Resources.StatefulSet, {
           ...current,
           metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [interloperKey]: "was here" } }
         })

@@ -5,7 +5,7 @@
  * conditions recover and the change made meanwhile is applied.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Resources } from "@dittofs-operator/core"
+import { Kubernetes } from "@dittofs-operator/core"
 import { Duration, Effect } from "effect"
 import {
   adapterPolls,
@@ -40,7 +40,7 @@ describe("Fault: DittoFS down for several polling cycles", () => {
         eventually("DittoFSReachable False", expectCondition(suite, "DittoFSReachable", "False", "APIUnreachable"), { timeout: "10 seconds" })
       )
       yield* Effect.logInfo(`fault: DittoFS down noticed after ${noticed.toFixed(0)} ms`)
-      yield* modify(Resources.DittoServer, suite.namespace, suite.name, (server) => ({
+      yield* modify(Kubernetes.Resources.DittoServer, suite.namespace, suite.name, (server) => ({
         ...server,
         spec: { ...server.spec, adapterServices: { ...server.spec.adapterServices, annotations: { "made.while/down": "yes" } } }
       }))

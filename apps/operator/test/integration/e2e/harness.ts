@@ -15,16 +15,7 @@
  * - `operatorLayer` is `Operator.layer` when no wrapper is given; with one, the same three parts
  *   (controller, Event recorder, DittoFS client) on the wrapped live Kubernetes service.
  */
-import {
-  DittoFs,
-  DittoServer,
-  K8s,
-  Kubernetes,
-  KubernetesError,
-  KubernetesService,
-  Naming,
-  Resources
-} from "@dittofs-operator/core"
+import { DittoFs, DittoServer, K8s, Kubernetes, Naming } from "@dittofs-operator/core"
 import { Data, Duration, Effect, Layer, Option, Redacted, Ref, References, Schedule, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { readFile } from "node:fs/promises"
@@ -47,7 +38,7 @@ export const ensure = (condition: boolean, message: string | (() => string)): Ef
   condition ? Effect.void : Effect.fail(new NotYet({ message: typeof message === "string" ? message : message() }))
 
 const describeFailure = (error: unknown): string => {
-  if (error instanceof KubernetesError) return `${error.operation}: ${error.reason}: ${error.message}`
+  if (error instanceof Kubernetes.KubernetesError) return `${error.operation}: ${error.reason}: ${error.message}`
   if (error instanceof Error) return `${error.name}: ${error.message}`
   return String(error)
 }
@@ -92,7 +83,7 @@ export const timedMillis = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Eff
 // ---------------------------------------------------------------------------------------------
 // The operator
 
-type KubernetesApi = KubernetesService.KubernetesApi
+type KubernetesApi = Kubernetes.Api
 
 export interface OperatorHarnessOptions {
   readonly kubeconfigPath: string
@@ -105,8 +96,8 @@ export interface OperatorHarnessOptions {
 export const operatorLayer = (options: OperatorHarnessOptions): Layer.Layer<never, KubernetesLive.KubernetesConfigError> => {
   const { kubeconfigPath, namespace, wrap } = options
   if (wrap === undefined) return Operator.layer({ kubeconfigPath, namespace })
-  const kubernetes = Layer.effect(Kubernetes, Effect.gen(function*() {
-    return wrap(yield* Kubernetes)
+  const kubernetes = Layer.effect(Kubernetes.Kubernetes, Effect.gen(function*() {
+    return wrap(yield* Kubernetes.Kubernetes)
   })).pipe(Layer.provide(KubernetesLive.layer({ kubeconfigPath })))
   return Operator.layerOn(kubernetes, { namespace })
 }
@@ -137,7 +128,7 @@ export const writeCounter: Effect.Effect<WriteCounter> = Effect.gen(function*() 
   const counts = yield* Ref.make<ReadonlyMap<string, number>>(new Map())
   const count = (key: string) =>
     Ref.update(counts, (current) => new Map(current).set(key, (current.get(key) ?? 0) + 1))
-  const counted = <A>(key: string, write: Effect.Effect<A, KubernetesError>) =>
+  const counted = <A>(key: string, write: Effect.Effect<A, Kubernetes.KubernetesError>) =>
     Effect.andThen(count(key), write).pipe(Effect.tapError((error) => count(`${key} → ${error.reason}`)))
   const wrap = (kubernetes: KubernetesApi): KubernetesApi => ({
     ...kubernetes,
@@ -160,7 +151,7 @@ export const countsSince = (
 // ---------------------------------------------------------------------------------------------
 // Namespaces and objects
 
-export const NamespaceResource: KubernetesService.Resource<K8s.AnyObject> = {
+export const NamespaceResource: Kubernetes.Resource<K8s.AnyObject> = {
   group: "",
   version: "v1",
   kind: "Namespace",
@@ -174,13 +165,13 @@ export const NamespaceResource: KubernetesService.Resource<K8s.AnyObject> = {
 export const freshNamespace = (prefix: string) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       const name = `${prefix}-${randomBytes(3).toString("hex")}`
       yield* kubernetes.create(NamespaceResource, { apiVersion: "v1", kind: "Namespace", metadata: { name } })
       return name
     }),
     (name) =>
-      Kubernetes.use((kubernetes) => kubernetes.delete(NamespaceResource, "", name)).pipe(
+      Kubernetes.Kubernetes.use((kubernetes) => kubernetes.delete(NamespaceResource, "", name)).pipe(
         Effect.catch((error) => Effect.logWarning(`could not delete namespace ${name}: ${describeFailure(error)}`))
       )
   )
@@ -195,27 +186,27 @@ const byName = <A extends { readonly metadata: K8s.ObjectMeta }>(objects: Readon
   [...objects].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
 
 export const adapterServices = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) =>
-    kubernetes.list(Resources.Service, server.namespace, {
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    kubernetes.list(Kubernetes.Resources.Service, server.namespace, {
       labelSelector: { [Naming.labels.adapterService]: "true", [Naming.labels.instance]: server.name }
     })
   ).pipe(Effect.map(byName))
 
 export const adapterPolicies = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) =>
-    kubernetes.list(Resources.NetworkPolicy, server.namespace, {
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    kubernetes.list(Kubernetes.Resources.NetworkPolicy, server.namespace, {
       labelSelector: { [Naming.labels.adapterNetworkPolicy]: "true", [Naming.labels.instance]: server.name }
     })
   ).pipe(Effect.map(byName))
 
 export const statefulSet = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) => kubernetes.get(Resources.StatefulSet, server.namespace, server.name))
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.StatefulSet, server.namespace, server.name))
 
 export const dittoServer = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) => kubernetes.get(Resources.DittoServer, server.namespace, server.name))
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.DittoServer, server.namespace, server.name))
 
 export const credentialsSecret = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) => kubernetes.get(Resources.Secret, server.namespace, `${server.name}-operator-credentials`))
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.Secret, server.namespace, `${server.name}-operator-credentials`))
 
 /** The ports of the StatefulSet's `dittofs` container. */
 export const containerPorts = (sts: K8s.StatefulSet): ReadonlyArray<K8s.ContainerPort> =>
@@ -239,7 +230,7 @@ export const expectCondition = (server: ServerRef, type: string, status: "True" 
 
 /** The Events about the DittoServer, oldest first. */
 export const serverEvents = (server: ServerRef) =>
-  Kubernetes.use((kubernetes) => kubernetes.list(Resources.Event, server.namespace)).pipe(
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.list(Kubernetes.Resources.Event, server.namespace)).pipe(
     Effect.map((events) =>
       events
         .filter((event) => event.involvedObject.kind === DittoServer.kind && event.involvedObject.name === server.name)
@@ -248,20 +239,20 @@ export const serverEvents = (server: ServerRef) =>
   )
 
 /** Fails with `NotYet` while the object exists. */
-export const expectGone = <A>(resource: KubernetesService.Resource<A>, namespace: string, name: string) =>
-  Kubernetes.use((kubernetes) => kubernetes.get(resource, namespace, name)).pipe(
+export const expectGone = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(resource, namespace, name)).pipe(
     Effect.flatMap(() => Effect.fail(new NotYet({ message: `${resource.kind} ${namespace}/${name} still exists` }))),
     Effect.catchIf((error) => error._tag === "KubernetesError" && error.reason === "NotFound", () => Effect.void)
   )
 
 /** Read-modify-write, retried on `Conflict` (the operator writes the same objects). */
 export const modify = <A extends { readonly metadata: K8s.ObjectMeta }>(
-  resource: KubernetesService.Resource<A>,
+  resource: Kubernetes.Resource<A>,
   namespace: string,
   name: string,
   change: (object: A) => A
 ) =>
-  Kubernetes.use((kubernetes) =>
+  Kubernetes.Kubernetes.use((kubernetes) =>
     kubernetes.get(resource, namespace, name).pipe(Effect.flatMap((object) => kubernetes.update(resource, change(object))))
   ).pipe(Effect.retry({ while: (error) => error.reason === "Conflict", times: 20, schedule: Schedule.spaced("50 millis") }))
 
@@ -283,7 +274,7 @@ export interface DfsRef {
 export class DfsAdminError extends Data.TaggedError("DfsAdminError")<{ readonly message: string }> {}
 
 const adminToken = (dfs: DfsRef) =>
-  DittoFs.use((dittofs) => dittofs.login(dfs.baseUrl, { username: dfs.admin.username, password: Redacted.make(dfs.admin.password) })).pipe(
+  DittoFs.DittoFs.use((dittofs) => dittofs.login(dfs.baseUrl, { username: dfs.admin.username, password: Redacted.make(dfs.admin.password) })).pipe(
     Effect.map((token) => token.access_token)
   )
 
@@ -291,21 +282,21 @@ const adminToken = (dfs: DfsRef) =>
 export const dfsAdapters = (dfs: DfsRef) =>
   Effect.gen(function*() {
     const token = yield* adminToken(dfs)
-    return (yield* DittoFs.use((dittofs) => dittofs.listAdapters(dfs.baseUrl, token))).adapters
+    return (yield* DittoFs.DittoFs.use((dittofs) => dittofs.listAdapters(dfs.baseUrl, token))).adapters
   })
 
 /** `PUT /api/v1/adapters/{type} {"enabled": …}`: starts or stops an adapter. */
 export const setAdapterEnabled = (dfs: DfsRef, type: string, enabled: boolean) =>
   Effect.gen(function*() {
     const token = yield* adminToken(dfs)
-    return yield* DittoFs.use((dittofs) => dittofs.updateAdapter(dfs.baseUrl, token, type, { enabled }))
+    return yield* DittoFs.DittoFs.use((dittofs) => dittofs.updateAdapter(dfs.baseUrl, token, type, { enabled }))
   })
 
 /** `PUT /api/v1/adapters/{type} {"port": …}`: moves a running adapter. */
 export const moveAdapter = (dfs: DfsRef, type: string, port: number) =>
   Effect.gen(function*() {
     const token = yield* adminToken(dfs)
-    return yield* DittoFs.use((dittofs) => dittofs.updateAdapter(dfs.baseUrl, token, type, { port }))
+    return yield* DittoFs.DittoFs.use((dittofs) => dittofs.updateAdapter(dfs.baseUrl, token, type, { port }))
   })
 
 const adminCall = (dfs: DfsRef, method: "POST" | "DELETE", path: string, expected: number, body?: unknown) =>
@@ -382,7 +373,7 @@ export interface Exposure {
 }
 
 /** The adapter Services, adapter NetworkPolicies and StatefulSet of a server, read now. */
-export const exposure = (server: ServerRef): Effect.Effect<Exposure, KubernetesError, Kubernetes> =>
+export const exposure = (server: ServerRef): Effect.Effect<Exposure, Kubernetes.KubernetesError, Kubernetes.Kubernetes> =>
   Effect.all({ services: adapterServices(server), policies: adapterPolicies(server), statefulSet: statefulSet(server) }, {
     concurrency: 3
   })

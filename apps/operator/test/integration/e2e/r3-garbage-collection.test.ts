@@ -6,7 +6,7 @@
  * gets no Service.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Kubernetes, Resources } from "@dittofs-operator/core"
+import { Kubernetes } from "@dittofs-operator/core"
 import { Duration, Effect } from "effect"
 import {
   adapterPolicies,
@@ -32,7 +32,7 @@ describe("R3: DittoServer deleted → garbage collection", () => {
       const secret = yield* credentialsSecret(suite)
       assert.strictEqual(secret.metadata.ownerReferences?.[0]?.uid, suite.server.metadata.uid)
 
-      yield* Kubernetes.use((kubernetes) => kubernetes.delete(Resources.DittoServer, suite.namespace, suite.name))
+      yield* Kubernetes.Kubernetes.use((kubernetes) => kubernetes.delete(Kubernetes.Resources.DittoServer, suite.namespace, suite.name))
       const [collected] = yield* timedMillis(eventually(
         "garbage collection of the adapter Services, NetworkPolicies, Secret and StatefulSet",
         Effect.gen(function*() {
@@ -40,8 +40,8 @@ describe("R3: DittoServer deleted → garbage collection", () => {
           const policies = yield* adapterPolicies(suite)
           yield* ensure(services.length === 0 && policies.length === 0, () =>
             `left: ${[...services, ...policies].map((object) => `${object.kind}/${object.metadata.name}`).join(", ")}`)
-          yield* expectGone(Resources.Secret, suite.namespace, secret.metadata.name)
-          yield* expectGone(Resources.StatefulSet, suite.namespace, suite.name)
+          yield* expectGone(Kubernetes.Resources.Secret, suite.namespace, secret.metadata.name)
+          yield* expectGone(Kubernetes.Resources.StatefulSet, suite.namespace, suite.name)
         }),
         { timeout: "20 seconds", interval: "100 millis" }
       ))

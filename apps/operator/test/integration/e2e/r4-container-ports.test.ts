@@ -11,7 +11,7 @@
  * - the same ports in another order (reordered by the test) cause no write.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type K8s, Resources } from "@dittofs-operator/core"
+import { type K8s, Kubernetes } from "@dittofs-operator/core"
 import { Effect } from "effect"
 import {
   adapterPolls,
@@ -98,7 +98,7 @@ describe("R4: container ports follow the adapters; the StatefulSet is written on
 
       // The same ports in another order are the same set: the operator does not write.
       const beforeReorder = yield* writes.snapshot
-      const reordered = yield* modify(Resources.StatefulSet, suite.namespace, suite.name, (sts) => ({
+      const reordered = yield* modify(Kubernetes.Resources.StatefulSet, suite.namespace, suite.name, (sts) => ({
         ...sts,
         spec: {
           ...sts.spec,

@@ -6,7 +6,7 @@
  * deleted) is visible as an Event through the Events API, with its reason and message.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type K8s, Resources } from "@dittofs-operator/core"
+import { type K8s, Kubernetes } from "@dittofs-operator/core"
 import { Effect } from "effect"
 import {
   adapterServices,
@@ -55,12 +55,12 @@ describe("R5: Service type and annotations from the spec; Events for every Servi
       assert.deepInclude(created.metadata.annotations ?? {}, { "a.example.com/x": "1", [managedKey]: "a.example.com/x" })
 
       // Someone else annotates the Service; then the spec changes type and annotations.
-      yield* modify(Resources.Service, suite.namespace, created.metadata.name, (service) => ({
+      yield* modify(Kubernetes.Resources.Service, suite.namespace, created.metadata.name, (service) => ({
         ...service,
         metadata: { ...service.metadata, annotations: { ...service.metadata.annotations, ...thirdParty } }
       }))
       const setAdapterServices = (adapterServices: { readonly type: K8s.ServiceType; readonly annotations: Record<string, string> }) =>
-        modify(Resources.DittoServer, suite.namespace, suite.name, (server) => ({
+        modify(Kubernetes.Resources.DittoServer, suite.namespace, suite.name, (server) => ({
           ...server,
           spec: { ...server.spec, adapterServices }
         }))

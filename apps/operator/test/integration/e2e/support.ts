@@ -30,7 +30,7 @@ export const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), 
  * namespace) is released while the clients still work.
  */
 export const e2e = <A, E>(
-  body: Effect.Effect<A, E, Scope.Scope | Kubernetes | DittoFs>
+  body: Effect.Effect<A, E, Scope.Scope | Kubernetes.Kubernetes | DittoFs.DittoFs>
 ): Effect.Effect<A, E | KubernetesLive.KubernetesConfigError> => body.pipe(Effect.scoped, Effect.provide(clients))
 
 export interface SuiteOptions {

@@ -9,7 +9,7 @@
  * everything it owned.
  */
 import { assert, layer } from "@effect/vitest"
-import { DittoFs, type K8s, Kubernetes, Naming, Resources } from "@dittofs-operator/core"
+import { DittoFs, type K8s, Kubernetes, Naming } from "@dittofs-operator/core"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as DittoFsServer from "../../../../../scripts/launch/DittoFsServer.ts"
 import * as Sample from "../../../../../scripts/launch/Sample.ts"
@@ -37,8 +37,8 @@ import {
 } from "./harness.ts"
 
 const pod = (namespace: string) =>
-  Kubernetes.use((k) =>
-    k.get(Resources.Pod, namespace, "nas-0").pipe(
+  Kubernetes.Kubernetes.use((k) =>
+    k.get(Kubernetes.Resources.Pod, namespace, "nas-0").pipe(
       Effect.asSome,
       Effect.catchIf((error) => error.reason === "NotFound", () => Effect.succeedNone)
     ))
@@ -71,7 +71,7 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
       const plane = yield* WorkloadsPlane
       const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layerNode())
       yield* Effect.gen(function*() {
-        const kubernetes = yield* Kubernetes
+        const kubernetes = yield* Kubernetes.Kubernetes
         const namespace = yield* freshNamespace("e2e-workload")
         const dfs = yield* DittoFsServer.start({})
         const writes = yield* writeCounter
@@ -85,11 +85,11 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
         yield* awaitExposed(suite, ["nfs", "smb"], "30 seconds")
         yield* eventually("Ready", expectCondition(suite, "Ready", "True"), { timeout: "30 seconds" })
         const names = Naming.workloadNames("nas")
-        const configMap = yield* kubernetes.get(Resources.ConfigMap, namespace, names.configMap)
-        const jwt = yield* kubernetes.get(Resources.Secret, namespace, names.jwtSecret)
-        const headless = yield* kubernetes.get(Resources.Service, namespace, names.headlessService)
-        const api = yield* kubernetes.get(Resources.Service, namespace, names.apiService)
-        const baseline = yield* kubernetes.get(Resources.NetworkPolicy, namespace, names.baselineNetworkPolicy)
+        const configMap = yield* kubernetes.get(Kubernetes.Resources.ConfigMap, namespace, names.configMap)
+        const jwt = yield* kubernetes.get(Kubernetes.Resources.Secret, namespace, names.jwtSecret)
+        const headless = yield* kubernetes.get(Kubernetes.Resources.Service, namespace, names.headlessService)
+        const api = yield* kubernetes.get(Kubernetes.Resources.Service, namespace, names.apiService)
+        const baseline = yield* kubernetes.get(Kubernetes.Resources.NetworkPolicy, namespace, names.baselineNetworkPolicy)
         const sts = yield* statefulSet(suite)
         for (const object of [configMap, jwt, headless, api, baseline, sts]) {
           assert.isTrue(ownedBy(object, uid), `${object.kind} ${object.metadata.name} is owned by the DittoServer`)
@@ -128,7 +128,7 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
         }
 
         // 3. A configuration change (metrics on): the pod is recreated exactly once.
-        yield* modify(Resources.DittoServer, namespace, "nas", (current) => ({
+        yield* modify(Kubernetes.Resources.DittoServer, namespace, "nas", (current) => ({
           ...current,
           spec: { ...current.spec, metrics: { ...current.spec.metrics, enabled: true } }
         }))
@@ -141,19 +141,19 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
         // 4. Deletion: the operator account goes from DittoFS, then everything the server owned.
         const credentials = yield* credentialsSecret(suite)
         const password = Redacted.make(secretValue(credentials, "password") ?? "")
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         yield* dittofs.login(dfs.baseUrl, { username: "k8s-operator", password })
-        yield* kubernetes.delete(Resources.DittoServer, namespace, "nas")
+        yield* kubernetes.delete(Kubernetes.Resources.DittoServer, namespace, "nas")
         const gone = <A>(resource: Parameters<typeof expectGone<A>>[0], name: string) =>
           eventually(`${resource.kind} ${name} gone`, expectGone(resource, namespace, name), { timeout: "30 seconds" })
-        yield* gone(Resources.DittoServer, "nas")
+        yield* gone(Kubernetes.Resources.DittoServer, "nas")
         const refused = yield* Effect.flip(dittofs.login(dfs.baseUrl, { username: "k8s-operator", password }))
         assert.strictEqual(refused.reason, "Unauthorized", "the operator account was deleted")
-        yield* gone(Resources.StatefulSet, "nas")
-        yield* gone(Resources.ConfigMap, names.configMap)
-        yield* gone(Resources.Service, names.apiService)
-        yield* gone(Resources.Service, "nas-adapter-nfs")
-        yield* gone(Resources.NetworkPolicy, names.baselineNetworkPolicy)
+        yield* gone(Kubernetes.Resources.StatefulSet, "nas")
+        yield* gone(Kubernetes.Resources.ConfigMap, names.configMap)
+        yield* gone(Kubernetes.Resources.Service, names.apiService)
+        yield* gone(Kubernetes.Resources.Service, "nas-adapter-nfs")
+        yield* gone(Kubernetes.Resources.NetworkPolicy, names.baselineNetworkPolicy)
         yield* Effect.logInfo(`workload e2e: writes ${JSON.stringify([...(yield* writes.snapshot)])}`)
       }).pipe(Effect.scoped, Effect.provide(clients))
     }), Duration.toMillis(Duration.minutes(3)))

@@ -6,22 +6,22 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Kubernetes, Resources } from "@dittofs-operator/core"
+import { Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as KubernetesSource from "../../../src/runtime/KubernetesSource.ts"
 
 const secret = (namespace: string, name: string, labels: Record<string, string>) =>
-  Kubernetes.use((k) =>
-    k.create(Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, labels }, data: { a: "YQ==" } }))
+  Kubernetes.Kubernetes.use((k) =>
+    k.create(Kubernetes.Resources.Secret, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, labels }, data: { a: "YQ==" } }))
 
 describe("KubernetesSource.listWatch", () => {
   it.effect("lists and watches one namespace and label selector, from the version given, until the server's timeout", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes
+      const kubernetes = yield* Kubernetes.Kubernetes
       yield* secret("ns", "ours", { app: "dittofs-server" })
       yield* secret("ns", "theirs", { app: "other" })
       yield* secret("elsewhere", "ours-too", { app: "dittofs-server" })
-      const source = KubernetesSource.listWatch(kubernetes, Resources.Secret, "ns", { labelSelector: { app: "dittofs-server" } })
+      const source = KubernetesSource.listWatch(kubernetes, Kubernetes.Resources.Secret, "ns", { labelSelector: { app: "dittofs-server" } })
       const listed = yield* source.list
       assert.deepStrictEqual(listed.items.map((s) => s.metadata.name), ["ours"])
 

@@ -26,7 +26,7 @@
 import { Option, Result } from "effect"
 import { canonical } from "../../domain/Json.ts"
 import { type AnyObject, timestamp } from "../../domain/Kubernetes.ts"
-import type { KubernetesError, KubernetesErrorReason } from "../../services/Kubernetes.ts"
+import type * as Kubernetes from "../../services/Kubernetes.ts"
 import { fieldsOf, withoutKeys } from "./Json.ts"
 import type { Admission, ClusterView, Counters, Kind } from "./Kind.ts"
 import { kindOf, type KindTable } from "./Kinds.ts"
@@ -37,11 +37,12 @@ import * as Status from "./Status.ts"
 /** `list` covers `listWithVersion`; a `watch` fault fails the watch as it opens. */
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "updateStatus" | "delete"
 
+/** A failure to inject: the next matching call(s) of a verb, optionally of one kind and name, fail with a reason. */
 export interface Fault {
   readonly verb: Verb
   readonly kind?: string
   readonly name?: string
-  readonly reason: KubernetesErrorReason
+  readonly reason: Kubernetes.ErrorReason
   /** How many matching calls fail (default 1). */
   readonly times?: number
 }
@@ -82,7 +83,7 @@ export interface ClusterState {
   readonly kinds: KindTable
 }
 
-export type Transition<A> = readonly [Result.Result<A, KubernetesError>, ClusterState]
+export type Transition<A> = readonly [Result.Result<A, Kubernetes.KubernetesError>, ClusterState]
 
 const initialRevision = 1000
 
@@ -181,7 +182,7 @@ const admitted = (
   resource: ResourceId,
   name: string,
   operation: string
-): Result.Result<readonly [AnyObject, ClusterState], KubernetesError> =>
+): Result.Result<readonly [AnyObject, ClusterState], Kubernetes.KubernetesError> =>
   Result.match(admission, {
     onFailure: (errors) => Result.fail(Status.invalid(resource, name, errors, operation)),
     onSuccess: ({ counters, object }) => Result.succeed([object, { ...state, counters }] as const)

@@ -6,7 +6,7 @@
  * Contract: `kindOf` is total; a kind the table does not list gets the API server's generic
  * behaviour (no defaults, no generation).
  */
-import { crd } from "../../domain/DittoServerCrd.ts"
+import * as DittoServerCrd from "../../domain/DittoServerCrd.ts"
 import type { JsonObject } from "./Json.ts"
 import { define, type Kind } from "./Kind.ts"
 import * as ConfigMap from "./kinds/ConfigMap.ts"
@@ -42,7 +42,7 @@ const build = (definitions: ReadonlyArray<JsonObject>): KindTable =>
   ])
 
 /** Built once: generating the CRD from the Schemas takes milliseconds, and tests build many clusters. */
-const defaultTable = build([crd()])
+const defaultTable = build([DittoServerCrd.make()])
 
 /** The built-in kinds and the custom resources of these CustomResourceDefinitions (as JSON; default: the DittoServer CRD). */
 export const kindTable = (definitions?: ReadonlyArray<JsonObject>): KindTable =>

@@ -13,11 +13,11 @@
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, type Layer, Redacted } from "effect"
 import type { Adapter } from "../../domain/Adapter.ts"
-import { type Credentials, DittoFs, type DittoFsError, type DittoFsErrorReason } from "../../services/DittoFs.ts"
+import * as DittoFs from "../../services/DittoFs.ts"
 
 export interface DittoFsContractServerApi {
   readonly baseUrl: string
-  readonly admin: Credentials
+  readonly admin: DittoFs.Credentials
   /** Stops the server: every call must then fail with `Unreachable`. */
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same address, with its users and adapters kept. */
@@ -35,7 +35,7 @@ export interface DittoFsContractOptions {
 
 const operatorPassword = Redacted.make("contract-operator-password-1")
 
-const reasonOf = <A>(effect: Effect.Effect<A, DittoFsError>): Effect.Effect<DittoFsErrorReason | "succeeded"> =>
+const reasonOf = <A>(effect: Effect.Effect<A, DittoFs.DittoFsError>): Effect.Effect<DittoFs.ErrorReason | "succeeded"> =>
   effect.pipe(
     Effect.as("succeeded" as const),
     Effect.catchTag("DittoFsError", (error) => Effect.succeed(error.reason))
@@ -53,12 +53,12 @@ const uniqueUserName = (purpose: string) => `contract-${purpose}-${++userCounter
 
 export const dittoFsContract = (
   name: string,
-  subject: Layer.Layer<DittoFs | DittoFsContractServer, unknown>,
+  subject: Layer.Layer<DittoFs.DittoFs | DittoFsContractServer, unknown>,
   options: DittoFsContractOptions = {}
 ): void =>
   layer(subject, { excludeTestServices: true, timeout: options.setupTimeout ?? 60_000 })(name, (it) => {
     const adminSession = Effect.gen(function*() {
-      const dittofs = yield* DittoFs
+      const dittofs = yield* DittoFs.DittoFs
       const server = yield* DittoFsContractServer
       const token = yield* dittofs.login(server.baseUrl, server.admin)
       return { dittofs, server, adminToken: token.access_token }
@@ -75,14 +75,14 @@ export const dittoFsContract = (
 
     it.effect("health answers on a running server", () =>
       Effect.gen(function*() {
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         const server = yield* DittoFsContractServer
         yield* dittofs.health(server.baseUrl)
       }))
 
     it.effect("login as admin returns a token pair", () =>
       Effect.gen(function*() {
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         const server = yield* DittoFsContractServer
         const token = yield* dittofs.login(server.baseUrl, server.admin)
         assert.isAbove(Redacted.value(token.access_token).length, 0)
@@ -92,7 +92,7 @@ export const dittoFsContract = (
 
     it.effect("a wrong password or an unknown user is Unauthorized", () =>
       Effect.gen(function*() {
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         const server = yield* DittoFsContractServer
         assert.strictEqual(
           yield* reasonOf(dittofs.login(server.baseUrl, { username: server.admin.username, password: Redacted.make("wrong-password") })),
@@ -150,7 +150,7 @@ export const dittoFsContract = (
 
     it.effect("a refresh token that was never issued is Unauthorized", () =>
       Effect.gen(function*() {
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         const server = yield* DittoFsContractServer
         assert.strictEqual(yield* reasonOf(dittofs.refresh(server.baseUrl, Redacted.make("not-a-refresh-token"))), "Unauthorized")
       }))
@@ -213,7 +213,7 @@ export const dittoFsContract = (
 
     it.effect("a token the server never issued is Unauthorized", () =>
       Effect.gen(function*() {
-        const dittofs = yield* DittoFs
+        const dittofs = yield* DittoFs.DittoFs
         const server = yield* DittoFsContractServer
         assert.strictEqual(yield* reasonOf(dittofs.listAdapters(server.baseUrl, Redacted.make("not-a-token"))), "Unauthorized")
       }))
