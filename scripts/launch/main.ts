@@ -1,14 +1,16 @@
 /**
  * Starts the test environment by hand, until Ctrl-C:
  *
- *   node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]...   etcd + kube-apiserver + controller manager
+ *   node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]... [--no-crds]
+ *                                                                          etcd + kube-apiserver + controller manager
  *   node scripts/launch/main.ts dfs                                          one real `dfs`
  *   node scripts/launch/main.ts all [--json]                                 both, the control plane with workloads
  *
  * `--workloads` adds the pod lifecycle (statefulset controller, kube-scheduler, kwok and one
  * simulated Node): StatefulSets get Running, Ready pods. `all` always has it, so `kubectl get
  * pods` shows something. Without `--crd`, the CRDs of `apps/operator/deploy/crd/*.yaml` are
- * applied. `--json` prints one line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is
+ * applied; `--no-crds` applies none (to install the operator's manifests or chart, CRD included,
+ * on a bare control plane). `--json` prints one line `{"controlPlaneDir":…,"dittoFsDir":…}` once everything is
  * ready (tests read the pid files there). Everything is torn down on SIGINT/SIGTERM (exit 130);
  * `KEEP_RUN_DIR=1` keeps the run dirs.
  */
@@ -20,7 +22,7 @@ import * as ControlPlane from "./ControlPlane.ts"
 import * as DittoFsServer from "./DittoFsServer.ts"
 import { describeCause, LaunchError } from "./LaunchError.ts"
 
-const usage = "usage: node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]... | dfs | all [--json]"
+const usage = "usage: node scripts/launch/main.ts controlplane [--workloads] [--crd FILE]... [--no-crds] | dfs | all [--json]"
 
 interface Command {
   readonly controlPlane: boolean
@@ -28,6 +30,7 @@ interface Command {
   readonly json: boolean
   readonly workloads: boolean
   readonly crdFiles: ReadonlyArray<string>
+  readonly noCrds: boolean
 }
 
 const parse = (argv: ReadonlyArray<string>): Option.Option<Command> => {
@@ -35,23 +38,26 @@ const parse = (argv: ReadonlyArray<string>): Option.Option<Command> => {
   const crdFiles: Array<string> = []
   let json = false
   let workloads = false
+  let noCrds = false
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]
     const value = rest[i + 1]
     if (arg === "--json") json = true
     else if (arg === "--workloads" && mode !== "dfs") workloads = true
+    else if (arg === "--no-crds" && mode !== "dfs") noCrds = true
     else if (arg === "--crd" && value !== undefined) {
       crdFiles.push(value)
       i++
     } else return Option.none()
   }
+  if (noCrds && crdFiles.length > 0) return Option.none()
   switch (mode) {
     case "controlplane":
-      return Option.some({ controlPlane: true, dittoFs: false, json, workloads, crdFiles })
+      return Option.some({ controlPlane: true, dittoFs: false, json, workloads, crdFiles, noCrds })
     case "dfs":
-      return Option.some({ controlPlane: false, dittoFs: true, json, workloads: false, crdFiles })
+      return Option.some({ controlPlane: false, dittoFs: true, json, workloads: false, crdFiles, noCrds })
     case "all":
-      return Option.some({ controlPlane: true, dittoFs: true, json, workloads: true, crdFiles })
+      return Option.some({ controlPlane: true, dittoFs: true, json, workloads: true, crdFiles, noCrds })
     default:
       return Option.none()
   }
@@ -62,7 +68,7 @@ const run = (command: Command) =>
     const binaries = yield* locate
     const output: Record<string, string> = {}
     if (command.controlPlane) {
-      const crdFiles = command.crdFiles.length > 0 ? command.crdFiles : yield* ControlPlane.defaultCrdFiles
+      const crdFiles = command.noCrds ? [] : command.crdFiles.length > 0 ? command.crdFiles : yield* ControlPlane.defaultCrdFiles
       const [elapsed, controlPlane] = yield* Effect.timed(ControlPlane.start({ binaries, crdFiles, workloads: command.workloads }))
       output.controlPlaneDir = controlPlane.dir
       if (!command.json) {
