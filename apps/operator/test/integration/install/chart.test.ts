@@ -57,25 +57,25 @@ const operatorContainer = (manifests: ReadonlyArray<Manifest>): Container => {
 }
 
 describe("the Helm chart", () => {
-  it.effect("passes helm lint --strict (defaults, and watching namespaces)", () =>
+  it.live("passes helm lint --strict (defaults, and watching namespaces)", () =>
     Effect.gen(function*() {
       const binaries = yield* locate
       const results = yield* Effect.promise(() => lint(binaries.helm))
       for (const result of results) assert.include(result.stdout, "0 chart(s) failed")
     }))
 
-  it.effect("rendered with its defaults is the committed plain manifests", () =>
+  it.live("rendered with its defaults is the committed plain manifests", () =>
     Effect.gen(function*() {
       const binaries = yield* locate
       assert.strictEqual(yield* Effect.promise(() => renderManifests(binaries.helm)), readFileSync(manifestsPath, "utf8"))
     }))
 
-  it.effect("defaults: CRD, ServiceAccount, ClusterRole and binding, Lease Role, Deployment; the CRD is the generated one", () =>
+  it.live("defaults: CRD, ServiceAccount, ClusterRole and binding, Lease Role, Deployment; the CRD is the generated one", () =>
     Effect.gen(function*() {
       const manifests = yield* render()
       assert.deepStrictEqual(kinds(manifests), [
         "ServiceAccount dittofs-system/dittofs-operator",
-        "CustomResourceDefinition /dittoservers.dittofs.com",
+        "CustomResourceDefinition /dittoservers.dittofs.dittofs.com",
         "ClusterRole /dittofs-operator",
         "ClusterRoleBinding /dittofs-operator",
         "Role dittofs-system/dittofs-operator-leader-election",
@@ -88,7 +88,7 @@ describe("the Helm chart", () => {
       assert.strictEqual(rendered?.metadata.annotations?.["helm.sh/resource-policy"], "keep")
     }))
 
-  it.effect("the operator pod: non-root, read-only root filesystem, no capabilities, no privilege escalation", () =>
+  it.live("the operator pod: non-root, read-only root filesystem, no capabilities, no privilege escalation", () =>
     Effect.gen(function*() {
       const manifests = yield* render()
       const container = operatorContainer(manifests)
@@ -101,7 +101,7 @@ describe("the Helm chart", () => {
       assert.deepStrictEqual(container.args, ["run", "--log-level=info", "--log-format=json", "--concurrency=4", "--instance=$(POD_NAME)"])
     }))
 
-  it.effect("watching namespaces: a Role and RoleBinding in each, no ClusterRole, one --namespace each", () =>
+  it.live("watching namespaces: a Role and RoleBinding in each, no ClusterRole, one --namespace each", () =>
     Effect.gen(function*() {
       const manifests = yield* render(["--set", "watchNamespaces={team-a,team-b,team-a}", "--set", "log.level=debug", "--set", "log.format=pretty"])
       assert.deepStrictEqual(kinds(manifests).filter((k) => k.startsWith("Cluster") || k.startsWith("Role")), [
@@ -121,7 +121,7 @@ describe("the Helm chart", () => {
       ])
     }))
 
-  it.effect("extra labels and annotations reach every object; the CRD and the Lease Role can be left out", () =>
+  it.live("extra labels and annotations reach every object; the CRD and the Lease Role can be left out", () =>
     Effect.gen(function*() {
       const manifests = yield* render([
         "--set", "commonLabels.team=storage",
@@ -141,7 +141,7 @@ describe("the Helm chart", () => {
       }
     }))
 
-  it.effect("refuses what the operator cannot do yet, and values outside the schema", () =>
+  it.live("refuses what the operator cannot do yet, and values outside the schema", () =>
     Effect.gen(function*() {
       assert.include(yield* renderFailure(["--set", "replicas=2"]), "does not elect a leader yet")
       assert.include(yield* renderFailure(["--set", "metrics.enabled=true"]), "serves no metrics endpoint yet")

@@ -281,7 +281,7 @@ rbacPlane("installed cluster-wide from the plain manifests", (it) => {
         const binaries = yield* locate
         const dir = yield* RunDir.make("dittofs-operator-rbac-")
         yield* kubectl(binaries.kubectl, plane, ["apply", "-f", manifestsPath])
-        yield* kubectl(binaries.kubectl, plane, ["wait", "--for=condition=Established", "--timeout=60s", "crd/dittoservers.dittofs.com"])
+        yield* kubectl(binaries.kubectl, plane, ["wait", "--for=condition=Established", "--timeout=60s", "crd/dittoservers.dittofs.dittofs.com"])
         // The pod of the Deployment is admitted under the restricted Pod Security Standard.
         const namespace = yield* Kubernetes.use((kubernetes) => kubernetes.get(NamespaceResource, "", releaseNamespace))
         assert.strictEqual(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted")
@@ -327,7 +327,7 @@ rbacPlane("installed with helm, watching one namespace", (it) => {
         // namespace only, the Lease Role, the Deployment with its pod Ready.
         const status = yield* helm(binaries.helm, plane, ["status", releaseName, "--namespace", releaseNamespace, "-o", "json"])
         assert.include(status.stdout, "\"status\":\"deployed\"")
-        yield* kubectl(binaries.kubectl, plane, ["get", "crd/dittoservers.dittofs.com"])
+        yield* kubectl(binaries.kubectl, plane, ["get", "crd/dittoservers.dittofs.dittofs.com"])
         yield* kubectl(binaries.kubectl, plane, ["-n", releaseNamespace, "get", `serviceaccount/${releaseName}`, `role/${releaseName}-leader-election`, `rolebinding/${releaseName}-leader-election`, `deployment/${releaseName}`])
         yield* kubectl(binaries.kubectl, plane, ["-n", watched, "get", `role/${releaseName}`, `rolebinding/${releaseName}`])
         const clusterRole = yield* Effect.flip(kubectl(binaries.kubectl, plane, ["get", `clusterrole/${releaseName}`]))
@@ -356,7 +356,7 @@ rbacPlane("installed with helm, watching one namespace", (it) => {
         yield* helm(binaries.helm, plane, ["uninstall", releaseName, "--namespace", releaseNamespace, "--wait", "--timeout", "60s"])
         const deploymentGone = yield* Effect.flip(kubectl(binaries.kubectl, plane, ["-n", releaseNamespace, "get", `deployment/${releaseName}`]))
         assert.include(deploymentGone.message, "NotFound")
-        yield* kubectl(binaries.kubectl, plane, ["get", "crd/dittoservers.dittofs.com"])
+        yield* kubectl(binaries.kubectl, plane, ["get", "crd/dittoservers.dittofs.dittofs.com"])
       }).pipe(Effect.scoped, asAdmin(plane))
     }), Duration.toMillis(Duration.minutes(6)))
 })
