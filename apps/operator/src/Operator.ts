@@ -28,13 +28,17 @@ export const watchedNamespaces = (options: OperatorOptions): ReadonlyArray<strin
   ...new Set([...(options.namespace === undefined ? [] : [options.namespace]), ...(options.namespaces ?? [])])
 ]
 
+/** The DittoServer controllers of the watched namespaces (one for every namespace when none is given). */
+export const controllers = (options: OperatorOptions = {}) => {
+  const { namespace: _namespace, namespaces: _namespaces, ...controllerOptions } = options
+  const [first, ...rest] = watchedNamespaces(options).map((namespace) => DittoServerController.layer({ ...controllerOptions, namespace }))
+  return first === undefined ? DittoServerController.layer(controllerOptions) : Layer.mergeAll(first, ...rest)
+}
+
 /** The operator on a given Kubernetes service (the live one, or one wrapped for tests). */
 export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes, E>, options: OperatorOptions = {}) => {
   const events = EventRecorder.layer(options.instance === undefined ? {} : { instance: options.instance })
-  const { namespace: _namespace, namespaces: _namespaces, ...controllerOptions } = options
-  const [first, ...rest] = watchedNamespaces(options).map((namespace) => DittoServerController.layer({ ...controllerOptions, namespace }))
-  const controllers = first === undefined ? DittoServerController.layer(controllerOptions) : Layer.mergeAll(first, ...rest)
-  return controllers.pipe(
+  return controllers(options).pipe(
     Layer.provide(Layer.mergeAll(events, DittoFsLive.layerNode())),
     Layer.provide(kubernetes)
   )
