@@ -38,5 +38,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       writeFileSync(path, rendered)
       console.log(`wrote ${path}`)
     }
+    console.log("the plain manifests include the CRD: node apps/operator/scripts/render-manifests.ts renders them again")
   }
 }
