@@ -13,6 +13,15 @@ export interface Equivalent {
 
 const naming = "packages/core/src/plan/Naming.ts"
 const workQueue = "apps/operator/src/runtime/WorkQueue.ts"
+const controller = "apps/operator/src/runtime/Controller.ts"
+
+const discarded = (file: string, original: string, replacement: string, mutator: string): Equivalent => ({
+  file,
+  mutator,
+  original,
+  replacement,
+  why: "The results of this `forEach`/`all` are not used: `discard` only spares collecting them into an array."
+})
 
 export const equivalents: ReadonlyArray<Equivalent> = [
   {
@@ -28,5 +37,15 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     original: "existing <= due",
     replacement: "existing < due",
     why: "A schedule due at the same time as the existing one replaces it with one due at that same time: the key runs at the same moment, once."
-  }
+  },
+  {
+    file: workQueue,
+    mutator: "ConditionalExpression",
+    original: "existing === undefined",
+    replacement: "true",
+    why: "When the key already has a backoff, `keyBackoff` is that very backoff: storing it again under the same key changes nothing."
+  },
+  discarded(workQueue, "true", "false", "BooleanLiteral"),
+  discarded(controller, "{ discard: true }", "{}", "ObjectLiteral"),
+  discarded(controller, "true", "false", "BooleanLiteral")
 ]

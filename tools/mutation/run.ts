@@ -22,8 +22,9 @@ if (args.some((arg) => arg === "--mutate" || arg === "-m" || arg.startsWith("--m
   process.exit(2)
 }
 const named = args.filter((arg) => !arg.startsWith("-"))
-const options = args.filter((arg) => arg.startsWith("-"))
-const selected = named.length === 0 ? shards : named.map(shardNamed)
+const options = args.filter((arg) => arg.startsWith("-") && arg !== "--report")
+/** `--report`: no run, the report only (after results were added by hand or on another machine). */
+const selected = args.includes("--report") ? [] : named.length === 0 ? shards : named.map(shardNamed)
 
 const runs: Record<string, ShardRun> = existsSync(runsFile) ? JSON.parse(readFileSync(runsFile, "utf8")) : {}
 for (const shard of selected) {

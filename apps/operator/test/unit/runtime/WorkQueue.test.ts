@@ -148,6 +148,18 @@ describe("WorkQueue", () => {
       assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 1 })
     }))
 
+  it.effect("keeps a later schedule of a key added after no delay (client-go's AddAfter)", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, log, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.as(announce(key), awaitChange)))
+      yield* queue.addAfter("k", Duration.seconds(5))
+      yield* queue.addAfter("k", Duration.zero)
+      yield* next
+      yield* TestClock.adjust("5 seconds")
+      assert.deepStrictEqual(yield* log, ["k@0", "k@5000"], "the run now does not cancel the one at 5 s")
+    }))
+
   it.effect("backs off a failing key exponentially, starts again from 2 s after a success, and forget cancels", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
