@@ -7,17 +7,38 @@
  *   password and the tokens are `Redacted` from there on, revealed only by `secretData`.
  * - `toSecret` writes username, password, tokens, server URL and the token's issue and expiry
  *   times (so a restarted operator knows when to refresh), owned by the DittoServer.
+ * - `accountName`: one DittoFS account per DittoServer, `k8s-operator.<namespace>.<name>`, so
+ *   servers sharing one DittoFS never replace, invalidate or delete each other's account; at most
+ *   255 chars (DittoFS's limit), a longer one cut and suffixed with a hash of the whole.
  * - `nextStep`: no password → `Provision`; a password but no usable token, or tokens issued for
  *   another server URL → `Login`; a token past 80 % of its lifetime → `Refresh`; otherwise `Use`
  *   with the time the next refresh is due. Tokens are refreshed on that schedule, not per pass.
  */
 import { Redacted } from "effect"
+import { createHash } from "node:crypto"
 import { type Secret, secretText } from "../domain/Kubernetes.ts"
+import type * as ObjectRef from "../domain/ObjectRef.ts"
 import { labels, labelValue, workloadNames } from "./Naming.ts"
 import { controllerReference, type ServerIdentity } from "./Ownership.ts"
 
-/** The DittoFS account the operator provisions and acts as. */
-export const operatorUsername = "k8s-operator"
+/** The prefix of the operator's DittoFS accounts (the reference operator's one shared account name). */
+export const accountPrefix = "k8s-operator"
+
+/** DittoFS stores usernames in a column of 255 characters. */
+const maxUsernameLength = 255
+
+/**
+ * The DittoFS account the operator provisions and acts as for one DittoServer:
+ * `k8s-operator.<namespace>.<name>`. A namespace has no dot, so the name reads back unambiguously.
+ * One account per server: several servers pointed at one DittoFS (a shared control plane, a
+ * migration) each keep their own password and tokens, and deleting one removes only its account.
+ */
+export const accountName = (server: ObjectRef.ObjectRef): string => {
+  const full = `${accountPrefix}.${server.namespace}.${server.name}`
+  if (full.length <= maxUsernameLength) return full
+  const hash = createHash("sha256").update(full, "utf8").digest("hex").slice(0, 8)
+  return `${full.slice(0, maxUsernameLength - hash.length - 1)}-${hash}`
+}
 
 /** The keys of the operator's credentials Secret. */
 export const keys = {

@@ -3,8 +3,10 @@
  * least-privilege account with the admin credentials when needed (contract doc §1, §3, §4).
  *
  * Contract:
- * - The account is `k8s-operator` with role `operator`; its password and tokens live in the
- *   `<server>-operator-credentials` Secret, owned by the DittoServer.
+ * - The account is the server's own (`k8s-operator.<namespace>.<name>`, `Credentials.accountName`)
+ *   with role `operator`; its password and tokens live in the `<server>-operator-credentials`
+ *   Secret, owned by the DittoServer. Stored credentials of another name (the reference
+ *   operator's shared `k8s-operator`) are used as they are while DittoFS accepts them.
  * - Tokens are used until 80 % of their lifetime, then refreshed; a failed refresh falls back to
  *   a login with the stored password, a rejected login to re-provisioning (an existing account is
  *   replaced: its password is unknown). Nothing is refreshed on a pass that does not need it.
@@ -132,7 +134,7 @@ export const ensureSession = Effect.fn("ensureSession")(function*(server: DittoS
 
   const provision = Effect.gen(function*() {
     const admin = yield* dittofs.login(baseUrl, yield* readAdminCredentials(server))
-    const account = { username: Credentials.operatorUsername, password: yield* randomPassword, role: "operator" as const }
+    const account = { username: Credentials.accountName(identity), password: yield* randomPassword, role: "operator" as const }
     yield* dittofs.createUser(baseUrl, admin.access_token, account).pipe(
       Effect.catchIf((error: DittoFsError) => error.reason === "Conflict", () =>
         dittofs.deleteUser(baseUrl, admin.access_token, account.username).pipe(

@@ -1,6 +1,6 @@
 /**
  * The DittoServer's finalizer (`dittofs.dittofs.com/finalizer`): set on the first pass, and on
- * deletion it removes the operator's `k8s-operator` account from DittoFS before letting go.
+ * deletion it removes the operator's account for this server from DittoFS before letting go.
  *
  * Contract:
  * - `Finalizer.ensure` adds the finalizer once (an update with resourceVersion) and returns the
@@ -8,7 +8,8 @@
  *   stale view (a conflict) is re-read and handled the same way.
  * - `finalize`, for a DittoServer marked for deletion that carries the finalizer: the status
  *   says `Deleting`; when the operator ever provisioned its account (the credentials Secret
- *   exists), it logs in as the admin and deletes the account (already gone counts as done). A
+ *   exists), it logs in as the admin and deletes the account the Secret names (this server's
+ *   own: other servers' accounts on the same DittoFS are left alone; already gone counts as done). A
  *   failure is retried every `cleanupRetry` until `cleanupTimeout` after the deletion mark; then
  *   a Warning Event `CleanupTimeout` says what could not be done and the finalizer goes anyway —
  *   deletion is never blocked for ever. Removing the finalizer re-reads the object on a conflict
@@ -93,12 +94,13 @@ const deleteOperatorAccount = (server: DittoServer.DittoServer, baseUrl: string)
       Effect.catchIf((error: KubernetesError) => error.reason === "NotFound", () => Effect.succeedNone)
     )
     if (Option.isNone(credentials)) return Option.none<string>()
+    const username = Credentials.fromSecret(credentials.value)?.username ?? Credentials.accountName(ref)
     const admin = yield* readAdminCredentials(server)
     const token = yield* dittofs.login(baseUrl, admin)
-    yield* dittofs.deleteUser(baseUrl, token.access_token, Credentials.operatorUsername).pipe(
+    yield* dittofs.deleteUser(baseUrl, token.access_token, username).pipe(
       Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
     )
-    return Option.some(Credentials.operatorUsername)
+    return Option.some(username)
   })
 
 /**
@@ -127,7 +129,7 @@ export const finalize = Effect.fn("finalize")(function*(
     yield* events.emit(regarding, {
       type: "Warning",
       reason: "CleanupTimeout",
-      message: `Gave up deleting DittoFS account ${Credentials.operatorUsername} after ${Duration.format(cleanupTimeout)}: ${describeFailure(cleanup.failure)}`
+      message: `Gave up deleting DittoFS account ${Credentials.accountName(ObjectRef.of(server.metadata))} after ${Duration.format(cleanupTimeout)}: ${describeFailure(cleanup.failure)}`
     })
   } else if (Option.isSome(cleanup.success)) {
     yield* events.emit(regarding, {

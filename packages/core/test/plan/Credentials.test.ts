@@ -15,6 +15,18 @@ const full: Credentials.Stored = {
 }
 
 describe("Credentials", () => {
+  it("names one DittoFS account per server, k8s-operator.<namespace>.<name>, within DittoFS's 255 chars", () => {
+    assert.strictEqual(Credentials.accountName({ namespace: "storage", name: "ditto" }), "k8s-operator.storage.ditto")
+    assert.strictEqual(Credentials.accountName({ namespace: "a", name: "b.c" }), "k8s-operator.a.b.c")
+    const namespace = "n".repeat(63)
+    const long = (last: string) => Credentials.accountName({ namespace, name: `${"x".repeat(252)}${last}` })
+    assert.strictEqual(long("1").length, 255)
+    assert.isTrue(long("1").startsWith(`k8s-operator.${namespace}.xxx`))
+    assert.notStrictEqual(long("1"), long("2"), "names that differ only past the cut still get different accounts")
+    const fits = Credentials.accountName({ namespace: "n", name: "y".repeat(255 - "k8s-operator.n.".length) })
+    assert.strictEqual(fits, `k8s-operator.n.${"y".repeat(240)}`, "255 chars exactly: kept whole")
+  })
+
   it("round-trips through the Secret, owned by the server", () => {
     const secret = Credentials.toSecret(server, full)
     assert.strictEqual(secret.metadata.name, "ditto-operator-credentials")

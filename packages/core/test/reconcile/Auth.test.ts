@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { Auth, Credentials, DittoFs, Kubernetes } from "../../src/index.ts"
+import { Auth, Credentials, DittoFs, Kubernetes, Ownership } from "../../src/index.ts"
 import { forgetTokens } from "../../src/reconcile/Auth.ts"
 import { DittoFsMemory } from "../../src/testing/index.ts"
-import { namespace } from "../fixtures.ts"
-import { admin, adminCredentials, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+import { makeServer, namespace } from "../fixtures.ts"
+import { admin, adminCredentials, adminPasswordRef, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+
+/** The server's own DittoFS account (namespace `storage`, server `ditto`). */
+const account = "k8s-operator.storage.ditto"
 
 const reveal = (secret: Redacted.Redacted<string> | undefined): string | undefined =>
   secret === undefined ? undefined : Redacted.value(secret)
@@ -39,7 +42,7 @@ describe("forgetTokens", () => {
       const before = yield* stored
       const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
       yield* forgetTokens(server)
-      assert.deepStrictEqual(yield* stored, { username: "k8s-operator", password: before?.password ?? "" })
+      assert.deepStrictEqual(yield* stored, { username: account, password: before?.password ?? "" })
       const secret = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials"))
       const version = (yield* secret).metadata.resourceVersion
       yield* forgetTokens(server)
@@ -55,9 +58,9 @@ describe("ensureSession", () => {
       const outcome = yield* session
       assert.strictEqual(outcome._tag, "Authenticated")
       const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
-      assert.deepStrictEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"], ["k8s-operator", "operator"]])
+      assert.deepStrictEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"], [account, "operator"]])
       const credentials = yield* stored
-      assert.strictEqual(credentials?.username, "k8s-operator")
+      assert.strictEqual(credentials?.username, account)
       assert.strictEqual(credentials?.serverUrl, baseUrl)
       if (outcome._tag === "Authenticated") assert.strictEqual(reveal(outcome.session.accessToken), credentials?.accessToken)
       // the stored session works for what the operator needs
@@ -65,7 +68,7 @@ describe("ensureSession", () => {
       assert.strictEqual(list.adapters.length, 1)
       const recorded = yield* events
       assert.deepStrictEqual(recorded.map((e) => [e.reason, e.type, e.message]), [
-        ["AuthProvisioned", "Normal", "Provisioned DittoFS operator account k8s-operator"]
+        ["AuthProvisioned", "Normal", `Provisioned DittoFS operator account ${account}`]
       ])
       assert.isFalse(recorded.some((e) => (e.message ?? "").includes(credentials?.accessToken ?? "-") || (e.message ?? "").includes(credentials?.password ?? "-")))
     }).pipe(Effect.provide(testLayer())))
@@ -94,19 +97,19 @@ describe("ensureSession", () => {
       yield* session
       const control = yield* DittoFsMemory.Control
       const provisioned = yield* stored
-      const account = (yield* control.users(baseUrl)).find((u) => u.username === "k8s-operator")
+      const user = (yield* control.users(baseUrl)).find((u) => u.username === account)
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
       yield* TestClock.adjust("13 minutes")
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const afterLogin = yield* stored
       // a login with the stored password: the same DittoFS account, the same password, new tokens
-      assert.deepStrictEqual((yield* control.users(baseUrl)).filter((u) => u.username === "k8s-operator"), [account])
+      assert.deepStrictEqual((yield* control.users(baseUrl)).filter((u) => u.username === account), [user])
       assert.strictEqual(afterLogin?.password, provisioned?.password)
       assert.notStrictEqual(afterLogin?.accessToken, provisioned?.accessToken)
       assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
       // the account is deleted by someone: the stored password no longer works
       const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
-      yield* DittoFs.DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, "k8s-operator"))
+      yield* DittoFs.DittoFs.use((d) => d.deleteUser(baseUrl, adminToken.access_token, account))
       yield* TestClock.adjust("20 minutes")
       yield* control.failNext(baseUrl, "refresh", "Unauthorized")
       assert.strictEqual((yield* session)._tag, "Authenticated")
@@ -118,10 +121,61 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
-      yield* DittoFs.DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: "k8s-operator", password: Redacted.make("unknown"), role: "user" }))
+      yield* DittoFs.DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: account, password: Redacted.make("unknown"), role: "user" }))
       assert.strictEqual((yield* session)._tag, "Authenticated")
       const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
-      assert.deepStrictEqual(users.find((u) => u.username === "k8s-operator")?.role, "operator")
+      assert.deepStrictEqual(users.find((u) => u.username === account)?.role, "operator")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("three servers on one DittoFS each keep an account of their own, and none invalidates another's", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      for (const name of ["nas-b", "nas-c"]) {
+        yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* makeServer(adminPasswordRef, name))
+      }
+      const servers = ["ditto", "nas-b", "nas-c"]
+      const passOf = (name: string) =>
+        Effect.flatMap(kubernetes.get(Kubernetes.Resources.DittoServer, namespace, name), (server) => Auth.ensureSession(server, baseUrl))
+      // two rounds: the second must find every account as the first left it
+      for (let round = 0; round < 2; round++) {
+        for (const name of servers) assert.strictEqual((yield* passOf(name))._tag, "Authenticated", `${name}, round ${round}`)
+      }
+      const control = yield* DittoFsMemory.Control
+      assert.deepStrictEqual(
+        (yield* control.users(baseUrl)).map((u) => [u.username, u.role]).sort(),
+        [["admin", "admin"], ["k8s-operator.storage.ditto", "operator"], ["k8s-operator.storage.nas-b", "operator"], [
+          "k8s-operator.storage.nas-c",
+          "operator"
+        ]]
+      )
+      // each server's stored password still opens its own account
+      const dittofs = yield* DittoFs.DittoFs
+      for (const name of servers) {
+        const secret = yield* kubernetes.get(Kubernetes.Resources.Secret, namespace, `${name}-operator-credentials`)
+        const credentials = Credentials.fromSecret(secret)
+        assert.strictEqual(credentials?.username, `k8s-operator.storage.${name}`)
+        const token = yield* dittofs.login(baseUrl, { username: credentials?.username ?? "", password: credentials?.password ?? Redacted.make("") })
+        assert.isNotEmpty(Redacted.value(token.access_token))
+      }
+      assert.deepStrictEqual((yield* events).filter((e) => e.reason === "AuthProvisioned").length, 3, "one account each, never replaced")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("keeps using stored credentials of the reference operator's shared account while they work", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const dittofs = yield* DittoFs.DittoFs
+      const adminToken = yield* dittofs.login(baseUrl, adminCredentials)
+      const legacy = { username: "k8s-operator", password: Redacted.make("legacy-password"), role: "operator" } as const
+      yield* dittofs.createUser(baseUrl, adminToken.access_token, legacy)
+      const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Secret, Credentials.toSecret(Ownership.identityOf(server), { username: legacy.username, password: legacy.password })))
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      assert.deepStrictEqual((yield* stored)?.username, "k8s-operator")
+      assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username).sort(), ["admin", "k8s-operator"])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("neither reads nor writes a credentials Secret it does not control", () =>
@@ -204,7 +258,7 @@ describe("ensureSession", () => {
       yield* kubernetes.delete(Kubernetes.Resources.Secret, namespace, "ditto-admin-credentials")
       yield* adminSecret({ password: admin.password })
       assert.strictEqual((yield* session)._tag, "Authenticated")
-      assert.deepStrictEqual((yield* control.users(baseUrl)).map((u) => u.username), ["root", "k8s-operator"])
+      assert.deepStrictEqual((yield* control.users(baseUrl)).map((u) => u.username), ["root", account])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("an admin Secret without the password key fails, naming the key", () =>

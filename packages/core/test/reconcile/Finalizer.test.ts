@@ -8,8 +8,11 @@ import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServerPass, Finalizer, Kubernetes } from "../../src/index.ts"
 import { DittoFsMemory } from "../../src/testing/index.ts"
-import { namespace } from "../fixtures.ts"
-import { adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+import { makeServer, namespace } from "../fixtures.ts"
+import { adminPasswordRef, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+
+/** The server's own DittoFS account (namespace `storage`, server `ditto`). */
+const account = "k8s-operator.storage.ditto"
 
 const stored = Kubernetes.Kubernetes.use((k) =>
   k.get(Kubernetes.Resources.DittoServer, namespace, "ditto").pipe(
@@ -42,7 +45,7 @@ describe("the finalizer", () => {
       yield* setup()
       yield* adminSecret()
       yield* pass
-      assert.deepStrictEqual(yield* userNames, ["admin", "k8s-operator"])
+      assert.deepStrictEqual(yield* userNames, ["admin", account])
       yield* deleteServer
       assert.isTrue(Option.isSome(yield* stored), "held by the finalizer")
       const action = yield* pass
@@ -50,6 +53,21 @@ describe("the finalizer", () => {
       assert.deepStrictEqual(yield* userNames, ["admin"])
       assert.isTrue(Option.isNone(yield* stored), "gone once the finalizer is removed")
       assert.include(yield* eventReasons, "OperatorAccountDeleted")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("on deletion, removes only its own account: another server's on the same DittoFS stays", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* makeServer(adminPasswordRef, "nas-b"))
+      yield* pass
+      yield* Effect.flatMap(kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "nas-b"), (server) =>
+        DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
+      assert.deepStrictEqual(yield* userNames, ["admin", account, "k8s-operator.storage.nas-b"])
+      yield* deleteServer
+      yield* pass
+      assert.deepStrictEqual(yield* userNames, ["admin", "k8s-operator.storage.nas-b"])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a server that never got an account is let go at once", () =>
@@ -84,6 +102,6 @@ describe("the finalizer", () => {
       assert.isTrue(Option.isNone(yield* stored), "deletion is never blocked for ever")
       const warning = (yield* events).find((event) => event.reason === "CleanupTimeout")
       assert.strictEqual(warning?.type, "Warning")
-      assert.include(warning?.message ?? "", "k8s-operator")
+      assert.include(warning?.message ?? "", account)
     }).pipe(Effect.provide(testLayer())))
 })

@@ -1,7 +1,7 @@
 /**
  * A stand-in DittoFS control plane on 127.0.0.1 (node:http), for the one fault a real dfs cannot
  * produce: a malformed adapter list. It speaks just enough of the API for the operator
- * (contract doc §1): `GET /health`, `POST /api/v1/auth/login` (any password for `k8s-operator`,
+ * (contract doc §1): `GET /health`, `POST /api/v1/auth/login` (any password for the operator's account,
  * the configured one for `admin`), `POST /api/v1/auth/refresh`, `POST /api/v1/users` (201),
  * `DELETE /api/v1/users/{name}` (204) and `GET /api/v1/adapters` (bearer token required), whose
  * answer the test sets at any time. Everything else is a 404.

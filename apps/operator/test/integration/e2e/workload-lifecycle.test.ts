@@ -141,13 +141,15 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
         // 4. Deletion: the operator account goes from DittoFS, then everything the server owned.
         const credentials = yield* credentialsSecret(suite)
         const password = Redacted.make(secretValue(credentials, "password") ?? "")
+        const username = `k8s-operator.${namespace}.nas`
+        assert.strictEqual(secretValue(credentials, "username"), username, "the server's own account")
         const dittofs = yield* DittoFs.DittoFs
-        yield* dittofs.login(dfs.baseUrl, { username: "k8s-operator", password })
+        yield* dittofs.login(dfs.baseUrl, { username, password })
         yield* kubernetes.delete(Kubernetes.Resources.DittoServer, namespace, "nas")
         const gone = <A>(resource: Parameters<typeof expectGone<A>>[0], name: string) =>
           eventually(`${resource.kind} ${name} gone`, expectGone(resource, namespace, name), { timeout: "30 seconds" })
         yield* gone(Kubernetes.Resources.DittoServer, "nas")
-        const refused = yield* Effect.flip(dittofs.login(dfs.baseUrl, { username: "k8s-operator", password }))
+        const refused = yield* Effect.flip(dittofs.login(dfs.baseUrl, { username, password }))
         assert.strictEqual(refused.reason, "Unauthorized", "the operator account was deleted")
         yield* gone(Kubernetes.Resources.StatefulSet, "nas")
         yield* gone(Kubernetes.Resources.ConfigMap, names.configMap)
