@@ -199,14 +199,16 @@ export const adapterPolicies = (server: ServerRef) =>
     })
   ).pipe(Effect.map(byName))
 
+/** The server's StatefulSet, by its bounded name (the server's own up to 52 chars). */
 export const statefulSet = (server: ServerRef) =>
-  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.StatefulSet, server.namespace, server.name))
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    kubernetes.get(Kubernetes.Resources.StatefulSet, server.namespace, Naming.workloadNames(server.name).statefulSet))
 
 export const dittoServer = (server: ServerRef) =>
   Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.DittoServer, server.namespace, server.name))
 
 export const credentialsSecret = (server: ServerRef) =>
-  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.Secret, server.namespace, `${server.name}-operator-credentials`))
+  Kubernetes.Kubernetes.use((kubernetes) => kubernetes.get(Kubernetes.Resources.Secret, server.namespace, Naming.workloadNames(server.name).operatorCredentials))
 
 /** The ports of the StatefulSet's `dittofs` container. */
 export const containerPorts = (sts: K8s.StatefulSet): ReadonlyArray<K8s.ContainerPort> =>
