@@ -76,6 +76,13 @@ export interface ControlPlane {
   readonly nodes: ReadonlyArray<string>
   /** The audit log of service accounts' requests (JSON lines), with `auditServiceAccounts`. */
   readonly auditLogPath?: string
+  /**
+   * Kills the kube-apiserver with SIGKILL (no graceful shutdown: every watch is cut) and returns
+   * once it has exited; etcd and its data stay. For fault tests.
+   */
+  readonly killApiServer: Effect.Effect<void>
+  /** Starts the kube-apiserver again, same flags, port and etcd, and waits until it is ready. */
+  readonly startApiServer: Effect.Effect<void, LaunchError>
 }
 
 /** The operator's CRD folder; the DittoServer CRD is `dittoservers.yaml`. */
@@ -269,7 +276,7 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
       "--unsafe-no-fsync=true"
     ]
   })
-  const apiServer = yield* ChildProcesses.spawnScoped({
+  const apiServerSpec: ChildProcesses.ChildSpec = {
     name: "kube-apiserver",
     command: binaries.kubeApiserver,
     dir,
@@ -297,7 +304,11 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
       ]),
       "--allow-privileged=true"
     ]
-  })
+  }
+  // held in a Ref, so a fault test can kill it and start it again; the plane's scope stops the current one
+  const apiServerRef = yield* Ref.make(yield* ChildProcesses.spawn(apiServerSpec))
+  yield* Effect.addFinalizer(() => Effect.flatMap(Ref.get(apiServerRef), (child) => ChildProcesses.terminate(child)))
+  const apiServer = yield* Ref.get(apiServerRef)
   const ca = yield* Effect.raceFirst(
     awaitApiServerReady(server, token, caFile, readyTimeout).pipe(
       Effect.catch((error) =>
@@ -345,6 +356,20 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
   const workloads = options.workloads === true
     ? yield* Workloads.start({ binaries, dir, kubeconfigPath, api, readyTimeout })
     : { nodes: [] }
+  const killApiServer = Effect.gen(function*() {
+    const current = yield* Ref.get(apiServerRef)
+    yield* current.signal("SIGKILL")
+    yield* current.exited
+  })
+  const startApiServer = Effect.gen(function*() {
+    if (!(yield* (yield* Ref.get(apiServerRef)).hasExited)) return
+    const restarted = yield* ChildProcesses.spawn(apiServerSpec)
+    yield* Ref.set(apiServerRef, restarted)
+    yield* Effect.raceFirst(
+      awaitApiServerReady(server, token, caFile, readyTimeout),
+      ChildProcesses.failWhenExited(restarted, "restart kube-apiserver")
+    )
+  })
   const controlPlane: ControlPlane = {
     kubeconfigPath,
     server,
@@ -352,6 +377,8 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
     caFile,
     dir,
     nodes: workloads.nodes,
+    killApiServer,
+    startApiServer,
     ...(auditLogPath === undefined ? {} : { auditLogPath })
   }
   return controlPlane
