@@ -14,18 +14,22 @@
  * - Read-your-writes: an object this service created or updated is read back as written until the
  *   store has caught up with its resourceVersion (the store's `version`), and from the store
  *   after. The store is never written here: it keeps one writer, its reflector.
- * - A write refused with `Conflict`, and every delete, marks the object: until its store entry
- *   changes, reads of it go to the API server (a GET, whose answer is overlaid like a write; a
- *   list of its kind and namespace is a LIST), so a retry over "fresh reads" reads the server's
- *   current object, never the stale copy that caused the conflict.
+ * - A write refused with `Conflict` marks the object: until its store entry changes, reads of it
+ *   go to the API server (a GET, whose answer is overlaid like a write; a list of its kind and
+ *   namespace is a LIST), so a retry over "fresh reads" reads the server's current object, never
+ *   the stale copy that caused the conflict.
+ * - After a delete the object is read once from the API server: still there (finalizers), it is
+ *   overlaid like a write; gone, it is absent until the store no longer holds that uid. So is an
+ *   object whose last finalizer a write of ours removed while it was marked for deletion.
  * - A store object the transform marked as `trimmed` (not the operator's: only its metadata is
  *   kept) is never served: reads that would return it go to the API server.
  * - Lists are sorted by namespace and name, as the API server's are.
  * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
  */
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { K8s, Kubernetes, ObjectRef } from "@dittofs-operator/core"
-import type * as Reflector from "./Reflector.ts"
+import { listWatch } from "./KubernetesSource.ts"
+import * as Reflector from "./Reflector.ts"
 
 type AnyObject = K8s.AnyObject
 
@@ -68,6 +72,8 @@ type Overlay =
   | { readonly _tag: "Written"; readonly object: AnyObject; readonly resourceVersion: string }
   /** Read it from the API server until the store's entry changes from `storeVersion`. */
   | { readonly _tag: "Stale"; readonly storeVersion: string }
+  /** Deleted by us: absent while the store still holds the object of this uid. */
+  | { readonly _tag: "Gone"; readonly uid: string }
 
 const matches = (selector: K8s.StringMap | undefined, object: AnyObject): boolean =>
   Object.entries(selector ?? {}).every(([key, value]) => object.metadata.labels?.[key] === value)
@@ -127,6 +133,8 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
     if (overlay !== undefined) {
       if (overlay._tag === "Written") {
         if (!reached(storeVersion, overlay.resourceVersion)) return { _tag: "Object", object: overlay.object } as const
+      } else if (overlay._tag === "Gone") {
+        if (stored !== undefined && stored.metadata.uid === overlay.uid) return { _tag: "Object", object: undefined } as const
       } else if (stored?.metadata.resourceVersion === overlay.storeVersion) {
         return { _tag: "Stale" } as const
       }
@@ -142,6 +150,12 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       if (!cached.has(kindKey(resource))) return
       const encoded = yield* encode(resource, object)
       if (encoded._tag === "None" || encoded.value.metadata.resourceVersion === undefined) return
+      const { deletionTimestamp, finalizers, uid } = encoded.value.metadata
+      if (deletionTimestamp !== undefined && (finalizers ?? []).length === 0 && uid !== undefined) {
+        // the write removed the last finalizer of an object marked for deletion: it is gone
+        overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), { _tag: "Gone", uid })
+        return
+      }
       overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), {
         _tag: "Written",
         object: encoded.value,
@@ -172,6 +186,25 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
           ref === undefined ? Effect.void : markStale(resource, ref.namespace, ref.name))
         : Effect.void
     )
+
+  /**
+   * What a delete left: the object marked for deletion (finalizers) is overlaid as read; one that
+   * is gone is hidden until the store no longer holds that uid.
+   */
+  const afterDelete = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+    Effect.gen(function*() {
+      const kind = cached.get(kindKey(resource))
+      if (kind === undefined) return
+      const key = ObjectRef.keyIn(namespace, name)
+      const table = overlaysOf(kindKey(resource))
+      const known = table.get(key)
+      const uid = known?._tag === "Written" ? known.object.metadata.uid : (yield* kind.store.get(key))?.metadata.uid
+      const current = yield* Effect.result(api.get(resource, namespace, name))
+      if (current._tag === "Success") return yield* remember(resource, current.success)
+      if (current.failure.reason !== "NotFound") return yield* markStale(resource, namespace, name)
+      if (uid === undefined) table.delete(key)
+      else table.set(key, { _tag: "Gone", uid })
+    })
 
   const getFromApi = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
     api.get(resource, namespace, name).pipe(Effect.tap((object) => remember(resource, object)))
@@ -228,6 +261,40 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
     updateStatus: (resource, object) =>
       api.updateStatus(resource, object).pipe(Effect.tap((updated) => remember(resource, updated)), onConflict(resource, object)),
     delete: (resource, namespace, name, preconditions) =>
-      Effect.andThen(markStale(resource, namespace, name), api.delete(resource, namespace, name, preconditions))
+      api.delete(resource, namespace, name, preconditions).pipe(
+        Effect.ensuring(afterDelete(resource, namespace, name))
+      )
   })
 }
+
+/** A kind to reflect for a cache built by {@link layer}. */
+export interface ReflectedKind {
+  readonly resource: Kubernetes.Resource<unknown>
+  readonly namespace?: string
+  readonly labelSelector?: K8s.StringMap
+  readonly transform?: (object: AnyObject) => AnyObject
+}
+
+/**
+ * The cached service over the `Kubernetes` service in context: one reflector per kind, started in
+ * the layer's scope; the layer is built once every store has listed.
+ */
+export const layer = (kinds: ReadonlyArray<ReflectedKind>): Layer.Layer<Kubernetes.Kubernetes, never, Kubernetes.Kubernetes> =>
+  Layer.effect(
+    Kubernetes.Kubernetes,
+    Effect.gen(function*() {
+      const api = yield* Kubernetes.Kubernetes
+      const cachedKinds = yield* Effect.forEach(kinds, (kind) =>
+        Effect.map(
+          Reflector.start(
+            kind.resource.plural,
+            listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
+            () => Effect.void,
+            kind.transform === undefined ? {} : { transform: kind.transform }
+          ),
+          (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector })
+        ))
+      yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
+      return make(api, cachedKinds)
+    })
+  )
