@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and cache the Go binaries the integration tests need:
 #   etcd, kube-apiserver, kube-controller-manager, kubectl, dfs, dfsctl,
-#   and for the pod lifecycle of the workloads plane kube-scheduler and kwok.
+#   for the pod lifecycle of the workloads plane kube-scheduler and kwok,
+#   and helm for the operator's chart.
 #
 # Pins live in scripts/go/versions.env (the only place to bump a version).
 # Each binary is built from a scratch module under scripts/go/<name>/ whose
@@ -19,11 +20,17 @@
 #   scripts/build-binaries.sh --print-dir print the bin dir without building
 #   scripts/build-binaries.sh --help
 #
-# Binaries are cached outside the repo, in
-#   ${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/<stamp>/
-# where <stamp> = k8s-<v>_etcd-<v>_dittofs-<v>_kwok-<v>_<go version>_<hash>, the hash
-# covering the pins, the scratch modules (go.mod, go.sum, tools.go) and the
-# build recipe. A binary is rebuilt only when it is missing from that folder.
+# Binaries are cached outside the repo, per scratch module, in
+#   ${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/modules/<module stamp>/
+# where <module stamp> = <dir>-<pin>_<go version>_<hash>, the hash covering that
+# module's pin, its go.mod, go.sum and tools.go, and the build recipe: bumping
+# one pin (or adding a module) rebuilds only that module's binaries. The bin dir
+# the tests use,
+#   .../bin/<stamp>/  with <stamp> = k8s-<v>_etcd-<v>_dittofs-<v>_kwok-<v>_helm-<v>_<go version>_<hash>
+# (the hash covering every module stamp), holds hard links to those binaries.
+# A binary is built only when its module folder lacks it; binaries of the
+# earlier layout (one folder per stamp of all modules, before helm) are adopted
+# from there when their modules are unchanged, not rebuilt.
 # Progress goes to stderr; stdout carries only the bin dir. On failure the
 # script exits non-zero and prints nothing on stdout.
 #
@@ -51,6 +58,10 @@ source "$VERSIONS_FILE"
 : "${ETCD_VERSION:?ETCD_VERSION missing in $VERSIONS_FILE}"
 : "${DITTOFS_VERSION:?DITTOFS_VERSION missing in $VERSIONS_FILE}"
 : "${KWOK_VERSION:?KWOK_VERSION missing in $VERSIONS_FILE}"
+: "${HELM_VERSION:?HELM_VERSION missing in $VERSIONS_FILE}"
+[[ $HELM_VERSION =~ ^v([0-9]+)\. ]] || die "HELM_VERSION '$HELM_VERSION' is not v<major>.<minor>.<patch>"
+HELM_MAJOR=${BASH_REMATCH[1]}
+HELM_MODULE="helm.sh/helm/v$HELM_MAJOR"
 [[ $K8S_VERSION =~ ^v1\.([0-9]+)\.[0-9]+ ]] || die "K8S_VERSION '$K8S_VERSION' is not v1.<minor>.<patch>"
 K8S_MINOR=${BASH_REMATCH[1]}
 K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}" # v1.36.3 -> v0.36.3
@@ -73,8 +84,9 @@ BINARIES=(
   "kubectl|kubernetes|k8s.io/kubernetes/cmd/kubectl|k8s"
   "kube-scheduler|kubernetes|k8s.io/kubernetes/cmd/kube-scheduler|k8s"
   "kwok|kwok|sigs.k8s.io/kwok/cmd/kwok|kwok"
+  "helm|helm|$HELM_MODULE/cmd/helm|helm"
 )
-MODULE_DIRS=(etcd dittofs kubernetes kwok)
+MODULE_DIRS=(etcd dittofs kubernetes kwok helm)
 
 # Root module and pinned version of a scratch module dir.
 module_root() {
@@ -83,6 +95,7 @@ module_root() {
     etcd) echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     dittofs) echo "github.com/marmos91/dittofs $DITTOFS_VERSION" ;;
     kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
+    helm) echo "$HELM_MODULE $HELM_VERSION" ;;
     *) die "unknown module dir $1" ;;
   esac
 }
@@ -210,14 +223,40 @@ check_modules() {
     die "scripts/go/kubernetes/go.mod replaces do not use $K8S_STAGING_VERSION; run: scripts/build-binaries.sh --regen"
 }
 
+# Stamp of one scratch module's binaries: its pin, its files, the Go version, the recipe.
+module_stamp() {
+  local dir=$1 root ver gov hash
+  read -r root ver <<<"$(module_root "$dir")"
+  gov=$(go_version)
+  hash=$(
+    {
+      printf 'recipe=%s\nmodule=%s\nroot=%s\nversion=%s\ngo=%s\n' "$RECIPE_REV" "$dir" "$root" "$ver" "$gov"
+      cat "$GO_DIR/$dir/go.mod" "$GO_DIR/$dir/go.sum" "$GO_DIR/$dir/tools.go"
+    } | sha256sum
+  )
+  printf '%s-%s_%s_%s\n' "$dir" "$ver" "$gov" "${hash:0:10}"
+}
+
+# Stamp of the bin dir: every module stamp.
 compute_stamp() {
+  local gov hash dir
+  gov=$(go_version)
+  hash=$(for dir in "${MODULE_DIRS[@]}"; do module_stamp "$dir"; done | sha256sum)
+  printf 'k8s-%s_etcd-%s_dittofs-%s_kwok-%s_helm-%s_%s_%s\n' \
+    "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$HELM_VERSION" "$gov" "${hash:0:10}"
+}
+
+# Stamp of the earlier layout (one folder for the binaries of etcd, dittofs,
+# kubernetes and kwok): where binaries built before per-module folders are.
+LEGACY_MODULE_DIRS=(etcd dittofs kubernetes kwok)
+legacy_stamp() {
   local gov hash dir
   gov=$(go_version)
   hash=$(
     {
       printf 'recipe=%s\nk8s=%s\netcd=%s\ndittofs=%s\nkwok=%s\ngo=%s\n' \
-        "$RECIPE_REV" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$gov"
-      for dir in "${MODULE_DIRS[@]}"; do
+        1 "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$gov"
+      for dir in "${LEGACY_MODULE_DIRS[@]}"; do
         cat "$GO_DIR/$dir/go.mod" "$GO_DIR/$dir/go.sum" "$GO_DIR/$dir/tools.go"
       done
     } | sha256sum
@@ -242,6 +281,11 @@ ldflags_for() {
   local flavour=$1 sub=$2 flags="-s -w" t c p
   case $flavour in
     plain) ;;
+    helm)
+      flags+=" -X $HELM_MODULE/internal/version.version=$HELM_VERSION -X $HELM_MODULE/internal/version.gitTreeState=clean"
+      c=$(module_commit "$HELM_MODULE" "$sub" "$HELM_VERSION")
+      [[ -n $c ]] && flags+=" -X $HELM_MODULE/internal/version.gitCommit=$c"
+      ;;
     kwok)
       # kwok reports consts.Version (its release process overrides it the same way)
       flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.PreRelease=GA"
@@ -319,9 +363,17 @@ build_one() {
   log "built $name in $elapsed s"
 }
 
+# Puts a file at dst as a hard link to src (a copy across file systems), atomically.
+link_into() {
+  local src=$1 dst=$2 tmp
+  tmp="$(dirname "$dst")/.$(basename "$dst").tmp.$$"
+  ln -f "$src" "$tmp" 2>/dev/null || cp -f "$src" "$tmp"
+  mv -f "$tmp" "$dst"
+}
+
 build() {
   local -a wanted=("$@") todo=()
-  local entry name sub pkg flavour w known stamp bin_dir total_start
+  local entry name sub pkg flavour w known stamp cache_root bin_dir mod_dir legacy total_start built=0 adopted=0
   for w in "${wanted[@]}"; do
     known=0
     for entry in "${BINARIES[@]}"; do [[ ${entry%%|*} == "$w" ]] && known=1; done
@@ -330,7 +382,8 @@ build() {
 
   check_modules
   stamp=$(compute_stamp)
-  bin_dir="${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin/$stamp"
+  cache_root="${DITTOFS_OPERATOR_CACHE:-$HOME/.cache/dittofs-operator}/bin"
+  bin_dir="$cache_root/$stamp"
 
   missing() {
     todo=()
@@ -353,10 +406,10 @@ build() {
   fi
 
   mkdir -p "$bin_dir"
-  # One builder at a time per cache (another run may be building the same stamp).
-  exec 9>"$bin_dir/.lock"
+  # One builder at a time per cache (another run may be building the same modules).
+  exec 9>"$cache_root/.lock"
   if ! flock -n 9; then
-    log "waiting for another build-binaries.sh run (lock $bin_dir/.lock) ..."
+    log "waiting for another build-binaries.sh run (lock $cache_root/.lock) ..."
     flock 9
   fi
   missing # re-check: the other run may have built them
@@ -366,17 +419,31 @@ build() {
     return 0
   fi
 
-  log "bin dir: $bin_dir ($(go_version), ${#todo[@]} to build)"
+  legacy="$cache_root/$(legacy_stamp)"
+  log "bin dir: $bin_dir ($(go_version), ${#todo[@]} missing)"
   total_start=$SECONDS
   for entry in "${todo[@]}"; do
     IFS='|' read -r name sub pkg flavour <<<"$entry"
-    build_one "$name" "$sub" "$pkg" "$flavour" "$bin_dir"
+    mod_dir="$cache_root/modules/$(module_stamp "$sub")"
+    mkdir -p "$mod_dir"
+    if [[ ! -x $mod_dir/$name ]]; then
+      if [[ " ${LEGACY_MODULE_DIRS[*]} " == *" $sub "* && -x $legacy/$name ]]; then
+        link_into "$legacy/$name" "$mod_dir/$name"
+        log "adopted $name from $legacy (same module files)"
+        adopted=$((adopted + 1))
+      else
+        build_one "$name" "$sub" "$pkg" "$flavour" "$mod_dir"
+        built=$((built + 1))
+      fi
+    fi
+    link_into "$mod_dir/$name" "$bin_dir/$name"
   done
   {
-    printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\nkwok=%s\ngo=%s\nrecipe=%s\n' \
-      "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$(go_version)" "$RECIPE_REV"
+    printf 'stamp=%s\nk8s=%s\netcd=%s\ndittofs=%s\nkwok=%s\nhelm=%s\ngo=%s\nrecipe=%s\n' \
+      "$stamp" "$K8S_VERSION" "$ETCD_VERSION" "$DITTOFS_VERSION" "$KWOK_VERSION" "$HELM_VERSION" "$(go_version)" "$RECIPE_REV"
+    for sub in "${MODULE_DIRS[@]}"; do printf 'module=%s\n' "$(module_stamp "$sub")"; done
   } >"$bin_dir/VERSIONS"
-  log "built ${#todo[@]} binaries in $((SECONDS - total_start)) s into $bin_dir"
+  log "$built built, $adopted adopted, ${#todo[@]} linked in $((SECONDS - total_start)) s into $bin_dir"
   printf '%s\n' "$bin_dir"
 }
 

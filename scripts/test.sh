@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one command that installs everything and runs every check: toolchain, dependencies,
-# control-plane and DittoFS binaries (built once, cached), type-check with the Effect language
-# service, generated files up to date, the core's API reference built without a warning, then
-# every vitest project (unit, contract, integration, end-to-end, the packed core library). Ends
-# with one line `N passed, N failed[, N skipped]`; exits non-zero on any failure.
+# control-plane, DittoFS and helm binaries (built once, cached), type-check with the Effect
+# language service, generated files up to date (CRD, manifests rendered from the Helm chart), helm
+# lint, the core's API reference built without a warning, then every vitest project (unit,
+# contract, integration, end-to-end, install: chart, bundle, Dockerfile, RBAC; the packed core
+# library). Ends with one line `N passed, N failed[, N skipped]`; exits non-zero on any failure.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,7 +15,7 @@ step "bootstrap (Node, pnpm, dependencies)"
 bash scripts/bootstrap.sh || { echo "0 passed, 1 failed"; exit 1; }
 source scripts/env.sh
 
-step "binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, kube-scheduler, kwok, dfs, dfsctl)"
+step "binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, kube-scheduler, kwok, dfs, dfsctl, helm)"
 if bin_dir="$(bash scripts/build-binaries.sh | tail -n 1)" && [[ -d "$bin_dir" ]]; then
   export DITTOFS_OPERATOR_BIN_DIR="$bin_dir"
 else
@@ -30,6 +31,8 @@ check() {
 }
 check "type-check (tsc + Effect language service)" tsc -p tsconfig.json
 check "generated CRD is up to date" node apps/operator/scripts/generate-crd.ts --check
+check "helm lint of the chart" node apps/operator/scripts/render-manifests.ts --lint
+check "plain manifests are the chart rendered (helm template)" node apps/operator/scripts/render-manifests.ts --check
 check "API reference of the core builds without a warning (TypeDoc)" pnpm --silent apidoc
 
 step "tests"

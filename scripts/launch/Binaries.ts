@@ -1,6 +1,7 @@
 /**
  * Where the Go binaries of the test environment are (etcd, kube-apiserver,
- * kube-controller-manager, kubectl, dfs, dfsctl, and kube-scheduler and kwok for the workloads plane).
+ * kube-controller-manager, kubectl, dfs, dfsctl, kube-scheduler and kwok for the workloads plane, and
+ * helm for the operator's chart).
  *
  * Contract: `locate` uses `DITTOFS_OPERATOR_BIN_DIR` when it is set (nothing is built), otherwise
  * runs `scripts/build-binaries.sh` (which builds what is missing into its cache; its progress is
@@ -30,6 +31,7 @@ export interface Binaries {
   readonly kwok: string
   readonly dfs: string
   readonly dfsctl: string
+  readonly helm: string
 }
 
 export const buildScript = fileURLToPath(new URL("../build-binaries.sh", import.meta.url))
@@ -70,7 +72,7 @@ export const locate: Effect.Effect<Binaries, BinaryMissing> = Effect.gen(functio
   const overridden = fromEnv !== undefined && fromEnv !== ""
   const dir = overridden ? fromEnv : yield* runBuildScript
   const hint = overridden ? `${buildHint} and unset DITTOFS_OPERATOR_BIN_DIR` : buildHint
-  const [etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl] = yield* Effect.all([
+  const [etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl, helm] = yield* Effect.all([
     requireExecutable(dir, "etcd", hint),
     requireExecutable(dir, "kube-apiserver", hint),
     requireExecutable(dir, "kube-controller-manager", hint),
@@ -78,7 +80,8 @@ export const locate: Effect.Effect<Binaries, BinaryMissing> = Effect.gen(functio
     requireExecutable(dir, "kube-scheduler", hint),
     requireExecutable(dir, "kwok", hint),
     requireExecutable(dir, "dfs", hint),
-    requireExecutable(dir, "dfsctl", hint)
+    requireExecutable(dir, "dfsctl", hint),
+    requireExecutable(dir, "helm", hint)
   ])
-  return { dir, etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl }
+  return { dir, etcd, kubeApiserver, kubeControllerManager, kubectl, kubeScheduler, kwok, dfs, dfsctl, helm }
 }).pipe(Effect.withSpan("Binaries.locate"))

@@ -16,6 +16,18 @@
  *   kube-scheduler, kwok and one simulated Node (`nodes`) make a StatefulSet's pods Running and
  *   Ready, a deleted pod go at once; it returns once the Node is Ready and the scheduler is ready.
  *   PersistentVolumeClaims stay Pending (no provisioner) and do not hold pods back.
+ * - `deployments: true` (with `workloads`) also runs the deployment and replicaset controllers, so a
+ *   Deployment gets Running, Ready pods on the simulated Node (pod admission, Pod Security
+ *   included, applies to them as to any pod).
+ * - `auditServiceAccounts: true` writes the apiserver's audit log (`auditLogPath`, JSON lines) of
+ *   every request a service account makes, at level Metadata (user, verb, resource,
+ *   subresource, namespace, response code), written before the response is sent; other users'
+ *   requests are not logged.
+ * - `admissionPlugins` enables admission plugins on top of the apiserver's defaults (e.g.
+ *   `OwnerReferencesPermissionEnforcement`).
+ * - Service accounts: the apiserver signs service-account tokens (`--service-account-*`), so a
+ *   TokenRequest (`POST .../serviceaccounts/<name>/token`) mints a token that authenticates as
+ *   `system:serviceaccount:<namespace>:<name>` and is authorized by RBAC like in any cluster.
  * - The admin token (group `system:masters`) and the kubeconfig are written to `<dir>`; the CA of
  *   the kubeconfig is the apiserver's self-signed `apiserver.crt`.
  */
@@ -42,6 +54,12 @@ export interface ControlPlaneOptions {
   readonly readyTimeout?: Duration.Input
   /** Run the pod lifecycle of StatefulSets (statefulset controller, kube-scheduler, kwok, one Node). */
   readonly workloads?: boolean
+  /** With `workloads`: also run Deployments (deployment and replicaset controllers). */
+  readonly deployments?: boolean
+  /** Audit-log the requests of service accounts to `auditLogPath`. */
+  readonly auditServiceAccounts?: boolean
+  /** Admission plugins to enable besides the apiserver's defaults. */
+  readonly admissionPlugins?: ReadonlyArray<string>
 }
 
 export interface ControlPlane {
@@ -56,6 +74,8 @@ export interface ControlPlane {
   readonly dir: string
   /** The simulated Nodes pods run on; none unless `workloads`. */
   readonly nodes: ReadonlyArray<string>
+  /** The audit log of service accounts' requests (JSON lines), with `auditServiceAccounts`. */
+  readonly auditLogPath?: string
 }
 
 /** The operator's CRD folder; the DittoServer CRD is `dittoservers.yaml`. */
@@ -80,6 +100,17 @@ const serviceAccountKeyPair = Effect.tryPromise({
     }),
   catch: (cause) => new LaunchError({ step: "generate the service-account key", message: describeCause(cause) })
 })
+
+/** Metadata of every request of a service account; nothing else. JSON is YAML. */
+const serviceAccountAuditPolicy = JSON.stringify({
+  apiVersion: "audit.k8s.io/v1",
+  kind: "Policy",
+  omitStages: ["RequestReceived"],
+  rules: [
+    { level: "Metadata", userGroups: ["system:serviceaccounts"] },
+    { level: "None" }
+  ]
+}, null, 2)
 
 /** A kubeconfig is YAML, and JSON is YAML: no YAML library needed. */
 const kubeconfigOf = (server: string, caFile: string, token: string): string =>
@@ -215,6 +246,8 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
   yield* writeText(tokenFile, `${token},admin,admin,"system:masters"\n`)
   yield* writeText(join(dir, "service-account.key"), keys.privateKey)
   yield* writeText(join(dir, "service-account.pub"), keys.publicKey)
+  const auditLogPath = options.auditServiceAccounts === true ? join(dir, "audit.log") : undefined
+  if (auditLogPath !== undefined) yield* writeText(join(dir, "audit-policy.yaml"), serviceAccountAuditPolicy)
 
   const ports = yield* freePorts(["etcdClient", "etcdPeer", "apiServer"])
   const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`
@@ -253,6 +286,15 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
       `--service-account-key-file=${join(dir, "service-account.pub")}`,
       `--service-account-signing-key-file=${join(dir, "service-account.key")}`,
       "--disable-admission-plugins=ServiceAccount",
+      ...(options.admissionPlugins === undefined || options.admissionPlugins.length === 0
+        ? []
+        : [`--enable-admission-plugins=${options.admissionPlugins.join(",")}`]),
+      ...(auditLogPath === undefined ? [] : [
+        `--audit-policy-file=${join(dir, "audit-policy.yaml")}`,
+        `--audit-log-path=${auditLogPath}`,
+        "--audit-log-format=json",
+        "--audit-log-mode=blocking"
+      ]),
       "--allow-privileged=true"
     ]
   })
@@ -287,7 +329,14 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
       // statefulset needs nothing more: pods are not admitted with service-account tokens
       // (admission plugin ServiceAccount is off), so no token controller; PVCs are created by
       // the statefulset controller itself and may stay Pending (no persistentvolume-binder).
-      `--controllers=${options.workloads === true ? "garbagecollector,namespace,statefulset" : "garbagecollector,namespace"}`,
+      `--controllers=${
+        [
+          "garbagecollector",
+          "namespace",
+          ...(options.workloads === true ? ["statefulset"] : []),
+          ...(options.workloads === true && options.deployments === true ? ["deployment", "replicaset"] : [])
+        ].join(",")
+      }`,
       "--leader-elect=false",
       "--use-service-account-credentials=false",
       "--secure-port=0"
@@ -296,6 +345,14 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
   const workloads = options.workloads === true
     ? yield* Workloads.start({ binaries, dir, kubeconfigPath, api, readyTimeout })
     : { nodes: [] }
-  const controlPlane: ControlPlane = { kubeconfigPath, server, token, caFile, dir, nodes: workloads.nodes }
+  const controlPlane: ControlPlane = {
+    kubeconfigPath,
+    server,
+    token,
+    caFile,
+    dir,
+    nodes: workloads.nodes,
+    ...(auditLogPath === undefined ? {} : { auditLogPath })
+  }
   return controlPlane
 })

@@ -4,10 +4,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
-import { crdPath, renderCrd } from "../../scripts/generate-crd.ts"
+import { chartCrdPath, crdPath, renderCrd } from "../../scripts/generate-crd.ts"
 
 describe("the DittoServer CRD", () => {
   it("committed under deploy/crd is what the Schemas generate", () => {
     assert.strictEqual(renderCrd(), readFileSync(crdPath, "utf8"))
+  })
+
+  it("the Helm chart's copy is the same", () => {
+    assert.strictEqual(renderCrd(), readFileSync(chartCrdPath, "utf8"))
   })
 })

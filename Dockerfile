@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+#
+# The DittoFS operator image: the operator bundled into one JavaScript file
+# (apps/operator/dist/dittofs-operator.mjs, `pnpm bundle`) on a distroless Node.js runtime, as a
+# non-root user, with nothing else: no shell, no package manager, no node_modules.
+#
+#   docker build -t dittofs-operator:0.1.0 .
+#
+# The Helm chart (apps/operator/deploy/helm/dittofs-operator) runs it with `args: [run, ...]`.
+# No HEALTHCHECK yet: the operator has no health endpoint; one comes with /healthz (and the
+# chart's probes with it). Kubernetes ignores HEALTHCHECK anyway and uses the probes.
+
+# ---- build: the workspace's pinned Node and pnpm (scripts/env.sh), its locked dependencies ----
+FROM node:24.22.3-bookworm-slim AS build
+RUN npm install --global pnpm@10.34.9
+WORKDIR /src
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages/core/package.json packages/core/
+COPY apps/operator/package.json apps/operator/
+COPY tools/mutation/package.json tools/mutation/
+# Only what bundling needs: the root (esbuild) and the operator with its workspace dependencies.
+RUN pnpm install --frozen-lockfile --ignore-scripts --filter dittofs-operator --filter "@dittofs-operator/operator..."
+COPY packages/core/src packages/core/src
+COPY apps/operator/src apps/operator/src
+COPY apps/operator/scripts/bundle.ts apps/operator/scripts/
+RUN node apps/operator/scripts/bundle.ts
+
+# ---- runtime: Node.js only, uid 65532 ----
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/apps/operator/dist/dittofs-operator.mjs /src/apps/operator/dist/THIRD-PARTY-NOTICES.txt /app/
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "/app/dittofs-operator.mjs"]
+CMD ["run"]

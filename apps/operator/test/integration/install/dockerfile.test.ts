@@ -1,0 +1,160 @@
+/**
+ * The Dockerfile, as far as it can be tested without a container engine: its stages are replayed
+ * on this machine. The build stage's COPY instructions are carried out from the repository (minus
+ * `.dockerignore`) into an empty folder, its install runs there (offline, from the local package
+ * store) and its bundling step must succeed with only what was copied; the runtime stage's
+ * `COPY --from=build` must find its files, and its ENTRYPOINT + CMD, run as its USER (uid 65532)
+ * from the copied layout, must work. Its pinned Node and pnpm are the project's (`scripts/env.sh`).
+ * Not tested: the base images themselves, and building or running the image.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Data, Effect } from "effect"
+import { execFile } from "node:child_process"
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from "node:fs"
+import { dirname, join, relative, sep } from "node:path"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+import * as RunDir from "../../../../../scripts/launch/RunDir.ts"
+
+const repo = fileURLToPath(new URL("../../../../../", import.meta.url))
+
+interface Instruction {
+  readonly keyword: string
+  readonly rest: string
+}
+
+/** Instructions of a Dockerfile: comments dropped, continuation lines joined. */
+const instructions = (text: string): ReadonlyArray<Instruction> =>
+  text.replace(/\\\n/g, " ").split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [keyword = "", ...rest] = line.split(/\s+/)
+      return { keyword: keyword.toUpperCase(), rest: rest.join(" ") }
+    })
+
+interface Stage {
+  readonly from: string
+  readonly name: string
+  readonly instructions: ReadonlyArray<Instruction>
+}
+
+const stages = (all: ReadonlyArray<Instruction>): ReadonlyArray<Stage> => {
+  const result: Array<{ from: string; name: string; instructions: Array<Instruction> }> = []
+  for (const instruction of all) {
+    if (instruction.keyword === "FROM") {
+      const [image = "", , name = ""] = instruction.rest.split(/\s+/)
+      result.push({ from: image, name, instructions: [] })
+    } else result.at(-1)?.instructions.push(instruction)
+  }
+  return result
+}
+
+/** `COPY [--from=x] src... dest` (JSON or plain form). */
+const copyOf = (rest: string) => {
+  const words = rest.split(/\s+/)
+  const from = words.find((word) => word.startsWith("--from="))?.slice("--from=".length)
+  const args = words.filter((word) => !word.startsWith("--"))
+  const paths = args.length > 0 && args[0]?.startsWith("[") === true ? JSON.parse(args.join(" ")) as Array<string> : args
+  return { from, sources: paths.slice(0, -1), dest: paths.at(-1) ?? "" }
+}
+
+/** The patterns of `.dockerignore` as a predicate on context-relative paths. */
+const ignoredBy = (text: string) => {
+  const patterns = text.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"))
+  return (path: string): boolean => {
+    const segments = path.split(sep)
+    return patterns.some((pattern) =>
+      pattern.startsWith("**/") ? segments.includes(pattern.slice(3)) : path === pattern || path.startsWith(`${pattern}/`)
+    )
+  }
+}
+
+class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly message: string }> {}
+
+const sh = (command: string, args: ReadonlyArray<string>, cwd: string) =>
+  Effect.tryPromise({
+    try: () => promisify(execFile)(command, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env } }),
+    catch: (cause) => new CommandFailed({ message: `${command} ${args.join(" ")}: ${(cause as Error).message}` })
+  })
+
+describe("the Dockerfile", () => {
+  it.live("its stages, replayed without a container engine: the build stage bundles from what it copies, the runtime stage's entrypoint runs as uid 65532", () =>
+    Effect.gen(function*() {
+      const dockerfile = instructions(readFileSync(join(repo, "Dockerfile"), "utf8"))
+      const ignored = ignoredBy(readFileSync(join(repo, ".dockerignore"), "utf8"))
+      const [build, runtime, ...more] = stages(dockerfile)
+      assert.deepStrictEqual(more, [], "two stages")
+      if (build === undefined || runtime === undefined) return assert.fail("two stages")
+
+      // Pinned like the project's toolchain.
+      const env = readFileSync(join(repo, "scripts/env.sh"), "utf8")
+      const nodeVersion = /NODE_VERSION=(\S+)/.exec(env)?.[1]
+      const pnpmVersion = /PNPM_VERSION=(\S+)/.exec(env)?.[1]
+      assert.strictEqual(build.from, `node:${nodeVersion}-bookworm-slim`)
+      assert.isTrue(build.instructions.some((i) => i.keyword === "RUN" && i.rest === `npm install --global pnpm@${pnpmVersion}`))
+      assert.include(runtime.from, "nodejs24")
+      assert.include(runtime.from, ":nonroot")
+
+      // The build stage, in an empty folder.
+      const root = yield* RunDir.make("dittofs-operator-image-")
+      chmodSync(root, 0o755)
+      let workdir = "/"
+      for (const { keyword, rest } of build.instructions) {
+        if (keyword === "WORKDIR") {
+          workdir = rest
+          mkdirSync(join(root, workdir), { recursive: true })
+        } else if (keyword === "COPY") {
+          const { dest, from, sources } = copyOf(rest)
+          assert.isUndefined(from)
+          for (const source of sources) {
+            assert.isTrue(existsSync(join(repo, source)), `COPY ${source}: exists`)
+            assert.isFalse(ignored(source), `COPY ${source}: not in .dockerignore`)
+            const target = join(root, dest.startsWith("/") ? dest : join(workdir, dest), dest.endsWith("/") ? source.split("/").at(-1) ?? "" : "")
+            cpSync(join(repo, source), target, {
+              recursive: true,
+              filter: (path) => !ignored(relative(repo, path))
+            })
+          }
+        } else if (keyword === "RUN" && rest.startsWith("pnpm install")) {
+          const args = rest.split(/\s+/).slice(1).map((arg) => arg.replace(/^"(.*)"$/, "$1"))
+          yield* sh("pnpm", [...args, "--offline"], join(root, workdir))
+        } else if (keyword === "RUN" && rest.startsWith("node ")) {
+          yield* sh("node", rest.split(/\s+/).slice(1), join(root, workdir))
+        }
+      }
+
+      // The runtime stage: its COPY --from=build finds the bundle, the entrypoint runs as its user.
+      let appDir = "/"
+      let user = ""
+      let entrypoint: ReadonlyArray<string> = []
+      let cmd: ReadonlyArray<string> = []
+      for (const { keyword, rest } of runtime.instructions) {
+        if (keyword === "WORKDIR") appDir = rest
+        if (keyword === "USER") user = rest
+        if (keyword === "ENTRYPOINT") entrypoint = JSON.parse(rest) as Array<string>
+        if (keyword === "CMD") cmd = JSON.parse(rest) as Array<string>
+        if (keyword === "HEALTHCHECK") assert.include(rest, "/healthz", "a HEALTHCHECK goes through the health endpoint")
+        if (keyword === "COPY") {
+          const { dest, from, sources } = copyOf(rest)
+          assert.strictEqual(from, build.name)
+          for (const source of sources) {
+            assert.isTrue(existsSync(join(root, source)), `COPY --from=${from} ${source}: built`)
+            const target = join(root, "runtime", dest, source.split("/").at(-1) ?? "")
+            mkdirSync(dirname(target), { recursive: true })
+            cpSync(join(root, source), target)
+          }
+        }
+      }
+      assert.strictEqual(user, "65532:65532")
+      assert.deepStrictEqual(entrypoint, ["/nodejs/bin/node", `${appDir}/dittofs-operator.mjs`])
+      assert.deepStrictEqual(cmd, ["run"])
+      chmodSync(join(root, "runtime"), 0o755)
+      const [uid, gid] = user.split(":")
+      const entry = [process.execPath, join(root, "runtime", entrypoint[1] ?? "")]
+      const asUser = (args: ReadonlyArray<string>) =>
+        sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/")
+      assert.strictEqual((yield* asUser(["--version"])).stdout.trim(), "dittofs-operator v0.1.0")
+      assert.include((yield* asUser([...cmd, "--help"])).stdout, "--namespace")
+    }).pipe(Effect.scoped), 300_000)
+})
