@@ -85,6 +85,7 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
     yield* Effect.forkScoped(
       Effect.gen(function*() {
         yield* store.synced
+        yield* Effect.logInfo("listed; watching").pipe(Effect.annotateLogs({ kind: options.primary.name }))
         yield* Effect.forEach(owned, (ownedStore) => ownedStore.synced, { discard: true })
         return yield* queue.run((key) =>
           Effect.flatMap(store.get(key), (object) =>
