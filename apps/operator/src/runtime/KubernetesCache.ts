@@ -22,7 +22,8 @@
  *   overlaid like a write; gone, it is absent until the store no longer holds that uid. So is an
  *   object whose last finalizer a write of ours removed while it was marked for deletion.
  * - A store object the transform marked as `trimmed` (not the operator's: only its metadata is
- *   kept) is never served: reads that would return it go to the API server.
+ *   kept) is never served: reads that would return it go to the API server (a list, only when the
+ *   object's labels match its selector).
  * - Lists are sorted by namespace and name, as the API server's are.
  * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
  */
@@ -243,7 +244,11 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
         for (const key of keys) {
           const seen = view(kind, key, version, snapshot.get(key))
           if (seen._tag === "Stale") {
-            if (key.startsWith(prefix)) return yield* api.list(resource, namespace, options)
+            // only an object that may be in the answer needs the API server: a trimmed one keeps
+            // its labels, a marked one is judged by the labels of the copy the store holds
+            const stored = snapshot.get(key)
+            const mayMatch = stored === undefined || matches(options?.labelSelector, stored)
+            if (key.startsWith(prefix) && mayMatch) return yield* api.list(resource, namespace, options)
             continue
           }
           const object = seen.object

@@ -179,6 +179,9 @@ describe("KubernetesCache", () => {
       assert.strictEqual((yield* cache.get(R.Secret, "ns", "theirs")).data?.["key"], "dmFsdWU=")
       assert.deepStrictEqual((yield* cache.list(R.Secret, "ns")).map((s) => s.data?.["key"]), ["dmFsdWU="])
       assert.deepStrictEqual(yield* taken, ["get Secret theirs", "list Secret"])
+      // a list whose selector the trimmed object does not match is still the store's
+      assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { app: "x" } }), [])
+      assert.deepStrictEqual(yield* taken, [])
     }))
 
   it("compares resourceVersions as etcd revisions", () => {
