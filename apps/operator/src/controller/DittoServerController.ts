@@ -15,7 +15,7 @@
  * - A failed pass is retried as the core's `errorPolicy` says (DittoFS down: within one polling
  *   interval; Kubernetes failing: backing off to 5 minutes).
  */
-import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
+import { Deferred, Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
   Annotations,
   DittoFs,
@@ -29,7 +29,9 @@ import {
   PassError
 } from "@dittofs-operator/core"
 import * as Controller from "../runtime/Controller.ts"
+import * as KubernetesCache from "../runtime/KubernetesCache.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
+import type * as Reflector from "../runtime/Reflector.ts"
 
 export interface DittoServerControllerOptions extends DittoServerPass.Options {
   /** Only this namespace (default: every namespace). */
@@ -52,35 +54,104 @@ export const relevant = (previous: K8s.AnyObject | undefined, current: K8s.AnyOb
     || !Annotations.mapsEqual(before.annotations, after.annotations)
 }
 
+/** The operator's own: controlled by a DittoServer, or labelled as a DittoFS server's object. */
+const isOurs = (object: K8s.AnyObject): boolean =>
+  object.metadata.labels?.[Naming.labels.app] === Naming.appLabelValue
+  || (object.metadata.ownerReferences ?? []).some((ref) =>
+    ref.controller === true && ref.kind === DittoServer.kind && ref.apiVersion === DittoServer.apiVersion
+  )
+
+/** An object without its `managedFields` (the field managers' bookkeeping: most of a small object's size). */
+export const withoutManagedFields = <A extends { readonly metadata: object }>(object: A): A => {
+  if (!("managedFields" in object.metadata)) return object
+  const { managedFields: _, ...metadata } = object.metadata as { readonly managedFields?: unknown }
+  return { ...object, metadata }
+}
+
+/**
+ * What a store keeps of an owned kind's object: ours without `managedFields`; anyone else's (a
+ * user's Secret, another app's Service) only the metadata that says whose it is, marked trimmed so
+ * that a read of it goes to the API server.
+ */
+export const keepForStore = (object: K8s.AnyObject): K8s.AnyObject => {
+  if (isOurs(object)) return withoutManagedFields(object)
+  const { labels, name, namespace, ownerReferences, resourceVersion, uid } = object.metadata
+  return KubernetesCache.markTrimmed({
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: {
+      name,
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(uid === undefined ? {} : { uid }),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      ...(labels === undefined ? {} : { labels }),
+      ...(ownerReferences === undefined ? {} : { ownerReferences })
+    }
+  })
+}
+
+/**
+ * The kinds the pass reads, each reflected into a store it reads from: every object of the kind
+ * in the watched namespace(s) (so a name the store lacks is absent), except pods, only ours.
+ */
+const ownedKinds = (namespace: string | undefined) => {
+  const ours = { [Naming.labels.app]: Naming.appLabelValue }
+  const kinds: ReadonlyArray<{ readonly name: string; readonly resource: Kubernetes.Resource<unknown>; readonly labelSelector?: K8s.StringMap }> = [
+    { name: "services", resource: Kubernetes.Resources.Service },
+    { name: "networkpolicies", resource: Kubernetes.Resources.NetworkPolicy },
+    { name: "secrets", resource: Kubernetes.Resources.Secret },
+    { name: "configmaps", resource: Kubernetes.Resources.ConfigMap },
+    { name: "statefulsets", resource: Kubernetes.Resources.StatefulSet },
+    { name: "pods", resource: Kubernetes.Resources.Pod, labelSelector: ours }
+  ]
+  return kinds.map((kind) => ({ ...kind, namespace }))
+}
+
 export const start = (
   options: DittoServerControllerOptions = {}
 ): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes.Kubernetes | Events.Events | DittoFs.DittoFs | Scope.Scope> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes.Kubernetes
     const raw = Kubernetes.raw
-    const ours = { labelSelector: { [Naming.labels.app]: Naming.appLabelValue } }
-    return yield* Controller.start({
+    const kinds = ownedKinds(options.namespace)
+    // the pass reads through the cache, built once the stores exist (before any reconcile runs)
+    const cached = yield* Deferred.make<Kubernetes.Api>()
+    const running = yield* Controller.start({
       primary: {
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
-        relevant
+        relevant,
+        transform: withoutManagedFields
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
-      owned: [
-        { name: "services", source: listWatch(kubernetes, raw(Kubernetes.Resources.Service), options.namespace, ours) },
-        { name: "networkpolicies", source: listWatch(kubernetes, raw(Kubernetes.Resources.NetworkPolicy), options.namespace, ours) },
-        { name: "secrets", source: listWatch(kubernetes, raw(Kubernetes.Resources.Secret), options.namespace, ours) },
-        { name: "configmaps", source: listWatch(kubernetes, raw(Kubernetes.Resources.ConfigMap), options.namespace, ours) },
-        { name: "statefulsets", source: listWatch(kubernetes, raw(Kubernetes.Resources.StatefulSet), options.namespace) }
-      ],
+      owned: kinds.map((kind) => ({
+        name: kind.name,
+        source: listWatch(kubernetes, raw(kind.resource), options.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
+        // the source lists raw objects (`AnyObject`), so every object the store sees is one
+        transform: (object) => keepForStore(object as K8s.AnyObject)
+      })),
       concurrency: options.concurrency ?? 4,
-      reconcile: (object) => {
-        const decoded = decodeServer(object)
-        if (Result.isFailure(decoded)) return InvalidSpec.reconcile(object, formatIssue(decoded.failure.issue))
-        return DittoServerPass.reconcile(decoded.success, options)
-      },
+      reconcile: (object) =>
+        Effect.flatMap(Deferred.await(cached), (api) => {
+          const decoded = decodeServer(object)
+          const pass = Result.isFailure(decoded)
+            ? InvalidSpec.reconcile(object, formatIssue(decoded.failure.issue))
+            : DittoServerPass.reconcile(decoded.success, options)
+          return Effect.provideService(pass, Kubernetes.Kubernetes, api)
+        }),
       errorPolicy: PassError.errorPolicy
     })
+    yield* Deferred.succeed(cached, KubernetesCache.make(kubernetes, [
+      { resource: Kubernetes.Resources.DittoServer, store: running.store, namespace: options.namespace },
+      ...kinds.map((kind, index) => ({
+        resource: kind.resource,
+        // the stores hold raw objects (`AnyObject`): the cache decodes with the caller's Schema
+        store: running.owned[index] as Reflector.Store<K8s.AnyObject>,
+        namespace: options.namespace,
+        labelSelector: kind.labelSelector
+      }))
+    ]))
+    return running
   })
 
 export const layer = (options: DittoServerControllerOptions = {}) => Layer.effectDiscard(Effect.asVoid(start(options)))

@@ -24,11 +24,15 @@ export interface Primary<A extends Meta, E extends Reflector.WatchFailure> {
   readonly source: Reflector.ListWatch<A, E>
   /** Whether a change of the primary object calls for a reconcile (default: always). */
   readonly relevant?: (previous: A | undefined, current: A | undefined) => boolean
+  /** Applied to every object on its way into the store. */
+  readonly transform?: (object: A) => A
 }
 
 export interface Owned<E extends Reflector.WatchFailure> {
   readonly name: string
   readonly source: Reflector.ListWatch<Meta, E>
+  /** Applied to every object on its way into the store. */
+  readonly transform?: (object: Meta) => Meta
 }
 
 export interface ControllerOptions<A extends Meta, E extends Reflector.WatchFailure, RE, R> {
@@ -52,6 +56,8 @@ export const ownerKey = (object: Meta, owner: { readonly apiVersion: string; rea
 
 export interface RunningController<A> {
   readonly store: Reflector.Store<A>
+  /** The owned kinds' stores, in the order of `options.owned`. */
+  readonly owned: ReadonlyArray<Reflector.Store<Meta>>
   readonly queue: WorkQueue.WorkQueue<string>
 }
 
@@ -62,8 +68,12 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
   Effect.gen(function*() {
     const queue = yield* WorkQueue.make<string>({ concurrency: options.concurrency })
     const relevant = options.primary.relevant ?? (() => true)
-    const store = yield* Reflector.start(options.primary.name, options.primary.source, (key, previous, current) =>
-      relevant(previous, current) ? queue.add(key) : Effect.void)
+    const store = yield* Reflector.start(
+      options.primary.name,
+      options.primary.source,
+      (key, previous, current) => relevant(previous, current) ? queue.add(key) : Effect.void,
+      options.primary.transform === undefined ? {} : { transform: options.primary.transform }
+    )
     const owned = yield* Effect.forEach(options.owned, (kind) =>
       Reflector.start(kind.name, kind.source, (_key, previous, current) => {
         const keys = new Set([previous, current].flatMap((object) => {
@@ -71,10 +81,11 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
           return key === undefined ? [] : [key]
         }))
         return Effect.forEach(keys, queue.add, { discard: true })
-      }))
+      }, kind.transform === undefined ? {} : { transform: kind.transform }))
     yield* Effect.forkScoped(
       Effect.gen(function*() {
         yield* store.synced
+        yield* Effect.logInfo("listed; watching").pipe(Effect.annotateLogs({ kind: options.primary.name }))
         yield* Effect.forEach(owned, (ownedStore) => ownedStore.synced, { discard: true })
         return yield* queue.run((key) =>
           Effect.flatMap(store.get(key), (object) =>
@@ -85,5 +96,5 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
         )
       })
     )
-    return { store, queue }
+    return { store, owned, queue }
   })

@@ -12,6 +12,11 @@
  *   any other failure relists after the next delay of the named Schedule `Backoff.relistBackoff`
  *   (reset by a successful list). The reflector never dies on an API error.
  * - `synced` completes after the first successful list.
+ * - `version` is the resourceVersion the store has caught up with (the last list's, event's or
+ *   bookmark's): the store holds every change of the watched objects up to it. Readers that wrote
+ *   an object wait for, or overlay, their write until `version` reaches its resourceVersion.
+ * - An optional `transform` is applied to every object on its way into the store (e.g. to drop
+ *   what no reader needs); `onChange` and the store see only transformed objects.
  */
 import { Deferred, Effect, Ref, type Scope, Stream } from "effect"
 import * as Backoff from "./Backoff.ts"
@@ -39,6 +44,15 @@ export interface Store<A> {
   readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>
   readonly get: (key: string) => Effect.Effect<A | undefined>
   readonly synced: Effect.Effect<void>
+  /** Whether the first list has completed. */
+  readonly isSynced: Effect.Effect<boolean>
+  /** The resourceVersion the store has caught up with ("" before the first list). */
+  readonly version: Effect.Effect<string>
+}
+
+export interface StartOptions<A> {
+  /** Applied to every object before it enters the store. */
+  readonly transform?: (object: A) => A
 }
 
 export type OnChange<A> = (key: string, previous: A | undefined, current: A | undefined) => Effect.Effect<void>
@@ -46,16 +60,20 @@ export type OnChange<A> = (key: string, previous: A | undefined, current: A | un
 export const start = <A extends Meta, E extends WatchFailure>(
   name: string,
   source: ListWatch<A, E>,
-  onChange: OnChange<A>
+  onChange: OnChange<A>,
+  options: StartOptions<A> = {}
 ): Effect.Effect<Store<A>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const store = yield* Ref.make<ReadonlyMap<string, A>>(new Map())
     const synced = yield* Deferred.make<void>()
+    const storeVersion = yield* Ref.make("")
+    const transform = options.transform ?? ((object: A) => object)
 
     const relist = Effect.gen(function*() {
       const listed = yield* source.list
-      const next = new Map(listed.items.map((item) => [keyOf(item), item] as const))
+      const next = new Map(listed.items.map((item) => [keyOf(item), transform(item)] as const))
       const previous = yield* Ref.getAndSet(store, next)
+      yield* Ref.set(storeVersion, listed.resourceVersion)
       yield* Deferred.succeed(synced, undefined)
       const changed = new Set([...previous.keys(), ...next.keys()])
       for (const key of changed) {
@@ -68,16 +86,23 @@ export const start = <A extends Meta, E extends WatchFailure>(
 
     const apply = (lastVersion: Ref.Ref<string>) => (event: WatchEvent<A>) =>
       Effect.gen(function*() {
-        if (event._tag === "Bookmark") return yield* Ref.set(lastVersion, event.resourceVersion)
+        if (event._tag === "Bookmark") {
+          yield* Ref.set(storeVersion, event.resourceVersion)
+          return yield* Ref.set(lastVersion, event.resourceVersion)
+        }
         const key = keyOf(event.object)
+        const object = transform(event.object)
         const previous = yield* Ref.modify(store, (current) => {
           const next = new Map(current)
           if (event._tag === "Deleted") next.delete(key)
-          else next.set(key, event.object)
+          else next.set(key, object)
           return [current.get(key), next] as const
         })
-        if (event.object.metadata.resourceVersion !== undefined) yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
-        yield* onChange(key, previous, event._tag === "Deleted" ? undefined : event.object)
+        if (event.object.metadata.resourceVersion !== undefined) {
+          yield* Ref.set(storeVersion, event.object.metadata.resourceVersion)
+          yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
+        }
+        yield* onChange(key, previous, event._tag === "Deleted" ? undefined : object)
       })
 
     /** Watches from a version until the watch fails; an ended watch is resumed. */
@@ -112,6 +137,8 @@ export const start = <A extends Meta, E extends WatchFailure>(
     return {
       snapshot: Ref.get(store),
       get: (key) => Effect.map(Ref.get(store), (current) => current.get(key)),
-      synced: Deferred.await(synced)
+      synced: Deferred.await(synced),
+      isSynced: Deferred.isDone(synced),
+      version: Ref.get(storeVersion)
     }
   })

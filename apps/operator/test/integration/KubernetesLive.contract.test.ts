@@ -4,12 +4,14 @@
  * tests as `KubernetesMemory`. Each test gets fresh namespaces, created and deleted here through
  * client-node directly (not through the service under test).
  */
+import { Kubernetes } from "@dittofs-operator/core"
 import { CoreV1Api } from "@kubernetes/client-node"
 import { Effect, Layer, Schedule } from "effect"
 import { inject } from "vitest"
 // The core's package exports do not list the contract suite (it imports vitest): a relative import.
 import { ContractNamespaces, kubernetesContract } from "../../../../packages/core/src/testing/contract/KubernetesContract.ts"
 import * as KubernetesLive from "../../src/live/KubernetesLive.ts"
+import * as KubernetesCache from "../../src/runtime/KubernetesCache.ts"
 
 const kubeconfigPath = inject("kubeconfigPath")
 
@@ -34,6 +36,27 @@ const namespaces = Layer.effect(
 kubernetesContract("KubernetesLive", {
   layer: Layer.merge(KubernetesLive.layer({ kubeconfigPath }), namespaces),
   // The garbage collector works in the background: poll for at most 30 seconds.
+  settle: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "30 seconds" })),
+  liveClock: true,
+  testTimeout: 45_000
+})
+
+const R = Kubernetes.Resources
+
+// The cached service (reads from reflector stores) over the live one: the same contract.
+kubernetesContract("KubernetesCache over KubernetesLive", {
+  layer: Layer.merge(
+    KubernetesCache.layer([
+      { resource: R.Secret },
+      { resource: R.Service },
+      { resource: R.ConfigMap },
+      { resource: R.NetworkPolicy },
+      { resource: R.StatefulSet },
+      { resource: R.DittoServer },
+      { resource: R.PersistentVolumeClaim, labelSelector: { app: "ditto" } }
+    ]).pipe(Layer.provide(KubernetesLive.layer({ kubeconfigPath }))),
+    namespaces
+  ),
   settle: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "30 seconds" })),
   liveClock: true,
   testTimeout: 45_000

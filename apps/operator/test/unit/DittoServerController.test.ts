@@ -3,13 +3,14 @@
  * interval, auth and adapter exposure together.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Schema } from "effect"
+import { Duration, Effect, Fiber, Layer, Ref, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, Kubernetes } from "@dittofs-operator/core"
 import { DittoServerCrd } from "@dittofs-operator/core/crd"
 import { DittoFsMemory, KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as DittoServerController from "../../src/controller/DittoServerController.ts"
+import { counted } from "./runtime/Counted.ts"
 
 const baseUrl = "http://dfs.local:8080"
 const password = "admin-secret"
@@ -120,6 +121,31 @@ describe("DittoServerController", () => {
       assert.deepStrictEqual(yield* objects, settled)
       const polls = ((yield* control.requests(baseUrl)).listAdapters ?? 0) - before
       assert.strictEqual(polls, 12, "one poll per 5 s over 60 s")
+    }).pipe(Effect.provide(layers)))
+
+  it.effect("an idle cycle reads from the stores: no Kubernetes request, one DittoFS call", () =>
+    Effect.gen(function*() {
+      const memory = yield* Kubernetes.Kubernetes
+      const requests = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* act(Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" }))
+      yield* act(DittoServerController.start().pipe(Effect.provideService(Kubernetes.Kubernetes, counted(memory, requests))))
+      yield* advance(2)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "converged")
+      assert.isAbove((yield* Ref.getAndSet(requests, [])).length, 0, "the first pass wrote")
+      const control = yield* DittoFsMemory.Control
+      const total = Effect.map(control.requests(baseUrl), (counts) => Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0))
+      const before = yield* total
+      yield* advance(60)
+      assert.deepStrictEqual(yield* Ref.get(requests), [])
+      assert.strictEqual((yield* total) - before, 12, "one DittoFS call (the poll) per 5 s cycle")
+
+      // an adapter stops: the next poll deletes its Service, and the cycle after is idle again
+      yield* act(control.setAdapters(baseUrl, [adapters[0]!]))
+      yield* advance(5)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs"])
+      yield* Ref.set(requests, [])
+      yield* advance(30)
+      assert.deepStrictEqual(yield* Ref.get(requests), [])
     }).pipe(Effect.provide(layers)))
 
   it.effect("reports an invalid spec with a Warning Event and does not reconcile it", () =>

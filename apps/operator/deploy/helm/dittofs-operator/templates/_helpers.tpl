@@ -74,7 +74,7 @@ apiserver's audit log, that it was refused nothing and used every rule.
 # Managed rollouts: a server pod is deleted once when what it runs changed.
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["list", "delete"]
+  verbs: ["list", "watch", "delete"]
 # Events about DittoServers (a repeat updates the count of the same Event).
 - apiGroups: [""]
   resources: ["events"]

@@ -1,0 +1,305 @@
+/**
+ * A cached `Kubernetes` service: the core's `Kubernetes.Api` whose reads (`get`, `list`) are
+ * served from reflector stores for the kinds that have one, and whose writes go to the API server
+ * (client-go's delegating client, controller-runtime's cache reader). The pass is the same code on
+ * the cached service, the plain live one and the in-memory one; the same contract suite holds for
+ * all three.
+ *
+ * Contract:
+ * - A kind is served from its store when the store has listed once and covers the request: the
+ *   namespace is the store's (or the store watches every namespace), and for `list` the request's
+ *   label selector includes every pair of the store's. Otherwise the call goes to the API server.
+ *   `get` of a name the store does not hold is `NotFound` only when the store has no label
+ *   selector (it sees every object of the kind); else it asks the API server.
+ * - Read-your-writes: an object this service created or updated is read back as written until the
+ *   store has caught up with its resourceVersion (the store's `version`), and from the store
+ *   after. The store is never written here: it keeps one writer, its reflector.
+ * - A write refused with `Conflict` marks the object: until its store entry changes, reads of it
+ *   go to the API server (a GET, whose answer is overlaid like a write; a list of its kind and
+ *   namespace is a LIST), so a retry over "fresh reads" reads the server's current object, never
+ *   the stale copy that caused the conflict.
+ * - After a delete the object is read once from the API server: still there (finalizers), it is
+ *   overlaid like a write; gone, it is absent until the store no longer holds that uid. So is an
+ *   object whose last finalizer a write of ours removed while it was marked for deletion.
+ * - A store object the transform marked as `trimmed` (not the operator's: only its metadata is
+ *   kept) is never served: reads that would return it go to the API server (a list, only when the
+ *   object's labels match its selector).
+ * - Lists are sorted by namespace and name, as the API server's are.
+ * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
+ */
+import { Effect, Layer, Schema } from "effect"
+import { K8s, Kubernetes, ObjectRef } from "@dittofs-operator/core"
+import { listWatch } from "./KubernetesSource.ts"
+import * as Reflector from "./Reflector.ts"
+
+type AnyObject = K8s.AnyObject
+
+/** One reflected kind: its store and what the store's reflector watches. */
+export interface CachedKind {
+  readonly resource: Kubernetes.Resource<unknown>
+  readonly store: Reflector.Store<AnyObject>
+  /** The only namespace the store watches (undefined: all). */
+  readonly namespace?: string | undefined
+  /** The store's label selector (empty or absent: every object of the kind). */
+  readonly labelSelector?: K8s.StringMap | undefined
+}
+
+/** Objects the transform reduced to their metadata: present in the store, never served from it. */
+const trimmedObjects = new WeakSet<object>()
+
+/** Marks a transformed object as not to be served from a store (only its metadata is real). */
+export const markTrimmed = <A extends object>(object: A): A => {
+  trimmedObjects.add(object)
+  return object
+}
+
+export const isTrimmed = (object: object): boolean => trimmedObjects.has(object)
+
+/**
+ * Whether resourceVersion `a` is at or after `b`. resourceVersions are etcd revisions (decimal
+ * integers) on every API server we know of; anything else compares only as equal.
+ */
+export const reached = (a: string, b: string): boolean => {
+  if (a === b) return true
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false
+  return a.length === b.length ? a > b : a.length > b.length
+}
+
+const kindKey = (resource: Kubernetes.Resource<unknown>): string => `${Kubernetes.apiVersionOf(resource)}/${resource.kind}`
+
+/** What this service knows of one object beyond its store. */
+type Overlay =
+  /** Our write (or a fresh GET), as JSON: valid until the store reaches `resourceVersion`. */
+  | { readonly _tag: "Written"; readonly object: AnyObject; readonly resourceVersion: string }
+  /** Read it from the API server until the store's entry changes from `storeVersion`. */
+  | { readonly _tag: "Stale"; readonly storeVersion: string }
+  /** Deleted by us: absent while the store still holds the object of this uid. */
+  | { readonly _tag: "Gone"; readonly uid: string }
+
+const matches = (selector: K8s.StringMap | undefined, object: AnyObject): boolean =>
+  Object.entries(selector ?? {}).every(([key, value]) => object.metadata.labels?.[key] === value)
+
+const covers = (storeSelector: K8s.StringMap | undefined, selector: K8s.StringMap | undefined): boolean =>
+  Object.entries(storeSelector ?? {}).every(([key, value]) => selector?.[key] === value)
+
+const byKey = (a: AnyObject, b: AnyObject): number => {
+  const ka = ObjectRef.keyOf(a)
+  const kb = ObjectRef.keyOf(b)
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
+
+/** The cached service over `api`, serving the given kinds from their stores. */
+export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kubernetes.Api => {
+  const cached = new Map(kinds.map((kind) => [kindKey(kind.resource), kind] as const))
+  /** Per kind, per object key. Written only by this service's own calls. */
+  const overlays = new Map<string, Map<string, Overlay>>()
+
+  const overlaysOf = (kind: string): Map<string, Overlay> => {
+    let found = overlays.get(kind)
+    if (found === undefined) {
+      found = new Map()
+      overlays.set(kind, found)
+    }
+    return found
+  }
+
+  /** The kind's cache, when it can answer for this namespace. */
+  const cacheFor = (resource: Kubernetes.Resource<unknown>, namespace: string) =>
+    Effect.gen(function*() {
+      const kind = cached.get(kindKey(resource))
+      if (kind === undefined) return undefined
+      if (kind.namespace !== undefined && kind.namespace !== namespace) return undefined
+      if (!(yield* kind.store.isSynced)) return undefined
+      return kind
+    })
+
+  const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string) =>
+    Schema.decodeEffect(resource.schema)(object).pipe(
+      Effect.mapError((error) => new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation }))
+    )
+
+  const encode = <A>(resource: Kubernetes.Resource<A>, object: A) =>
+    Schema.encodeUnknownEffect(resource.schema)(object).pipe(
+      Effect.flatMap((encoded) => Schema.decodeUnknownEffect(K8s.AnyObject)(encoded)),
+      Effect.option
+    )
+
+  /**
+   * The view of one key: the overlay when it still holds, else the store's object. `Stale`: ask
+   * the API server. Superseded overlays are dropped.
+   */
+  const view = (kind: CachedKind, key: string, storeVersion: string, stored: AnyObject | undefined) => {
+    const table = overlaysOf(kindKey(kind.resource))
+    const overlay = table.get(key)
+    if (overlay !== undefined) {
+      if (overlay._tag === "Written") {
+        if (!reached(storeVersion, overlay.resourceVersion)) return { _tag: "Object", object: overlay.object } as const
+      } else if (overlay._tag === "Gone") {
+        if (stored !== undefined && stored.metadata.uid === overlay.uid) return { _tag: "Object", object: undefined } as const
+      } else if (stored?.metadata.resourceVersion === overlay.storeVersion) {
+        return { _tag: "Stale" } as const
+      }
+      table.delete(key)
+    }
+    if (stored !== undefined && isTrimmed(stored)) return { _tag: "Stale" } as const
+    return { _tag: "Object", object: stored } as const
+  }
+
+  /** Remembers what the API server answered (a write or a GET), for reads until the store catches up. */
+  const remember = <A>(resource: Kubernetes.Resource<A>, object: A) =>
+    Effect.gen(function*() {
+      if (!cached.has(kindKey(resource))) return
+      const encoded = yield* encode(resource, object)
+      if (encoded._tag === "None" || encoded.value.metadata.resourceVersion === undefined) return
+      const { deletionTimestamp, finalizers, uid } = encoded.value.metadata
+      if (deletionTimestamp !== undefined && (finalizers ?? []).length === 0 && uid !== undefined) {
+        // the write removed the last finalizer of an object marked for deletion: it is gone
+        overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), { _tag: "Gone", uid })
+        return
+      }
+      overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), {
+        _tag: "Written",
+        object: encoded.value,
+        resourceVersion: encoded.value.metadata.resourceVersion
+      })
+    })
+
+  /** The next reads of this object go to the API server, until its store entry changes. */
+  const markStale = (resource: Kubernetes.Resource<unknown>, namespace: string, name: string) =>
+    Effect.gen(function*() {
+      const kind = cached.get(kindKey(resource))
+      if (kind === undefined) return
+      const key = ObjectRef.keyIn(namespace, name)
+      const stored = yield* kind.store.get(key)
+      // a store without the object has no stale copy to hide
+      if (stored?.metadata.resourceVersion === undefined) return
+      overlaysOf(kindKey(resource)).set(key, { _tag: "Stale", storeVersion: stored.metadata.resourceVersion })
+    })
+
+  const namespaceOfObject = <A>(resource: Kubernetes.Resource<A>, object: A) =>
+    Effect.map(encode(resource, object), (encoded) =>
+      encoded._tag === "None" ? undefined : { namespace: encoded.value.metadata.namespace ?? "", name: encoded.value.metadata.name })
+
+  const onConflict = <A>(resource: Kubernetes.Resource<A>, object: A) => <B>(write: Effect.Effect<B, Kubernetes.KubernetesError>) =>
+    Effect.tapError(write, (error) =>
+      error.reason === "Conflict"
+        ? Effect.flatMap(namespaceOfObject(resource, object), (ref) =>
+          ref === undefined ? Effect.void : markStale(resource, ref.namespace, ref.name))
+        : Effect.void
+    )
+
+  /**
+   * What a delete left: the object marked for deletion (finalizers) is overlaid as read; one that
+   * is gone is hidden until the store no longer holds that uid.
+   */
+  const afterDelete = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+    Effect.gen(function*() {
+      const kind = cached.get(kindKey(resource))
+      if (kind === undefined) return
+      const key = ObjectRef.keyIn(namespace, name)
+      const table = overlaysOf(kindKey(resource))
+      const known = table.get(key)
+      const uid = known?._tag === "Written" ? known.object.metadata.uid : (yield* kind.store.get(key))?.metadata.uid
+      const current = yield* Effect.result(api.get(resource, namespace, name))
+      if (current._tag === "Success") return yield* remember(resource, current.success)
+      if (current.failure.reason !== "NotFound") return yield* markStale(resource, namespace, name)
+      if (uid === undefined) table.delete(key)
+      else table.set(key, { _tag: "Gone", uid })
+    })
+
+  const getFromApi = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+    api.get(resource, namespace, name).pipe(Effect.tap((object) => remember(resource, object)))
+
+
+  return Kubernetes.Kubernetes.of({
+    get: <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
+      Effect.gen(function*() {
+        const kind = yield* cacheFor(resource, namespace)
+        if (kind === undefined) return yield* api.get(resource, namespace, name)
+        const key = ObjectRef.keyIn(namespace, name)
+        const seen = view(kind, key, yield* kind.store.version, yield* kind.store.get(key))
+        if (seen._tag === "Stale") return yield* getFromApi(resource, namespace, name)
+        if (seen.object !== undefined) return yield* decode(resource, seen.object, `get ${Kubernetes.describe(resource, namespace, name)}`)
+        if (Object.keys(kind.labelSelector ?? {}).length > 0) return yield* api.get(resource, namespace, name)
+        return yield* new Kubernetes.KubernetesError({
+          reason: "NotFound",
+          message: `${resource.plural} "${name}" not found`,
+          operation: `get ${Kubernetes.describe(resource, namespace, name)}`
+        })
+      }),
+    list: <A>(resource: Kubernetes.Resource<A>, namespace: string, options?: Kubernetes.ListOptions) =>
+      Effect.gen(function*() {
+        const kind = yield* cacheFor(resource, namespace)
+        if (kind === undefined || !covers(kind.labelSelector, options?.labelSelector)) {
+          return yield* api.list(resource, namespace, options)
+        }
+        const version = yield* kind.store.version
+        const snapshot = yield* kind.store.snapshot
+        const prefix = ObjectRef.keyIn(namespace, "")
+        const keys = new Set<string>(overlaysOf(kindKey(resource)).keys())
+        for (const key of snapshot.keys()) {
+          if (key.startsWith(prefix)) keys.add(key)
+        }
+        const items: Array<AnyObject> = []
+        for (const key of keys) {
+          const seen = view(kind, key, version, snapshot.get(key))
+          if (seen._tag === "Stale") {
+            // only an object that may be in the answer needs the API server: a trimmed one keeps
+            // its labels, a marked one is judged by the labels of the copy the store holds
+            const stored = snapshot.get(key)
+            const mayMatch = stored === undefined || matches(options?.labelSelector, stored)
+            if (key.startsWith(prefix) && mayMatch) return yield* api.list(resource, namespace, options)
+            continue
+          }
+          const object = seen.object
+          if (object === undefined || (object.metadata.namespace ?? "") !== namespace || !matches(options?.labelSelector, object)) continue
+          if (object !== undefined) items.push(object)
+        }
+        const operation = `list ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace}`
+        return yield* Effect.forEach(items.sort(byKey), (object) => decode(resource, object, operation))
+      }),
+    listWithVersion: api.listWithVersion,
+    watch: api.watch,
+    create: (resource, object) => api.create(resource, object).pipe(Effect.tap((created) => remember(resource, created))),
+    update: (resource, object) =>
+      api.update(resource, object).pipe(Effect.tap((updated) => remember(resource, updated)), onConflict(resource, object)),
+    updateStatus: (resource, object) =>
+      api.updateStatus(resource, object).pipe(Effect.tap((updated) => remember(resource, updated)), onConflict(resource, object)),
+    delete: (resource, namespace, name, preconditions) =>
+      api.delete(resource, namespace, name, preconditions).pipe(
+        Effect.ensuring(afterDelete(resource, namespace, name))
+      )
+  })
+}
+
+/** A kind to reflect for a cache built by {@link layer}. */
+export interface ReflectedKind {
+  readonly resource: Kubernetes.Resource<unknown>
+  readonly namespace?: string
+  readonly labelSelector?: K8s.StringMap
+  readonly transform?: (object: AnyObject) => AnyObject
+}
+
+/**
+ * The cached service over the `Kubernetes` service in context: one reflector per kind, started in
+ * the layer's scope; the layer is built once every store has listed.
+ */
+export const layer = (kinds: ReadonlyArray<ReflectedKind>): Layer.Layer<Kubernetes.Kubernetes, never, Kubernetes.Kubernetes> =>
+  Layer.effect(
+    Kubernetes.Kubernetes,
+    Effect.gen(function*() {
+      const api = yield* Kubernetes.Kubernetes
+      const cachedKinds = yield* Effect.forEach(kinds, (kind) =>
+        Effect.map(
+          Reflector.start(
+            kind.resource.plural,
+            listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
+            () => Effect.void,
+            kind.transform === undefined ? {} : { transform: kind.transform }
+          ),
+          (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector })
+        ))
+      yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
+      return make(api, cachedKinds)
+    })
+  )
