@@ -336,6 +336,40 @@ export const dfsRequests = (dfs: DfsRef, method: string, path: string, status?: 
 /** How many adapter lists dfs has answered (only the operator polls them). */
 export const adapterPolls = (dfs: DfsRef) => dfsRequests(dfs, "GET", "/api/v1/adapters")
 
+/**
+ * The adapter polls dfs had answered when the operator sent each of its creates and deletes,
+ * keyed `<verb> <Kind>/<name>` (the last one of each): "within one polling cycle" as dfs's own
+ * count, which the machine's load cannot blur. `watch(dfs)` says which dfs to count (the
+ * operator may start before it is known); before that nothing is stamped.
+ */
+export const pollStamps = Effect.gen(function*() {
+  const watched = yield* Ref.make<DfsRef | undefined>(undefined)
+  const stamps = yield* Ref.make<ReadonlyMap<string, number>>(new Map())
+  const stamp = (key: string) =>
+    Effect.gen(function*() {
+      const dfs = yield* Ref.get(watched)
+      if (dfs === undefined) return
+      const polls = yield* Effect.orElseSucceed(adapterPolls(dfs), () => -1)
+      yield* Ref.update(stamps, (current) => new Map(current).set(key, polls))
+    })
+  const nameOf = (object: unknown) => Option.match(Schema.decodeUnknownOption(K8s.AnyObject)(object), {
+    onNone: () => "?",
+    onSome: (decoded) => decoded.metadata.name
+  })
+  const wrap = (kubernetes: KubernetesApi): KubernetesApi => ({
+    ...kubernetes,
+    create: (resource, object) => Effect.andThen(stamp(`create ${resource.kind}/${nameOf(object)}`), kubernetes.create(resource, object)),
+    delete: (resource, namespace, name, preconditions) =>
+      Effect.andThen(stamp(`delete ${resource.kind}/${name}`), kubernetes.delete(resource, namespace, name, preconditions))
+  })
+  return {
+    wrap,
+    watch: (dfs: DfsRef) => Ref.set(watched, dfs),
+    /** The polls answered when that write was sent; `undefined` if it was not. */
+    at: (key: string) => Effect.map(Ref.get(stamps), (current) => current.get(key))
+  }
+})
+
 /** A bearer-token GET to dfs: its HTTP status. */
 export const dfsStatusWith = (dfs: DfsRef, path: string, bearerToken: string) =>
   LoopbackHttp.request({ url: `${dfs.baseUrl}${path}`, bearerToken }).pipe(
