@@ -1,17 +1,22 @@
 /**
- * The shards of a mutation run: a few files each, run and recorded on their own, so a 2-core
- * machine can do a shard at a time (a shard's results are kept only when it ends) and a change
- * re-tests only its shards. The report adds the shards up per folder.
+ * The shards of a mutation run: one source file each, found by listing the scored folders (a new
+ * file is a new shard, nothing to maintain). A shard is run and recorded on its own, so a 2-core
+ * machine can stop between two shards without losing what it did (a shard's results are kept
+ * only when it ends), and a change re-tests only its shards. The report adds them up per folder.
  */
+import { readdirSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+
 export interface Shard {
+  /** `<folder>/<File>`, e.g. `plan/Naming`; its results are `incremental/<name>.json`. */
   readonly name: string
-  /** The folder, as the report's file paths start. */
+  /** The folder's name in the report. */
   readonly folder: string
-  /** The files of the folder it mutates (file names without `.ts`); empty: the whole folder. */
-  readonly files: ReadonlyArray<string>
+  /** The source file, from the repository root. */
+  readonly file: string
 }
 
-/** The folders the report scores, by the name it shows. */
+/** The folders the report scores: name, path from the repository root. */
 export const folders = [
   ["plan", "packages/core/src/plan/"],
   ["reconcile", "packages/core/src/reconcile/"],
@@ -20,36 +25,30 @@ export const folders = [
   ["services", "packages/core/src/services/"]
 ] as const
 
-const folderOf = (name: (typeof folders)[number][0]): string => folders.find(([label]) => label === name)?.[1] ?? ""
+const root = fileURLToPath(new URL("../../", import.meta.url))
 
-export const shards: ReadonlyArray<Shard> = [
-  {
-    name: "plan-adapters",
-    folder: folderOf("plan"),
-    files: ["ActiveAdapters", "AdapterExposure", "AdapterServices", "Annotations", "Change", "ContainerPorts", "Naming", "NetworkPolicies"]
-  },
-  { name: "plan-state", folder: folderOf("plan"), files: ["Credentials", "ManagedRestarts", "OwnedFields", "Ownership", "Status"] },
-  {
-    name: "plan-workload",
-    folder: folderOf("plan"),
-    files: ["BaselineNetworkPolicy", "ConfigFile", "ServerConfigMap", "ServerPod", "ServerSecrets", "ServerServices", "ServerStatefulSet", "Workload"]
-  },
-  { name: "reconcile-session", folder: folderOf("reconcile"), files: ["Action", "Auth", "Finalizer", "InvalidSpec", "PassError", "Phase"] },
-  { name: "reconcile-pass", folder: folderOf("reconcile"), files: ["AdapterExposure", "Apply", "DittoServer", "Workload"] },
-  { name: "runtime", folder: folderOf("runtime"), files: [] },
-  { name: "domain", folder: folderOf("domain"), files: [] },
-  { name: "services", folder: folderOf("services"), files: [] }
-]
+export const shards: ReadonlyArray<Shard> = folders.flatMap(([folder, path]) =>
+  readdirSync(`${root}${path}`)
+    .filter((file) => file.endsWith(".ts") && file !== "index.ts")
+    .sort()
+    .map((file) => ({ name: `${folder}/${file.slice(0, -".ts".length)}`, folder, file: `${path}${file}` }))
+)
 
-/** Stryker's `mutate` patterns of a shard. */
-export const mutatePatterns = (shard: Shard): Array<string> =>
-  shard.files.length === 0 ? [`${shard.folder}**/*.ts`] : shard.files.map((file) => `${shard.folder}${file}.ts`)
-
-/** The shard of that name; a name that is none is an error that lists them. */
-export const shardNamed = (name: string): Shard => {
-  const found = shards.find((candidate) => candidate.name === name)
-  if (found === undefined) {
-    throw new Error(`unknown mutation shard "${name}": one of ${shards.map((s) => s.name).join(", ")}`)
+/**
+ * The shards a name selects: a shard (`plan/Naming`) or a whole folder (`plan`); a name that is
+ * neither is an error that lists the folders.
+ */
+export const shardsNamed = (name: string): ReadonlyArray<Shard> => {
+  const found = shards.filter((shard) => shard.name === name || shard.folder === name)
+  if (found.length === 0) {
+    throw new Error(`no mutation shard "${name}": a folder (${folders.map(([f]) => f).join(", ")}) or <folder>/<File>`)
   }
+  return found
+}
+
+/** The shard of that exact name. */
+export const shardNamed = (name: string): Shard => {
+  const found = shards.find((shard) => shard.name === name)
+  if (found === undefined) throw new Error(`no mutation shard "${name}"`)
   return found
 }

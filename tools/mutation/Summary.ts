@@ -8,7 +8,7 @@
  */
 import { cpus, totalmem } from "node:os"
 import { equivalents } from "./Equivalent.ts"
-import { folders, mutatePatterns, shards } from "./Shards.ts"
+import { folders, shards } from "./Shards.ts"
 
 type Status = "Killed" | "Survived" | "NoCoverage" | "CompileError" | "RuntimeError" | "Timeout" | "Ignored" | "Pending"
 
@@ -63,6 +63,8 @@ export interface Summary {
   readonly folders: ReadonlyArray<Counts & { readonly shards: ReadonlyArray<{ readonly name: string; readonly run: boolean }> }>
   readonly total: Counts
   readonly survivors: ReadonlyArray<Survivor>
+  /** Every file with results, with its shard's name. */
+  readonly files: ReadonlyArray<{ readonly file: string; readonly shard: string; readonly counts: Counts }>
   readonly strykerVersion: string
 }
 
@@ -103,10 +105,8 @@ const count = (folder: string, measured: boolean, mutants: ReadonlyArray<ReportM
 export const summarise = (reports: ReadonlyArray<readonly [string, Report]>): Summary => {
   const entries = reports
     .flatMap(([name, report]) => {
-      const patterns = shards.filter((shard) => shard.name === name).flatMap(mutatePatterns)
-      const inShard = (file: string) =>
-        patterns.some((pattern) => pattern.endsWith("**/*.ts") ? file.startsWith(pattern.slice(0, -"**/*.ts".length)) : file === pattern)
-      return Object.entries(report.files).filter(([file]) => inShard(file))
+      const file = shards.find((shard) => shard.name === name)?.file
+      return Object.entries(report.files).filter(([path]) => path === file)
     })
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const inFolder = (prefix: string) => entries.filter(([file]) => file.startsWith(prefix)).flatMap(([, f]) => f.mutants)
@@ -124,13 +124,18 @@ export const summarise = (reports: ReadonlyArray<readonly [string, Report]>): Su
       .sort((a, b) => a.line - b.line)
   )
   const measured = new Set(reports.map(([name]) => name))
-  const shardsOf = (folder: string) => shards.filter((shard) => shard.folder === folder)
+  const shardsOf = (label: string) => shards.filter((shard) => shard.folder === label)
   return {
     folders: folders.map(([label, folder]) => ({
-      ...count(label, shardsOf(folder).some((shard) => measured.has(shard.name)), inFolder(folder)),
-      shards: shardsOf(folder).map((shard) => ({ name: shard.name, run: measured.has(shard.name) }))
+      ...count(label, shardsOf(label).some((shard) => measured.has(shard.name)), inFolder(folder)),
+      shards: shardsOf(label).map((shard) => ({ name: shard.name, run: measured.has(shard.name) }))
     })),
     total: count("total", measured.size > 0, entries.flatMap(([, f]) => f.mutants)),
+    files: entries.map(([file, result]) => ({
+      file,
+      shard: shards.find((shard) => shard.file === file)?.name ?? file,
+      counts: count(file, true, result.mutants)
+    })),
     survivors,
     strykerVersion: reports[0]?.[1].framework?.version ?? "?"
   }
@@ -168,7 +173,8 @@ export const render = (summary: Summary, runs: Readonly<Record<string, ShardRun>
   const row = (c: Counts, shardList: FolderCounts["shards"] = []) => {
     const missing = shardList.filter((shard) => !shard.run).length
     const score = c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`
-    const runsCell = shardList.map((shard) => `${shard.name}: ${when(shard.name)}`).join("<br>")
+    const dates = shardList.flatMap((shard) => (runs[shard.name] === undefined ? [] : [runs[shard.name]!.date])).sort()
+    const runsCell = `${dates.length} of ${shardList.length} files${dates.length === 0 ? "" : `, last ${dates.at(-1)}`}`
     return c.measured
       ? `| ${c.folder} | ${score}${missing > 0 ? ` (${missing} of ${shardList.length} shards not run)` : ""} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${runsCell} |`
       : `| ${c.folder} | not run yet | | | | | | | ${runsCell} |`
@@ -194,6 +200,14 @@ export const render = (summary: Summary, runs: Readonly<Record<string, ShardRun>
     "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ...summary.folders.map((folder) => row(folder, folder.shards)),
     row(summary.total),
+    "",
+    "## Per file",
+    "",
+    "| file | score | killed | timeout | survived | no coverage | last run |",
+    "|---|---:|---:|---:|---:|---:|---|",
+    ...summary.files.map((f) =>
+      `| ${f.file.replace(/^.*\/src\//, "")} | ${f.counts.killed + f.counts.timeout + f.counts.survived + f.counts.noCoverage === 0 ? "–" : `${f.counts.score.toFixed(1)} %`} | ${f.counts.killed} | ${f.counts.timeout} | ${f.counts.survived} | ${f.counts.noCoverage} | ${when(f.shard)} |`
+    ),
     "",
     `## Surviving mutants (${summary.survivors.length}${unjustified === 0 ? ", all equivalent" : `, ${unjustified} not justified yet`})`,
     "",

@@ -1,6 +1,7 @@
 /**
- * `pnpm mutation [shard...] [stryker options]`: runs StrykerJS with `stryker.config.mjs` once per
- * shard (all of them by default, see `Shards.ts`), one after the other, then rewrites
+ * `pnpm mutation [folder | folder/File ...] [stryker options]`: runs StrykerJS with
+ * `stryker.config.mjs` once per shard (a source file; all of them by default, see `Shards.ts`), one
+ * after the other, each writing its results as it ends, then rewrites
  * `bench/reports/mutation.md` from every shard's committed incremental file, so shards run on
  * different days add up to one report. `runs.json` keeps when and how long each shard ran.
  */
@@ -9,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { type Report, render, type ShardRun, summarise } from "./Summary.ts"
-import { shardNamed, shards } from "./Shards.ts"
+import { shards, shardsNamed } from "./Shards.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
 const stryker = fileURLToPath(new URL("node_modules/.bin/stryker", import.meta.url))
@@ -18,13 +19,13 @@ const incrementalFile = (shard: string) => fileURLToPath(new URL(`incremental/${
 
 const args = process.argv.slice(2)
 if (args.some((arg) => arg === "--mutate" || arg === "-m" || arg.startsWith("--mutate="))) {
-  console.error("pnpm mutation runs whole shards (a folder each); name one: " + shards.map((s) => s.name).join(", "))
+  console.error("pnpm mutation runs whole shards: name a folder or a folder/File, e.g. plan/Naming")
   process.exit(2)
 }
 const named = args.filter((arg) => !arg.startsWith("-"))
 const options = args.filter((arg) => arg.startsWith("-") && arg !== "--report")
 /** `--report`: no run, the report only (after results were added by hand or on another machine). */
-const selected = args.includes("--report") ? [] : named.length === 0 ? shards : named.map(shardNamed)
+const selected = args.includes("--report") ? [] : named.length === 0 ? shards : named.flatMap(shardsNamed)
 
 const runs: Record<string, ShardRun> = existsSync(runsFile) ? JSON.parse(readFileSync(runsFile, "utf8")) : {}
 for (const shard of selected) {

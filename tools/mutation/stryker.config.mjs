@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * StrykerJS over the core library and the operator's runtime, one shard (a few files) per run:
- * `MUTATION_SHARD=plan-state` mutates those files of `packages/core/src/plan/` only (`Shards.ts`). Run it from the
+ * StrykerJS over the core library and the operator's runtime, one shard (a source file) per run:
+ * `MUTATION_SHARD=plan/Naming` mutates `packages/core/src/plan/Naming.ts` only (`Shards.ts`). Run it from the
  * repository root through `pnpm mutation [shard...]`, which runs the shards one after the other.
  * Reports go to the git-ignored `reports/mutation/<shard>.{html,json}`; each shard's incremental
  * file `tools/mutation/incremental/<shard>.json` is committed, so a later run only re-tests mutants
@@ -18,7 +18,7 @@
  * project clean): mutants that do not compile are reported as CompileError and left out of the
  * score, as they would be with tsgo. The project's own `tsc` stays 7.0.2.
  */
-import { mutatePatterns, shardNamed } from "./Shards.ts"
+import { shardNamed } from "./Shards.ts"
 
 const shard = shardNamed(process.env.MUTATION_SHARD ?? "")
 
@@ -30,7 +30,7 @@ export default {
     import.meta.resolve("@stryker-mutator/vitest-runner"),
     import.meta.resolve("@stryker-mutator/typescript-checker")
   ],
-  mutate: [...mutatePatterns(shard), "!packages/core/src/**/index.ts"],
+  mutate: [shard.file],
   testRunner: "vitest",
   vitest: { configFile: "tools/mutation/vitest.config.ts", related: true },
   coverageAnalysis: "perTest",
