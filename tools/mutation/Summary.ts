@@ -174,9 +174,9 @@ export const render = (summary: Summary, runs: Readonly<Record<string, ShardRun>
     const missing = shardList.filter((shard) => !shard.run).length
     const score = c.killed + c.timeout + c.survived + c.noCoverage === 0 ? "–" : `${c.score.toFixed(1)} %`
     const dates = shardList.flatMap((shard) => (runs[shard.name] === undefined ? [] : [runs[shard.name]!.date])).sort()
-    const runsCell = `${dates.length} of ${shardList.length} files${dates.length === 0 ? "" : `, last ${dates.at(-1)}`}`
+    const runsCell = shardList.length === 0 ? "" : `${dates.length} of ${shardList.length} files${dates.length === 0 ? "" : `, last ${dates.at(-1)}`}`
     return c.measured
-      ? `| ${c.folder} | ${score}${missing > 0 ? ` (${missing} of ${shardList.length} shards not run)` : ""} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${runsCell} |`
+      ? `| ${c.folder} | ${score}${missing > 0 ? ` (${missing} of ${shardList.length} files not run)` : ""} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.compileError} | ${c.ignored} | ${runsCell} |`
       : `| ${c.folder} | not run yet | | | | | | | ${runsCell} |`
   }
   const unjustified = summary.survivors.filter((s) => s.why === undefined).length
