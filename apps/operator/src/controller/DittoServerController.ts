@@ -30,6 +30,7 @@ import {
 } from "@dittofs-operator/core"
 import * as Controller from "../runtime/Controller.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
+import * as LeaderElection from "../runtime/LeaderElection.ts"
 
 export interface DittoServerControllerOptions extends DittoServerPass.Options {
   /** Only this namespace (default: every namespace). */
@@ -59,7 +60,9 @@ export const start = (
     const kubernetes = yield* Kubernetes.Kubernetes
     const raw = Kubernetes.raw
     const ours = { labelSelector: { [Naming.labels.app]: Naming.appLabelValue } }
+    const leadership = yield* Effect.serviceOption(LeaderElection.Leadership)
     return yield* Controller.start({
+      ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
       primary: {
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),

@@ -39,6 +39,10 @@ export interface Store<A> {
   readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>
   readonly get: (key: string) => Effect.Effect<A | undefined>
   readonly synced: Effect.Effect<void>
+  /** Whether the first list has succeeded (without waiting for it). */
+  readonly isSynced: Effect.Effect<boolean>
+  /** Whether the reflector's fiber still runs. */
+  readonly alive: Effect.Effect<boolean>
 }
 
 export type OnChange<A> = (key: string, previous: A | undefined, current: A | undefined) => Effect.Effect<void>
@@ -107,11 +111,13 @@ export const start = <A extends Meta, E extends WatchFailure>(
         yield* Effect.sleep(yield* Effect.flatMap(Ref.get(backoff), (current) => current.next))
       }
     })
-    yield* Effect.forkScoped(loop)
+    const fiber = yield* Effect.forkScoped(loop)
 
     return {
       snapshot: Ref.get(store),
       get: (key) => Effect.map(Ref.get(store), (current) => current.get(key)),
-      synced: Deferred.await(synced)
+      synced: Deferred.await(synced),
+      isSynced: Deferred.isDone(synced),
+      alive: Effect.sync(() => fiber.pollUnsafe() === undefined)
     }
   })
