@@ -121,6 +121,7 @@ const run = Command.make(
         : undefined
       const options: Operator.OperatorOptions = {
         concurrency: flags.concurrency,
+        drainTimeout: Duration.seconds(10),
         namespaces,
         instance,
         ...Option.match(flags.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) }),

@@ -15,7 +15,7 @@
  * - A failed pass is retried as the core's `errorPolicy` says (DittoFS down: within one polling
  *   interval; Kubernetes failing: backing off to 5 minutes).
  */
-import { Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
+import { type Duration, Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
   Annotations,
   DittoFs,
@@ -37,6 +37,8 @@ export interface DittoServerControllerOptions extends DittoServerPass.Options {
   readonly namespace?: string
   /** Reconciles running at once across servers. */
   readonly concurrency?: number
+  /** On stop, how long passes in flight may finish (default: interrupted at once). */
+  readonly drainTimeout?: Duration.Duration
 }
 
 const decodeServer = Schema.decodeUnknownResult(DittoServer.DittoServer)
@@ -63,6 +65,7 @@ export const start = (
     const leadership = yield* Effect.serviceOption(LeaderElection.Leadership)
     return yield* Controller.start({
       ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
+      ...(options.drainTimeout === undefined ? {} : { drainTimeout: options.drainTimeout }),
       primary: {
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),

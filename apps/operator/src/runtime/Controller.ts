@@ -14,14 +14,14 @@
  * - Leader election: the reflectors always run (a follower's caches stay warm, so a takeover
  *   needs no relist), the workers only during the leader's terms (`whileLeading`); each term
  *   starts by queueing every key of the store, so the new leader passes over everything once.
- * - Graceful stop (the scope closes): no new work is taken, passes in flight may finish within
- *   `drainTimeout` (default 10 s), then the rest is interrupted.
+ * - Graceful stop (the scope closes): with `drainTimeout`, no new work is taken and passes in
+ *   flight may finish within it before the rest is interrupted; without, they are interrupted.
  * - Health, when a `Health` service is provided: liveness — every reflector's and the workers'
  *   fiber alive; readiness — every reflector has listed once.
  * - Metrics: `controller_runtime_reconcile_total{controller,result}` (success, requeue_after,
  *   error), `_reconcile_errors_total`, `_reconcile_time_seconds`, and the queue's.
  */
-import { Duration, Effect, type Scope } from "effect"
+import { type Duration, Effect, type Scope } from "effect"
 import { Action, type K8s, ObjectRef } from "@dittofs-operator/core"
 import * as Health from "./Health.ts"
 import * as Metrics from "./Metrics.ts"
@@ -53,7 +53,7 @@ export interface ControllerOptions<A extends Meta, E extends Reflector.WatchFail
   readonly concurrency: number
   /** Runs the workers during each term of leadership (default: always). */
   readonly whileLeading?: <R>(work: Effect.Effect<unknown, never, R>) => Effect.Effect<never, never, R>
-  /** How long a graceful stop waits for passes in flight (default 10 s). */
+  /** How long a graceful stop waits for passes in flight (default: it does not wait). */
   readonly drainTimeout?: Duration.Duration
 }
 
@@ -118,7 +118,8 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
       })
     )
     // runs before the workers are interrupted (finalizers run last-added first)
-    yield* Effect.addFinalizer(() => queue.drain(options.drainTimeout ?? Duration.seconds(10)))
+    const drainTimeout = options.drainTimeout
+    if (drainTimeout !== undefined) yield* Effect.addFinalizer(() => queue.drain(drainTimeout))
     const reflectors = [{ name: options.primary.name, store }, ...options.owned.map((kind, index) => ({ name: kind.name, store: owned[index]! }))]
     yield* Effect.forEach(reflectors, ({ name, store: reflected }) =>
       Effect.andThen(

@@ -49,6 +49,6 @@ export const routes = Layer.mergeAll(
 
 /** Serves the routes on the address, for as long as the layer lives. */
 export const layer = (address: Address) =>
-  HttpRouter.serve(routes, { disableLogger: true }).pipe(
+  HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
     Layer.provide(NodeHttpServer.layer(() => createServer(), { port: address.port, host: address.host }))
   )

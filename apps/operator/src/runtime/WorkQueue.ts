@@ -97,6 +97,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         Metrics.record(Metrics.workqueueDepth, labels, current.queued.size),
         Metrics.record(Metrics.activeWorkers, { controller: labels.name }, current.running.size)
       ))
+    yield* gauges
 
     const add = (key: K): Effect.Effect<void> =>
       Effect.gen(function*() {
