@@ -35,8 +35,10 @@ export interface OperatorOptions extends DittoServerController.DittoServerContro
   readonly instance?: string
   /** Elect a leader on this Lease (default: none, this process always leads). */
   readonly leaderElection?: LeaderElection.Config
-  /** Serve `/healthz`, `/readyz` and `/metrics` here (default: not served). */
+  /** Serve `/healthz` and `/readyz` here (default: not served), and `/metrics` unless `metricsAddress` is given. */
   readonly healthAddress?: Endpoints.Address
+  /** Serve `/metrics` here; `undefined`: nowhere (absent: with the probes). */
+  readonly metricsAddress?: Endpoints.Address | undefined
 }
 
 /** Why the operator could not start: no usable kubeconfig, or the endpoints' address is taken. */
@@ -49,7 +51,7 @@ export const watchedNamespaces = (options: OperatorOptions): ReadonlyArray<strin
 
 /** The DittoServer controllers of the watched namespaces (one for every namespace when none is given). */
 export const controllers = (options: OperatorOptions = {}) => {
-  const { healthAddress: _health, leaderElection: _election, namespace: _namespace, namespaces: _namespaces, ...controllerOptions } = options
+  const { healthAddress: _health, metricsAddress: _metrics, leaderElection: _election, namespace: _namespace, namespaces: _namespaces, ...controllerOptions } = options
   const [first, ...rest] = watchedNamespaces(options).map((namespace) => DittoServerController.layer({ ...controllerOptions, namespace }))
   return first === undefined ? DittoServerController.layer(controllerOptions) : Layer.mergeAll(first, ...rest)
 }
@@ -92,7 +94,7 @@ export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes.Kubernetes, E>, op
   const events = EventRecorder.layer(options.instance === undefined ? {} : { instance: options.instance })
   const elected = leadership(options.leaderElection)
   const writes = fenced.pipe(Layer.provideMerge(elected))
-  const endpoints = options.healthAddress === undefined ? Layer.empty : Endpoints.layer(options.healthAddress)
+  const endpoints = Endpoints.layer(options.healthAddress, "metricsAddress" in options ? options.metricsAddress : options.healthAddress)
   return controllers(options).pipe(
     Layer.provide(Layer.merge(events, dittoFs).pipe(Layer.provideMerge(writes))),
     Layer.provide(kubernetes),

@@ -95,7 +95,12 @@ const run = Command.make(
     healthAddress: Flag.String("health-address").pipe(
       Flag.withFallbackConfig(Config.String(env("health-address"))),
       Flag.withDefault(":8081"),
-      Flag.withDescription(`serve /healthz, /readyz and /metrics here ([host]:port; 0: not at all) [$${env("health-address")}]`)
+      Flag.withDescription(`serve /healthz and /readyz here ([host]:port; 0: not at all) [$${env("health-address")}]`)
+    ),
+    metricsAddress: Flag.String("metrics-address").pipe(
+      Flag.withFallbackConfig(Config.String(env("metrics-address"))),
+      Flag.withDefault(":8080"),
+      Flag.withDescription(`serve /metrics (Prometheus text) here ([host]:port, may equal --health-address; 0: not at all) [$${env("metrics-address")}]`)
     )
   },
   (flags) =>
@@ -108,6 +113,7 @@ const run = Command.make(
       if (flags.retryPeriod >= flags.renewDeadline) return yield* new UsageError({ message: "--retry-period must be less than --renew-deadline" })
       const instance = Option.getOrElse(flags.instance, () => process.env["POD_NAME"] ?? `${hostname()}-${process.pid}`)
       const healthAddress = Option.getOrUndefined(yield* address("health-address", flags.healthAddress))
+      const metricsAddress = Option.getOrUndefined(yield* address("metrics-address", flags.metricsAddress))
       const leaseNamespace = Option.getOrElse(flags.leaseNamespace, () => process.env["POD_NAMESPACE"] ?? Plan.inClusterNamespace() ?? "default")
       const leaderElection: LeaderElection.Config | undefined = flags.leaderElect
         ? {
@@ -127,7 +133,8 @@ const run = Command.make(
         ...Option.match(flags.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) }),
         ...Option.match(flags.dittofsUrl, { onNone: () => ({}), onSome: (apiUrlOverride) => ({ apiUrlOverride }) }),
         ...(leaderElection === undefined ? {} : { leaderElection }),
-        ...(healthAddress === undefined ? {} : { healthAddress })
+        ...(healthAddress === undefined ? {} : { healthAddress }),
+        metricsAddress
       }
       const watched = Operator.watchedNamespaces(options)
       return yield* logging(
@@ -139,7 +146,8 @@ const run = Command.make(
             namespaces: watched.length === 0 ? "(all)" : watched.join(","),
             dittofsUrl: options.apiUrlOverride ?? "(in-cluster)",
             leaderElection: leaderElection === undefined ? "off" : `${leaderElection.namespace}/${leaderElection.leaseName}`,
-            healthAddress: healthAddress === undefined ? "off" : `${healthAddress.host}:${healthAddress.port}`
+            healthAddress: healthAddress === undefined ? "off" : `${healthAddress.host}:${healthAddress.port}`,
+            metricsAddress: metricsAddress === undefined ? "off" : `${metricsAddress.host}:${metricsAddress.port}`
           }),
           Effect.andThen(Layer.launch(Operator.layer(options))),
           Effect.onInterrupt(() => Effect.logInfo("operator stopped"))

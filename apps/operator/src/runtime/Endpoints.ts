@@ -1,5 +1,6 @@
 /**
- * The operator's HTTP endpoints, on one address (`--health-address`, default `:8081`):
+ * The operator's HTTP endpoints: the probes on `--health-address` (default `:8081`), the metrics
+ * on `--metrics-address` (default `:8080`); one server when both are the same:
  *
  * - `GET /healthz` — 200 when every liveness check passes (the process and the runtime's fibers
  *   are alive), else 503; the body lists the checks.
@@ -40,15 +41,28 @@ const probe = (name: string, report: (health: Health.Api) => Effect.Effect<Healt
     })
   )
 
-/** The routes, on any `HttpRouter`. */
-export const routes = Layer.mergeAll(
+export const probes = Layer.merge(
   probe("healthz", (health) => health.liveness),
-  probe("readyz", (health) => health.readiness),
-  PrometheusMetrics.layerHttp({ path: "/metrics" })
+  probe("readyz", (health) => health.readiness)
 )
 
-/** Serves the routes on the address, for as long as the layer lives. */
-export const layer = (address: Address) =>
-  HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
+export const metrics = PrometheusMetrics.layerHttp({ path: "/metrics" })
+
+/** The routes, on any `HttpRouter`. */
+export const routes = Layer.merge(probes, metrics)
+
+const serve = <E, R>(address: Address, app: Layer.Layer<never, E, R>) =>
+  HttpRouter.serve(app, { disableLogger: true, disableListenLog: true }).pipe(
     Layer.provide(NodeHttpServer.layer(() => createServer(), { port: address.port, host: address.host }))
   )
+
+const same = (a: Address, b: Address) => a.host === b.host && a.port === b.port
+
+/** Serves the probes and the metrics (either may be off), for as long as the layer lives. */
+export const layer = (health: Address | undefined, metricsAddress: Address | undefined = health) => {
+  if (health !== undefined && metricsAddress !== undefined && same(health, metricsAddress)) return serve(health, routes)
+  return Layer.merge(
+    health === undefined ? Layer.empty : serve(health, probes),
+    metricsAddress === undefined ? Layer.empty : serve(metricsAddress, metrics)
+  )
+}
