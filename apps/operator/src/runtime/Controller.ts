@@ -78,10 +78,15 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
     const queue = yield* WorkQueue.make<string>({ concurrency: options.concurrency, name: options.primary.name })
     const controller = { controller: options.primary.name }
     yield* Metrics.record(Metrics.maxConcurrentReconciles, controller, options.concurrency)
+    let reconciles = 0
     const measured = (object: A) =>
       Effect.gen(function*() {
         const started = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const exit = yield* Effect.exit(options.reconcile(object))
+        // every log line of a pass names its object and the pass (controller-runtime's reconcileID)
+        const reconcileId = `${started.toString(36)}-${(++reconciles).toString(36)}`
+        const exit = yield* Effect.exit(options.reconcile(object).pipe(
+          Effect.annotateLogs({ controller: options.primary.name, key: ObjectRef.keyOf(object), reconcileId })
+        ))
         yield* Metrics.record(Metrics.reconcileTimeSeconds, controller, yield* Metrics.secondsSince(started))
         const result = exit._tag === "Failure" ? "error" : exit.value._tag === "Requeue" ? "requeue_after" : "success"
         yield* Metrics.increment(Metrics.reconcileTotal, { ...controller, result })

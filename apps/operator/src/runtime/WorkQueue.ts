@@ -76,6 +76,17 @@ export interface WorkQueue<K> {
   readonly depth: Effect.Effect<{ readonly queued: number; readonly running: number; readonly scheduled: number }>
 }
 
+/** A failure's reason for logs: the tagged error's `_tag` and `reason`, else what failed. */
+export const reasonOf = (cause: Cause.Cause<unknown>): string =>
+  Option.match(Cause.findErrorOption(cause), {
+    onNone: () => (Cause.hasInterrupts(cause) ? "Interrupted" : "Defect"),
+    onSome: (error) => {
+      if (typeof error !== "object" || error === null) return String(error)
+      const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : "Error"
+      return "reason" in error && typeof error.reason === "string" ? `${tag}.${error.reason}` : tag
+    }
+  })
+
 export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const backoff = options.backoff ?? Backoff.reconcileBackoff
@@ -207,7 +218,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           })
           const delay = Duration.min(yield* keyBackoff.next, retry.cap)
           yield* Effect.logWarning("reconcile failed; backing off", result.cause).pipe(
-            Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay) })
+            Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay), reason: reasonOf(result.cause) })
           )
           yield* Metrics.increment(Metrics.workqueueRetriesTotal, labels)
           yield* addAfter(key, delay)
