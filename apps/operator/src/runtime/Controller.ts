@@ -78,6 +78,9 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
     const queue = yield* WorkQueue.make<string>({ concurrency: options.concurrency, name: options.primary.name })
     const controller = { controller: options.primary.name }
     yield* Metrics.record(Metrics.maxConcurrentReconciles, controller, options.concurrency)
+    // every series exists from the start, at 0 (as controller-runtime does), so rates and alerts work
+    yield* Metrics.record(Metrics.reconcileErrorsTotal, controller, 0)
+    yield* Effect.forEach(["success", "error", "requeue_after"], (result) => Metrics.record(Metrics.reconcileTotal, { ...controller, result }, 0), { discard: true })
     let reconciles = 0
     const measured = (object: A) =>
       Effect.gen(function*() {

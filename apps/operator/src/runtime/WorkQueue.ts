@@ -109,6 +109,8 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         Metrics.record(Metrics.activeWorkers, { controller: labels.name }, current.running.size)
       ))
     yield* gauges
+    yield* Metrics.record(Metrics.workqueueRetriesTotal, labels, 0)
+    yield* Metrics.record(Metrics.workqueueAddsTotal, labels, 0)
 
     const add = (key: K): Effect.Effect<void> =>
       Effect.gen(function*() {
