@@ -184,7 +184,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           const key = yield* restore(Queue.take(ready))
           if (yield* Ref.get(draining)) {
             yield* requeueInterrupted(key)
-            return yield* Effect.never
+            return yield* restore(Effect.never)
           }
           const started = yield* now
           const queuedAt = yield* Ref.modify(state, (current): readonly [number | undefined, State<K>] => {
