@@ -13,7 +13,7 @@
  * - Secret values are never printed: a Secret's `data` and `stringData` show as `(redacted)`.
  */
 import { DittoFs, DittoServer, DittoServerPass, EventRecorder, type K8s, Kubernetes, ObjectRef } from "@dittofs-operator/core"
-import { Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Duration, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import * as DittoFsLive from "./live/DittoFsLive.ts"
 import * as KubernetesLive from "./live/KubernetesLive.ts"
@@ -38,6 +38,8 @@ export type Change =
     readonly namespace: string
     readonly name: string
     readonly fields: ReadonlyArray<FieldChange>
+    /** For an Event: its type, reason and message. */
+    readonly event?: { readonly type: string; readonly reason: string; readonly message: string }
   }
   | { readonly system: "dittofs"; readonly call: string; readonly detail: string }
 
@@ -103,6 +105,11 @@ export const render = (plan: Plan): string => {
       lines.push("", `DittoFS ${change.call}: ${change.detail}`)
       continue
     }
+    if (change.event !== undefined) {
+      const { message, reason, type } = change.event
+      lines.push(`  Event ${type} ${reason}: ${message}${change.verb === "update" ? " (repeat counted)" : ""}`)
+      continue
+    }
     const sign = change.verb === "create" ? "+" : change.verb === "delete" ? "-" : "~"
     lines.push("", `${sign} ${change.verb} ${change.kind} ${change.namespace}/${change.name}`)
     if (change.verb === "delete") continue
@@ -166,7 +173,13 @@ export const dryRunKubernetes = (api: Kubernetes.Api, changes: Ref.Ref<ReadonlyA
           metadata: { ...encoded.metadata, resourceVersion: `plan-${version}`, ...(before?.metadata.uid === undefined ? { uid: `plan-uid-${version}` } : { uid: before.metadata.uid }) }
         }
         yield* Ref.update(overlay, (held) => new Map(held).set(keyOf(resource, namespace, name), { resource: resource as Kubernetes.Resource<unknown>, object: written }))
-        const change: Change = { system: "kubernetes", verb, kind: resource.kind, namespace, name, fields: diff(before, written, resource.kind) }
+        const event = resource.kind === "Event"
+          ? { type: String(written["type"] ?? ""), reason: String(written["reason"] ?? ""), message: String(written["message"] ?? "") }
+          : undefined
+        const change: Change = {
+          system: "kubernetes", verb, kind: resource.kind, namespace, name, fields: diff(before, written, resource.kind),
+          ...(event === undefined ? {} : { event })
+        }
         yield* Ref.update(changes, (all) => [...all, change])
         return yield* Schema.decodeEffect(resource.schema)(written).pipe(
           Effect.mapError((issue) => new Kubernetes.KubernetesError({ reason: "Invalid", message: String(issue), operation: `${verb} ${resource.kind} ${namespace}/${name}` }))
@@ -267,14 +280,13 @@ export const planWith = (options: PlanOptions) =>
     ).pipe(Layer.provideMerge(Layer.succeed(Kubernetes.Kubernetes, Kubernetes.Kubernetes.of(dryKubernetes))))
     const { target: _target, kubeconfigPath: _kubeconfigPath, ...passOptions } = options
     const outcome = yield* DittoServerPass.reconcile(server, passOptions).pipe(
-      Effect.map((action) => action._tag === "Requeue" ? `the next pass would run in ${Math.round(action.after.valueOf() as number) / 1000 > 0 ? formatAfter(action.after) : "0s"}` : "the next pass would wait for a change"),
+      Effect.map((action) => action._tag === "Requeue" ? `the next pass would run in ${Duration.format(action.after)}` : "the next pass would wait for a change"),
       Effect.catch((error) => Effect.succeed(`the pass would fail: ${describe(error)}`)),
       Effect.provide(services)
     )
     return { target: ObjectRef.key(ref), changes: yield* Ref.get(changes), outcome } satisfies Plan
   })
 
-const formatAfter = (after: unknown) => String(after)
 const describe = (error: unknown) =>
   typeof error === "object" && error !== null && "message" in error ? String((error as { message: unknown }).message) : String(error)
 

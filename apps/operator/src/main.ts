@@ -44,12 +44,15 @@ const logFormat = Flag.Literals("log-format", ["json", "pretty"]).pipe(
 )
 
 /** The logger of `--log-format`, and the level of `--log-level` or, without it, its variable. */
-const logging = <A, E, R>(format: "json" | "pretty", program: Effect.Effect<A, E, R>) =>
+const logging = <A, E, R>(format: "json" | "pretty", program: Effect.Effect<A, E, R>, stderr = false) =>
   Effect.gen(function*() {
     const flagged = yield* GlobalFlag.LogLevel
     const fromEnv = yield* Config.option(Config.LogLevel(env("log-level"))).pipe(Effect.orElseSucceed(Option.none))
     const level = Option.orElse(flagged, () => fromEnv)
-    const logged = Effect.provide(program, Logger.layer([format === "json" ? Logger.consoleJson : Logger.consolePretty()]))
+    const json = stderr ? Logger.withConsoleError(Logger.formatJson) : Logger.consoleJson
+    const logged = Effect.provide(program, Logger.layer([format === "json" ? json : Logger.consolePretty()])).pipe(
+      Effect.provideService(Logger.LogToStderr, stderr)
+    )
     return yield* Option.match(level, {
       onNone: () => logged,
       onSome: (minimum) => Effect.provideService(logged, References.MinimumLogLevel, minimum)
@@ -179,7 +182,8 @@ const plan = Command.make(
           ...Option.match(flags.dittofsUrl, { onNone: () => ({}), onSome: (apiUrlOverride) => ({ apiUrlOverride }) })
         })
         yield* Console.log(flags.output === "json" ? JSON.stringify(Plan.toJson(changes), null, 2) : Plan.render(changes))
-      })
+      }),
+      true // stdout holds the plan only
     )
 ).pipe(Command.withDescription("Print the changes one pass would make to a DittoServer (Kubernetes objects, Events, DittoFS calls) without making any"))
 

@@ -127,10 +127,12 @@ describe("observability and plan", () => {
         const text = (yield* runBundle(built.file, ["plan", `${namespace}/nas`, "--kubeconfig", kubeconfigPath])).stdout
         const json = (yield* runBundle(built.file, ["plan", `${namespace}/nas`, "--kubeconfig", kubeconfigPath, "--output", "json"])).stdout
         const after = yield* resourceVersions(namespace)
+        yield* Effect.logInfo(`plan:\n${text}`)
         assert.deepStrictEqual(after, before, "plan wrote nothing: every resourceVersion unchanged")
         assert.include(text, `- delete Service ${namespace}/nas-adapter-smb`)
         assert.include(text, `- delete NetworkPolicy ${namespace}/nas-adapter-smb`)
         assert.include(text, `~ update StatefulSet ${namespace}/nas`)
+        assert.include(text, "Event Normal AdapterServiceDeleted: Deleted Service nas-adapter-smb")
         const planned = JSON.parse(json) as { target: string; changes: ReadonlyArray<{ system: string; verb?: string; kind?: string; name?: string }> }
         assert.strictEqual(planned.target, `${namespace}/nas`)
         assert.deepInclude(planned.changes.map((c) => `${c.verb} ${c.kind} ${c.name}`), "delete Service nas-adapter-smb")
@@ -159,7 +161,7 @@ describe("observability and plan", () => {
         yield* awaitExposed(server, ["nfs"], "60 seconds")
         const events = JSON.stringify(yield* kubernetes.list(Kubernetes.raw(Kubernetes.Resources.Event), namespace))
         yield* kubernetes.delete(Kubernetes.Resources.DittoServer, namespace, "nas")
-        yield* expectGone(Kubernetes.Resources.DittoServer, namespace, "nas")
+        yield* eventually("the DittoServer deleted", expectGone(Kubernetes.Resources.DittoServer, namespace, "nas"), { timeout: "60 seconds" })
         yield* again.signal("SIGTERM")
         assert.deepStrictEqual(yield* again.exited, { code: 0, signal: null })
 
