@@ -17,7 +17,7 @@
  */
 import { DittoServerCrd } from "@dittofs-operator/core/crd"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Config, Console, Duration, Effect, Exit, Layer, Logger, Option, References, Schema } from "effect"
+import { Config, Console, Duration, Effect, Exit, Layer, Logger, type LogLevel, Option, References, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { hostname } from "node:os"
 import * as Operator from "./Operator.ts"
@@ -43,11 +43,19 @@ const logFormat = Flag.Literals("log-format", ["json", "pretty"]).pipe(
   Flag.withDescription(`json: one object a line (default); pretty: for people [$${env("log-format")}]`)
 )
 
+/** `--log-level`'s names, for its variable too (any case). */
+const logLevels: Readonly<Record<string, LogLevel.LogLevel>> = {
+  all: "All", trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", warning: "Warn", error: "Error", fatal: "Fatal", none: "None"
+}
+
 /** The logger of `--log-format`, and the level of `--log-level` or, without it, its variable. */
 const logging = <A, E, R>(format: "json" | "pretty", program: Effect.Effect<A, E, R>, stderr = false) =>
   Effect.gen(function*() {
     const flagged = yield* GlobalFlag.LogLevel
-    const fromEnv = yield* Config.option(Config.LogLevel(env("log-level"))).pipe(Effect.orElseSucceed(Option.none))
+    const fromEnv = Option.flatMap(
+      yield* Config.option(Config.String(env("log-level"))).pipe(Effect.orElseSucceed(Option.none<string>)),
+      (text) => Option.fromNullishOr(logLevels[text.trim().toLowerCase()])
+    )
     const level = Option.orElse(flagged, () => fromEnv)
     const json = stderr ? Logger.withConsoleError(Logger.formatJson) : Logger.consoleJson
     const logged = Effect.provide(program, Logger.layer([format === "json" ? json : Logger.consolePretty()])).pipe(

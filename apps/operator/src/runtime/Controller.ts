@@ -21,7 +21,7 @@
  * - Metrics: `controller_runtime_reconcile_total{controller,result}` (success, requeue_after,
  *   error), `_reconcile_errors_total`, `_reconcile_time_seconds`, and the queue's.
  */
-import { type Duration, Effect, type Scope } from "effect"
+import { Duration, Effect, type Scope } from "effect"
 import { Action, type K8s, ObjectRef } from "@dittofs-operator/core"
 import * as Health from "./Health.ts"
 import * as Metrics from "./Metrics.ts"
@@ -88,6 +88,10 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
         // every log line of a pass names its object and the pass (controller-runtime's reconcileID)
         const reconcileId = `${started.toString(36)}-${(++reconciles).toString(36)}`
         const exit = yield* Effect.exit(options.reconcile(object).pipe(
+          Effect.tap((action) =>
+            Effect.logDebug("reconciled").pipe(
+              Effect.annotateLogs({ outcome: action._tag === "Requeue" ? `requeue after ${Duration.format(action.after)}` : "await change" })
+            )),
           Effect.annotateLogs({ controller: options.primary.name, key: ObjectRef.keyOf(object), reconcileId })
         ))
         yield* Metrics.record(Metrics.reconcileTimeSeconds, controller, yield* Metrics.secondsSince(started))
