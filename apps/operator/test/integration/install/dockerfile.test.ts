@@ -10,11 +10,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Effect, Schedule } from "effect"
 import { execFile, spawn } from "node:child_process"
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from "node:fs"
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { inject } from "vitest"
 import * as RunDir from "../../../../../scripts/launch/RunDir.ts"
 
 const repo = fileURLToPath(new URL("../../../../../", import.meta.url))
@@ -168,8 +167,16 @@ describe("the Dockerfile", () => {
         Effect.as("healthy"),
         Effect.orElseSucceed(() => "unhealthy")
       )
+      // liveness needs no API server: one that refuses every connection will do
       const kubeconfig = join(root, "kubeconfig")
-      cpSync(inject("kubeconfigPath"), kubeconfig)
+      writeFileSync(kubeconfig, JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "none", cluster: { server: "https://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
+        users: [{ name: "none", user: { token: "none" } }],
+        contexts: [{ name: "none", context: { cluster: "none", user: "none" } }],
+        "current-context": "none"
+      }))
       chmodSync(kubeconfig, 0o644)
       const operator = spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...cmd, "--kubeconfig", kubeconfig, "--namespace", "healthcheck-none", "--metrics-address", "0"], { stdio: "ignore" })
       const exited = new Promise((resolve) => operator.once("exit", resolve))
