@@ -67,6 +67,7 @@ const leadership = (config: LeaderElection.Config | undefined) =>
         const elected = yield* LeaderElection.run(Instrumented.kubernetes(kubernetes), config)
         // ready as leader or standby; not while the Lease cannot be read
         yield* Health.register("readiness", { name: "leader-election", ok: Effect.map(elected.status, (status) => status !== "Unknown") })
+        yield* Health.register("liveness", { name: "leader-election", ok: elected.alive })
         return LeaderElection.Leadership.of(elected)
       })
     )

@@ -135,8 +135,8 @@ const encode = <A>(resource: Kubernetes.Resource<A>, object: A): K8s.AnyObject =
   Schema.encodeUnknownSync(resource.schema)(object) as K8s.AnyObject
 
 /**
- * A Kubernetes service that reads through `api` and holds back every write, recording it.
- * `writes` counts the writes that reached `api`: always 0.
+ * A Kubernetes service that reads through `api` and holds back every write, recording it in
+ * `changes`; later reads see the held-back writes.
  */
 export const dryRunKubernetes = (api: Kubernetes.Api, changes: Ref.Ref<ReadonlyArray<Change>>): Effect.Effect<Kubernetes.Api> =>
   Effect.gen(function*() {

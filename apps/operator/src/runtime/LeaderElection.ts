@@ -122,12 +122,15 @@ export interface Api {
   readonly fence: Effect.Effect<boolean>
   /** Runs `work` during each term, interrupted when the term ends; never returns. */
   readonly whileLeading: <R>(work: Effect.Effect<unknown, never, R>) => Effect.Effect<never, never, R>
+  /** Whether the election's fiber still runs. */
+  readonly alive: Effect.Effect<boolean>
 }
 
 export class Leadership extends Context.Service<Leadership, Api>()("@dittofs-operator/operator/Leadership") {}
 
 /** No election: always the leader (one replica, tests, local runs). */
 export const alwaysLeader: Api = {
+  alive: Effect.succeed(true),
   status: Effect.succeed("Leader"),
   fence: Effect.succeed(true),
   whileLeading: (work) => Effect.andThen(work, Effect.never)
@@ -216,7 +219,9 @@ export const run = (kubernetes: Kubernetes.Api, config: Config): Effect.Effect<A
     /** Renews until it cannot within the renew deadline, or someone else holds the Lease. */
     const leader = Effect.gen(function*() {
       for (;;) {
-        yield* Effect.sleep(config.retryPeriod)
+        // the next attempt after a retry period, or at the deadline if that comes first
+        const untilDeadline = (yield* Ref.get(validUntil)) - (yield* now)
+        yield* Effect.sleep(Duration.min(config.retryPeriod, Duration.millis(Math.max(0, untilDeadline))))
         const sent = yield* now
         const deadline = yield* Ref.get(validUntil)
         if (sent >= deadline) return "renew deadline passed"
@@ -251,10 +256,11 @@ export const run = (kubernetes: Kubernetes.Api, config: Config): Effect.Effect<A
       )
     }).pipe(annotate)
 
-    yield* Effect.forkScoped(loop)
+    const fiber = yield* Effect.forkScoped(loop)
     yield* Effect.addFinalizer(() => release)
 
     const api: Api = {
+      alive: Effect.sync(() => fiber.pollUnsafe() === undefined),
       status: Ref.get(status),
       fence: Effect.flatMap(Ref.get(term), (current) =>
         current._tag === "Leading"
