@@ -30,5 +30,8 @@ FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=build /src/apps/operator/dist/dittofs-operator.mjs /src/apps/operator/dist/THIRD-PARTY-NOTICES.txt /app/
 USER 65532:65532
+# No curl in distroless: node itself asks /healthz (the default --health-address :8081).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/nodejs/bin/node", "/app/dittofs-operator.mjs"]
 CMD ["run"]

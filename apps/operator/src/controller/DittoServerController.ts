@@ -15,7 +15,7 @@
  * - A failed pass is retried as the core's `errorPolicy` says (DittoFS down: within one polling
  *   interval; Kubernetes failing: backing off to 5 minutes).
  */
-import { Deferred, Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
+import { Deferred, type Duration, Effect, Layer, Result, Schema, SchemaIssue, type Scope } from "effect"
 import {
   Annotations,
   DittoFs,
@@ -31,6 +31,7 @@ import {
 import * as Controller from "../runtime/Controller.ts"
 import * as KubernetesCache from "../runtime/KubernetesCache.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
+import * as LeaderElection from "../runtime/LeaderElection.ts"
 import type * as Reflector from "../runtime/Reflector.ts"
 
 export interface DittoServerControllerOptions extends DittoServerPass.Options {
@@ -38,6 +39,8 @@ export interface DittoServerControllerOptions extends DittoServerPass.Options {
   readonly namespace?: string
   /** Reconciles running at once across servers. */
   readonly concurrency?: number
+  /** On stop, how long passes in flight may finish (default: interrupted at once). */
+  readonly drainTimeout?: Duration.Duration
 }
 
 const decodeServer = Schema.decodeUnknownResult(DittoServer.DittoServer)
@@ -114,9 +117,12 @@ export const start = (
     const kubernetes = yield* Kubernetes.Kubernetes
     const raw = Kubernetes.raw
     const kinds = ownedKinds(options.namespace)
+    const leadership = yield* Effect.serviceOption(LeaderElection.Leadership)
     // the pass reads through the cache, built once the stores exist (before any reconcile runs)
     const cached = yield* Deferred.make<Kubernetes.Api>()
     const running = yield* Controller.start({
+      ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
+      ...(options.drainTimeout === undefined ? {} : { drainTimeout: options.drainTimeout }),
       primary: {
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),

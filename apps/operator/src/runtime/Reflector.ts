@@ -44,10 +44,12 @@ export interface Store<A> {
   readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>
   readonly get: (key: string) => Effect.Effect<A | undefined>
   readonly synced: Effect.Effect<void>
-  /** Whether the first list has completed. */
+  /** Whether the first list has succeeded (without waiting for it). */
   readonly isSynced: Effect.Effect<boolean>
   /** The resourceVersion the store has caught up with ("" before the first list). */
   readonly version: Effect.Effect<string>
+  /** Whether the reflector's fiber still runs. */
+  readonly alive: Effect.Effect<boolean>
 }
 
 export interface StartOptions<A> {
@@ -132,13 +134,14 @@ export const start = <A extends Meta, E extends WatchFailure>(
         yield* Effect.sleep(yield* Effect.flatMap(Ref.get(backoff), (current) => current.next))
       }
     })
-    yield* Effect.forkScoped(loop)
+    const fiber = yield* Effect.forkScoped(loop)
 
     return {
       snapshot: Ref.get(store),
       get: (key) => Effect.map(Ref.get(store), (current) => current.get(key)),
       synced: Deferred.await(synced),
       isSynced: Deferred.isDone(synced),
-      version: Ref.get(storeVersion)
+      version: Ref.get(storeVersion),
+      alive: Effect.sync(() => fiber.pollUnsafe() === undefined)
     }
   })

@@ -12,11 +12,17 @@
  *   until the next `add`, and a failure schedules it after the next delay of the key's own
  *   backoff (the named Schedule `Backoff.reconcileBackoff` by default), capped by the `Retry` the
  *   caller's error policy chose for that error; the next success resets the backoff.
+ * - `run` may be interrupted (a leader that lost its Lease stops its workers): a key whose run
+ *   was interrupted is queued again, so the next `run` (the next term) picks it up.
+ * - Its metrics carry client-go's names with label `name`: `workqueue_depth`, `_adds_total`,
+ *   `_retries_total`, `_queue_duration_seconds`, `_work_duration_seconds`, and
+ *   `controller_runtime_active_workers{controller}`.
  * Time is Effect's Clock: tests drive it with `TestClock`.
  */
 import { Action } from "@dittofs-operator/core"
-import { Cause, Duration, Effect, FiberMap, Option, Queue, Ref, type Schedule, type Scope } from "effect"
+import { Cause, Duration, Effect, FiberMap, Option, Queue, Ref, Schedule, type Scope } from "effect"
 import * as Backoff from "./Backoff.ts"
+import * as Metrics from "./Metrics.ts"
 
 export type Outcome = Action.Action
 
@@ -27,6 +33,8 @@ export interface WorkQueueOptions {
   readonly concurrency: number
   /** The backoff of a failing key (default `Backoff.reconcileBackoff`). */
   readonly backoff?: Schedule.Schedule<unknown>
+  /** The `name` label of its metrics (default `default`). */
+  readonly name?: string
 }
 
 interface State<K> {
@@ -37,6 +45,8 @@ interface State<K> {
   readonly scheduled: ReadonlyMap<K, number>
   /** The backoff of each key whose last run failed. */
   readonly failures: ReadonlyMap<K, Backoff.Backoff>
+  /** When each queued key was queued (epoch ms), for `workqueue_queue_duration_seconds`. */
+  readonly queuedAt: ReadonlyMap<K, number>
 }
 
 const without = <K>(set: ReadonlySet<K>, key: K): ReadonlySet<K> => {
@@ -57,9 +67,25 @@ export interface WorkQueue<K> {
     work: (key: K) => Effect.Effect<Outcome, E, R>,
     errorPolicy?: ErrorPolicy<E>
   ) => Effect.Effect<never, never, R>
+  /**
+   * Graceful stop: workers take no more keys; waits until no key runs, at most `timeout`.
+   * (Interrupting `run` afterwards stops the rest.)
+   */
+  readonly drain: (timeout: Duration.Duration) => Effect.Effect<void>
   /** Keys waiting to run now, and keys running (for metrics and tests). */
   readonly depth: Effect.Effect<{ readonly queued: number; readonly running: number; readonly scheduled: number }>
 }
+
+/** A failure's reason for logs: the tagged error's `_tag` and `reason`, else what failed. */
+export const reasonOf = (cause: Cause.Cause<unknown>): string =>
+  Option.match(Cause.findErrorOption(cause), {
+    onNone: () => (Cause.hasInterrupts(cause) ? "Interrupted" : "Defect"),
+    onSome: (error) => {
+      if (typeof error !== "object" || error === null) return String(error)
+      const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : "Error"
+      return "reason" in error && typeof error.reason === "string" ? `${tag}.${error.reason}` : tag
+    }
+  })
 
 export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -71,15 +97,37 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
       running: new Set(),
       dirty: new Set(),
       scheduled: new Map(),
-      failures: new Map()
+      failures: new Map(),
+      queuedAt: new Map()
     })
+    const labels = { name: options.name ?? "default" }
+    const draining = yield* Ref.make(false)
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+    const gauges = Effect.flatMap(Ref.get(state), (current) =>
+      Effect.andThen(
+        Metrics.record(Metrics.workqueueDepth, labels, current.queued.size),
+        Metrics.record(Metrics.activeWorkers, { controller: labels.name }, current.running.size)
+      ))
+    yield* gauges
+    yield* Metrics.record(Metrics.workqueueRetriesTotal, labels, 0)
+    yield* Metrics.record(Metrics.workqueueAddsTotal, labels, 0)
 
     const add = (key: K): Effect.Effect<void> =>
-      Ref.modify(state, (current): readonly [boolean, State<K>] => {
-        if (current.running.has(key)) return [false, { ...current, dirty: new Set(current.dirty).add(key) }]
-        if (current.queued.has(key)) return [false, current]
-        return [true, { ...current, queued: new Set(current.queued).add(key) }]
-      }).pipe(Effect.flatMap((offer) => (offer ? Effect.asVoid(Queue.offer(ready, key)) : Effect.void)))
+      Effect.gen(function*() {
+        const at = yield* now
+        const outcome = yield* Ref.modify(state, (current): readonly ["offer" | "dirty" | "none", State<K>] => {
+          if (current.running.has(key)) {
+            return current.dirty.has(key) ? ["none", current] : ["dirty", { ...current, dirty: new Set(current.dirty).add(key) }]
+          }
+          if (current.queued.has(key)) return ["none", current]
+          return ["offer", { ...current, queued: new Set(current.queued).add(key), queuedAt: new Map(current.queuedAt).set(key, at) }]
+        })
+        if (outcome !== "none") yield* Metrics.increment(Metrics.workqueueAddsTotal, labels)
+        if (outcome === "offer") {
+          yield* Queue.offer(ready, key)
+          yield* gauges
+        }
+      })
 
     const addAfter = (key: K, delay: Duration.Duration): Effect.Effect<void> =>
       Effect.gen(function*() {
@@ -117,14 +165,48 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         }))
       )
 
-    const worker = <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>, errorPolicy: ErrorPolicy<E>) =>
+    /** A key whose run was interrupted goes back to the queue, for the next `run`. */
+    const requeueInterrupted = (key: K) =>
       Effect.gen(function*() {
-        const key = yield* Queue.take(ready)
-        yield* Ref.update(state, (current) => ({
-          ...current,
-          queued: without(current.queued, key),
-          running: new Set(current.running).add(key)
-        }))
+        const at = yield* now
+        const offer = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => {
+          const base = { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
+          if (current.queued.has(key)) return [false, base]
+          return [true, { ...base, queued: new Set(current.queued).add(key), queuedAt: new Map(current.queuedAt).set(key, at) }]
+        })
+        if (offer) yield* Queue.offer(ready, key)
+        yield* gauges
+      })
+
+    const worker = <E, R>(work: (key: K) => Effect.Effect<Outcome, E, R>, errorPolicy: ErrorPolicy<E>) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const key = yield* restore(Queue.take(ready))
+          if (yield* Ref.get(draining)) {
+            yield* requeueInterrupted(key)
+            return yield* restore(Effect.never)
+          }
+          const started = yield* now
+          const queuedAt = yield* Ref.modify(state, (current): readonly [number | undefined, State<K>] => {
+            const stamps = new Map(current.queuedAt)
+            stamps.delete(key)
+            return [current.queuedAt.get(key), {
+              ...current,
+              queued: without(current.queued, key),
+              running: new Set(current.running).add(key),
+              queuedAt: stamps
+            }]
+          })
+          yield* Metrics.record(Metrics.workqueueQueueDuration, labels, Math.max(0, started - (queuedAt ?? started)) / 1000)
+          yield* gauges
+          yield* restore(step(key, work, errorPolicy)).pipe(Effect.onInterrupt(() => requeueInterrupted(key)))
+          yield* Metrics.record(Metrics.workqueueWorkDuration, labels, yield* Metrics.secondsSince(started))
+          yield* gauges
+        })
+      ).pipe(Effect.forever)
+
+    const step = <E, R>(key: K, work: (key: K) => Effect.Effect<Outcome, E, R>, errorPolicy: ErrorPolicy<E>) =>
+      Effect.gen(function*() {
         const result = yield* Effect.exit(work(key))
         if (result._tag === "Failure") {
           const existing = (yield* Ref.get(state)).failures.get(key)
@@ -138,8 +220,9 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           })
           const delay = Duration.min(yield* keyBackoff.next, retry.cap)
           yield* Effect.logWarning("reconcile failed; backing off", result.cause).pipe(
-            Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay) })
+            Effect.annotateLogs({ key: String(key), retryIn: Duration.format(delay), reason: reasonOf(result.cause) })
           )
+          yield* Metrics.increment(Metrics.workqueueRetriesTotal, labels)
           yield* addAfter(key, delay)
         } else {
           yield* Ref.update(state, (current) => {
@@ -154,7 +237,7 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
         ])
         if (again) yield* add(key)
-      }).pipe(Effect.forever)
+      })
 
     return {
       add,
@@ -165,6 +248,16 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           concurrency: "unbounded",
           discard: true
         }).pipe(Effect.andThen(Effect.never)),
+      drain: (timeout) =>
+        Ref.set(draining, true).pipe(
+          Effect.andThen(
+            Effect.flatMap(Ref.get(state), (current) => current.running.size === 0 ? Effect.void : Effect.fail("running" as const)).pipe(
+              Effect.retry(Schedule.spaced("50 millis")),
+              Effect.timeoutOption(timeout),
+              Effect.ignore
+            )
+          )
+        ),
       depth: Effect.map(Ref.get(state), (current) => ({
         queued: current.queued.size,
         running: current.running.size,

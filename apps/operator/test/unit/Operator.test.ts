@@ -5,10 +5,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { EventRecorder, Kubernetes } from "@dittofs-operator/core"
 import { DittoFsMemory, KubernetesMemory } from "@dittofs-operator/core/testing"
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as Operator from "../../src/Operator.ts"
+import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 
 const baseUrl = "http://dfs.local:8080"
 const password = "admin-secret"
@@ -63,5 +64,44 @@ describe("Operator", () => {
         yield* settle
       }
       assert.deepStrictEqual([yield* reconciled("a"), yield* reconciled("c")], [true, true])
+    }).pipe(Effect.scoped, Effect.provide(layers)))
+
+  it.effect("two replicas with leader election: only the leader writes; the follower takes over when it stops", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const writes = { a: 0, b: 0 }
+      /** The shared API server, counting each replica's writes but its Lease's. */
+      const replica = (name: "a" | "b") =>
+        Layer.succeed(Kubernetes.Kubernetes, Kubernetes.Kubernetes.of({
+          ...kubernetes,
+          create: (resource, object) => Effect.andThen(Effect.sync(() => { if (resource.kind !== "Lease") writes[name]++ }), kubernetes.create(resource, object)),
+          update: (resource, object) => Effect.andThen(Effect.sync(() => { if (resource.kind !== "Lease") writes[name]++ }), kubernetes.update(resource, object)),
+          updateStatus: (resource, object) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.updateStatus(resource, object)),
+          delete: (resource, namespace, n, pre) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.delete(resource, namespace, n, pre))
+        }))
+      const election = (identity: string) => ({ namespace: "ops", leaseName: "dittofs-operator", identity, ...LeaderElection.defaults })
+      const run = Effect.gen(function*() {
+        for (let i = 0; i < 12; i++) {
+          yield* TestClock.adjust("250 millis")
+          yield* settle
+        }
+      })
+      yield* Sample.apply({ namespace: "a", apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
+      const scopeA = yield* Scope.make()
+      yield* Scope.provide(Layer.build(Operator.layerOn(replica("a"), { instance: "a", leaderElection: election("a") })), scopeA)
+      yield* run
+      yield* Layer.build(Operator.layerOn(replica("b"), { instance: "b", leaderElection: election("b") }))
+      yield* run
+      assert.isTrue(yield* reconciled("a"))
+      assert.isAbove(writes.a, 0)
+      assert.strictEqual(writes.b, 0, "the follower writes nothing")
+
+      yield* Scope.close(scopeA, Exit.void) // a stops: releases the Lease
+      const before = writes.a
+      yield* Sample.apply({ namespace: "b", apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
+      yield* run
+      assert.isTrue(yield* reconciled("b"), "b took over and reconciled the new server")
+      assert.isAbove(writes.b, 0)
+      assert.strictEqual(writes.a, before, "a wrote nothing after it stopped")
     }).pipe(Effect.scoped, Effect.provide(layers)))
 })

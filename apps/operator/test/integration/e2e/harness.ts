@@ -93,7 +93,7 @@ export interface OperatorHarnessOptions {
 }
 
 /** The operator as one Layer, watching one namespace. */
-export const operatorLayer = (options: OperatorHarnessOptions): Layer.Layer<never, KubernetesLive.KubernetesConfigError> => {
+export const operatorLayer = (options: OperatorHarnessOptions): Layer.Layer<never, Operator.StartError> => {
   const { kubeconfigPath, namespace, wrap } = options
   if (wrap === undefined) return Operator.layer({ kubeconfigPath, namespace })
   const kubernetes = Layer.effect(Kubernetes.Kubernetes, Effect.gen(function*() {

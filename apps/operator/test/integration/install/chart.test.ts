@@ -98,7 +98,40 @@ describe("the Helm chart", () => {
         runAsNonRoot: true,
         capabilities: { drop: ["ALL"] }
       })
-      assert.deepStrictEqual(container.args, ["run", "--log-level=info", "--log-format=json", "--concurrency=4", "--instance=$(POD_NAME)"])
+      assert.deepStrictEqual(container.args, [
+        "run", "--log-level=info", "--log-format=json", "--concurrency=4", "--instance=$(POD_NAME)",
+        "--health-address=:8081", "--metrics-address=0",
+        "--leader-elect", "--leader-election-id=dittofs-operator", "--leader-election-namespace=$(POD_NAMESPACE)",
+        "--lease-duration=15", "--renew-deadline=10", "--retry-period=2"
+      ])
+    }))
+
+  it.live("two replicas with leader election: probes on /healthz and /readyz, metrics Service and scrape annotations, the Lease Role names the Lease", () =>
+    Effect.gen(function*() {
+      const manifests = yield* render(["--set", "replicas=2", "--set", "metrics.enabled=true", "--set", "leaderElection.leaseName=ops-lease"])
+      const deployment = manifests.find((m) => m.kind === "Deployment") as unknown as {
+        spec: { replicas: number; strategy: { type: string }; template: { metadata: { annotations: Record<string, string> } } }
+      }
+      assert.strictEqual(deployment.spec.replicas, 2)
+      assert.strictEqual(deployment.spec.strategy.type, "RollingUpdate")
+      assert.deepInclude(deployment.spec.template.metadata.annotations, { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" })
+      const container = operatorContainer(manifests) as unknown as {
+        args: ReadonlyArray<string>
+        ports: ReadonlyArray<{ name: string; containerPort: number }>
+        livenessProbe: { httpGet: { path: string; port: string } }
+        readinessProbe: { httpGet: { path: string; port: string } }
+      }
+      assert.includeMembers([...container.args], ["--metrics-address=:8080", "--leader-elect", "--leader-election-id=ops-lease"])
+      assert.deepStrictEqual(container.ports, [{ name: "health", containerPort: 8081 }, { name: "metrics", containerPort: 8080 }])
+      assert.deepStrictEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "health" })
+      assert.deepStrictEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "health" })
+      const service = manifests.find((m) => m.kind === "Service") as unknown as { metadata: { name: string }; spec: { ports: ReadonlyArray<{ port: number; targetPort: string }> } }
+      assert.strictEqual(service.metadata.name, "dittofs-operator-metrics")
+      assert.deepStrictEqual(service.spec.ports.map((p) => [p.port, p.targetPort]), [[8080, "metrics"]])
+      const leaseRole = manifests.find((m) => m.kind === "Role" && m.metadata.name.endsWith("-leader-election")) as unknown as {
+        rules: ReadonlyArray<{ verbs: ReadonlyArray<string>; resourceNames?: ReadonlyArray<string> }>
+      }
+      assert.deepStrictEqual(leaseRole.rules.map((rule) => [rule.verbs.join(","), rule.resourceNames ?? []]), [["create", []], ["get,update", ["ops-lease"]]])
     }))
 
   it.live("watching namespaces: a Role and RoleBinding in each, no ClusterRole, one --namespace each", () =>
@@ -141,10 +174,11 @@ describe("the Helm chart", () => {
       }
     }))
 
-  it.live("refuses what the operator cannot do yet, and values outside the schema", () =>
+  it.live("refuses settings that cannot work, and values outside the schema", () =>
     Effect.gen(function*() {
-      assert.include(yield* renderFailure(["--set", "replicas=2"]), "does not elect a leader yet")
-      assert.include(yield* renderFailure(["--set", "metrics.enabled=true"]), "serves no metrics endpoint yet")
+      assert.include(yield* renderFailure(["--set", "replicas=2", "--set", "leaderElection.enabled=false"]), "needs leaderElection.enabled")
+      assert.include(yield* renderFailure(["--set", "leaderElection.renewDeadline=15"]), "must be less than leaseDuration")
+      assert.include(yield* renderFailure(["--set", "metrics.enabled=true", "--set", "metrics.port=8081"]), "must differ from health.port")
       assert.include(yield* renderFailure(["--set", "log.level=loud"]), "log.level")
       assert.include(yield* renderFailure(["--set", "watchNamespaces={Not_A_Namespace}"]), "watchNamespaces")
     }))

@@ -8,9 +8,9 @@
  * Not tested: the base images themselves, and building or running the image.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Effect } from "effect"
-import { execFile } from "node:child_process"
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from "node:fs"
+import { Data, Effect, Schedule } from "effect"
+import { execFile, spawn } from "node:child_process"
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
@@ -129,12 +129,16 @@ describe("the Dockerfile", () => {
       let user = ""
       let entrypoint: ReadonlyArray<string> = []
       let cmd: ReadonlyArray<string> = []
+      let healthcheck: ReadonlyArray<string> = []
       for (const { keyword, rest } of runtime.instructions) {
         if (keyword === "WORKDIR") appDir = rest
         if (keyword === "USER") user = rest
         if (keyword === "ENTRYPOINT") entrypoint = JSON.parse(rest) as Array<string>
         if (keyword === "CMD") cmd = JSON.parse(rest) as Array<string>
-        if (keyword === "HEALTHCHECK") assert.include(rest, "/healthz", "a HEALTHCHECK goes through the health endpoint")
+        if (keyword === "HEALTHCHECK") {
+          assert.include(rest, "/healthz", "a HEALTHCHECK goes through the health endpoint")
+          healthcheck = JSON.parse(rest.slice(rest.indexOf("CMD ") + 4)) as Array<string>
+        }
         if (keyword === "COPY") {
           const { dest, from, sources } = copyOf(rest)
           assert.strictEqual(from, build.name)
@@ -156,5 +160,36 @@ describe("the Dockerfile", () => {
         sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/")
       assert.strictEqual((yield* asUser(["--version"])).stdout.trim(), "dittofs-operator v0.1.0")
       assert.include((yield* asUser([...cmd, "--help"])).stdout, "--namespace")
+
+      // The HEALTHCHECK, run as the image would: healthy while the operator runs, unhealthy once it stopped.
+      assert.strictEqual(healthcheck[0], entrypoint[0], "the HEALTHCHECK runs the image's node")
+      const probe = sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, ...healthcheck.slice(1)], "/").pipe(
+        Effect.as("healthy"),
+        Effect.orElseSucceed(() => "unhealthy")
+      )
+      // liveness needs no API server: one that refuses every connection will do
+      const kubeconfig = join(root, "kubeconfig")
+      writeFileSync(kubeconfig, JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "none", cluster: { server: "https://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
+        users: [{ name: "none", user: { token: "none" } }],
+        contexts: [{ name: "none", context: { cluster: "none", user: "none" } }],
+        "current-context": "none"
+      }))
+      chmodSync(kubeconfig, 0o644)
+      const operator = spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...cmd, "--kubeconfig", kubeconfig, "--namespace", "healthcheck-none", "--metrics-address", "0"], { stdio: "ignore" })
+      const exited = new Promise((resolve) => operator.once("exit", resolve))
+      yield* Effect.addFinalizer(() => Effect.sync(() => void operator.kill("SIGKILL")))
+      const healthy = yield* probe.pipe(
+        Effect.filterOrFail((result) => result === "healthy", () => "unhealthy"),
+        Effect.retry(Schedule.spaced("200 millis")),
+        Effect.timeout("30 seconds"),
+        Effect.orElseSucceed(() => "never healthy")
+      )
+      assert.strictEqual(healthy, "healthy")
+      operator.kill("SIGTERM")
+      yield* Effect.promise(() => exited)
+      assert.strictEqual(yield* probe, "unhealthy")
     }).pipe(Effect.scoped), 300_000)
 })

@@ -68,10 +68,7 @@ const unreachedGrants: Readonly<Record<string, string>> = {
   [grantKey("dittofs.dittofs.com", "dittoservers/finalizers", "update")]:
     "checked by admission when an owner reference blocks deletion (proved separately), never a request of its own",
   [grantKey("", "events", "get")]: "re-read only after an Event update lost a race (Conflict)",
-  [grantKey("", "secrets", "update")]: "token refresh at 80 % of the DittoFS token lifetime (12 minutes), or a generated Secret drifting",
-  [grantKey("coordination.k8s.io", "leases", "get")]: "leader election, prepared in RBAC, not done by the operator yet",
-  [grantKey("coordination.k8s.io", "leases", "create")]: "leader election, prepared in RBAC, not done by the operator yet",
-  [grantKey("coordination.k8s.io", "leases", "update")]: "leader election, prepared in RBAC, not done by the operator yet"
+  [grantKey("", "secrets", "update")]: "token refresh at 80 % of the DittoFS token lifetime (12 minutes), or a generated Secret drifting"
 }
 
 const RoleObject = Schema.fromJsonString(Schema.Struct({
@@ -137,7 +134,11 @@ const runAsServiceAccount = (options: RunOptions) =>
       bundle: built.file,
       dir,
       name: "operator",
-      args: ["run", "--kubeconfig", kubeconfig, "--log-format", "json", "--log-level", "info", ...options.watch.flatMap((ns) => ["--namespace", ns])]
+      args: [
+        "run", "--kubeconfig", kubeconfig, "--log-format", "json", "--log-level", "info", ...options.watch.flatMap((ns) => ["--namespace", ns]),
+        // as the chart runs it: the Lease its Role names, in the release namespace
+        "--leader-elect", "--leader-election-namespace", releaseNamespace, "--leader-election-id", releaseName
+      ]
     })
     const [elapsed] = yield* Effect.timed(lifecycle(options.namespace, dfs))
     yield* Effect.logInfo(`lifecycle as ${operatorUser} in ${Duration.format(elapsed)}`)

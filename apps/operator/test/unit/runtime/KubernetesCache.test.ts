@@ -55,7 +55,8 @@ const manualStore = Effect.gen(function*() {
     get: (key) => Effect.map(Ref.get(objects), (all) => all.get(key)),
     synced: Deferred.await(synced),
     isSynced: Effect.succeed(true),
-    version: Ref.get(version)
+    version: Ref.get(version),
+    alive: Effect.succeed(true)
   }
   /** The store as the watch would leave it: every object's current state, at `at`. */
   const catchUp = (current: ReadonlyArray<K8s.AnyObject>, at: string, transform = (o: K8s.AnyObject) => o) =>

@@ -5,7 +5,7 @@
  * what ran, and what did not, without letting fibers "run for a while".
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Deferred, Duration, Effect, Queue, Ref } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Queue, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Action } from "@dittofs-operator/core"
 import * as WorkQueue from "../../../src/runtime/WorkQueue.ts"
@@ -202,8 +202,8 @@ describe("WorkQueue", () => {
       yield* next
       yield* TestClock.adjust("2 seconds")
       assert.deepStrictEqual((yield* logged).map(({ annotations, cause, level, message }) => [level, message, cause, annotations]), [
-        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "2s" }],
-        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "4s" }]
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "2s", reason: "connection refused" }],
+        ["WARN", "reconcile failed; backing off", "Error: connection refused", { key: "ns/a", retryIn: "4s", reason: "connection refused" }]
       ])
     }).pipe(capture))
 
@@ -236,5 +236,34 @@ describe("WorkQueue", () => {
       yield* TestClock.adjust("20 seconds")
       // exponential 2 s, 4 s, 8 s, 16 s — each capped at 3 s
       assert.deepStrictEqual(yield* Ref.get(attempts), [0, 2000, 5000, 8000, 11000])
+    }))
+
+  it.effect("a run interrupted (a term ended) is queued again for the next run", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* queue.add("ns/a")
+      const first = yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.never)))
+      assert.strictEqual(yield* next, "ns/a@0")
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, running: 1 })
+      yield* Fiber.interrupt(first)
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 1 }, "back in the queue, not running")
+      yield* Effect.forkChild(queue.run((key) => Effect.as(announce(key), awaitChange)))
+      assert.strictEqual(yield* next, "ns/a@0", "the next term runs it")
+    }))
+
+  it.effect("drain: no new key starts, the run in flight finishes, bounded by the timeout", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, log, next } = yield* announcer
+      yield* queue.add("ns/a")
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.as(Effect.sleep("1 second"), awaitChange))))
+      assert.strictEqual(yield* next, "ns/a@0")
+      yield* queue.add("ns/b")
+      const drained = yield* Effect.forkChild(queue.drain(Duration.seconds(10)))
+      yield* TestClock.adjust("2 seconds")
+      assert.isDefined(drained.pollUnsafe(), "drained once ns/a finished")
+      assert.deepStrictEqual(yield* log, ["ns/a@0"], "ns/b never started")
+      assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 1 })
     }))
 })

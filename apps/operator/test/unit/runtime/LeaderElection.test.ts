@@ -1,0 +1,175 @@
+/**
+ * Leader election: the pure decision, then two electors on one in-memory API server driven by
+ * the TestClock — one leads, the other follows; a leader that cannot renew closes its fence
+ * before the follower can take over (never two writers); a released Lease is taken at the next
+ * retry; the term's work runs only while leading.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { type K8s, Kubernetes } from "@dittofs-operator/core"
+import { KubernetesMemory } from "@dittofs-operator/core/testing"
+import { Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import * as LeaderElection from "../../../src/runtime/LeaderElection.ts"
+
+const config = (identity: string): LeaderElection.Config => ({
+  namespace: "ops",
+  leaseName: "dittofs-operator",
+  identity,
+  ...LeaderElection.defaults
+})
+
+const lease = (holder: string, resourceVersion: string, duration = 15): K8s.Lease => ({
+  apiVersion: "coordination.k8s.io/v1",
+  kind: "Lease",
+  metadata: { name: "dittofs-operator", namespace: "ops", resourceVersion },
+  spec: { holderIdentity: holder, leaseDurationSeconds: duration, leaseTransitions: 3, renewTime: "2026-01-01T00:00:00.000000Z" }
+})
+
+describe("LeaderElection.decide", () => {
+  it("creates a missing Lease, holding it", () => {
+    const decision = LeaderElection.decide(config("a"), undefined, 0)
+    assert.strictEqual(decision._tag, "Create")
+    if (decision._tag === "Create") {
+      assert.strictEqual(decision.lease.spec.holderIdentity, "a")
+      assert.strictEqual(decision.lease.spec.leaseDurationSeconds, 15)
+      assert.strictEqual(decision.lease.spec.renewTime, "1970-01-01T00:00:00.000000Z")
+    }
+  })
+
+  it("follows a holder until lease duration after it first saw the version (its own clock), then takes over", () => {
+    const seen = LeaderElection.observe(undefined, lease("b", "7"), 1_000)
+    assert.deepStrictEqual(LeaderElection.decide(config("a"), seen, 15_999), { _tag: "Follow", holder: "b", expiresAt: 16_000 })
+    // the same version seen later keeps its first sighting; a new version restarts the count
+    const again = LeaderElection.observe(seen, lease("b", "7"), 10_000)
+    assert.strictEqual(again?.observedAt, 1_000)
+    assert.strictEqual(LeaderElection.observe(seen, lease("b", "8"), 10_000)?.observedAt, 10_000)
+    const takeover = LeaderElection.decide(config("a"), again, 16_000)
+    assert.strictEqual(takeover._tag, "Acquire")
+    if (takeover._tag === "Acquire") {
+      assert.strictEqual(takeover.lease.spec.holderIdentity, "a")
+      assert.strictEqual(takeover.lease.spec.leaseTransitions, 4)
+      assert.strictEqual(takeover.lease.metadata.resourceVersion, "7", "written at the version read: a racing candidate gets a Conflict")
+    }
+  })
+
+  it("takes a released Lease (no holder) at once, and renews its own", () => {
+    const free = LeaderElection.observe(undefined, LeaderElection.released(lease("b", "7"), 5_000), 5_000)
+    assert.strictEqual(LeaderElection.decide(config("a"), free, 5_000)._tag, "Acquire")
+    const mine = LeaderElection.observe(undefined, lease("a", "9"), 0)
+    const renew = LeaderElection.decide(config("a"), mine, 2_000)
+    assert.strictEqual(renew._tag, "Renew")
+    if (renew._tag === "Renew") {
+      assert.strictEqual(renew.lease.spec.renewTime, "1970-01-01T00:00:02.000000Z")
+      assert.strictEqual(renew.lease.spec.leaseTransitions, 3)
+    }
+  })
+})
+
+/** The Kubernetes service with a switch that makes every call fail (a partitioned leader). */
+const partitionable = (api: Kubernetes.Api, cut: Ref.Ref<boolean>): Kubernetes.Api => {
+  const gate = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
+    Effect.flatMap(Ref.get(cut), (down) =>
+      down ? Effect.fail(new Kubernetes.KubernetesError({ reason: "Unavailable", message: "partitioned", operation: "test" })) : effect)
+  return {
+    ...api,
+    get: (resource, namespace, name) => gate(api.get(resource, namespace, name)),
+    create: (resource, object) => gate(api.create(resource, object)),
+    update: (resource, object) => gate(api.update(resource, object))
+  }
+}
+
+const holder = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")).pipe(
+  Effect.map((found) => found.spec.holderIdentity)
+)
+
+const tick = (duration: Duration.Input) => Effect.andThen(TestClock.adjust(duration), Effect.yieldNow)
+
+describe("LeaderElection.run", () => {
+  it.effect("one leader; a partitioned leader stops writing before the follower takes over; never two writers", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const cutA = yield* Ref.make(false)
+      const scopeA = yield* Scope.make()
+      const a = yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cutA), config("a")), scopeA)
+      yield* tick("1 millis")
+      const b = yield* LeaderElection.run(kubernetes, config("b"))
+      yield* tick("1 millis")
+      assert.deepStrictEqual([yield* a.status, yield* b.status], ["Leader", "Standby"])
+      assert.deepStrictEqual([yield* a.fence, yield* b.fence], [true, false])
+      assert.strictEqual(yield* holder, "a")
+
+      // renewals keep a in office
+      yield* tick("30 seconds")
+      assert.deepStrictEqual([yield* a.fence, yield* b.fence], [true, false])
+
+      // a is cut off from the API server at t0: its last successful renewal was sent at most
+      // 2 s before; it stops writing by 10 s after it, b takes over 15 s after it saw it
+      yield* Ref.set(cutA, true)
+      let aStopped: number | undefined
+      let bStarted: number | undefined
+      for (let second = 1; second <= 25; second++) {
+        yield* tick("1 second")
+        const [fenceA, fenceB] = [yield* a.fence, yield* b.fence]
+        assert.isFalse(fenceA && fenceB, `two writers at t0+${second}s`)
+        if (!fenceA && aStopped === undefined) aStopped = second
+        if (fenceB && bStarted === undefined) bStarted = second
+      }
+      assert.isDefined(aStopped)
+      assert.isDefined(bStarted)
+      assert.isAtMost(aStopped!, 10)
+      assert.isAtLeast(bStarted! - aStopped!, 3, "a margin of lease duration - renew deadline, less a retry")
+      assert.isAtMost(bStarted!, 17)
+      assert.strictEqual(yield* holder, "b")
+      assert.strictEqual(yield* a.status, "Unknown", "a cannot read the Lease: neither leader nor standby (not ready)")
+
+      // a comes back: it follows
+      yield* Ref.set(cutA, false)
+      yield* tick("5 seconds")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence, yield* b.fence], ["Standby", false, true])
+      yield* Scope.close(scopeA, Exit.void)
+    }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("a leader that stops releases the Lease; the follower takes over at its next retry", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const scopeA = yield* Scope.make()
+      const a = yield* Scope.provide(LeaderElection.run(kubernetes, config("a")), scopeA)
+      yield* tick("1 millis")
+      const b = yield* LeaderElection.run(kubernetes, config("b"))
+      yield* tick("5 seconds")
+      assert.deepStrictEqual([yield* a.fence, yield* b.fence], [true, false])
+      const before = yield* Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
+      yield* Scope.close(scopeA, Exit.void)
+      assert.strictEqual(yield* holder, "", "released: no holder")
+      assert.isFalse(yield* a.fence)
+      yield* tick("2 seconds")
+      assert.isTrue(yield* b.fence, "taken within one retry period, not a lease duration")
+      const after = yield* Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
+      assert.strictEqual(after.spec.holderIdentity, "b")
+      assert.strictEqual(after.spec.leaseTransitions, (before.spec.leaseTransitions ?? 0) + 1)
+    }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("whileLeading runs the work during each term only, interrupted when the term ends", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const cut = yield* Ref.make(false)
+      const terms = yield* Ref.make(0)
+      const running = yield* Ref.make(false)
+      const elected = yield* LeaderElection.run(partitionable(kubernetes, cut), config("a"))
+      const work = Effect.gen(function*() {
+        yield* Ref.update(terms, (n) => n + 1)
+        yield* Ref.set(running, true)
+        return yield* Effect.never
+      }).pipe(Effect.onInterrupt(() => Ref.set(running, false)))
+      const fiber = yield* Effect.forkChild(elected.whileLeading(work))
+      yield* tick("1 millis")
+      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [1, true])
+      yield* Ref.set(cut, true)
+      yield* tick("12 seconds")
+      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [1, false], "interrupted when the term ended")
+      yield* Ref.set(cut, false)
+      yield* tick("2 seconds")
+      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [2, true], "a new term, the work again")
+      yield* Fiber.interrupt(fiber)
+    }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
+})
