@@ -19,6 +19,7 @@ import {
   expectCondition,
   exposure,
   modify,
+  pollStamps,
   setup,
   timedMillis,
   versions
@@ -27,7 +28,9 @@ import {
 describe("Fault: DittoFS down for several polling cycles", () => {
   it.live("while DittoFS is down nothing is deleted and DittoFSReachable is False; back up, the conditions recover and a change made meanwhile is applied", () =>
     e2e(Effect.gen(function*() {
-      const suite = yield* setup({ suite: "dfs-down", pollingInterval: "1s" })
+      const stamps = yield* pollStamps
+      const suite = yield* setup({ suite: "dfs-down", pollingInterval: "1s", wrap: stamps.wrap })
+      yield* stamps.watch(suite.dfs)
       yield* awaitExposed(suite, ["nfs", "smb"], "15 seconds")
       // (Ready also needs a ready replica, which this plane without nodes never has)
       yield* eventually("synced", expectCondition(suite, "AdaptersSynced", "True"), { timeout: "10 seconds" })
@@ -59,6 +62,7 @@ describe("Fault: DittoFS down for several polling cycles", () => {
       yield* expectCondition(suite, "DittoFSReachable", "False", "APIUnreachable")
       yield* expectCondition(suite, "AdaptersSynced", "False", "PollFailed")
 
+      const pollsBeforeRestart = yield* adapterPolls(suite.dfs)
       yield* suite.dfs.start
       const [recovered] = yield* timedMillis(eventually(
         "recovery: conditions True and the change applied",
@@ -75,6 +79,10 @@ describe("Fault: DittoFS down for several polling cycles", () => {
         { timeout: "40 seconds", interval: "100 millis" }
       ))
       yield* Effect.logInfo(`fault: recovered ${recovered.toFixed(0)} ms after DittoFS came back`)
+      // applied by the pass of the first poll dfs answered again (its log is appended across restarts)
+      for (const service of ["nfs", "smb"]) {
+        assert.strictEqual(yield* stamps.at(`update Service/${suite.name}-adapter-${service}`), pollsBeforeRestart + 1, `${service}'s Service`)
+      }
       const after = yield* exposure(suite)
       assert.deepStrictEqual(
         after.services.map((service) => service.metadata.uid),

@@ -337,8 +337,8 @@ export const dfsRequests = (dfs: DfsRef, method: string, path: string, status?: 
 export const adapterPolls = (dfs: DfsRef) => dfsRequests(dfs, "GET", "/api/v1/adapters")
 
 /**
- * The adapter polls dfs had answered when the operator sent each of its creates and deletes,
- * keyed `<verb> <Kind>/<name>` (the last one of each): "within one polling cycle" as dfs's own
+ * The adapter polls dfs had answered when the operator sent each of its creates, updates and
+ * deletes, keyed `<verb> <Kind>/<name>` (the last one of each): "within one polling cycle" as dfs's own
  * count, which the machine's load cannot blur. `watch(dfs)` says which dfs to count (the
  * operator may start before it is known); before that nothing is stamped.
  */
@@ -359,6 +359,7 @@ export const pollStamps = Effect.gen(function*() {
   const wrap = (kubernetes: KubernetesApi): KubernetesApi => ({
     ...kubernetes,
     create: (resource, object) => Effect.andThen(stamp(`create ${resource.kind}/${nameOf(object)}`), kubernetes.create(resource, object)),
+    update: (resource, object) => Effect.andThen(stamp(`update ${resource.kind}/${nameOf(object)}`), kubernetes.update(resource, object)),
     delete: (resource, namespace, name, preconditions) =>
       Effect.andThen(stamp(`delete ${resource.kind}/${name}`), kubernetes.delete(resource, namespace, name, preconditions))
   })
