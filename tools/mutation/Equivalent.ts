@@ -12,6 +12,9 @@ export interface Equivalent {
 }
 
 const naming = "packages/core/src/plan/Naming.ts"
+const annotations = "packages/core/src/plan/Annotations.ts"
+const emptyKey =
+  "An empty entry of the tracking list names the key \"\", which no object has (the apiserver refuses empty annotation keys): deleting it deletes nothing."
 const workQueue = "apps/operator/src/runtime/WorkQueue.ts"
 const controller = "apps/operator/src/runtime/Controller.ts"
 
@@ -24,6 +27,16 @@ const discarded = (file: string, original: string, replacement: string, mutator:
 })
 
 export const equivalents: ReadonlyArray<Equivalent> = [
+  { file: annotations, mutator: "MethodExpression", original: `(current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")`, replacement: `(current?.[trackingKey] ?? "").split(",")`, why: emptyKey },
+  { file: annotations, mutator: "StringLiteral", original: `""`, replacement: `"Stryker was here!"`, why: emptyKey },
+  { file: annotations, mutator: "ConditionalExpression", original: `key !== ""`, replacement: "true", why: emptyKey },
+  {
+    file: annotations,
+    mutator: "ConditionalExpression",
+    original: "!wanted.has(key)",
+    replacement: "true",
+    why: "Dropping a tracked key that is still desired and setting it again right after gives the same pairs; annotations are a map, their order is not kept by the apiserver."
+  },
   {
     file: naming,
     mutator: "Regex",

@@ -4,7 +4,8 @@ import { Annotations } from "../../src/index.ts"
 import { deepFreeze } from "../fixtures.ts"
 
 const tracking = "dittofs.io/managed-annotations"
-const Key = Schema.Union([Schema.Literals(["a", "b", "c", "example.com/x", tracking]), Schema.String])
+/** Annotation keys never hold a comma (the apiserver's key syntax), the tracking list's separator. */
+const Key = Schema.Union([Schema.Literals(["a", "b", "c", "example.com/x", tracking]), Schema.String.check(Schema.isPattern(/^[^,]*$/))])
 const Map = Schema.Record(Key, Schema.Union([Schema.Literals(["1", "2", ""]), Schema.String]))
 
 describe("Annotations.sync", () => {
@@ -14,6 +15,11 @@ describe("Annotations.sync", () => {
       { b: "2", a: "1" }
     )
     assert.deepStrictEqual(synced, { [tracking]: "a,b", a: "1", b: "2", foreign: "kept" })
+  })
+
+  it("never tracks its own tracking key, even when it is among the desired annotations", () => {
+    assert.deepStrictEqual(Annotations.sync(undefined, { [tracking]: "user", a: "1" }), { [tracking]: "a", a: "1" })
+    assert.strictEqual(Annotations.trackingValue({ [tracking]: "user", b: "2", a: "1" }), "a,b")
   })
 
   it("removes the tracking key when nothing is desired", () => {
