@@ -13,7 +13,7 @@
  * The DittoFS stand-in is one local HTTP server speaking login, refresh, users, adapters and health
  * for every server, each under its own path prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`).
  * `BENCH_BUNDLE=<file>` measures another build (e.g. an older commit's `pnpm bundle`); `BENCH_LABEL`
- * names it in the report, which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
+ * names it in the report (`BENCH_NODE_ARGS` adds `node` arguments, e.g. a V8 flag or `--cpu-prof`), which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
  * Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -38,6 +38,8 @@ const sizes = (process.env.BENCH_SERVERS ?? "1,200").split(",").map(Number)
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const stops = Number(process.env.BENCH_STOPS ?? 5)
 const label = process.env.BENCH_LABEL
+/** Extra `node` arguments for the operator (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, or a V8 flag to measure). */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"
@@ -164,7 +166,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     yield* Console.log(`${servers} DittoServers applied`)
 
     const started = performance.now()
-    const child = spawn(process.execPath, [bundleFile, "run", "--kubeconfig", plane.kubeconfigPath, "--log-format", "json"], {
+    const child = spawn(process.execPath, [...nodeArgs, bundleFile, "run", "--kubeconfig", plane.kubeconfigPath, "--log-format", "json"], {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "" },
       stdio: ["ignore", "pipe", "pipe"]
