@@ -46,6 +46,7 @@ import { K8s, Kubernetes } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { createSecureContext } from "node:tls"
 import * as KubeConfig from "./KubeConfig.ts"
 
 type Resource<A> = Kubernetes.Resource<A>
@@ -172,8 +173,12 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
   const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30))
   const fieldManager = options.fieldManager ?? "dittofs-operator"
   // One keep-alive agent (connection pool) for the layer's lifetime, with the kubeconfig's TLS
-  // settings; the scope's end destroys it and so every socket still open.
-  const agent = yield* NodeHttpClient.makeAgent({ keepAlive: true, ...cluster.tls })
+  // settings in one secure context: without it every new socket parses the CA and certificates
+  // into a context of its own (CPU, and native memory the allocator keeps). The scope's end
+  // destroys the agent and so every socket still open.
+  const { ca, cert, key, ...verification } = cluster.tls
+  const secureContext = createSecureContext({ ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) })
+  const agent = yield* NodeHttpClient.makeAgent({ keepAlive: true, secureContext, ...verification })
   const client = yield* Effect.provideService(NodeHttpClient.makeNodeHttp, NodeHttpClient.HttpAgent, agent)
   const scopedClient = HttpClient.withScope(client)
 
