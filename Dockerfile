@@ -30,5 +30,6 @@ FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=build /src/apps/operator/dist/dittofs-operator.mjs /src/apps/operator/dist/THIRD-PARTY-NOTICES.txt /app/
 USER 65532:65532
-ENTRYPOINT ["/nodejs/bin/node", "/app/dittofs-operator.mjs"]
+# --max-semi-space-size=1: `nodeFlags` in apps/operator/scripts/bundle.ts (resident memory)
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/dittofs-operator.mjs"]
 CMD ["run"]
