@@ -224,6 +224,6 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs, never, HttpClient.HttpClient> =>
   Layer.effect(DittoFs.DittoFs, make(options))
 
-/** The live `DittoFs` on Node's HTTP client (undici). */
+/** The live `DittoFs` on effect's node:http client. */
 export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> =>
   layer(options).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))

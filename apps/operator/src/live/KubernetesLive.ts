@@ -1,10 +1,10 @@
 /**
- * `KubernetesLive`: the core's `Kubernetes` service on a real API server, through
- * `@kubernetes/client-node` 2.
+ * `KubernetesLive`: the core's `Kubernetes` service on a real API server, as plain REST over
+ * effect's node:http client.
  *
  * Contract (the same as `KubernetesMemory`'s, proved by the shared contract suite):
  * - Configured from a kubeconfig file (`kubeconfigPath`) or, without one, as
- *   `KubeConfig.loadFromDefault` does: `KUBECONFIG`, then `~/.kube/config`, then the in-cluster
+ *   kubectl does (`KubeConfig.load`): `KUBECONFIG`, then `~/.kube/config`, then the in-cluster
  *   service account. A kubeconfig that cannot be loaded fails the layer with
  *   `KubernetesConfigError`.
  * - Every kind takes one path: plain REST requests built from the `Resource`'s
@@ -75,7 +75,7 @@ interface HttpResponse {
   readonly body: string
 }
 
-/** Message of a thrown value, with its cause (undici reports `fetch failed` + the socket error). */
+/** Message of a thrown value, with its cause (a transport error wraps the socket error). */
 const messageOf = (thrown: unknown): string => {
   if (!(thrown instanceof Error)) return String(thrown)
   return thrown.cause === undefined ? thrown.message : `${thrown.message}: ${messageOf(thrown.cause)}`
