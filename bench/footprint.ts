@@ -13,7 +13,7 @@
  * The DittoFS stand-in is one local HTTP server speaking login, refresh, users, adapters and health
  * for every server, each under its own path prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`).
  * `BENCH_BUNDLE=<file>` measures another build (e.g. an older commit's `pnpm bundle`); `BENCH_LABEL`
- * names it in the report, which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
+ * names it in the report (`BENCH_NODE_ARGS` replaces the image's `node` flags, e.g. to add `--cpu-prof`), which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
  * Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -27,6 +27,7 @@ import type { AddressInfo } from "node:net"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
+import { nodeFlags } from "../apps/operator/scripts/bundle.ts"
 import { isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
@@ -38,6 +39,11 @@ const sizes = (process.env.BENCH_SERVERS ?? "1,200").split(",").map(Number)
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const stops = Number(process.env.BENCH_STOPS ?? 5)
 const label = process.env.BENCH_LABEL
+/**
+ * The `node` arguments of the operator: the image's (`nodeFlags`) unless `BENCH_NODE_ARGS` replaces
+ * them (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, another V8 flag, or empty to measure without).
+ */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? nodeFlags.join(" ")).split(" ").filter((arg) => arg !== "")
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"
@@ -164,7 +170,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     yield* Console.log(`${servers} DittoServers applied`)
 
     const started = performance.now()
-    const child = spawn(process.execPath, [bundleFile, "run", "--kubeconfig", plane.kubeconfigPath, "--log-format", "json"], {
+    const child = spawn(process.execPath, [...nodeArgs, bundleFile, "run", "--kubeconfig", plane.kubeconfigPath, "--log-format", "json"], {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "" },
       stdio: ["ignore", "pipe", "pipe"]
@@ -264,8 +270,8 @@ const program = Effect.gen(function*() {
     `# Footprint benchmark${label === undefined ? "" : ` (${label})`}`,
     "",
     `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average at start ${loadAtStart} (1, 5, 15 min).`,
-    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}.`,
-    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`).`,
+    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run\`.`,
+    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`).`,
     "",
     `Each size on a fresh plain control plane; DittoServers in \`${namespace}\`, polling interval ${pollingInterval}, one running adapter each, DittoFS`,
     "a local stand-in (one HTTP server, a path prefix per server). Idle: after convergence and 12 s more,",

@@ -11,7 +11,7 @@
  *   that is not an array, via `Adapter.decodeList`).
  * - Tokens and passwords never appear in an error message or a log line: messages carry the
  *   operation (`POST /api/v1/auth/login`) and what the server said.
- * - `layer` needs an `HttpClient`; `layerNode` brings Node's (undici).
+ * - `layer` needs an `HttpClient`; `layerNode` brings effect's node:http client (the stack `KubernetesLive` uses too).
  */
 import { Adapter, DittoFs } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -224,6 +224,6 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs, never, HttpClient.HttpClient> =>
   Layer.effect(DittoFs.DittoFs, make(options))
 
-/** The live `DittoFs` on Node's HTTP client (undici). */
+/** The live `DittoFs` on effect's node:http client. */
 export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> =>
-  layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  layer(options).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))

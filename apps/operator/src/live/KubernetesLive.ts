@@ -1,10 +1,10 @@
 /**
- * `KubernetesLive`: the core's `Kubernetes` service on a real API server, through
- * `@kubernetes/client-node` 2.
+ * `KubernetesLive`: the core's `Kubernetes` service on a real API server, as plain REST over
+ * effect's node:http client.
  *
  * Contract (the same as `KubernetesMemory`'s, proved by the shared contract suite):
  * - Configured from a kubeconfig file (`kubeconfigPath`) or, without one, as
- *   `KubeConfig.loadFromDefault` does: `KUBECONFIG`, then `~/.kube/config`, then the in-cluster
+ *   kubectl does (`KubeConfig.load`): `KUBECONFIG`, then `~/.kube/config`, then the in-cluster
  *   service account. A kubeconfig that cannot be loaded fails the layer with
  *   `KubernetesConfigError`.
  * - Every kind takes one path: plain REST requests built from the `Resource`'s
@@ -32,19 +32,22 @@
  *   with `Timeout`, so a dead connection cannot hang a watcher. The request is aborted when the
  *   stream's scope closes, however it ends: no socket outlives its stream.
  *
- * Why raw requests rather than client-node's typed clients: `KubernetesObjectApi` cannot reach
- * the `/status` subresource, makes a discovery round trip per apiVersion and deserializes into
- * client-node's model classes (timestamps become `Date`s, so our Schemas would not round-trip);
- * `CustomObjectsApi` cannot address the core group. From client-node we take what is hard to get
- * right: kubeconfig loading and every way of authenticating (tokens, token files, exec plugins,
- * client certificates, in-cluster), TLS and proxies (`KubeConfig.applySecurityAuthentication`),
- * and its undici transport. One dispatcher (connection pool) lives as long as the layer; the
- * credentials in headers are refreshed on every request, while TLS material (CA, client
- * certificates) is read when the layer starts.
+ * Why raw requests rather than client-node's typed clients: they cannot reach the `/status`
+ * subresource, make a discovery round trip per apiVersion and deserialize into model classes
+ * (timestamps become `Date`s, so our Schemas would not round-trip). Kubeconfig loading and
+ * authentication are `KubeConfig` (tokens, token files, exec plugins, client certificates,
+ * in-cluster); the transport is effect's node:http client (`NodeHttpClient.makeNodeHttp`), the
+ * same stack as `DittoFsLive`, on one keep-alive `https.Agent` built from the kubeconfig's TLS
+ * settings that lives as long as the layer (closing the layer destroys its sockets). The
+ * `Authorization` header is computed on every request (rotating token files, expiring exec
+ * tokens); TLS material is read when the layer starts.
  */
 import { K8s, Kubernetes } from "@dittofs-operator/core"
-import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from "@kubernetes/client-node"
+import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { createSecureContext } from "node:tls"
+import * as KubeConfig from "./KubeConfig.ts"
 
 type Resource<A> = Kubernetes.Resource<A>
 
@@ -62,11 +65,8 @@ export class KubernetesConfigError extends Schema.TaggedError<KubernetesConfigEr
   message: Schema.String
 }) {}
 
-/** A kubeconfig and the API server URL of its current context. */
-export interface ClusterConfig {
-  readonly kubeConfig: KubeConfig
-  readonly server: string
-}
+/** The API server of a kubeconfig's current context, its TLS settings and credentials. */
+export type ClusterConfig = KubeConfig.ClusterConfig
 
 type HttpMethod = "GET" | "POST" | "PUT" | "DELETE"
 
@@ -75,28 +75,18 @@ interface HttpResponse {
   readonly body: string
 }
 
-/** Message of a thrown value, with its cause (undici reports `fetch failed` + the socket error). */
+/** Message of a thrown value, with its cause (a transport error wraps the socket error). */
 const messageOf = (thrown: unknown): string => {
   if (!(thrown instanceof Error)) return String(thrown)
   return thrown.cause === undefined ? thrown.message : `${thrown.message}: ${messageOf(thrown.cause)}`
 }
 
 export const loadClusterConfig = Effect.fn("KubernetesLive.loadClusterConfig")(function*(kubeconfigPath?: string) {
-  const kubeConfig = yield* Effect.try({
-    try: () => {
-      const config = new KubeConfig()
-      if (kubeconfigPath === undefined) config.loadFromDefault()
-      else config.loadFromFile(kubeconfigPath)
-      return config
-    },
+  return yield* Effect.try({
+    try: () => KubeConfig.load(kubeconfigPath),
     catch: (thrown) =>
       new KubernetesConfigError({ message: `cannot load the kubeconfig ${kubeconfigPath ?? "(default)"}: ${messageOf(thrown)}` })
   })
-  const cluster = kubeConfig.getCurrentCluster()
-  if (cluster === null) {
-    return yield* new KubernetesConfigError({ message: `the kubeconfig ${kubeconfigPath ?? "(default)"} has no current cluster` })
-  }
-  return { kubeConfig, server: cluster.server.replace(/\/+$/, "") } satisfies ClusterConfig
 })
 
 const groupVersionPath = (resource: Resource<unknown>): string =>
@@ -178,45 +168,38 @@ const badResponse = (operation: string) => (error: Schema.SchemaError) =>
   new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation })
 
 export const make = Effect.fn("KubernetesLive.make")(function*(options: KubernetesLiveOptions = {}) {
-  const { kubeConfig, server } = yield* loadClusterConfig(options.kubeconfigPath)
+  const cluster = yield* loadClusterConfig(options.kubeconfigPath)
+  const server = cluster.server
   const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30))
   const fieldManager = options.fieldManager ?? "dittofs-operator"
-  const transport = new IsomorphicFetchHttpLibrary()
+  // One keep-alive agent (connection pool) for the layer's lifetime, with the kubeconfig's TLS
+  // settings in one secure context: without it every new socket parses the CA and certificates
+  // into a context of its own (CPU, and native memory the allocator keeps). The scope's end
+  // destroys the agent and so every socket still open.
+  const { ca, cert, key, ...verification } = cluster.tls
+  const secureContext = createSecureContext({ ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) })
+  const agent = yield* NodeHttpClient.makeAgent({ keepAlive: true, secureContext, ...verification })
+  const client = yield* Effect.provideService(NodeHttpClient.makeNodeHttp, NodeHttpClient.HttpAgent, agent)
+  const scopedClient = HttpClient.withScope(client)
 
-  // One connection pool for the layer's lifetime, built by client-node from the kubeconfig's
-  // TLS and proxy settings. `applySecurityAuthentication` builds a new one on every call (no
-  // connection reuse); ours replaces it before the request, so that one never opens a socket.
-  const dispatcher = yield* Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const probe = new RequestContext(server, "GET")
-        await kubeConfig.applySecurityAuthentication(probe)
-        return probe.getDispatcher()
-      },
-      catch: (thrown) => new KubernetesConfigError({ message: `cannot prepare a connection to ${server}: ${messageOf(thrown)}` })
-    }),
-    (pool) =>
-      pool === undefined ? Effect.void : Effect.tryPromise(() => pool.close()).pipe(
-        Effect.catch((error) => Effect.logWarning(`closing the connection pool to ${server} failed: ${messageOf(error)}`))
-      )
-  )
-
-  /** A request with the current credentials, on the layer's connection pool. */
-  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<RequestContext, Kubernetes.KubernetesError> =>
-    Effect.gen(function*() {
-      const context = new RequestContext(url, method)
-      context.setHeaderParam("Accept", "application/json")
-      if (body !== undefined) {
-        context.setHeaderParam("Content-Type", "application/json")
-        context.setBody(JSON.stringify(body))
-      }
-      yield* Effect.tryPromise({
-        try: () => kubeConfig.applySecurityAuthentication(context),
+  /** A request with the current credentials. */
+  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpClientRequest.HttpClientRequest, Kubernetes.KubernetesError> =>
+    Effect.map(
+      Effect.tryPromise({
+        try: () => cluster.authorization(),
         catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
-      })
-      if (dispatcher !== undefined) context.setDispatcher(dispatcher)
-      return context
-    })
+      }),
+      (authorization) => {
+        const request = HttpClientRequest.make(method)(url).pipe(
+          HttpClientRequest.acceptJson,
+          authorization === undefined ? (r) => r : HttpClientRequest.setHeader("authorization", authorization)
+        )
+        return body === undefined ? request : HttpClientRequest.bodyText(request, JSON.stringify(body), "application/json")
+      }
+    )
+
+  const unavailable = (operation: string, method: HttpMethod, url: string) => (error: HttpClientError.HttpClientError) =>
+    new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(error.reason.cause ?? error)}`, operation })
 
   const timeoutAfter = (operation: string) =>
     Effect.timeoutOrElse({
@@ -227,18 +210,15 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
 
   const isSuccess = (status: number): boolean => status >= 200 && status < 300
 
+  const readBody = (operation: string, method: HttpMethod, url: string) => (response: HttpClientResponse.HttpClientResponse) =>
+    Effect.map(response.text, (body): HttpResponse => ({ status: response.status, body })).pipe(
+      Effect.mapError(unavailable(operation, method, url))
+    )
+
   const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, Kubernetes.KubernetesError> =>
     prepare(operation, method, url, body).pipe(
-      Effect.flatMap((context) =>
-        Effect.tryPromise({
-          try: async (signal) => {
-            context.setSignal(signal)
-            const response = await transport.send(context).toPromise()
-            return { status: response.httpStatusCode, body: await response.body.text() } satisfies HttpResponse
-          },
-          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(thrown)}`, operation })
-        })
-      ),
+      Effect.flatMap((request) => client.execute(request).pipe(Effect.mapError(unavailable(operation, method, url)))),
+      Effect.flatMap(readBody(operation, method, url)),
       timeoutAfter(operation),
       Effect.filterOrFail((response) => isSuccess(response.status), (response) => failureOfResponse(response, operation))
     )
@@ -247,30 +227,19 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
    * Opens a streaming GET: the response body once the headers are in (within `requestTimeout`).
    * The request is aborted when the scope closes.
    */
-  const openStream = (operation: string, url: string): Effect.Effect<ReadableStream<Uint8Array>, Kubernetes.KubernetesError, Scope.Scope> =>
+  const openStream = (operation: string, url: string): Effect.Effect<Stream.Stream<Uint8Array, Kubernetes.KubernetesError>, Kubernetes.KubernetesError, Scope.Scope> =>
     Effect.gen(function*() {
-      const request = yield* Effect.acquireRelease(
-        Effect.sync(() => new AbortController()),
-        (controller) => Effect.sync(() => controller.abort())
+      const request = yield* prepare(operation, "GET", url)
+      const response = yield* scopedClient.execute(request).pipe(
+        Effect.mapError(unavailable(operation, "GET", url)),
+        timeoutAfter(operation)
       )
-      const context = yield* prepare(operation, "GET", url)
-      const response = yield* Effect.tryPromise({
-        try: (signal) => {
-          context.setSignal(AbortSignal.any([signal, request.signal]))
-          return transport.send(context).toPromise()
-        },
-        catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
-      }).pipe(timeoutAfter(operation))
-      if (!isSuccess(response.httpStatusCode)) {
-        const body = yield* Effect.tryPromise({
-          try: () => response.body.text(),
-          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `GET ${url}: ${messageOf(thrown)}`, operation })
-        }).pipe(timeoutAfter(operation))
-        return yield* failureOfResponse({ status: response.httpStatusCode, body }, operation)
+      if (!isSuccess(response.status)) {
+        const failed = yield* readBody(operation, "GET", url)(response).pipe(timeoutAfter(operation))
+        return yield* failureOfResponse(failed, operation)
       }
-      const body = response.body.stream()
-      if (body === null) return yield* new Kubernetes.KubernetesError({ reason: "BadResponse", message: `GET ${url}: no body`, operation })
-      return body
+      return Stream.mapError(response.stream, (error) =>
+        new Kubernetes.KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(error.reason.cause ?? error)}`, operation }))
     })
 
   const decodeObject = <A>(resource: Resource<A>, operation: string, value: unknown): Effect.Effect<A, Kubernetes.KubernetesError> =>
@@ -385,10 +354,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
         requestTimeout
       )
       return Stream.unwrap(Effect.map(openStream(operation, url), (body) =>
-        Stream.fromReadableStream({
-          evaluate: () => body,
-          onError: (thrown) => new Kubernetes.KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(thrown)}`, operation })
-        }).pipe(
+        body.pipe(
           Stream.decodeText,
           Stream.splitLines,
           Stream.filter((line) => line.trim() !== ""),

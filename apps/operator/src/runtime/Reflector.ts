@@ -4,7 +4,9 @@
  *
  * Contract:
  * - One writer: the reflector's fiber is the only code that changes the store; readers get
- *   immutable snapshots. A relist swaps the whole snapshot at once.
+ *   immutable snapshots. A relist swaps the whole snapshot at once. Behind the single writer the
+ *   store is one mutable map changed in place (an event costs O(1), not a copy of the map);
+ *   `snapshot` copies it only when it changed since the last snapshot, and `get` reads it directly.
  * - Every change is announced to `onChange` with the object's key, its previous and its current
  *   version (`undefined` when absent: deletions, and keys that vanished across a relist), after
  *   the store holds it.
@@ -66,7 +68,9 @@ export const start = <A extends Meta, E extends WatchFailure>(
   options: StartOptions<A> = {}
 ): Effect.Effect<Store<A>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const store = yield* Ref.make<ReadonlyMap<string, A>>(new Map())
+    // written only by this fiber (relist and apply); `frozen` is the last snapshot handed out
+    let store = new Map<string, A>()
+    let frozen: ReadonlyMap<string, A> | undefined
     const synced = yield* Deferred.make<void>()
     const storeVersion = yield* Ref.make("")
     const transform = options.transform ?? ((object: A) => object)
@@ -74,7 +78,9 @@ export const start = <A extends Meta, E extends WatchFailure>(
     const relist = Effect.gen(function*() {
       const listed = yield* source.list
       const next = new Map(listed.items.map((item) => [keyOf(item), transform(item)] as const))
-      const previous = yield* Ref.getAndSet(store, next)
+      const previous = store
+      store = next
+      frozen = undefined
       yield* Ref.set(storeVersion, listed.resourceVersion)
       yield* Deferred.succeed(synced, undefined)
       const changed = new Set([...previous.keys(), ...next.keys()])
@@ -94,12 +100,10 @@ export const start = <A extends Meta, E extends WatchFailure>(
         }
         const key = keyOf(event.object)
         const object = transform(event.object)
-        const previous = yield* Ref.modify(store, (current) => {
-          const next = new Map(current)
-          if (event._tag === "Deleted") next.delete(key)
-          else next.set(key, object)
-          return [current.get(key), next] as const
-        })
+        const previous = store.get(key)
+        if (event._tag === "Deleted") store.delete(key)
+        else store.set(key, object)
+        frozen = undefined
         if (event.object.metadata.resourceVersion !== undefined) {
           yield* Ref.set(storeVersion, event.object.metadata.resourceVersion)
           yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
@@ -137,8 +141,11 @@ export const start = <A extends Meta, E extends WatchFailure>(
     const fiber = yield* Effect.forkScoped(loop)
 
     return {
-      snapshot: Ref.get(store),
-      get: (key) => Effect.map(Ref.get(store), (current) => current.get(key)),
+      snapshot: Effect.sync(() => {
+        if (frozen === undefined) frozen = new Map(store)
+        return frozen
+      }),
+      get: (key) => Effect.sync(() => store.get(key)),
       synced: Deferred.await(synced),
       isSynced: Deferred.isDone(synced),
       version: Ref.get(storeVersion),

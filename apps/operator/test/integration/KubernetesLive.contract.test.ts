@@ -5,7 +5,7 @@
  * client-node directly (not through the service under test).
  */
 import { Kubernetes } from "@dittofs-operator/core"
-import { CoreV1Api } from "@kubernetes/client-node"
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { Effect, Layer, Schedule } from "effect"
 import { inject } from "vitest"
 // The core's package exports do not list the contract suite (it imports vitest): a relative import.
@@ -19,7 +19,8 @@ const kubeconfigPath = inject("kubeconfigPath")
 const namespaces = Layer.effect(
   ContractNamespaces,
   Effect.gen(function*() {
-    const { kubeConfig } = yield* KubernetesLive.loadClusterConfig(kubeconfigPath)
+    const kubeConfig = new KubeConfig()
+    kubeConfig.loadFromFile(kubeconfigPath)
     const core = kubeConfig.makeApiClient(CoreV1Api)
     return ContractNamespaces.of({
       fresh: Effect.acquireRelease(

@@ -54,7 +54,9 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
       const component = options.component ?? "dittoserver-controller"
       const window = Duration.toMillis(options.aggregationWindow ?? Duration.minutes(10))
       const capacity = options.capacity ?? 4096
-      const recorded = yield* Ref.make(new Map<string, Recorded>())
+      // changed in place by `remember` (synchronously, so never seen half-done): a copy per Event
+      // would cost O(capacity) each time
+      const recorded = new Map<string, Recorded>()
       const sequence = yield* Ref.make(0)
 
       const createEvent = (regarding: ObjectReference, note: EventNote, now: number) =>
@@ -92,16 +94,14 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
         )
 
       const remember = (key: string, entry: Recorded) =>
-        Ref.update(recorded, (map) => {
-          const next = new Map(map)
-          next.delete(key)
-          next.set(key, entry)
-          while (next.size > capacity) {
-            const oldest = next.keys().next()
+        Effect.sync(() => {
+          recorded.delete(key)
+          recorded.set(key, entry)
+          while (recorded.size > capacity) {
+            const oldest = recorded.keys().next()
             if (oldest.done === true) break
-            next.delete(oldest.value)
+            recorded.delete(oldest.value)
           }
-          return next
         })
 
       return Events.of({
@@ -109,7 +109,7 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const key = keyOf(regarding, note)
-            const previous = (yield* Ref.get(recorded)).get(key)
+            const previous = recorded.get(key)
             const written = previous !== undefined && now - previous.lastSeen <= window
               ? yield* bump(previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
               : yield* createEvent(regarding, note, now)

@@ -28,7 +28,7 @@ import type { ControlPlane } from "../../../../../scripts/launch/ControlPlane.ts
 import { readText, writeText } from "../../../../../scripts/launch/Files.ts"
 import * as LoopbackHttp from "../../../../../scripts/launch/LoopbackHttp.ts"
 import * as RunDir from "../../../../../scripts/launch/RunDir.ts"
-import { bundle, type BundleResult } from "../../../scripts/bundle.ts"
+import { bundle, type BundleResult, nodeFlags } from "../../../scripts/bundle.ts"
 import { helm as runHelm } from "../../../scripts/render-manifests.ts"
 
 /** A step of an install suite failed (a command, a file, an API call). */
@@ -63,12 +63,12 @@ export interface BundleRun {
   readonly env?: Readonly<Record<string, string>>
 }
 
-/** `node <bundle> <args>`, with no KUBECONFIG inherited; stopped when the scope closes. */
+/** `node <flags> <bundle> <args>` (the image's flags), with no KUBECONFIG inherited; stopped when the scope closes. */
 export const startBundle = (run: BundleRun) =>
   ChildProcesses.spawnScoped({
     name: run.name,
     command: process.execPath,
-    args: [run.bundle, ...run.args],
+    args: [...nodeFlags, run.bundle, ...run.args],
     dir: run.dir,
     cwd: dirname(run.bundle),
     dropEnv: (name) => name === "KUBECONFIG" || name === "NODE_OPTIONS" || name.startsWith("VITEST") || name === "NODE_PATH",

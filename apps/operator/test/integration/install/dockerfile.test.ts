@@ -15,6 +15,7 @@ import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import * as RunDir from "../../../../../scripts/launch/RunDir.ts"
+import { nodeFlags } from "../../../scripts/bundle.ts"
 
 const repo = fileURLToPath(new URL("../../../../../", import.meta.url))
 
@@ -151,11 +152,11 @@ describe("the Dockerfile", () => {
         }
       }
       assert.strictEqual(user, "65532:65532")
-      assert.deepStrictEqual(entrypoint, ["/nodejs/bin/node", `${appDir}/dittofs-operator.mjs`])
+      assert.deepStrictEqual(entrypoint, ["/nodejs/bin/node", ...nodeFlags, `${appDir}/dittofs-operator.mjs`])
       assert.deepStrictEqual(cmd, ["run"])
       chmodSync(join(root, "runtime"), 0o755)
       const [uid, gid] = user.split(":")
-      const entry = [process.execPath, join(root, "runtime", entrypoint[1] ?? "")]
+      const entry = [process.execPath, ...nodeFlags, join(root, "runtime", entrypoint.at(-1) ?? "")]
       const asUser = (args: ReadonlyArray<string>) =>
         sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/")
       assert.strictEqual((yield* asUser(["--version"])).stdout.trim(), "dittofs-operator v0.1.0")
