@@ -71,10 +71,11 @@ apiserver's audit log, that it was refused nothing and used every rule.
 - apiGroups: ["apps"]
   resources: ["statefulsets"]
   verbs: ["get", "list", "watch", "create", "update"]
-# Managed rollouts: a server pod is deleted once when what it runs changed.
+# Managed rollouts: a server pod is deleted once when what it runs changed (and read once
+# from the API right after, while a finalizer may still hold it).
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["list", "watch", "delete"]
+  verbs: ["get", "list", "watch", "delete"]
 # Events about DittoServers (a repeat updates the count of the same Event).
 - apiGroups: [""]
   resources: ["events"]
