@@ -68,7 +68,9 @@ const unreachedGrants: Readonly<Record<string, string>> = {
   [grantKey("dittofs.dittofs.com", "dittoservers/finalizers", "update")]:
     "checked by admission when an owner reference blocks deletion (proved separately), never a request of its own",
   [grantKey("", "events", "get")]: "re-read only after an Event update lost a race (Conflict)",
-  [grantKey("", "secrets", "update")]: "token refresh at 80 % of the DittoFS token lifetime (12 minutes), or a generated Secret drifting"
+  [grantKey("", "secrets", "update")]: "token refresh at 80 % of the DittoFS token lifetime (12 minutes), or a generated Secret drifting",
+  [grantKey("apps", "statefulsets", "get")]: "read from the reflector's store; a GET only after an update lost a race (Conflict)",
+  [grantKey("", "configmaps", "get")]: "read from the reflector's store; a GET only after an update lost a race (Conflict)"
 }
 
 const RoleObject = Schema.fromJsonString(Schema.Struct({
