@@ -4,7 +4,6 @@
  * tests as `KubernetesMemory`. Each test gets fresh namespaces, created and deleted here through
  * client-node directly (not through the service under test).
  */
-import { Kubernetes } from "@dittofs-operator/core"
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { Effect, Layer, Schedule } from "effect"
 import { inject } from "vitest"
@@ -12,6 +11,7 @@ import { inject } from "vitest"
 import { ContractNamespaces, kubernetesContract } from "../../../../packages/core/src/testing/contract/KubernetesContract.ts"
 import * as KubernetesLive from "../../src/live/KubernetesLive.ts"
 import * as KubernetesCache from "../../src/runtime/KubernetesCache.ts"
+import { contractStores } from "../CacheContract.ts"
 
 const kubeconfigPath = inject("kubeconfigPath")
 
@@ -42,20 +42,10 @@ kubernetesContract("KubernetesLive", {
   testTimeout: 45_000
 })
 
-const R = Kubernetes.Resources
-
 // The cached service (reads from reflector stores) over the live one: the same contract.
 kubernetesContract("KubernetesCache over KubernetesLive", {
   layer: Layer.merge(
-    KubernetesCache.layer([
-      { resource: R.Secret },
-      { resource: R.Service },
-      { resource: R.ConfigMap },
-      { resource: R.NetworkPolicy },
-      { resource: R.StatefulSet },
-      { resource: R.DittoServer },
-      { resource: R.PersistentVolumeClaim, labelSelector: { app: "ditto" } }
-    ]).pipe(Layer.provide(KubernetesLive.layer({ kubeconfigPath }))),
+    KubernetesCache.layer(contractStores).pipe(Layer.provide(KubernetesLive.layer({ kubeconfigPath }))),
     namespaces
   ),
   settle: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "30 seconds" })),

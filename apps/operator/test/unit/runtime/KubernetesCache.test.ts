@@ -13,6 +13,7 @@ import { ContractNamespaces, kubernetesContract } from "../../../../../packages/
 import * as KubernetesCache from "../../../src/runtime/KubernetesCache.ts"
 import { counted } from "./Counted.ts"
 import type * as Reflector from "../../../src/runtime/Reflector.ts"
+import { contractStores } from "../../CacheContract.ts"
 
 const namespaces = Layer.effect(
   ContractNamespaces,
@@ -26,16 +27,7 @@ const R = Kubernetes.Resources
 
 kubernetesContract("KubernetesCache over KubernetesMemory", {
   layer: Layer.merge(
-    KubernetesCache.layer([
-      { resource: R.Secret },
-      { resource: R.Service },
-      { resource: R.ConfigMap },
-      { resource: R.NetworkPolicy },
-      { resource: R.StatefulSet },
-      { resource: R.DittoServer },
-      // a filtered store: lists that select `app: ditto` are served from it, the rest from the API
-      { resource: R.PersistentVolumeClaim, labelSelector: { app: "ditto" } }
-    ]).pipe(Layer.provide(KubernetesMemory.layer())),
+    KubernetesCache.layer(contractStores).pipe(Layer.provide(KubernetesMemory.layer())),
     namespaces
   ),
   // others' changes (the garbage collector's) reach the stores through the watch, a moment later
