@@ -18,7 +18,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Clock, Console, Effect, Exit, Scope } from "effect"
-import { writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -285,88 +285,94 @@ const program = Effect.gen(function*() {
       }).pipe(Scope.provide(scope))
       yield* Scope.close(scope, Exit.void)
       results.push(result)
+      // written after every run, so a run cut short keeps the sizes before it
+      yield* writeReport(results, loadAtStart, binaries, bundleFile)
     }
   }
-  const loadAtEnd = loadavg().map((load) => load.toFixed(1)).join(", ")
-  const now = yield* Clock.currentTimeMillis
-  const sameConcurrency = results.filter((r) => r.concurrency === concurrencies[0])
-  const report = [
-    `# Scale benchmark${label === undefined ? "" : ` (${label})`}`,
-    "",
-    `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average ${loadAtStart} at start, ${loadAtEnd} at the end (1, 5, 15 min).`,
-    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run --concurrency <c>\`.`,
-    `Command: \`${[
-      `BENCH_SERVERS=${sizes.join(",")}`,
-      `BENCH_CONCURRENCY=${concurrencies.join(",")}`,
-      `BENCH_IDLE_SECONDS=${idleSeconds}`,
-      "pnpm bench:scale"
-    ].join(" ")}\` (or \`node bench/scale.ts\`; also \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`).`,
-    "",
-    `Each run on a fresh plain control plane (etcd, kube-apiserver, garbage collector; no nodes); N DittoServers in \`${namespace}\`,`,
-    `polling interval ${pollingInterval}, two running adapters each (${adapters.map((a) => a.type).join(", ")}), so 2N adapter Services; DittoFS a local`,
-    "stand-in (one HTTP server, a path prefix per server). Converged: every adapter Service exists (seen by a watch).",
-    `Idle: after convergence and 12 s more, over ${idleSeconds} s, scaled to a minute. Toggle: \`${toggled}\` stopped on every server at`,
-    "once, until every one of its Services is deleted; then started again, until every one exists.",
-    "",
-    "## Results",
-    "",
-    "| servers | concurrency | apply N servers (s) | spawn → watching (ms) | spawn → half the Services (s) | cold convergence (s) | CPU to converge (s) | RSS converged (MiB) | RSS idle mean / max (MiB) | peak RSS (MiB) | idle CPU (s / min) | API reads / idle min | API writes / idle min | DittoFS calls / idle min | stop on all → every Service deleted (s) | start on all → every Service created (s) | first poll that saw it → Service (ms, p50 / p99) | SIGTERM → exit (ms) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.map((r) => {
-      const rw = readsAndWrites(r.idle.apiRequests)
-      const latency = summarize([...r.stopLatency, ...r.startLatency])
-      return `| ${r.servers} | ${r.concurrency} | ${f1(r.applyMillis / 1000)} | ${f0(r.watchMillis)} | ${f1(r.halfMillis / 1000)} | ${f1(r.convergeMillis / 1000)} | ${f1(r.converge.cpuSeconds)} | ${f1(r.convergeRss)} | ${f1(r.idleRssMean)} / ${f1(r.idleRssMax)} | ${f1(r.hwm)} | ${f2((r.idle.cpuSeconds * 60) / idleSeconds)} | ${perMinute(rw.reads)} | ${perMinute(rw.writes)} | ${perMinute(r.idle.dfsCalls)} | ${f1(r.stopAllMillis / 1000)} | ${f1(r.startAllMillis / 1000)} | ${f0(latency.p50)} / ${f0(latency.p99)} | ${f0(r.sigtermMillis)} |`
-    }),
-    "",
-    "API requests per idle minute by verb and resource (kube-apiserver's `apiserver_request_total`, the operator's resources):",
-    "",
-    ...results.map((r) => `- ${r.servers} servers, concurrency ${r.concurrency}: ${[...r.idle.apiRequests].map(([key, n]) => `${key} ${perMinute(n)}`).join(", ") || "none"}`),
-    "",
-    `## Growth from ${sameConcurrency[0]?.servers ?? "–"} to ${sameConcurrency.at(-1)?.servers ?? "–"} servers (concurrency ${concurrencies[0]})`,
-    "",
-    "Ratio of the largest to the smallest size, and the exponent k of N^k (1: linear; below 1: better than linear).",
-    "",
-    "| measure | growth |",
-    "|---|---|",
-    `| servers | ×${f1((sameConcurrency.at(-1)?.servers ?? Number.NaN) / (sameConcurrency[0]?.servers ?? Number.NaN))} |`,
-    `| cold convergence | ${growth(sameConcurrency, (r) => r.convergeMillis)} |`,
-    `| CPU to converge | ${growth(sameConcurrency, (r) => r.converge.cpuSeconds)} |`,
-    `| RSS idle mean | ${growth(sameConcurrency, (r) => r.idleRssMean)} |`,
-    `| peak RSS | ${growth(sameConcurrency, (r) => r.hwm)} |`,
-    `| idle CPU | ${growth(sameConcurrency, (r) => r.idle.cpuSeconds)} |`,
-    `| DittoFS calls / idle min | ${growth(sameConcurrency, (r) => r.idle.dfsCalls)} |`,
-    `| Kubernetes requests to converge (operator) | ${growth(sameConcurrency, (r) => total(r.converge.clientRequests))} |`,
-    `| stop on all → every Service deleted | ${growth(sameConcurrency, (r) => r.stopAllMillis)} |`,
-    "",
-    "## Where the time goes",
-    "",
-    "Per phase: wall time; the operator's CPU seconds; its reconciles and their summed time",
-    "(`controller_runtime_reconcile_time_seconds`; in brackets that sum over concurrency × wall time, the",
-    "share of the workers' capacity in use: near 100 % the workers are the bottleneck); the summed time keys",
-    "waited in the work queue (`workqueue_queue_duration_seconds`); its Kubernetes requests",
-    "(`rest_client_requests_total`); the apiserver's requests and their summed duration for the operator's",
-    "resources (`apiserver_request_duration_seconds`, WATCH left out; it counts every client, the",
-    "garbage collector's reads included); DittoFS polls and their summed duration as the operator saw them",
-    "(`dittofs_adapter_poll_duration_seconds`); the stand-in's calls and its own summed handling time.",
-    "",
-    "| servers | concurrency | phase | wall (s) | operator CPU (s) | reconciles | reconcile time (s, worker share) | queue wait (s) | operator → Kubernetes requests | apiserver reads (n / s) | apiserver writes (n / s) | DittoFS polls (n / s, operator) | DittoFS calls (n / s, stand-in) |",
-    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.flatMap((r) => [
-      breakdownRows("cold convergence", r, r.converge),
-      breakdownRows(`idle ${idleSeconds} s`, r, r.idle),
-      breakdownRows(`${toggled} stopped on all`, r, r.stop),
-      breakdownRows(`${toggled} started on all`, r, r.start)
-    ]),
-    "",
-    "The operator's Kubernetes requests by verb, per phase:",
-    "",
-    ...results.flatMap((r) => [
-      `- ${r.servers} servers, concurrency ${r.concurrency}: converge ${byKey(r.converge.clientRequests)}; idle ${byKey(r.idle.clientRequests)}; stop ${byKey(r.stop.clientRequests)}; start ${byKey(r.start.clientRequests)}`
-    ]),
-    ""
-  ].join("\n")
-  writeFileSync(reportFile, report)
-  yield* Console.log(report)
+  yield* Console.log(readFileSync(reportFile, "utf8"))
 })
+
+const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binaries: { readonly dir: string }, bundleFile: string) =>
+  Effect.gen(function*() {
+    const loadAtEnd = loadavg().map((load) => load.toFixed(1)).join(", ")
+    const now = yield* Clock.currentTimeMillis
+    const sameConcurrency = results.filter((r) => r.concurrency === concurrencies[0])
+    const report = [
+      `# Scale benchmark${label === undefined ? "" : ` (${label})`}`,
+      "",
+      `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average ${loadAtStart} at start, ${loadAtEnd} after the last run (1, 5, 15 min).`,
+      `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run --concurrency <c>\`.`,
+      `Command: \`${[
+        `BENCH_SERVERS=${sizes.join(",")}`,
+        `BENCH_CONCURRENCY=${concurrencies.join(",")}`,
+        `BENCH_IDLE_SECONDS=${idleSeconds}`,
+        "pnpm bench:scale"
+      ].join(" ")}\` (or \`node bench/scale.ts\`; also \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`).`,
+      "",
+      `Each run on a fresh plain control plane (etcd, kube-apiserver, garbage collector; no nodes); N DittoServers in \`${namespace}\`,`,
+      `polling interval ${pollingInterval}, two running adapters each (${adapters.map((a) => a.type).join(", ")}), so 2N adapter Services; DittoFS a local`,
+      "stand-in (one HTTP server, a path prefix per server). Converged: every adapter Service exists (seen by a watch).",
+      `Idle: after convergence and 12 s more, over ${idleSeconds} s, scaled to a minute. Toggle: \`${toggled}\` stopped on every server at`,
+      "once, until every one of its Services is deleted; then started again, until every one exists.",
+      "",
+      "## Results",
+      "",
+      "| servers | concurrency | apply N servers (s) | spawn → watching (ms) | spawn → half the Services (s) | cold convergence (s) | CPU to converge (s) | RSS converged (MiB) | RSS idle mean / max (MiB) | peak RSS (MiB) | idle CPU (s / min) | API reads / idle min | API writes / idle min | DittoFS calls / idle min | stop on all → every Service deleted (s) | start on all → every Service created (s) | first poll that saw it → Service (ms, p50 / p99) | SIGTERM → exit (ms) |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...results.map((r) => {
+        const rw = readsAndWrites(r.idle.apiRequests)
+        const latency = summarize([...r.stopLatency, ...r.startLatency])
+        return `| ${r.servers} | ${r.concurrency} | ${f1(r.applyMillis / 1000)} | ${f0(r.watchMillis)} | ${f1(r.halfMillis / 1000)} | ${f1(r.convergeMillis / 1000)} | ${f1(r.converge.cpuSeconds)} | ${f1(r.convergeRss)} | ${f1(r.idleRssMean)} / ${f1(r.idleRssMax)} | ${f1(r.hwm)} | ${f2((r.idle.cpuSeconds * 60) / idleSeconds)} | ${perMinute(rw.reads)} | ${perMinute(rw.writes)} | ${perMinute(r.idle.dfsCalls)} | ${f1(r.stopAllMillis / 1000)} | ${f1(r.startAllMillis / 1000)} | ${f0(latency.p50)} / ${f0(latency.p99)} | ${f0(r.sigtermMillis)} |`
+      }),
+      "",
+      "API requests per idle minute by verb and resource (kube-apiserver's `apiserver_request_total`, the operator's resources):",
+      "",
+      ...results.map((r) => `- ${r.servers} servers, concurrency ${r.concurrency}: ${[...r.idle.apiRequests].map(([key, n]) => `${key} ${perMinute(n)}`).join(", ") || "none"}`),
+      "",
+      `## Growth from ${sameConcurrency[0]?.servers ?? "–"} to ${sameConcurrency.at(-1)?.servers ?? "–"} servers (concurrency ${concurrencies[0]})`,
+      "",
+      "Ratio of the largest to the smallest size, and the exponent k of N^k (1: linear; below 1: better than linear).",
+      "",
+      "| measure | growth |",
+      "|---|---|",
+      `| servers | ×${f1((sameConcurrency.at(-1)?.servers ?? Number.NaN) / (sameConcurrency[0]?.servers ?? Number.NaN))} |`,
+      `| cold convergence | ${growth(sameConcurrency, (r) => r.convergeMillis)} |`,
+      `| CPU to converge | ${growth(sameConcurrency, (r) => r.converge.cpuSeconds)} |`,
+      `| RSS idle mean | ${growth(sameConcurrency, (r) => r.idleRssMean)} |`,
+      `| peak RSS | ${growth(sameConcurrency, (r) => r.hwm)} |`,
+      `| idle CPU | ${growth(sameConcurrency, (r) => r.idle.cpuSeconds)} |`,
+      `| DittoFS calls / idle min | ${growth(sameConcurrency, (r) => r.idle.dfsCalls)} |`,
+      `| Kubernetes requests to converge (operator) | ${growth(sameConcurrency, (r) => total(r.converge.clientRequests))} |`,
+      `| stop on all → every Service deleted | ${growth(sameConcurrency, (r) => r.stopAllMillis)} |`,
+      "",
+      "## Where the time goes",
+      "",
+      "Per phase: wall time; the operator's CPU seconds; its reconciles and their summed time",
+      "(`controller_runtime_reconcile_time_seconds`; in brackets that sum over concurrency × wall time, the",
+      "share of the workers' capacity in use: near 100 % the workers are the bottleneck); the summed time keys",
+      "waited in the work queue (`workqueue_queue_duration_seconds`); its Kubernetes requests",
+      "(`rest_client_requests_total`); the apiserver's requests and their summed duration for the operator's",
+      "resources (`apiserver_request_duration_seconds`, WATCH left out; it counts every client, the",
+      "garbage collector's reads included); DittoFS polls and their summed duration as the operator saw them",
+      "(`dittofs_adapter_poll_duration_seconds`); the stand-in's calls and its own summed handling time.",
+      "",
+      "| servers | concurrency | phase | wall (s) | operator CPU (s) | reconciles | reconcile time (s, worker share) | queue wait (s) | operator → Kubernetes requests | apiserver reads (n / s) | apiserver writes (n / s) | DittoFS polls (n / s, operator) | DittoFS calls (n / s, stand-in) |",
+      "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...results.flatMap((r) => [
+        breakdownRows("cold convergence", r, r.converge),
+        breakdownRows(`idle ${idleSeconds} s`, r, r.idle),
+        breakdownRows(`${toggled} stopped on all`, r, r.stop),
+        breakdownRows(`${toggled} started on all`, r, r.start)
+      ]),
+      "",
+      "The operator's Kubernetes requests by verb, per phase:",
+      "",
+      ...results.flatMap((r) => [
+        `- ${r.servers} servers, concurrency ${r.concurrency}: converge ${byKey(r.converge.clientRequests)}; idle ${byKey(r.idle.clientRequests)}; stop ${byKey(r.stop.clientRequests)}; start ${byKey(r.start.clientRequests)}`
+      ]),
+      ""
+    ].join("\n")
+    writeFileSync(reportFile, report)
+  })
 
 NodeRuntime.runMain(Effect.scoped(program))
