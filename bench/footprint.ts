@@ -10,7 +10,7 @@
  *   every second: mean and max; VmHWM: the peak since start);
  * - a stop: the poll that saw an adapter stop → its Service deleted (`BENCH_STOPS`, default 5, the
  *   apiserver polled every 2 ms for the Service), and SIGTERM → exit.
- * The DittoFS stand-in is one local HTTP server speaking login, refresh, users, adapters and health
+ * The DittoFS stand-in (`bench/OperatorRun.ts`, shared with `bench/scale.ts`) is one local HTTP server speaking login, refresh, users, adapters and health
  * for every server, each under its own path prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`).
  * `BENCH_BUNDLE=<file>` measures another build (e.g. an older commit's `pnpm bundle`); `BENCH_LABEL`
  * names it in the report (`BENCH_NODE_ARGS` replaces the image's `node` flags, e.g. to add `--cpu-prof`), which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
@@ -19,11 +19,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Kubernetes } from "@dittofs-operator/core"
 import { Clock, Console, Effect, Exit, Scope } from "effect"
-import { spawn } from "node:child_process"
-import { readFileSync, writeFileSync } from "node:fs"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import { request } from "node:https"
-import type { AddressInfo } from "node:net"
+import { writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -32,8 +28,19 @@ import { isolatedBundle } from "../apps/operator/test/integration/install/Instal
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
 import * as ControlPlane from "../scripts/launch/ControlPlane.ts"
-import * as Sample from "../scripts/launch/Sample.ts"
 import { machine, summarize } from "./Measure.ts"
+import {
+  adapterServiceName,
+  adapterServices,
+  apiserverMetrics,
+  applyServers,
+  cpuOf,
+  difference,
+  memoryOf,
+  requestTotals,
+  spawnOperator,
+  standIn
+} from "./OperatorRun.ts"
 
 const sizes = (process.env.BENCH_SERVERS ?? "1,200").split(",").map(Number)
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
@@ -47,99 +54,6 @@ const nodeArgs = (process.env.BENCH_NODE_ARGS ?? nodeFlags.join(" ")).split(" ")
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"
-
-/** VmRSS and VmHWM of a process, in MiB. */
-const memoryOf = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024
-  return { rss: field("VmRSS"), hwm: field("VmHWM") }
-}
-
-/** CPU seconds (user + system) a process has used. */
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-/** One HTTP server playing DittoFS for every server: `/s/<i>/api/v1/...`. */
-const standIn = () => {
-  const calls = new Map<string, number>()
-  const adapters = new Map<string, ReadonlyArray<unknown>>()
-  const answered = new Map<string, number>()
-  const running = [{ type: "nfs", enabled: true, running: true, port: 12049 }]
-  const token = JSON.stringify({ access_token: "access", refresh_token: "refresh", token_type: "Bearer", expires_in: 86_400 })
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume()
-    req.on("end", () => {
-      const match = /^\/s\/(\d+)(\/.*)$/.exec(req.url ?? "")
-      const id = match?.[1] ?? ""
-      const path = match?.[2] ?? ""
-      const call = `${req.method} ${path.replace(/\/users\/.*/, "/users/:name")}`
-      calls.set(call, (calls.get(call) ?? 0) + 1)
-      const json = (status: number, body: string) => {
-        res.writeHead(status, { "content-type": "application/json" })
-        res.end(body)
-      }
-      if (path === "/api/v1/auth/login" || path === "/api/v1/auth/refresh") return json(200, token)
-      if (path === "/api/v1/users" && req.method === "POST") return json(201, JSON.stringify({ username: "k8s-operator", role: "operator" }))
-      if (path.startsWith("/api/v1/users/")) return json(204, "")
-      if (path === "/health") return json(200, "{}")
-      if (path === "/api/v1/adapters") {
-        json(200, JSON.stringify(adapters.get(id) ?? running))
-        answered.set(id, performance.now())
-        return
-      }
-      json(404, "{}")
-    })
-  })
-  return Effect.acquireRelease(
-    Effect.callback<{ readonly port: number }>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ port: (server.address() as AddressInfo).port })))
-    }),
-    () => Effect.sync(() => {
-      server.closeAllConnections()
-      server.close()
-    })
-  ).pipe(Effect.map(({ port }) => ({
-    port,
-    total: () => [...calls.values()].reduce((a, b) => a + b, 0),
-    calls: () => new Map(calls),
-    stop: (id: number) => adapters.set(String(id), []),
-    lastAnswered: (id: number) => answered.get(String(id))
-  })))
-}
-
-/** `apiserver_request_total` summed by verb and resource, for the resources the operator touches. */
-const requestTotals = (plane: ControlPlane.ControlPlane) =>
-  Effect.promise(() =>
-    new Promise<Map<string, number>>((resolve, reject) => {
-      const req = request(`${plane.server}/metrics`, {
-        ca: readFileSync(plane.caFile),
-        headers: { authorization: `Bearer ${plane.token}` }
-      }, (res) => {
-        let body = ""
-        res.setEncoding("utf8")
-        res.on("data", (chunk: string) => body += chunk)
-        res.on("end", () => {
-          const totals = new Map<string, number>()
-          for (const line of body.split("\n")) {
-            if (!line.startsWith("apiserver_request_total{")) continue
-            const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
-            const resource = labels["resource"] ?? ""
-            if (!["dittoservers", "services", "secrets", "configmaps", "networkpolicies", "statefulsets", "pods", "events"].includes(resource)) continue
-            const key = `${labels["verb"]} ${resource}${labels["subresource"] ? `/${labels["subresource"]}` : ""}`
-            totals.set(key, (totals.get(key) ?? 0) + Number(line.split(" ").at(-1)))
-          }
-          resolve(totals)
-        })
-      })
-      req.on("error", reject)
-      req.end()
-    })
-  )
-
-const difference = (after: Map<string, number>, before: Map<string, number>) =>
-  new Map([...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)] as const).filter(([, value]) => value > 0))
 
 interface Result {
   readonly servers: number
@@ -158,57 +72,30 @@ interface Result {
 const runOne = (bundleFile: string, servers: number, plane: ControlPlane.ControlPlane) =>
   Effect.gen(function*() {
     const dfs = yield* standIn()
-    const apiUrl = (i: number) => `http://127.0.0.1:${dfs.port}/s/${i}`
-    const name = (i: number) => `s-${i}`
     const kubernetes = yield* Kubernetes.Kubernetes
-    yield* Effect.forEach(Array.from({ length: servers }, (_, i) => i), (i) =>
-      Effect.gen(function*() {
-        const options = { name: name(i), namespace, apiUrl: apiUrl(i), adminPassword: "admin", pollingInterval }
-        yield* kubernetes.create(Kubernetes.Resources.Secret, Sample.adminSecret(options))
-        yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* Sample.dittoServer(options))
-      }), { concurrency: 16, discard: true })
+    yield* applyServers({ dfs, servers, namespace, pollingInterval })
     yield* Console.log(`${servers} DittoServers applied`)
+    const services = yield* adapterServices(namespace)
 
-    const started = performance.now()
-    const child = spawn(process.execPath, [...nodeArgs, bundleFile, "run", "--kubeconfig", plane.kubeconfigPath, "--log-format", "json"], {
-      cwd: "/",
-      env: { PATH: process.env.PATH ?? "" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    const pid = child.pid ?? 0
-    const exited = new Promise<number>((resolve) => child.on("exit", () => resolve(performance.now())))
-    yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
-    let watchAt = Number.NaN
-    let output = ""
-    child.stdout.setEncoding("utf8")
-    child.stdout.on("data", (chunk: string) => {
-      if (Number.isNaN(watchAt) && chunk.includes("listed; watching")) watchAt = performance.now()
-      if (output.length < 100_000) output += chunk
-    })
-    child.stderr.on("data", () => {})
+    const operator = yield* spawnOperator({ bundleFile, plane, nodeArgs })
+    const { pid, started } = operator
 
     // converged: every server's adapter Service exists
-    const adapterServices = kubernetes.list(Kubernetes.Resources.Service, namespace, { labelSelector: { "dittofs.io/adapter-service": "true" } })
-    for (;;) {
-      const count = (yield* adapterServices).length
-      if (count >= servers) break
-      if (performance.now() - started > 1_200_000) return yield* Effect.die(new Error(`not converged: ${count}/${servers}\n${output.slice(-3000)}`))
-      yield* Effect.sleep(servers > 50 ? "200 millis" : "10 millis")
-    }
+    yield* services.waitFor((names) => names.size >= servers, 1_200_000, () => `not converged: ${services.count()}/${servers}\n${operator.output().slice(-3000)}`)
     const convergeMillis = performance.now() - started
     const convergeCpuSeconds = cpuOf(pid)
-    yield* Console.log(`${servers}: watching after ${(watchAt - started).toFixed(0)} ms, converged after ${convergeMillis.toFixed(0)} ms`)
+    yield* Console.log(`${servers}: watching after ${(operator.watchAt() - started).toFixed(0)} ms, converged after ${convergeMillis.toFixed(0)} ms`)
 
     // idle: let the first cycles' stragglers pass, then count
     yield* Effect.sleep("12 seconds")
-    const before = yield* requestTotals(plane)
+    const before = requestTotals(yield* apiserverMetrics(plane))
     const dfsBefore = dfs.total()
     const rss: Array<number> = []
     for (let s = 0; s < idleSeconds; s++) {
       yield* Effect.sleep("1 second")
       rss.push(memoryOf(pid).rss)
     }
-    const idleRequests = difference(yield* requestTotals(plane), before)
+    const idleRequests = difference(requestTotals(yield* apiserverMetrics(plane)), before)
     const idleDittoFs = dfs.total() - dfsBefore
     const hwm = memoryOf(pid).hwm
     yield* Console.log(`${servers}: RSS ${summarize(rss).mean.toFixed(1)} MiB, idle requests ${[...idleRequests].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`)
@@ -217,10 +104,10 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     const stopToDelete: Array<number> = []
     for (let k = 0; k < Math.min(stops, servers); k++) {
       const i = k
-      dfs.stop(i)
+      dfs.setRunning(i, "nfs", false)
       const before = dfs.lastAnswered(i) ?? 0
       for (;;) {
-        const gone = yield* Effect.result(kubernetes.get(Kubernetes.Resources.Service, namespace, `${name(i)}-adapter-nfs`))
+        const gone = yield* Effect.result(kubernetes.get(Kubernetes.Resources.Service, namespace, adapterServiceName(i, "nfs")))
         if (gone._tag === "Failure") {
           const polled = dfs.lastAnswered(i) ?? 0
           if (polled > before) stopToDelete.push(performance.now() - polled)
@@ -230,12 +117,10 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
       }
     }
 
-    const signalled = performance.now()
-    child.kill("SIGTERM")
-    const sigtermMillis = (yield* Effect.promise(() => exited)) - signalled
+    const sigtermMillis = yield* operator.terminate
     return {
       servers,
-      watchMillis: watchAt - started,
+      watchMillis: operator.watchAt() - started,
       convergeMillis,
       convergeCpuSeconds,
       rssMean: summarize(rss).mean,

@@ -1,0 +1,359 @@
+/**
+ * What the benchmarks that run the operator (the bundle) against many DittoServers share:
+ * - `standIn`: one local HTTP server playing DittoFS for every server, each under its own path
+ *   prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`), speaking login, refresh, users,
+ *   adapters and health; it counts calls and times its own handling of them, and lets an adapter be
+ *   stopped or started per server;
+ * - `applyServers`: N DittoServers (and their admin Secrets) in one namespace;
+ * - `spawnOperator`: the bundle as a child process with its `/metrics` on a free loopback port,
+ *   killed when the scope closes; the time its DittoServers were listed and watched;
+ * - `adapterServices`: the adapter Services as a list-then-watch (one request, so the benchmark's
+ *   own reads do not swamp the apiserver's counters), with the time each one appeared or went;
+ * - the apiserver's and the operator's Prometheus metrics (`apiserverMetrics`, `operatorMetrics`),
+ *   parsed into samples, and `/proc` readings of a process (`memoryOf`, `cpuOf`).
+ */
+import { Kubernetes, Naming } from "@dittofs-operator/core"
+import { Effect, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import type * as ControlPlane from "../scripts/launch/ControlPlane.ts"
+import { freePorts } from "../scripts/launch/FreePorts.ts"
+import * as LoopbackHttp from "../scripts/launch/LoopbackHttp.ts"
+import * as Sample from "../scripts/launch/Sample.ts"
+
+// ---------------------------------------------------------------------------------------------
+// /proc
+
+/** VmRSS and VmHWM of a process, in MiB. */
+export const memoryOf = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024
+  return { rss: field("VmRSS"), hwm: field("VmHWM") }
+}
+
+/** CPU seconds (user + system) a process has used. */
+export const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+// ---------------------------------------------------------------------------------------------
+// The DittoFS stand-in
+
+export interface StandInAdapter {
+  readonly type: string
+  readonly port: number
+}
+
+/** An adapter as DittoFS reports it. */
+const reported = (adapter: StandInAdapter, running: boolean) => ({ type: adapter.type, enabled: running, running, port: adapter.port })
+
+/**
+ * One HTTP server playing DittoFS for every server: `/s/<i>/api/v1/...`. Every server runs
+ * `adapters` (default: `nfs`) until `setRunning` says otherwise.
+ */
+export const standIn = (adapters: ReadonlyArray<StandInAdapter> = [{ type: "nfs", port: 12049 }]) => {
+  const calls = new Map<string, number>()
+  const stopped = new Map<string, Set<string>>()
+  const answered = new Map<string, number>()
+  const changeSeen = new Map<string, number>()
+  let handlingMillis = 0
+  const allRunning = JSON.stringify(adapters.map((adapter) => reported(adapter, true)))
+  const token = JSON.stringify({ access_token: "access", refresh_token: "refresh", token_type: "Bearer", expires_in: 86_400 })
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume()
+    req.on("end", () => {
+      const start = performance.now()
+      const match = /^\/s\/(\d+)(\/.*)$/.exec(req.url ?? "")
+      const id = match?.[1] ?? ""
+      const path = match?.[2] ?? ""
+      const call = `${req.method} ${path.replace(/\/users\/.*/, "/users/:name")}`
+      calls.set(call, (calls.get(call) ?? 0) + 1)
+      const json = (status: number, body: string) => {
+        res.writeHead(status, { "content-type": "application/json" })
+        res.end(body)
+        handlingMillis += performance.now() - start
+      }
+      if (path === "/api/v1/auth/login" || path === "/api/v1/auth/refresh") return json(200, token)
+      if (path === "/api/v1/users" && req.method === "POST") return json(201, JSON.stringify({ username: "k8s-operator", role: "operator" }))
+      if (path.startsWith("/api/v1/users/")) return json(204, "")
+      if (path === "/health") return json(200, "{}")
+      if (path === "/api/v1/adapters") {
+        const off = stopped.get(id)
+        json(200, off === undefined || off.size === 0 ? allRunning : JSON.stringify(adapters.map((adapter) => reported(adapter, !off.has(adapter.type)))))
+        const now = performance.now()
+        answered.set(id, now)
+        if (!changeSeen.has(id)) changeSeen.set(id, now)
+        return
+      }
+      json(404, "{}")
+    })
+  })
+  return Effect.acquireRelease(
+    Effect.callback<{ readonly port: number }>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ port: (server.address() as AddressInfo).port })))
+    }),
+    () =>
+      Effect.sync(() => {
+        server.closeAllConnections()
+        server.close()
+      })
+  ).pipe(Effect.map(({ port }) => ({
+    port,
+    /** The API URL of server `i`. */
+    apiUrl: (i: number) => `http://127.0.0.1:${port}/s/${i}`,
+    total: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    calls: () => new Map(calls),
+    /** Milliseconds spent handling calls, from the request's end to the response written. */
+    handlingMillis: () => handlingMillis,
+    /** Server `i`'s adapter `type` stops (or runs again). */
+    setRunning: (i: number, type: string, running: boolean) => {
+      const off = stopped.get(String(i)) ?? new Set<string>()
+      if (running) off.delete(type)
+      else off.add(type)
+      stopped.set(String(i), off)
+      changeSeen.delete(String(i))
+    },
+    /** The first answer of server `i`'s adapters since its last `setRunning` (`performance.now()`). */
+    changeSeenAt: (i: number) => changeSeen.get(String(i)),
+    /** When server `i`'s adapters were last answered (`performance.now()`). */
+    lastAnswered: (i: number) => answered.get(String(i))
+  })))
+}
+
+export type StandIn = Effect.Success<ReturnType<typeof standIn>>
+
+// ---------------------------------------------------------------------------------------------
+// DittoServers
+
+export const serverName = (i: number) => `s-${i}`
+
+/** N DittoServers `s-<i>` in `namespace`, each pointed at the stand-in's prefix `i`. */
+export const applyServers = (options: {
+  readonly dfs: StandIn
+  readonly servers: number
+  readonly namespace: string
+  readonly pollingInterval: string
+}) =>
+  Kubernetes.Kubernetes.use((kubernetes) =>
+    Effect.forEach(Array.from({ length: options.servers }, (_, i) => i), (i) =>
+      Effect.gen(function*() {
+        const sample = {
+          name: serverName(i),
+          namespace: options.namespace,
+          apiUrl: options.dfs.apiUrl(i),
+          adminPassword: "admin",
+          pollingInterval: options.pollingInterval
+        }
+        yield* kubernetes.create(Kubernetes.Resources.Secret, Sample.adminSecret(sample))
+        yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* Sample.dittoServer(sample))
+      }), { concurrency: 16, discard: true })
+  )
+
+// ---------------------------------------------------------------------------------------------
+// The operator process
+
+/**
+ * Spawns `node <nodeArgs> <bundle> run` against the plane, JSON logs, `/metrics` and the health
+ * endpoints on free loopback ports, plus `args`. Killed (SIGKILL) when the scope closes.
+ */
+export const spawnOperator = (options: {
+  readonly bundleFile: string
+  readonly plane: ControlPlane.ControlPlane
+  readonly nodeArgs: ReadonlyArray<string>
+  readonly args?: ReadonlyArray<string>
+}) =>
+  Effect.gen(function*() {
+    const ports = yield* freePorts(["metrics", "health"])
+    const started = performance.now()
+    const child = spawn(process.execPath, [
+      ...options.nodeArgs,
+      options.bundleFile,
+      "run",
+      "--kubeconfig",
+      options.plane.kubeconfigPath,
+      "--log-format",
+      "json",
+      "--metrics-address",
+      `127.0.0.1:${ports.metrics}`,
+      "--health-address",
+      `127.0.0.1:${ports.health}`,
+      ...(options.args ?? [])
+    ], {
+      cwd: "/",
+      env: { PATH: process.env.PATH ?? "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    const pid = child.pid ?? 0
+    const exited = new Promise<number>((resolve) => child.on("exit", () => resolve(performance.now())))
+    yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+    let watchAt = Number.NaN
+    let output = ""
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (chunk: string) => {
+      if (Number.isNaN(watchAt) && chunk.includes("listed; watching")) watchAt = performance.now()
+      if (output.length < 100_000) output += chunk
+    })
+    child.stderr.on("data", () => {})
+    return {
+      pid,
+      started,
+      metricsPort: ports.metrics,
+      /** When the operator logged that it lists and watches (NaN until then). */
+      watchAt: () => watchAt,
+      output: () => output,
+      /** SIGTERM; resolves with the milliseconds until it exited. */
+      terminate: Effect.gen(function*() {
+        const signalled = performance.now()
+        child.kill("SIGTERM")
+        return (yield* Effect.promise(() => exited)) - signalled
+      })
+    }
+  })
+
+export type OperatorProcess = Effect.Success<ReturnType<typeof spawnOperator>>
+
+// ---------------------------------------------------------------------------------------------
+// The adapter Services, as a watch
+
+/**
+ * The adapter Services of `namespace` kept up to date by one list-then-watch (restarted from the
+ * last version when the server closes it). `waitFor(predicate)` returns once the set of names
+ * satisfies it; `changedAt(name)` is when that Service was last added or deleted.
+ */
+export const adapterServices = (namespace: string) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const selector = { labelSelector: { [Naming.labels.adapterService]: "true" } }
+    const names = new Set<string>()
+    const changedAt = new Map<string, number>()
+    const listed = yield* kubernetes.listWithVersion(Kubernetes.Resources.Service, namespace, selector)
+    for (const service of listed.items) names.add(service.metadata.name ?? "")
+    let version = listed.resourceVersion
+    const follow = Effect.gen(function*() {
+      for (;;) {
+        yield* kubernetes.watch(Kubernetes.Resources.Service, namespace, { ...selector, resourceVersion: version }).pipe(
+          Stream.runForEach((event) =>
+            Effect.sync(() => {
+              if (event._tag === "Bookmark") {
+                version = event.resourceVersion
+                return
+              }
+              const name = event.object.metadata.name ?? ""
+              version = event.object.metadata.resourceVersion ?? version
+              if (event._tag === "Deleted") {
+                if (names.delete(name)) changedAt.set(name, performance.now())
+              } else if (!names.has(name)) {
+                names.add(name)
+                changedAt.set(name, performance.now())
+              }
+            })
+          )
+        )
+      }
+    })
+    let ended = false
+    yield* Effect.forkScoped(follow.pipe(Effect.ensuring(Effect.sync(() => ended = true))))
+    return {
+      count: () => names.size,
+      has: (name: string) => names.has(name),
+      changedAt: (name: string) => changedAt.get(name),
+      /** Polls the watched set every 50 ms until `done`; fails after `timeoutMillis`. */
+      waitFor: (done: (names: ReadonlySet<string>) => boolean, timeoutMillis: number, describe: () => string) =>
+        Effect.gen(function*() {
+          const until = performance.now() + timeoutMillis
+          while (!done(names)) {
+            if (ended) return yield* Effect.die(new Error("the Service watch ended"))
+            if (performance.now() > until) return yield* Effect.die(new Error(`timed out: ${describe()}`))
+            yield* Effect.sleep("50 millis")
+          }
+          return performance.now()
+        })
+    }
+  })
+
+/** Its Service's name of server `i`'s adapter `type`. */
+export const adapterServiceName = (i: number, type: string) => `${serverName(i)}-adapter-${type}`
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus metrics
+
+export interface MetricSample {
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly value: number
+}
+
+/** The samples of a Prometheus text exposition (comments skipped). */
+export const parseMetrics = (text: string): ReadonlyArray<MetricSample> => {
+  const samples: Array<MetricSample> = []
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue
+    const match = /^([A-Za-z_:][\w:]*)(\{(.*)\})?\s+(\S+)/.exec(line)
+    if (match === null) continue
+    const labels = Object.fromEntries([...(match[3] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""]))
+    samples.push({ name: match[1] ?? "", labels, value: Number(match[4]) })
+  }
+  return samples
+}
+
+/** The samples named `name`, summed by the key `by` makes of their labels. */
+export const sumBy = (
+  samples: ReadonlyArray<MetricSample>,
+  name: string,
+  by: (labels: Readonly<Record<string, string>>) => string | undefined
+): Map<string, number> => {
+  const totals = new Map<string, number>()
+  for (const sample of samples) {
+    if (sample.name !== name) continue
+    const key = by(sample.labels)
+    if (key === undefined) continue
+    totals.set(key, (totals.get(key) ?? 0) + sample.value)
+  }
+  return totals
+}
+
+/** `after − before`, key by key, leaving out what did not grow. */
+export const difference = (after: ReadonlyMap<string, number>, before: ReadonlyMap<string, number>) =>
+  new Map([...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)] as const).filter(([, value]) => value > 0))
+
+export const total = (map: ReadonlyMap<string, number>) => [...map.values()].reduce((a, b) => a + b, 0)
+
+/** The kube-apiserver's `/metrics`, with the admin token. */
+export const apiserverMetrics = (plane: ControlPlane.ControlPlane) =>
+  LoopbackHttp.request({ url: `${plane.server}/metrics`, bearerToken: plane.token, ca: readFileSync(plane.caFile, "utf8"), timeout: "30 seconds" }).pipe(
+    Effect.map((response) => parseMetrics(response.text)),
+    Effect.orDie
+  )
+
+/** The operator's `/metrics`. */
+export const operatorMetrics = (operator: OperatorProcess) =>
+  LoopbackHttp.request({ url: `http://127.0.0.1:${operator.metricsPort}/metrics`, timeout: "30 seconds" }).pipe(
+    Effect.map((response) => parseMetrics(response.text)),
+    Effect.orDie
+  )
+
+/** The resources the operator touches. */
+export const operatorResources = ["dittoservers", "services", "secrets", "configmaps", "networkpolicies", "statefulsets", "pods", "events"]
+
+/** `verb resource[/subresource]` of an apiserver sample, for the operator's resources only. */
+export const verbResource = (labels: Readonly<Record<string, string>>) =>
+  operatorResources.includes(labels["resource"] ?? "")
+    ? `${labels["verb"]} ${labels["resource"]}${labels["subresource"] ? `/${labels["subresource"]}` : ""}`
+    : undefined
+
+/** `apiserver_request_total` by verb and resource, for the resources the operator touches. */
+export const requestTotals = (samples: ReadonlyArray<MetricSample>) => sumBy(samples, "apiserver_request_total", verbResource)
+
+/** Reads (GET, LIST, WATCH) and writes (the other verbs) of a by-verb-and-resource map. */
+export const readsAndWrites = (requests: ReadonlyMap<string, number>) => {
+  let reads = 0
+  let writes = 0
+  for (const [key, n] of requests) {
+    if (/^(GET|LIST|WATCH)\b/.test(key)) reads += n
+    else writes += n
+  }
+  return { reads, writes }
+}
