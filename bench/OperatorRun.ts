@@ -18,6 +18,7 @@ import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { nodeFlags } from "../apps/operator/scripts/bundle.ts"
 import type * as ControlPlane from "../scripts/launch/ControlPlane.ts"
 import { freePorts } from "../scripts/launch/FreePorts.ts"
 import * as LoopbackHttp from "../scripts/launch/LoopbackHttp.ts"
@@ -27,6 +28,13 @@ import * as Sample from "../scripts/launch/Sample.ts"
 // /proc
 
 /** VmRSS and VmHWM of a process, in MiB. */
+/**
+ * The `node` arguments of the operator: the image's (`nodeFlags`) unless `BENCH_NODE_ARGS` replaces
+ * them (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, another V8 flag, or empty to measure without).
+ */
+export const operatorNodeArgs = (): ReadonlyArray<string> =>
+  (process.env.BENCH_NODE_ARGS ?? nodeFlags.join(" ")).split(" ").filter((arg) => arg !== "")
+
 export const memoryOf = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024

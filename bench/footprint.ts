@@ -23,7 +23,6 @@ import { writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
-import { nodeFlags } from "../apps/operator/scripts/bundle.ts"
 import { isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
@@ -37,6 +36,7 @@ import {
   cpuOf,
   difference,
   memoryOf,
+  operatorNodeArgs,
   requestTotals,
   spawnOperator,
   standIn
@@ -46,11 +46,7 @@ const sizes = (process.env.BENCH_SERVERS ?? "1,200").split(",").map(Number)
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const stops = Number(process.env.BENCH_STOPS ?? 5)
 const label = process.env.BENCH_LABEL
-/**
- * The `node` arguments of the operator: the image's (`nodeFlags`) unless `BENCH_NODE_ARGS` replaces
- * them (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, another V8 flag, or empty to measure without).
- */
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? nodeFlags.join(" ")).split(" ").filter((arg) => arg !== "")
+const nodeArgs = operatorNodeArgs()
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"

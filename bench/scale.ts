@@ -22,7 +22,6 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
-import { nodeFlags } from "../apps/operator/scripts/bundle.ts"
 import { isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
@@ -36,6 +35,7 @@ import {
   cpuOf,
   difference,
   memoryOf,
+  operatorNodeArgs,
   type MetricSample,
   operatorMetrics,
   type OperatorProcess,
@@ -53,7 +53,7 @@ const sizes = (process.env.BENCH_SERVERS ?? "20,200,1000").split(",").map(Number
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? "4").split(",").map(Number)
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const label = process.env.BENCH_LABEL
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? nodeFlags.join(" ")).split(" ").filter((arg) => arg !== "")
+const nodeArgs = operatorNodeArgs()
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "scale" : `scale-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"
