@@ -142,6 +142,8 @@ const tokenFromExec = (exec: Record<string, unknown>, file: string): () => Promi
   const resolved = command.includes("/") ? relativeTo(file, command) : command
   let cached: { readonly header: string; readonly expires: number } | undefined
   return async () => {
+    // the wall clock, as the plugin's `expirationTimestamp` is: this runs at the HTTP edge, outside
+    // Effect's Clock, and a TestClock could not make a real plugin's token expire anyway
     if (cached !== undefined && Date.now() < cached.expires) return cached.header
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(resolved, args, {
