@@ -223,6 +223,7 @@ export const dryRunKubernetes = (api: Kubernetes.Api, changes: Ref.Ref<ReadonlyA
       create: (resource, object) => hold("create", resource, object),
       update: (resource, object) => hold("update", resource, object),
       updateStatus: (resource, object) => hold("update status", resource, object),
+      patchStatus: (resource, _previous, next) => hold("update status", resource, next),
       delete: (resource, namespace, name) =>
         Effect.gen(function*() {
           const before = yield* current(resource, namespace, name)

@@ -13,7 +13,7 @@
  *   fields we do not model). List items, which the server sends without `apiVersion`/`kind`, get
  *   them back before decoding.
  * - `update` is a PUT of the whole object (with its `resourceVersion`), `updateStatus` a PUT to
- *   the `/status` subresource, `delete` sends `DeleteOptions` with the uid/resourceVersion
+ *   the `/status` subresource, `patchStatus` a PATCH of it (`application/merge-patch+json`), `delete` sends `DeleteOptions` with the uid/resourceVersion
  *   preconditions and `propagationPolicy: Background`.
  * - Every failure is classified once, here, into a `KubernetesError`: the HTTP status through
  *   `reasonOfStatus` from the HTTP status and the Status object's reason (the API answers both
@@ -42,7 +42,7 @@
  * `Authorization` header is computed on every request (rotating token files, expiring exec
  * tokens); TLS material is read when the layer starts.
  */
-import { K8s, Kubernetes } from "@dittofs-operator/core"
+import { K8s, Kubernetes, MergePatch } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
@@ -68,7 +68,7 @@ export class KubernetesConfigError extends Schema.TaggedError<KubernetesConfigEr
 /** The API server of a kubeconfig's current context, its TLS settings and credentials. */
 export type ClusterConfig = KubeConfig.ClusterConfig
 
-type HttpMethod = "GET" | "POST" | "PUT" | "DELETE"
+type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 
 interface HttpResponse {
   readonly status: number
@@ -183,7 +183,13 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
   const scopedClient = HttpClient.withScope(client)
 
   /** A request with the current credentials. */
-  const prepare = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpClientRequest.HttpClientRequest, Kubernetes.KubernetesError> =>
+  const prepare = (
+    operation: string,
+    method: HttpMethod,
+    url: string,
+    body?: unknown,
+    contentType = "application/json"
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, Kubernetes.KubernetesError> =>
     Effect.map(
       Effect.tryPromise({
         try: () => cluster.authorization(),
@@ -194,7 +200,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
           HttpClientRequest.acceptJson,
           authorization === undefined ? (r) => r : HttpClientRequest.setHeader("authorization", authorization)
         )
-        return body === undefined ? request : HttpClientRequest.bodyText(request, JSON.stringify(body), "application/json")
+        return body === undefined ? request : HttpClientRequest.bodyText(request, JSON.stringify(body), contentType)
       }
     )
 
@@ -215,8 +221,8 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       Effect.mapError(unavailable(operation, method, url))
     )
 
-  const send = (operation: string, method: HttpMethod, url: string, body?: unknown): Effect.Effect<HttpResponse, Kubernetes.KubernetesError> =>
-    prepare(operation, method, url, body).pipe(
+  const send = (operation: string, method: HttpMethod, url: string, body?: unknown, contentType?: string): Effect.Effect<HttpResponse, Kubernetes.KubernetesError> =>
+    prepare(operation, method, url, body, contentType).pipe(
       Effect.flatMap((request) => client.execute(request).pipe(Effect.mapError(unavailable(operation, method, url)))),
       Effect.flatMap(readBody(operation, method, url)),
       timeoutAfter(operation),
@@ -368,6 +374,14 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
     create: (resource, object) => write(resource, "create", object).pipe(Effect.withSpan("KubernetesLive.create")),
     update: (resource, object) => write(resource, "update", object).pipe(Effect.withSpan("KubernetesLive.update")),
     updateStatus: (resource, object) => write(resource, "updateStatus", object).pipe(Effect.withSpan("KubernetesLive.updateStatus")),
+    patchStatus: Effect.fn("KubernetesLive.patchStatus")(function*<A>(resource: Resource<A>, previous: A, next: A) {
+      const from = yield* encode(resource, "patchStatus", previous)
+      const { encoded, name, namespace, operation } = yield* encode(resource, "patchStatus", next)
+      const body = { status: MergePatch.ofStatus(from.encoded, encoded) }
+      const url = withQuery(`${objectUrl(server, resource, namespace, name)}/status`, { fieldManager })
+      const response = yield* send(operation, "PATCH", url, body, "application/merge-patch+json")
+      return yield* decodeResponse(resource, operation)(response)
+    }),
     delete: (resource, namespace, name, preconditions) => {
       const operation = `delete ${Kubernetes.describe(resource, namespace, name)}`
       return send(operation, "DELETE", objectUrl(server, resource, namespace, name), deleteOptions(preconditions)).pipe(

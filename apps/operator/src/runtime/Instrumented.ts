@@ -4,7 +4,7 @@
  *
  * - `kubernetes(api, fence)`: counts every request in `rest_client_requests_total{verb,code}`
  *   (code: the HTTP status the error reason stands for; 200/201 on success) and refuses every
- *   write (create, update, updateStatus, delete) while `fence` says no, with a `KubernetesError`
+ *   write (create, update, updateStatus, patchStatus, delete) while `fence` says no, with a `KubernetesError`
  *   `Unavailable` that never reaches the API server. Leader election's fence is "this process
  *   holds a Lease it renewed less than the renew deadline ago": a deposed leader cannot write.
  * - `dittoFs(api)`: `dittofs_adapter_poll_total{result}` and its duration, the active adapters
@@ -83,6 +83,10 @@ export const kubernetes = (api: Kubernetes.Api, fence: Fence = alwaysOpen): Kube
   updateStatus: (resource, object) => {
     const { name, namespace } = metaOf(object)
     return fenced(fence, describe("update status", resource, namespace, name), counted("update", "200", api.updateStatus(resource, object)))
+  },
+  patchStatus: (resource, previous, next) => {
+    const { name, namespace } = metaOf(next)
+    return fenced(fence, describe("patch status", resource, namespace, name), counted("patch", "200", api.patchStatus(resource, previous, next)))
   },
   delete: (resource, namespace, name, preconditions) =>
     fenced(fence, describe("delete", resource, namespace, name), counted("delete", "200", api.delete(resource, namespace, name, preconditions)))

@@ -265,6 +265,7 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       api.update(resource, object).pipe(Effect.tap((updated) => remember(resource, updated)), onConflict(resource, object)),
     updateStatus: (resource, object) =>
       api.updateStatus(resource, object).pipe(Effect.tap((updated) => remember(resource, updated)), onConflict(resource, object)),
+    patchStatus: (resource, previous, next) => api.patchStatus(resource, previous, next).pipe(Effect.tap((patched) => remember(resource, patched))),
     delete: (resource, namespace, name, preconditions) =>
       api.delete(resource, namespace, name, preconditions).pipe(
         Effect.ensuring(afterDelete(resource, namespace, name))

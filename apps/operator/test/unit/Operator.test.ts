@@ -77,6 +77,7 @@ describe("Operator", () => {
           create: (resource, object) => Effect.andThen(Effect.sync(() => { if (resource.kind !== "Lease") writes[name]++ }), kubernetes.create(resource, object)),
           update: (resource, object) => Effect.andThen(Effect.sync(() => { if (resource.kind !== "Lease") writes[name]++ }), kubernetes.update(resource, object)),
           updateStatus: (resource, object) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.updateStatus(resource, object)),
+          patchStatus: (resource, previous, next) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.patchStatus(resource, previous, next)),
           delete: (resource, namespace, n, pre) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.delete(resource, namespace, n, pre))
         }))
       const election = (identity: string) => ({ namespace: "ops", leaseName: "dittofs-operator", identity, ...LeaderElection.defaults })

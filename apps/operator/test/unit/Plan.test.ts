@@ -34,6 +34,7 @@ describe("Plan", () => {
         create: (resource, object) => Effect.andThen(count(`create ${resource.kind}`), kubernetes.create(resource, object)),
         update: (resource, object) => Effect.andThen(count(`update ${resource.kind}`), kubernetes.update(resource, object)),
         updateStatus: (resource, object) => Effect.andThen(count(`status ${resource.kind}`), kubernetes.updateStatus(resource, object)),
+        patchStatus: (resource, previous, next) => Effect.andThen(count(`status ${resource.kind}`), kubernetes.patchStatus(resource, previous, next)),
         delete: (resource, ns, name, pre) => Effect.andThen(count(`delete ${resource.kind}`), kubernetes.delete(resource, ns, name, pre))
       }
       const countedDittoFs: DittoFs.Api = {

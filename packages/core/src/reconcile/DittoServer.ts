@@ -208,24 +208,18 @@ const exposurePhase = (server: DittoServer.DittoServer, adapters: Adapter.List, 
     }
   })
 
-/** Writes the status when it changed; after a conflict, over the current object. */
+/**
+ * Writes the status when it changed, as a merge patch of the status subresource: the operator
+ * is its only writer, so the write needs no resourceVersion and cannot be refused as stale when
+ * the object handed to the pass lags the operator's own last write.
+ */
 const writeStatus = (server: DittoServer.DittoServer, update: Omit<Status.Update, "generation" | "now">) =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const now = timestamp(yield* Clock.currentTimeMillis)
-    const writeOver = (observed: DittoServer.DittoServer) => {
-      const next = Status.next(observed.status, { ...update, generation: observed.metadata.generation, now })
-      return Status.equal(observed.status, next)
-        ? Effect.void
-        : Effect.asVoid(kubernetes.updateStatus(Resources.DittoServer, { ...observed, status: next }))
-    }
-    // The object handed to the pass may be a cache's view, older than this operator's own last
-    // status write: on a conflict, compare with and write over the current object instead.
-    const ref = ObjectRef.of(server.metadata)
-    return yield* writeOver(server).pipe(
-      Effect.catchIf((error) => error.reason === "Conflict", () =>
-        Effect.flatMap(kubernetes.get(Resources.DittoServer, ref.namespace, ref.name), writeOver))
-    )
+    const next = Status.next(server.status, { ...update, generation: server.metadata.generation, now })
+    if (Status.equal(server.status, next)) return
+    yield* kubernetes.patchStatus(Resources.DittoServer, server, { ...server, status: next })
   })
 
 /** The phase of a server that is not being deleted. */

@@ -57,7 +57,7 @@ export const reconcile = Effect.fn("reconcileInvalidSpec")(function*(
     phase: "Failed"
   })
   if (!Status.equal(current, next)) {
-    const written = yield* Effect.result(kubernetes.updateStatus(resource, { ...object, status: next }))
+    const written = yield* Effect.result(kubernetes.patchStatus(resource, object, { ...object, status: next }))
     if (written._tag === "Failure") yield* Effect.logWarning("could not write the Failed status").pipe(Effect.annotateLogs({ reason: written.failure.reason }))
   }
   return awaitChange

@@ -11,6 +11,11 @@
  *   decode is `BadResponse`.
  * - `update` and `updateStatus` send `metadata.resourceVersion`; a stale one is `Conflict`.
  *   `update` never changes status, `updateStatus` never changes anything but status.
+ * - `patchStatus(resource, previous, next)` sends the JSON merge patch (RFC 7386) that turns
+ *   `previous`'s status into `next`'s to the status subresource of the object named by `next`,
+ *   with no resourceVersion: it cannot conflict, and it keeps status fields it does not name.
+ *   It is for a status with a single writer (this operator, one pass per object at a time);
+ *   `NotFound` when the object is gone.
  * - List-then-watch: `listWithVersion` returns the items and the collection's resourceVersion;
  *   `watch` from that version delivers every later change of the matching objects exactly once,
  *   in resourceVersion order, and nothing older. Events are seen as the API server's watch cache
@@ -235,6 +240,11 @@ export interface Api {
   readonly update: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
   /** Replaces an object's status subresource at its resourceVersion; `Conflict` when it is stale. */
   readonly updateStatus: <A>(resource: Resource<A>, object: A) => Effect.Effect<A, KubernetesError>
+  /**
+   * Merge-patches an object's status subresource from `previous`'s status to `next`'s, without a
+   * resourceVersion: never `Conflict`.
+   */
+  readonly patchStatus: <A>(resource: Resource<A>, previous: A, next: A) => Effect.Effect<A, KubernetesError>
   /** Deletes an object, if the preconditions still hold. */
   readonly delete: <A>(
     resource: Resource<A>,

@@ -29,6 +29,7 @@
  */
 import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Result, Schema, Stream } from "effect"
 import { canonical } from "../domain/Json.ts"
+import * as MergePatch from "../domain/MergePatch.ts"
 import { AnyObject } from "../domain/Kubernetes.ts"
 import {
   describe,
@@ -225,6 +226,15 @@ export const make = (options: Options = {}) =>
           const operation = `updateStatus ${resource.kind}`
           const encoded = yield* encodeFor(resource, operation)(object)
           const stored = yield* run("updateStatus", resource.kind, encoded.metadata.name, (current, now) => Cluster.update(idOf(resource), encoded, "status", now, current))
+          return yield* decodeFor(resource, operation)(structuredClone(stored))
+        }),
+      patchStatus: (resource, previous, next) =>
+        Effect.gen(function*() {
+          const operation = `patchStatus ${resource.kind}`
+          const [from, to] = [yield* encodeFor(resource, operation)(previous), yield* encodeFor(resource, operation)(next)]
+          const namespace = to.metadata.namespace ?? ""
+          const patch = MergePatch.ofStatus(from, to)
+          const stored = yield* run("patchStatus", resource.kind, to.metadata.name, (current, now) => Cluster.patchStatus(idOf(resource), namespace, to.metadata.name, patch, now, current))
           return yield* decodeFor(resource, operation)(structuredClone(stored))
         }),
       delete: (resource, namespace, name, preconditions) =>

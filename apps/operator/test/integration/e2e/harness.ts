@@ -116,7 +116,7 @@ export const runOperator = (options: OperatorHarnessOptions & { readonly logLeve
 }
 
 /**
- * Counts of the writes a `Kubernetes` service sent, keyed `<verb> <Kind>` (`update DittoServer/status`);
+ * Counts of the writes a `Kubernetes` service sent, keyed `<verb> <Kind>` (`patch DittoServer/status`);
  * a write the apiserver refused is also counted under `<verb> <Kind> → <reason>`.
  */
 export interface WriteCounter {
@@ -135,6 +135,7 @@ export const writeCounter: Effect.Effect<WriteCounter> = Effect.gen(function*() 
     create: (resource, object) => counted(`create ${resource.kind}`, kubernetes.create(resource, object)),
     update: (resource, object) => counted(`update ${resource.kind}`, kubernetes.update(resource, object)),
     updateStatus: (resource, object) => counted(`update ${resource.kind}/status`, kubernetes.updateStatus(resource, object)),
+    patchStatus: (resource, previous, next) => counted(`patch ${resource.kind}/status`, kubernetes.patchStatus(resource, previous, next)),
     delete: (resource, namespace, name, preconditions) =>
       counted(`delete ${resource.kind}`, kubernetes.delete(resource, namespace, name, preconditions))
   })

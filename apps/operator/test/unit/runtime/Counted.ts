@@ -13,6 +13,7 @@ export const counted = (api: Kubernetes.Api, calls: Ref.Ref<ReadonlyArray<string
     create: (resource, object) => Effect.andThen(note("create"), api.create(resource, object)),
     update: (resource, object) => Effect.andThen(note("update"), api.update(resource, object)),
     updateStatus: (resource, object) => Effect.andThen(note("updateStatus"), api.updateStatus(resource, object)),
+    patchStatus: (resource, previous, next) => Effect.andThen(note("patchStatus"), api.patchStatus(resource, previous, next)),
     delete: (resource, namespace, name, preconditions) => Effect.andThen(note("delete"), api.delete(resource, namespace, name, preconditions))
   }
 }

@@ -25,6 +25,7 @@
  */
 import { Option, Result } from "effect"
 import { canonical } from "../../domain/Json.ts"
+import * as MergePatch from "../../domain/MergePatch.ts"
 import { type AnyObject, timestamp } from "../../domain/Kubernetes.ts"
 import type * as Kubernetes from "../../services/Kubernetes.ts"
 import { fieldsOf, withoutKeys } from "./Json.ts"
@@ -35,7 +36,7 @@ import { keyOf, type ResourceId, sameKind } from "./Resource.ts"
 import * as Status from "./Status.ts"
 
 /** `list` covers `listWithVersion`; a `watch` fault fails the watch as it opens. */
-export type Verb = "get" | "list" | "watch" | "create" | "update" | "updateStatus" | "delete"
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "updateStatus" | "patchStatus" | "delete"
 
 /** A failure to inject: the next matching call(s) of a verb, optionally of one kind and name, fail with a reason. */
 export interface Fault {
@@ -255,6 +256,28 @@ const mainCandidate = (resource: ResourceId, object: AnyObject, old: AnyObject, 
       ...(old.metadata.generation === undefined ? {} : { generation: old.metadata.generation })
     }
   }
+}
+
+/**
+ * A JSON merge patch of the status subresource, without a resourceVersion: the patch applied to
+ * the stored object's status, then written as a status update at the stored resourceVersion.
+ */
+export const patchStatus = (
+  resource: ResourceId,
+  namespace: string,
+  name: string,
+  statusPatch: unknown,
+  now: number,
+  state0: ClusterState
+): Transition<AnyObject> => {
+  const operation = `patchStatus ${resource.kind} ${namespace}/${name}`
+  const current = state0.objects.get(keyOf(resource, namespace, name))
+  if (current === undefined) return [Result.fail(Status.notFound(resource, name, operation)), state0]
+  if (!resource.statusSubresource) {
+    return [Result.fail(Status.failure("NotFound", `the server could not find the requested resource`, operation)), state0]
+  }
+  const status = MergePatch.apply(current.object["status"], statusPatch)
+  return update(resource, { ...current.object, status }, "status", now, state0)
 }
 
 export const update = (

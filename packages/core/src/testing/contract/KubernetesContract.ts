@@ -426,6 +426,39 @@ export const kubernetesContract = (name: string, target: KubernetesContractTarge
         assert.strictEqual((yield* kubernetes.get(Resources.StatefulSet, namespace, "ditto")).spec.replicas, 1)
       }), timeout)
 
+    it.effect("merge-patches status at any resourceVersion: names what changed, keeps the rest, never the spec", () =>
+      Effect.gen(function*() {
+        const kubernetes = yield* Kubernetes
+        const namespace = yield* (yield* ContractNamespaces).fresh
+        const created = yield* kubernetes.create(Resources.DittoServer, yield* dittoServer(namespace, "patched"))
+        const reported = yield* kubernetes.updateStatus(Resources.DittoServer, {
+          ...created,
+          status: { phase: "Running", observedGeneration: 1, replicas: 1 }
+        })
+        // Another writer's status field and a spec change land after the patcher's view.
+        const other = yield* kubernetes.updateStatus(Resources.DittoServer, { ...reported, status: { ...reported.status, configHash: "abc" } })
+        const respecified = yield* kubernetes.update(Resources.DittoServer, { ...other, spec: { ...other.spec, replicas: 0 } })
+        const patched = yield* kubernetes.patchStatus(Resources.DittoServer, reported, {
+          ...withLabel(reported, "sneaky", "label"),
+          spec: { ...reported.spec, replicas: 1 },
+          status: { phase: "Stopped", replicas: 1 }
+        })
+        const expected = { phase: "Stopped" as const, replicas: 1, configHash: "abc" }
+        assert.deepStrictEqual(patched.status, expected, "phase set, observedGeneration removed, configHash kept")
+        const stored = yield* kubernetes.get(Resources.DittoServer, namespace, "patched")
+        assert.deepStrictEqual(stored.status, expected)
+        assert.strictEqual(stored.spec.replicas, 0)
+        assert.isUndefined(stored.metadata.labels?.["sneaky"])
+        assert.notStrictEqual(stored.metadata.resourceVersion, respecified.metadata.resourceVersion)
+
+        const unchanged = yield* kubernetes.patchStatus(Resources.DittoServer, stored, stored)
+        assert.strictEqual(unchanged.metadata.resourceVersion, stored.metadata.resourceVersion, "an empty patch changes nothing")
+
+        yield* kubernetes.delete(Resources.DittoServer, namespace, "patched")
+        const gone = yield* Effect.flip(kubernetes.patchStatus(Resources.DittoServer, stored, { ...stored, status: { phase: "Running" } }))
+        assert.strictEqual(gone.reason, "NotFound")
+      }), timeout)
+
     it.effect("round-trips controller owner references", () =>
       Effect.gen(function*() {
         const kubernetes = yield* Kubernetes

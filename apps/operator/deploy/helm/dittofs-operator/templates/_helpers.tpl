@@ -49,7 +49,7 @@ apiserver's audit log, that it was refused nothing and used every rule.
 # Conditions, phase and replica counts.
 - apiGroups: ["dittofs.dittofs.com"]
   resources: ["dittoservers/status"]
-  verbs: ["update"]
+  verbs: ["patch"]
 # Owner references with blockOwnerDeletion to a DittoServer (checked by the
 # OwnerReferencesPermissionEnforcement admission plugin where it is enabled).
 - apiGroups: ["dittofs.dittofs.com"]
