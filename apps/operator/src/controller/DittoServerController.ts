@@ -134,7 +134,9 @@ export const start = (
         name: kind.name,
         source: listWatch(kubernetes, raw(kind.resource), options.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
         // the source lists raw objects (`AnyObject`), so every object the store sees is one
-        transform: (object) => keepForStore(object as K8s.AnyObject)
+        transform: (object) => keepForStore(object as K8s.AnyObject),
+        // the pass lists a server's objects by its instance label: one index entry per server
+        indexBy: KubernetesCache.indexByLabel(Naming.labels.instance)
       })),
       concurrency: options.concurrency ?? 4,
       reconcile: (object) =>
@@ -154,7 +156,8 @@ export const start = (
         // the stores hold raw objects (`AnyObject`): the cache decodes with the caller's Schema
         store: running.owned[index] as Reflector.Store<K8s.AnyObject>,
         namespace: options.namespace,
-        labelSelector: kind.labelSelector
+        labelSelector: kind.labelSelector,
+        indexLabel: Naming.labels.instance
       }))
     ]))
     return running

@@ -11,7 +11,9 @@
  *   that is not an array, via `Adapter.decodeList`).
  * - Tokens and passwords never appear in an error message or a log line: messages carry the
  *   operation (`POST /api/v1/auth/login`) and what the server said.
- * - `layer` needs an `HttpClient`; `layerNode` brings effect's node:http client (the stack `KubernetesLive` uses too).
+ * - `layer` needs an `HttpClient`; `layerNode` brings effect's node:http client (the stack
+ *   `KubernetesLive` uses too) with keep-alive agents: a poll reuses the connection of the last
+ *   one instead of opening (and, over TLS, negotiating) a new one every interval.
  */
 import { Adapter, DittoFs } from "@dittofs-operator/core"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -224,6 +226,11 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs, never, HttpClient.HttpClient> =>
   Layer.effect(DittoFs.DittoFs, make(options))
 
-/** The live `DittoFs` on effect's node:http client. */
+/** The live `DittoFs` on effect's node:http client, connections kept alive between polls. */
 export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> =>
-  layer(options).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
+  layer(options).pipe(
+    Layer.provide(NodeHttpClient.layerNodeHttpNoAgent),
+    // an idle connection is closed after 30 s, before DittoFS's own idle timeout (60 s) could
+    // close it under a poll that reuses it
+    Layer.provide(NodeHttpClient.layerAgentOptions({ keepAlive: true, timeout: 30_000 }))
+  )

@@ -44,6 +44,8 @@ export interface Owned<E extends Reflector.WatchFailure> {
   readonly source: Reflector.ListWatch<Meta, E>
   /** Applied to every object on its way into the store. */
   readonly transform?: (object: Meta) => Meta
+  /** The store's index (`Reflector.StartOptions.indexBy`). */
+  readonly indexBy?: (object: Meta) => string | undefined
 }
 
 export interface ControllerOptions<A extends Meta, E extends Reflector.WatchFailure, RE, R> {
@@ -121,7 +123,10 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
           return key === undefined ? [] : [key]
         }))
         return Effect.forEach(keys, queue.add, { discard: true })
-      }, kind.transform === undefined ? {} : { transform: kind.transform }))
+      }, {
+        ...(kind.transform === undefined ? {} : { transform: kind.transform }),
+        ...(kind.indexBy === undefined ? {} : { indexBy: kind.indexBy })
+      }))
     const workers = yield* Effect.forkScoped(
       Effect.gen(function*() {
         yield* store.synced

@@ -24,7 +24,10 @@
  * - A store object the transform marked as `trimmed` (not the operator's: only its metadata is
  *   kept) is never served: reads that would return it go to the API server (a list, only when the
  *   object's labels match its selector).
- * - Lists are sorted by namespace and name, as the API server's are.
+ * - Lists are sorted by namespace and name, as the API server's are. A list whose selector names
+ *   the kind's `indexLabel` reads that entry of the store's index, not the whole store.
+ * - Reads of the same stored object return the same decoded value (decoded once per Schema):
+ *   callers treat what they read as immutable, as its readonly type says.
  * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
  */
 import { Effect, Layer, Schema } from "effect"
@@ -42,6 +45,17 @@ export interface CachedKind {
   readonly namespace?: string | undefined
   /** The store's label selector (empty or absent: every object of the kind). */
   readonly labelSelector?: K8s.StringMap | undefined
+  /**
+   * The label the store is indexed by ({@link indexByLabel}): a list whose selector names it
+   * reads that index entry instead of scanning the store.
+   */
+  readonly indexLabel?: string | undefined
+}
+
+/** The store index of {@link CachedKind.indexLabel}: namespace and the label's value. */
+export const indexByLabel = (label: string) => (object: { readonly metadata: K8s.ObjectMeta }): string | undefined => {
+  const value = object.metadata.labels?.[label]
+  return value === undefined ? undefined : ObjectRef.keyIn(object.metadata.namespace ?? "", value)
 }
 
 /** Objects the transform reduced to their metadata: present in the store, never served from it. */
@@ -113,10 +127,24 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       return kind
     })
 
-  const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string) =>
-    Schema.decodeEffect(resource.schema)(object).pipe(
+  /**
+   * Per Schema, what each stored object decoded to: a store's objects are replaced, never changed,
+   * so an idle pass reading the same objects again decodes nothing (and allocates nothing).
+   */
+  const decoded = new WeakMap<object, WeakMap<object, unknown>>()
+  const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string): Effect.Effect<A, Kubernetes.KubernetesError> => {
+    let bySchema = decoded.get(resource.schema)
+    if (bySchema === undefined) {
+      bySchema = new WeakMap()
+      decoded.set(resource.schema, bySchema)
+    }
+    const memo = bySchema
+    if (memo.has(object)) return Effect.succeed(memo.get(object) as A)
+    return Schema.decodeEffect(resource.schema)(object).pipe(
+      Effect.tap((value) => Effect.sync(() => memo.set(object, value))),
       Effect.mapError((error) => new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation }))
     )
+  }
 
   const encode = <A>(resource: Kubernetes.Resource<A>, object: A) =>
     Schema.encodeUnknownEffect(resource.schema)(object).pipe(
@@ -234,19 +262,21 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
           return yield* api.list(resource, namespace, options)
         }
         const version = yield* kind.store.version
-        const snapshot = yield* kind.store.snapshot
+        const indexValue = kind.indexLabel === undefined ? undefined : options?.labelSelector?.[kind.indexLabel]
+        // the candidates: the index entry the selector names, else every object of the store
+        const candidates = indexValue === undefined ? yield* kind.store.snapshot : yield* kind.store.indexed(ObjectRef.keyIn(namespace, indexValue))
         const prefix = ObjectRef.keyIn(namespace, "")
         const keys = new Set<string>(overlaysOf(kindKey(resource)).keys())
-        for (const key of snapshot.keys()) {
+        for (const key of candidates.keys()) {
           if (key.startsWith(prefix)) keys.add(key)
         }
         const items: Array<AnyObject> = []
         for (const key of keys) {
-          const seen = view(kind, key, version, snapshot.get(key))
+          const stored = candidates.get(key) ?? (yield* kind.store.get(key))
+          const seen = view(kind, key, version, stored)
           if (seen._tag === "Stale") {
             // only an object that may be in the answer needs the API server: a trimmed one keeps
             // its labels, a marked one is judged by the labels of the copy the store holds
-            const stored = snapshot.get(key)
             const mayMatch = stored === undefined || matches(options?.labelSelector, stored)
             if (key.startsWith(prefix) && mayMatch) return yield* api.list(resource, namespace, options)
             continue
@@ -279,6 +309,8 @@ export interface ReflectedKind {
   readonly namespace?: string
   readonly labelSelector?: K8s.StringMap
   readonly transform?: (object: AnyObject) => AnyObject
+  /** Index the store by this label ({@link CachedKind.indexLabel}). */
+  readonly indexLabel?: string
 }
 
 /**
@@ -296,9 +328,12 @@ export const layer = (kinds: ReadonlyArray<ReflectedKind>): Layer.Layer<Kubernet
             kind.resource.plural,
             listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
             () => Effect.void,
-            kind.transform === undefined ? {} : { transform: kind.transform }
+            {
+              ...(kind.transform === undefined ? {} : { transform: kind.transform }),
+              ...(kind.indexLabel === undefined ? {} : { indexBy: indexByLabel(kind.indexLabel) })
+            }
           ),
-          (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector })
+          (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector, indexLabel: kind.indexLabel })
         ))
       yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
       return make(api, cachedKinds)

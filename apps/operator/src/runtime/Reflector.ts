@@ -19,6 +19,9 @@
  *   an object wait for, or overlay, their write until `version` reaches its resourceVersion.
  * - An optional `transform` is applied to every object on its way into the store (e.g. to drop
  *   what no reader needs); `onChange` and the store see only transformed objects.
+ * - An optional `indexBy` names each object's index value (client-go's indexer, with one index):
+ *   `indexed(value)` is a copy of the store's entries with that value, kept in step with the
+ *   store by the same writer, so a reader of a few objects does not scan all of them.
  */
 import { Deferred, Effect, Ref, type Scope, Stream } from "effect"
 import * as Backoff from "./Backoff.ts"
@@ -52,11 +55,15 @@ export interface Store<A> {
   readonly version: Effect.Effect<string>
   /** Whether the reflector's fiber still runs. */
   readonly alive: Effect.Effect<boolean>
+  /** The entries whose index value (`StartOptions.indexBy`) is `value`; none without an index. */
+  readonly indexed: (value: string) => Effect.Effect<ReadonlyMap<string, A>>
 }
 
 export interface StartOptions<A> {
   /** Applied to every object before it enters the store. */
   readonly transform?: (object: A) => A
+  /** The object's index value, for `Store.indexed` (undefined: in no index entry). */
+  readonly indexBy?: (object: A) => string | undefined
 }
 
 export type OnChange<A> = (key: string, previous: A | undefined, current: A | undefined) => Effect.Effect<void>
@@ -74,6 +81,26 @@ export const start = <A extends Meta, E extends WatchFailure>(
     const synced = yield* Deferred.make<void>()
     const storeVersion = yield* Ref.make("")
     const transform = options.transform ?? ((object: A) => object)
+    const indexBy = options.indexBy
+    /** Index value → key → object: the store's entries, grouped; changed with the store. */
+    const index = new Map<string, Map<string, A>>()
+    const unindex = (key: string, object: A | undefined) => {
+      const value = object === undefined || indexBy === undefined ? undefined : indexBy(object)
+      if (value === undefined) return
+      const entries = index.get(value)
+      entries?.delete(key)
+      if (entries?.size === 0) index.delete(value)
+    }
+    const reindex = (key: string, object: A) => {
+      const value = indexBy === undefined ? undefined : indexBy(object)
+      if (value === undefined) return
+      let entries = index.get(value)
+      if (entries === undefined) {
+        entries = new Map()
+        index.set(value, entries)
+      }
+      entries.set(key, object)
+    }
 
     const relist = Effect.gen(function*() {
       const listed = yield* source.list
@@ -81,6 +108,8 @@ export const start = <A extends Meta, E extends WatchFailure>(
       const previous = store
       store = next
       frozen = undefined
+      index.clear()
+      for (const [key, object] of next) reindex(key, object)
       yield* Ref.set(storeVersion, listed.resourceVersion)
       yield* Deferred.succeed(synced, undefined)
       const changed = new Set([...previous.keys(), ...next.keys()])
@@ -101,8 +130,12 @@ export const start = <A extends Meta, E extends WatchFailure>(
         const key = keyOf(event.object)
         const object = transform(event.object)
         const previous = store.get(key)
+        unindex(key, previous)
         if (event._tag === "Deleted") store.delete(key)
-        else store.set(key, object)
+        else {
+          store.set(key, object)
+          reindex(key, object)
+        }
         frozen = undefined
         if (event.object.metadata.resourceVersion !== undefined) {
           yield* Ref.set(storeVersion, event.object.metadata.resourceVersion)
@@ -149,6 +182,7 @@ export const start = <A extends Meta, E extends WatchFailure>(
       synced: Deferred.await(synced),
       isSynced: Deferred.isDone(synced),
       version: Ref.get(storeVersion),
-      alive: Effect.sync(() => fiber.pollUnsafe() === undefined)
+      alive: Effect.sync(() => fiber.pollUnsafe() === undefined),
+      indexed: (value) => Effect.sync(() => new Map(index.get(value)))
     }
   })

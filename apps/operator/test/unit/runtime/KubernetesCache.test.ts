@@ -48,7 +48,9 @@ const manualStore = Effect.gen(function*() {
     synced: Deferred.await(synced),
     isSynced: Effect.succeed(true),
     version: Ref.get(version),
-    alive: Effect.succeed(true)
+    alive: Effect.succeed(true),
+    indexed: (value) =>
+      Effect.map(Ref.get(objects), (all) => new Map([...all].filter(([, object]) => KubernetesCache.indexByLabel("app")(object) === value)))
   }
   /** The store as the watch would leave it: every object's current state, at `at`. */
   const catchUp = (current: ReadonlyArray<K8s.AnyObject>, at: string, transform = (o: K8s.AnyObject) => o) =>
@@ -72,7 +74,7 @@ const setup = (labelSelector: K8s.StringMap | undefined = undefined) =>
     const memory = yield* Kubernetes.Kubernetes
     const calls = yield* Ref.make<ReadonlyArray<string>>([])
     const { catchUp, store } = yield* manualStore
-    const cache = KubernetesCache.make(counted(memory, calls), [{ resource: R.Secret, store, labelSelector }])
+    const cache = KubernetesCache.make(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, indexLabel: "app" }])
     /** The store catches up with the server's current Secrets (those its selector matches). */
     const sync = (transform?: (o: K8s.AnyObject) => K8s.AnyObject) =>
       Effect.flatMap(
@@ -91,6 +93,8 @@ describe("KubernetesCache", () => {
       yield* memory.create(R.Secret, secret("b"))
       yield* sync()
       assert.strictEqual((yield* cache.get(R.Secret, "ns", "a")).data?.["key"], "dmFsdWU=")
+      assert.strictEqual(yield* cache.get(R.Secret, "ns", "a"), yield* cache.get(R.Secret, "ns", "a"), "decoded once, shared")
+      assert.strictEqual((yield* cache.list(R.Secret, "ns"))[0], yield* cache.get(R.Secret, "ns", "a"))
       assert.deepStrictEqual((yield* cache.list(R.Secret, "ns", { labelSelector: { app: "x" } })).map((s) => s.metadata.name), ["a"])
       assert.deepStrictEqual((yield* cache.list(R.Secret, "ns")).map((s) => s.metadata.name), ["a", "b"])
       assert.strictEqual((yield* Effect.flip(cache.get(R.Secret, "ns", "missing"))).reason, "NotFound")
@@ -129,6 +133,24 @@ describe("KubernetesCache", () => {
       const theirs = yield* memory.update(R.Secret, { ...updated, data: { key: "dGhlaXJz" } })
       yield* sync()
       assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), theirs)
+      assert.deepStrictEqual(yield* taken, ["create", "update"])
+    }))
+
+  it.effect("a list through the index sees its own writes, relabelled ones included, before the store does", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync, taken } = yield* setup()
+      yield* memory.create(R.Secret, secret("other", { app: "x" }))
+      yield* sync()
+      const namesFor = (app: string) => Effect.map(cache.list(R.Secret, "ns", { labelSelector: { app } }), (all) => all.map((s) => s.metadata.name))
+      const created = yield* cache.create(R.Secret, secret("a", { app: "x" }))
+      assert.deepStrictEqual(yield* namesFor("x"), ["a", "other"], "the write, before the store has it")
+      yield* sync()
+      assert.deepStrictEqual(yield* namesFor("x"), ["a", "other"], "from the index")
+      yield* cache.update(R.Secret, { ...created, metadata: { ...created.metadata, labels: { app: "y" } } })
+      assert.deepStrictEqual(yield* namesFor("x"), ["other"], "the store's index still says x; the write says y")
+      assert.deepStrictEqual(yield* namesFor("y"), ["a"])
+      yield* sync()
+      assert.deepStrictEqual([yield* namesFor("x"), yield* namesFor("y")], [["other"], ["a"]])
       assert.deepStrictEqual(yield* taken, ["create", "update"])
     }))
 

@@ -47,6 +47,42 @@ describe("Reflector", () => {
       assert.deepStrictEqual(yield* scripted.watchedFrom, ["10"])
     }))
 
+  it.effect("keeps its index in step with the store through adds, relabels, deletes and a relist", () =>
+    Effect.gen(function*() {
+      const scripted = yield* Scripted.make
+      const tier = (object: Scripted.Item) => object.metadata.labels?.["tier"]
+      const labelled = (name: string, version: string, value?: string) =>
+        Scripted.item(name, version, value === undefined ? {} : { labels: { tier: value } })
+      yield* scripted.setList([labelled("a", "1", "x"), labelled("b", "2", "y"), labelled("c", "3")], "10")
+      yield* scripted.scriptLive
+      const store = yield* Reflector.start("items", scripted.source, () => Effect.void, { indexBy: tier })
+      yield* store.synced
+      /** The specification: the snapshot's entries with that index value. */
+      const expected = (value: string) =>
+        Effect.map(store.snapshot, (snapshot) => [...snapshot].filter(([, object]) => tier(object) === value).map(([key]) => key).sort())
+      const check = Effect.gen(function*() {
+        for (const value of ["x", "y", "z"]) {
+          assert.deepStrictEqual([...(yield* store.indexed(value)).keys()].sort(), yield* expected(value), value)
+        }
+      })
+      yield* check
+      assert.deepStrictEqual([...(yield* store.indexed("x")).keys()], ["ns/a"])
+      yield* scripted.push({ _tag: "Modified", object: labelled("a", "11", "y") })
+      yield* scripted.push({ _tag: "Added", object: labelled("d", "12", "x") })
+      yield* scripted.push({ _tag: "Modified", object: labelled("c", "13", "z") })
+      yield* scripted.push({ _tag: "Deleted", object: labelled("b", "14", "y") })
+      yield* check
+      assert.deepStrictEqual([...(yield* store.indexed("y")).keys()], ["ns/a"])
+      const before = yield* store.indexed("x")
+      yield* scripted.setList([labelled("a", "11", "x"), labelled("e", "20", "x")], "20")
+      yield* scripted.fail({ reason: "Gone", message: "too old resource version" })
+      yield* scripted.nextWatch
+      yield* scripted.nextWatch
+      yield* check
+      assert.deepStrictEqual([...(yield* store.indexed("x")).keys()].sort(), ["ns/a", "ns/e"])
+      assert.deepStrictEqual([...before.keys()], ["ns/d"], "an entry handed out is a copy")
+    }))
+
   it.effect("announces nothing for an unchanged object across a relist", () =>
     Effect.gen(function*() {
       const { begin, changes, nextChanges, scripted } = yield* start
