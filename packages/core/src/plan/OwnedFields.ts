@@ -13,11 +13,11 @@
  * - `differs` compares canonically (key order never matters): an update is planned only when
  *   the overlay `differs` from the observed object.
  */
-import { canonical } from "../domain/Json.ts"
+import * as Json from "../domain/Json.ts"
 import type { StringMap } from "../domain/Kubernetes.ts"
 
 /** Whether two values are equal as canonical JSON. */
-export const canonicalEqual = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b)
+export const canonicalEqual = (a: unknown, b: unknown): boolean => Json.equal(a, b)
 
 /** Whether the next object differs from the observed one (as canonical JSON). */
 export const differs = (observed: unknown, next: unknown): boolean => !canonicalEqual(observed, next)

@@ -11,7 +11,7 @@
  * - `next` keeps the last known `adapters` when a pass did not learn them (failed poll).
  * - `equal` compares by value, so the status is written only when it changes.
  */
-import { canonical } from "../domain/Json.ts"
+import * as Json from "../domain/Json.ts"
 import { Option } from "effect"
 import type * as DittoServer from "../domain/DittoServer.ts"
 
@@ -140,4 +140,4 @@ export const next = (current: DittoServer.Status | undefined, update: Update): D
  * changes.
  */
 export const equal = (a: DittoServer.Status | undefined, b: DittoServer.Status | undefined): boolean =>
-  canonical(a ?? {}) === canonical(b ?? {})
+  Json.equal(a ?? {}, b ?? {})
