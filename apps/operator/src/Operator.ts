@@ -92,7 +92,8 @@ const dittoFs = Layer.effect(
 
 /** The operator on a given Kubernetes service (the live one, or one wrapped for tests). */
 export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes.Kubernetes, E>, options: OperatorOptions = {}) => {
-  const events = EventRecorder.layer(options.instance === undefined ? {} : { instance: options.instance })
+  // Events are written by their own fibers: a pass does not wait for an Event's round trip
+  const events = EventRecorder.layerInBackground(options.instance === undefined ? {} : { instance: options.instance })
   const elected = leadership(options.leaderElection)
   const writes = fenced.pipe(Layer.provideMerge(elected))
   const endpoints = Endpoints.layer(options.healthAddress, "metricsAddress" in options ? options.metricsAddress : options.healthAddress)

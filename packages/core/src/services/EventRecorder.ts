@@ -8,8 +8,12 @@
  *   written) instead of creating another, so a flapping adapter cannot flood the namespace.
  * - `emit` never fails: an Event that cannot be written is logged and dropped.
  * - Names follow client-go: `<object>.<hex timestamp>`, unique per recorder.
+ * - `layerInBackground` records the same Events off the caller's path (client-go's broadcaster):
+ *   `emit` queues the Event and returns, waiting only while `queueCapacity` Events are queued
+ *   (never dropping one); `writers` fibers record them in the order they were queued. Closing
+ *   the layer records what is still queued, for at most `drainTimeout`, and logs what it left.
  */
-import { Clock, Duration, Effect, Layer, Ref } from "effect"
+import { type Cause, Clock, Duration, Effect, Fiber, Layer, Queue, Ref } from "effect"
 import * as ObjectRef from "../domain/ObjectRef.ts"
 import { type Event, type ObjectReference, timestamp } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
@@ -122,3 +126,42 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
       })
     })
   )
+
+/** How Events are queued by {@link layerInBackground}. */
+export interface BackgroundOptions {
+  /** Events queued at most; `emit` waits while the queue is full (default 1000). */
+  readonly queueCapacity?: number
+  /** Fibers writing the queue (default 2). */
+  readonly writers?: number
+  /** How long closing the layer may spend recording what is queued (default 2 seconds). */
+  readonly drainTimeout?: Duration.Duration
+}
+
+/**
+ * The `Events` service of {@link layer}, recorded in the background: a pass never waits for an
+ * Event's round trip to the API server.
+ */
+export const layerInBackground = (options: Options & BackgroundOptions = {}): Layer.Layer<Events, never, Kubernetes> =>
+  Layer.effect(
+    Events,
+    Effect.gen(function*() {
+      const recorder = yield* Events
+      const queue = yield* Queue.bounded<readonly [ObjectReference, EventNote], Cause.Done>(options.queueCapacity ?? 1000)
+      // a writer ends when the queue has ended and is empty (its only failure is `Done`)
+      const writer = Queue.take(queue).pipe(
+        Effect.flatMap(([regarding, note]) => recorder.emit(regarding, note)),
+        Effect.forever,
+        Effect.ignore
+      )
+      const writers = yield* Effect.forEach(Array.from({ length: Math.max(1, options.writers ?? 2) }), () => Effect.forkScoped(writer))
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function*() {
+          yield* Queue.end(queue)
+          const drained = yield* Effect.timeoutOption(Fiber.awaitAll(writers), options.drainTimeout ?? Duration.seconds(2))
+          if (drained._tag === "None") {
+            yield* Effect.logWarning(`stopped with ${yield* Queue.size(queue)} Event(s) not recorded`)
+          }
+        }))
+      return Events.of({ emit: (regarding, note) => Effect.asVoid(Queue.offer(queue, [regarding, note])) })
+    })
+  ).pipe(Layer.provide(layer(options)))

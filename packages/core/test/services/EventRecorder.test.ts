@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Latch, Layer, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { Events, Kubernetes } from "../../src/index.ts"
 import * as EventRecorder from "../../src/services/EventRecorder.ts"
@@ -126,4 +126,51 @@ describe("EventRecorder, when someone else changed the Event", () => {
       yield* events.emit(regarding, created)
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [8])
     }).pipe(Effect.provide(layer)))
+})
+
+describe("EventRecorder.layerInBackground", () => {
+  /** The in-memory API with Event creates held until `open` (a slow API server). */
+  const gated = Effect.gen(function*() {
+    const gate = yield* Latch.make(false)
+    const memory = Layer.effect(
+      Kubernetes.Kubernetes,
+      Effect.map(Kubernetes.Kubernetes, (api) =>
+        Kubernetes.Kubernetes.of({
+          ...api,
+          create: (resource, object) => resource.kind === "Event" ? Effect.andThen(gate.await, api.create(resource, object)) : api.create(resource, object)
+        }))
+    ).pipe(Layer.provideMerge(KubernetesMemory.layer()))
+    return { gate, memory }
+  })
+
+  it.effect("returns from emit before the Event is written, and records what is queued when closed", () =>
+    Effect.gen(function*() {
+      const { gate, memory } = yield* gated
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(Layer.provideMerge(EventRecorder.layerInBackground({ writers: 1 }), memory), scope)
+      const events = Context.get(context, Events.Events)
+      const listed = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Event, "storage")).pipe(Effect.provideContext(context))
+      for (const reason of ["A", "B", "C"]) yield* events.emit(regarding, { ...created, reason })
+      assert.deepStrictEqual(yield* listed, [], "nothing written while the API server holds the first")
+      yield* gate.open
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual((yield* listed).map((e) => e.reason).sort(), ["A", "B", "C"])
+    }))
+
+  it.effect("gives up recording after drainTimeout, and says how many it left", () =>
+    Effect.gen(function*() {
+      const { memory } = yield* gated
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        Layer.provideMerge(EventRecorder.layerInBackground({ writers: 1, drainTimeout: Duration.seconds(2) }), memory),
+        scope
+      )
+      const events = Context.get(context, Events.Events)
+      for (const reason of ["A", "B", "C"]) yield* events.emit(regarding, { ...created, reason })
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(closing)
+      const warnings = (yield* lines).filter(([level]) => level === "WARN").map(([, message]) => message)
+      assert.deepStrictEqual(warnings, ["stopped with 2 Event(s) not recorded"], "one held by the API server, two queued")
+    }).pipe(capture))
 })
