@@ -343,6 +343,31 @@ export const operatorMetrics = (operator: OperatorProcess) =>
     Effect.orDie
   )
 
+/** The operator's writes so far (its `rest_client_requests_total` of the verbs that write). */
+export const operatorWrites = (operator: OperatorProcess) =>
+  Effect.map(operatorMetrics(operator), (samples) =>
+    total(sumBy(samples, "rest_client_requests_total", (labels) => (/^(create|update|patch|delete)$/.test(labels["verb"] ?? "") ? "writes" : undefined))))
+
+/**
+ * Waits until the operator has written nothing for `quietSeconds` (Events are written in the
+ * background, so they may trail the objects they announce); the time of its last write seen.
+ */
+export const writesSettled = (operator: OperatorProcess, quietSeconds = 3, timeoutMillis = 600_000) =>
+  Effect.gen(function*() {
+    const start = performance.now()
+    let last = yield* operatorWrites(operator)
+    let lastChange = performance.now()
+    while (performance.now() - lastChange < quietSeconds * 1000 && performance.now() - start < timeoutMillis) {
+      yield* Effect.sleep("500 millis")
+      const now = yield* operatorWrites(operator)
+      if (now !== last) {
+        last = now
+        lastChange = performance.now()
+      }
+    }
+    return lastChange
+  })
+
 /** The resources the operator touches. */
 export const operatorResources = ["dittoservers", "services", "secrets", "configmaps", "networkpolicies", "statefulsets", "pods", "events"]
 

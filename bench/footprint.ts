@@ -39,7 +39,8 @@ import {
   operatorNodeArgs,
   requestTotals,
   spawnOperator,
-  standIn
+  standIn,
+  writesSettled
 } from "./OperatorRun.ts"
 
 const sizes = (process.env.BENCH_SERVERS ?? "1,200").split(",").map(Number)
@@ -82,7 +83,8 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     const convergeCpuSeconds = cpuOf(pid)
     yield* Console.log(`${servers}: watching after ${(operator.watchAt() - started).toFixed(0)} ms, converged after ${convergeMillis.toFixed(0)} ms`)
 
-    // idle: let the first cycles' stragglers pass, then count
+    // idle: once the writes that trail convergence (background Events) are done, and 12 s more
+    yield* writesSettled(operator)
     yield* Effect.sleep("12 seconds")
     const before = requestTotals(yield* apiserverMetrics(plane))
     const dfsBefore = dfs.total()
@@ -155,7 +157,7 @@ const program = Effect.gen(function*() {
     `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`).`,
     "",
     `Each size on a fresh plain control plane; DittoServers in \`${namespace}\`, polling interval ${pollingInterval}, one running adapter each, DittoFS`,
-    "a local stand-in (one HTTP server, a path prefix per server). Idle: after convergence and 12 s more,",
+    "a local stand-in (one HTTP server, a path prefix per server). Idle: after convergence, the last write that trails it and 12 s more,",
     `over ${idleSeconds} s, scaled to a minute.`,
     "",
     "| servers | spawn → watching (ms) | spawn → converged (ms) | CPU to converge (s) | RSS idle mean (MiB) | RSS idle max (MiB) | peak RSS (MiB) | API requests / idle min | DittoFS calls / idle min | poll saw stop → Service deleted (ms, mean) | SIGTERM → exit (ms) |",

@@ -5,7 +5,7 @@
  * `4`), on a fresh plain control plane:
  * - cold convergence: spawn → every server's two adapter Services exist (seen through a watch);
  *   the operator's CPU seconds and RSS at that point;
- * - idle: over `BENCH_IDLE_SECONDS` (default 60), after convergence and 12 s more, kube-apiserver
+ * - idle: over `BENCH_IDLE_SECONDS` (default 60), after convergence, the last trailing write and 12 s more, kube-apiserver
  *   requests (reads: GET, LIST, WATCH; writes: the rest) from its `apiserver_request_total`, DittoFS
  *   calls, RSS (sampled every second), CPU seconds;
  * - a toggle: `smb` stops on every server at once → every `smb` Service deleted; then it runs again
@@ -39,6 +39,7 @@ import {
   type MetricSample,
   operatorMetrics,
   type OperatorProcess,
+  writesSettled,
   readsAndWrites,
   requestTotals,
   spawnOperator,
@@ -186,7 +187,9 @@ const runOne = (bundleFile: string, servers: number, concurrency: number, plane:
     const convergeRss = memoryOf(pid).rss
     yield* Console.log(`${servers} (concurrency ${concurrency}): converged after ${(converged.at - started).toFixed(0)} ms, ${converged.cpu.toFixed(1)} CPU s, RSS ${convergeRss.toFixed(1)} MiB`)
 
-    // idle
+    // idle: once the writes that trail convergence (background Events) are done, and 12 s more
+    const settledAt = yield* writesSettled(operator)
+    yield* Console.log(`${servers}: writes settled ${((settledAt - converged.at) / 1000).toFixed(1)} s after convergence`)
     yield* Effect.sleep("12 seconds")
     const idleStart = yield* snapshot(plane, operator, dfs)
     const rss: Array<number> = []
@@ -312,7 +315,7 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
       `Each run on a fresh plain control plane (etcd, kube-apiserver, garbage collector; no nodes); N DittoServers in \`${namespace}\`,`,
       `polling interval ${pollingInterval}, two running adapters each (${adapters.map((a) => a.type).join(", ")}), so 2N adapter Services; DittoFS a local`,
       "stand-in (one HTTP server, a path prefix per server). Converged: every adapter Service exists (seen by a watch).",
-      `Idle: after convergence and 12 s more, over ${idleSeconds} s, scaled to a minute. Toggle: \`${toggled}\` stopped on every server at`,
+      `Idle: after convergence, the last write that trails it (background Events) and 12 s more, over ${idleSeconds} s, scaled to a minute. Toggle: \`${toggled}\` stopped on every server at`,
       "once, until every one of its Services is deleted; then started again, until every one exists.",
       "",
       "## Results",
