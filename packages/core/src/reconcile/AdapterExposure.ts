@@ -102,8 +102,12 @@ export const expose = Effect.fn("exposeAdapters")(function*(
   }
   const observed = yield* observe(identity)
   const plan = AdapterExposure.plan({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
+  // a conflict the status already reports is logged at Debug: one warning when it appears, not
+  // one per polling interval for as long as it lasts
+  const reported = server.status?.conditions?.find((c) => c.type === "AdaptersSynced" && c.reason === "AdapterConflicts")?.message ?? ""
   for (const conflict of plan.active.conflicts) {
-    yield* Effect.logWarning(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
+    const log = reported.includes(conflict.message) ? Effect.logDebug : Effect.logWarning
+    yield* log(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
   const regarding = referenceTo(server)
   const serviceFailures = yield* Apply.plan(Resources.Service, regarding, plan.services, "AdapterServiceFailed")

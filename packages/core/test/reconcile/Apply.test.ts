@@ -3,7 +3,7 @@
  * what exists afterwards, which Events were recorded, what was logged.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, References } from "effect"
 import { Apply, type K8s, Kubernetes } from "../../src/index.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
@@ -97,6 +97,32 @@ describe("AdapterExposurePhase.reconcile, at the edges", () => {
       ])
       assert.isString(warnings[2]?.[2]["message"])
     }).pipe(Effect.provide(testLayer()), capture))
+
+  it.effect("logs a conflict the status already reports at Debug, a new one as a warning", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const clash = "adapter api-clash reports port 8080, which is reserved for the server itself"
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+      yield* kubernetes.updateStatus(Kubernetes.Resources.DittoServer, {
+        ...server,
+        status: {
+          conditions: [{ type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: clash, lastTransitionTime: "1970-01-01T00:00:00Z" }]
+        }
+      })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
+        body: [
+          { type: "api-clash", enabled: true, running: true, port: 8080 },
+          { type: "metrics-clash", enabled: true, running: true, port: 9090 }
+        ]
+      })
+      yield* reconcileOnce("ditto", yield* login)
+      const conflicts = (yield* lines).filter(([, message]) => String(message).startsWith("adapter not exposed"))
+      assert.deepStrictEqual(conflicts.map(([level, message]) => [level, message]), [
+        ["DEBUG", `adapter not exposed: ${clash}`],
+        ["WARN", "adapter not exposed: adapter metrics-clash reports port 9090, which is reserved for the server itself"]
+      ])
+    }).pipe(Effect.provide(testLayer()), Effect.provideService(References.MinimumLogLevel, "Debug"), capture))
 
   it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
     Effect.gen(function*() {
