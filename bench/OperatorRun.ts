@@ -99,6 +99,9 @@ export const standIn = (adapters: ReadonlyArray<StandInAdapter> = [{ type: "nfs"
       json(404, "{}")
     })
   })
+  // DittoFS's API server keeps an idle connection 60 s (its `idle_timeout` default); node's
+  // default of 5 s would make every poll at a 10 s interval open a new one
+  server.keepAliveTimeout = 60_000
   return Effect.acquireRelease(
     Effect.callback<{ readonly port: number }>((resume) => {
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ port: (server.address() as AddressInfo).port })))
