@@ -118,7 +118,9 @@ const phase = (before: Snapshot, after: Snapshot): Phase => {
     reconciles: total(op("controller_runtime_reconcile_time_seconds_count")),
     reconcileSeconds: total(op("controller_runtime_reconcile_time_seconds_sum")),
     queueSeconds: total(op("workqueue_queue_duration_seconds_sum")),
-    clientRequests: op("rest_client_requests_total", (labels) => labels["verb"] ?? "?"),
+    // by verb; a refused request as `verb → code` (a 409 is a write refused as stale)
+    clientRequests: op("rest_client_requests_total", (labels) =>
+      /^2/.test(labels["code"] ?? "") ? labels["verb"] ?? "?" : `${labels["verb"] ?? "?"} → ${labels["code"] ?? "?"}`),
     apiRequests: difference(requestTotals(after.apiserver), requestTotals(before.apiserver)),
     apiSeconds: { read: apiSum.get("read") ?? 0, write: apiSum.get("write") ?? 0 },
     apiCount: { read: apiCount.get("read") ?? 0, write: apiCount.get("write") ?? 0 },
@@ -368,7 +370,7 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
         breakdownRows(`${toggled} started on all`, r, r.start)
       ]),
       "",
-      "The operator's Kubernetes requests by verb, per phase:",
+      "The operator's Kubernetes requests by verb, per phase (a refused one as `verb → code`: `update → 409` is a write refused as stale):",
       "",
       ...results.flatMap((r) => [
         `- ${r.servers} servers, concurrency ${r.concurrency}: converge ${byKey(r.converge.clientRequests)}; idle ${byKey(r.idle.clientRequests)}; stop ${byKey(r.stop.clientRequests)}; start ${byKey(r.start.clientRequests)}`
