@@ -30,13 +30,6 @@ export const equivalents: ReadonlyArray<Equivalent> = [
   { file: annotations, mutator: "StringLiteral", original: `""`, replacement: `"Stryker was here!"`, why: emptyKey },
   { file: annotations, mutator: "ConditionalExpression", original: `key !== ""`, replacement: "true", why: emptyKey },
   {
-    file: annotations,
-    mutator: "ConditionalExpression",
-    original: "!wanted.has(key)",
-    replacement: "true",
-    why: "Dropping a tracked key that is still desired and setting it again right after gives the same pairs; annotations are a map, their order is not kept by the apiserver."
-  },
-  {
     file: workQueue,
     mutator: "EqualityOperator",
     original: "existing <= due",
