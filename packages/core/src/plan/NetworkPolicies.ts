@@ -49,6 +49,9 @@ const admitsOnlyAdapterPort = (rules: ReadonlyArray<NetworkPolicyIngressRule>, a
     && (port.protocol ?? "TCP") === "TCP" && port.port === adapter.port && port.endPort === undefined
 }
 
+/** Whether a policy's types are exactly `Ingress`: the policy leaves egress alone. */
+const ingressOnly = (types: ReadonlyArray<string> | undefined): boolean => types?.length === 1 && types[0] === "Ingress"
+
 const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
 
 /**
@@ -74,7 +77,7 @@ export const desired = (input: Input, adapter: ActiveAdapters.Active): NetworkPo
 const drifted = (input: Input, observed: NetworkPolicy, adapter: ActiveAdapters.Active): boolean =>
   !mapsEqual(observed.spec.podSelector.matchLabels, selectorLabels(input.server.name))
   || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
-  || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
+  || !ingressOnly(observed.spec.policyTypes)
   || !admitsOnlyAdapterPort(observed.spec.ingress ?? [], adapter)
   || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 

@@ -257,4 +257,32 @@ describe("NetworkPolicies.plan", () => {
     }
     assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [policy([{ ports: [adapterPort], from: [] }])] }), [], "an empty from admits every source, as a missing one")
   })
+
+  it("repairs a policy that selects pods by more than the server's labels, or whose types are not exactly Ingress", () => {
+    const inSync: K8s.NetworkPolicy = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "ditto-adapter-nfs",
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
+        ownerReferences: owner
+      },
+      spec: {
+        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ protocol: "TCP", port: 12049 }] }]
+      }
+    }
+    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [deepFreeze(inSync)] }), [])
+    const drifted: ReadonlyArray<K8s.NetworkPolicy["spec"]> = [
+      { ...inSync.spec, podSelector: { ...inSync.spec.podSelector, matchExpressions: [{ key: "tier", operator: "Exists" }] } },
+      { ...inSync.spec, policyTypes: ["Ingress", "Egress"] },
+      { ...inSync.spec, policyTypes: ["Egress"] }
+    ]
+    for (const spec of drifted) {
+      const changes = NetworkPolicies.plan({ server, active, observed: [deepFreeze({ ...inSync, spec })] })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec]), [["Update", inSync.spec]], JSON.stringify(spec))
+    }
+  })
 })
