@@ -11,7 +11,6 @@ export interface Equivalent {
   readonly why: string
 }
 
-const naming = "packages/core/src/plan/Naming.ts"
 const annotations = "packages/core/src/plan/Annotations.ts"
 const emptyKey =
   "An empty entry of the tracking list names the key \"\", which no object has (the apiserver refuses empty annotation keys): deleting it deletes nothing."
@@ -30,20 +29,6 @@ export const equivalents: ReadonlyArray<Equivalent> = [
   { file: annotations, mutator: "MethodExpression", original: `(current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")`, replacement: `(current?.[trackingKey] ?? "").split(",")`, why: emptyKey },
   { file: annotations, mutator: "StringLiteral", original: `""`, replacement: `"Stryker was here!"`, why: emptyKey },
   { file: annotations, mutator: "ConditionalExpression", original: `key !== ""`, replacement: "true", why: emptyKey },
-  {
-    file: annotations,
-    mutator: "ConditionalExpression",
-    original: "!wanted.has(key)",
-    replacement: "true",
-    why: "Dropping a tracked key that is still desired and setting it again right after gives the same pairs; annotations are a map, their order is not kept by the apiserver."
-  },
-  {
-    file: naming,
-    mutator: "Regex",
-    original: "/-+$/",
-    replacement: "/-$/",
-    why: "In adapterPortName the 10 chars are `adapter-` and two of a sanitized type, which never has two dashes in a row: there is at most one trailing dash."
-  },
   {
     file: workQueue,
     mutator: "EqualityOperator",

@@ -28,8 +28,9 @@ export const sync = (current: StringMap | undefined, desired: StringMap): String
   const result = new Map(Object.entries(current ?? {}))
   const tracked = (current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")
   const pairs = managedPairs(desired)
-  const wanted = new Set(pairs.map(([key]) => key))
-  for (const key of tracked) if (!wanted.has(key)) result.delete(key)
+  // a tracked key still desired is set again right after: dropping every tracked key drops exactly
+  // the ones no longer desired
+  for (const key of tracked) result.delete(key)
   for (const [key, value] of pairs) result.set(key, value)
   if (pairs.length === 0) result.delete(trackingKey)
   else result.set(trackingKey, trackingValue(desired))

@@ -65,7 +65,8 @@ export const equal = (a: ReadonlyArray<ContainerPort>, b: ReadonlyArray<Containe
 }
 
 /** Whether a port is an adapter port (named `adapter-…`): the operator's to add and remove. */
-export const isAdapterPort = (port: ContainerPort): boolean => (port.name ?? "").startsWith(adapterPortPrefix)
+export const isAdapterPort = (port: ContainerPort): boolean =>
+  port.name !== undefined && port.name.startsWith(adapterPortPrefix)
 
 /** A port list split into the static ports (kept as they are) and the adapter ports. */
 export interface Partitioned {

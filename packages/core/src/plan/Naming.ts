@@ -39,23 +39,19 @@ export const annotations = {
 
 const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-/** Lowercases one code point the way Go's `unicode.ToLower` does (no context, one code point). */
-const lowerCodePoint = (codePoint: string): string => {
-  if (codePoint === "\u0130") return "i"
-  const lowered = codePoint.toLowerCase()
-  return [...lowered].length === 1 ? lowered : codePoint
-}
+/**
+ * Lowercases one code point the way Go's `unicode.ToLower` does (no context, one code point): U+0130
+ * is the one code point JavaScript lowercases into two (`i` and a combining dot), Go into `i`.
+ */
+const lowerCodePoint = (codePoint: string): string => codePoint === "\u0130" ? "i" : codePoint.toLowerCase()
 
 /**
  * The adapter type as the reference operator sanitizes it: lower-cased, every other character than
- * `a-z0-9-` a dash, dashes collapsed and trimmed.
+ * `a-z0-9-` a dash, dashes collapsed and trimmed (one replace does the first two: a run of dashes
+ * and other characters becomes one dash).
  */
 export const sanitizeAdapterType = (type: string): string => {
-  const mapped = Array.from(type, (codePoint) => {
-    const lowered = lowerCodePoint(codePoint)
-    return /^[a-z0-9-]$/.test(lowered) ? lowered : "-"
-  }).join("")
-  const trimmed = mapped.replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  const trimmed = Array.from(type, lowerCodePoint).join("").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")
   return trimmed === "" ? "unknown" : trimmed
 }
 
@@ -72,7 +68,8 @@ export const adapterPortName = (type: string): string => {
   const sanitized = sanitizeAdapterType(type)
   const name = adapterPortPrefix + sanitized
   if (name.length <= maxPortNameLength) return name
-  return `${name.slice(0, 10).replace(/-+$/, "")}-${sha256Hex(sanitized).slice(0, 4)}`
+  // a sanitized type has no two dashes in a row: the cut ends in one dash at most
+  return `${name.slice(0, 10).replace(/-$/, "")}-${sha256Hex(sanitized).slice(0, 4)}`
 }
 
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
@@ -84,14 +81,14 @@ export const isDns1035Label = (name: string): boolean =>
 
 /** IANA service name, as Kubernetes validates container and Service port names. */
 export const isIanaServiceName = (name: string): boolean =>
-  name.length >= 1 && name.length <= maxPortNameLength && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)
+  name.length <= maxPortNameLength && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)
   && !name.includes("--") && /[a-z]/.test(name)
 
 const hashSuffixLength = 8
 
 /** Lowercase, `[a-z0-9-]` only, no `--`, no leading or trailing `-`, starts with a letter. */
 const toDns1035Text = (text: string): string => {
-  const cleaned = text.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  const cleaned = text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")
   return /^[a-z]/.test(cleaned) ? cleaned : `x${cleaned}`
 }
 
@@ -103,7 +100,7 @@ export const adapterResourceName = (server: string, type: string): string => {
   const sanitized = sanitizeAdapterType(type)
   const full = `${server}-adapter-${sanitized}`
   if (isDns1035Label(full)) return full
-  const head = toDns1035Text(full).slice(0, maxLabelLength - hashSuffixLength - 1).replace(/-+$/, "")
+  const head = toDns1035Text(full).slice(0, maxLabelLength - hashSuffixLength - 1).replace(/-$/, "")
   return `${head}-${sha256Hex(`${server}\u0000${sanitized}`).slice(0, hashSuffixLength)}`
 }
 
@@ -161,7 +158,7 @@ export const maxStatefulSetNameLength = 52
 
 /** `[a-z0-9-]` runs joined by single dashes, never empty, starting with a letter when asked. */
 const toLabelText = (text: string, startWithLetter: boolean): string => {
-  const cleaned = text.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "")
+  const cleaned = text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")
   return cleaned === "" || (startWithLetter && !/^[a-z]/.test(cleaned)) ? `x${cleaned}` : cleaned
 }
 
@@ -174,7 +171,7 @@ const boundedName = (
   startWithLetter: boolean
 ): string => {
   if (valid(full)) return full
-  const head = toLabelText(full, startWithLetter).slice(0, maxLength - hashSuffixLength - 1).replace(/-+$/, "")
+  const head = toLabelText(full, startWithLetter).slice(0, maxLength - hashSuffixLength - 1).replace(/-$/, "")
   // JSON keeps lone surrogates apart (UTF-8 would turn them all into U+FFFD)
   return `${head}-${sha256Hex(JSON.stringify([seed.server, seed.role])).slice(0, hashSuffixLength)}`
 }

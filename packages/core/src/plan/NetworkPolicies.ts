@@ -37,19 +37,20 @@ const ingressFor = (adapter: ActiveAdapters.Active): Array<NetworkPolicyIngressR
   { ports: [{ protocol: "TCP", port: adapter.port }] }
 ]
 
-const rulesEqual = (a: ReadonlyArray<NetworkPolicyIngressRule>, b: ReadonlyArray<NetworkPolicyIngressRule>): boolean =>
-  a.length === b.length && a.every((rule, index) => {
-    const other = b[index]
-    const ports = rule.ports ?? []
-    const otherPorts = other?.ports ?? []
-    return other !== undefined && (rule.from ?? []).length === 0 && (other.from ?? []).length === 0
-      && ports.length === otherPorts.length
-      && ports.every((port, i) => {
-        const that = otherPorts[i]
-        return that !== undefined && (port.protocol ?? "TCP") === (that.protocol ?? "TCP")
-          && port.port === that.port && port.endPort === that.endPort
-      })
-  })
+/**
+ * Whether ingress rules admit exactly what {@link ingressFor} does: one rule, from any source, on the
+ * adapter's port alone (no range) over TCP (a missing protocol is TCP).
+ */
+const admitsOnlyAdapterPort = (rules: ReadonlyArray<NetworkPolicyIngressRule>, adapter: ActiveAdapters.Active): boolean => {
+  const [rule, ...otherRules] = rules
+  const [port, ...otherPorts] = rule?.ports ?? []
+  return rule !== undefined && otherRules.length === 0 && (rule.from ?? []).length === 0
+    && port !== undefined && otherPorts.length === 0
+    && (port.protocol ?? "TCP") === "TCP" && port.port === adapter.port && port.endPort === undefined
+}
+
+/** Whether a policy's types are exactly `Ingress`: the policy leaves egress alone. */
+const ingressOnly = (types: ReadonlyArray<string> | undefined): boolean => types?.length === 1 && types[0] === "Ingress"
 
 const ingressPort = (policy: NetworkPolicy): string => String(policy.spec.ingress?.[0]?.ports?.[0]?.port ?? "none")
 
@@ -76,8 +77,8 @@ export const desired = (input: Input, adapter: ActiveAdapters.Active): NetworkPo
 const drifted = (input: Input, observed: NetworkPolicy, adapter: ActiveAdapters.Active): boolean =>
   !mapsEqual(observed.spec.podSelector.matchLabels, selectorLabels(input.server.name))
   || Object.keys(observed.spec.podSelector).some((key) => key !== "matchLabels")
-  || (observed.spec.policyTypes ?? []).join(",") !== "Ingress"
-  || !rulesEqual(observed.spec.ingress ?? [], ingressFor(adapter))
+  || !ingressOnly(observed.spec.policyTypes)
+  || !admitsOnlyAdapterPort(observed.spec.ingress ?? [], adapter)
   || !includes(observed.metadata.labels, adapterNetworkPolicyLabels(input.server.name, adapter.sanitizedType))
 
 /**

@@ -77,6 +77,16 @@ describe("ActiveAdapters.select", () => {
     assert.deepStrictEqual(result.conflicts.map((c) => [c.reason, c.adapter.id]), [["DuplicateType", "a"], ["DuplicateType", "b"]])
   })
 
+  it("breaks a tie between an adapter without an id and one with an id for the one without, in any order", () => {
+    const withoutId = { type: "nfs", enabled: true, running: true, port: 2049 }
+    const withId = { ...withoutId, id: "0001" }
+    for (const adapters of [[withoutId, withId], [withId, withoutId]]) {
+      const result = ActiveAdapters.select(adapters, options)
+      assert.deepStrictEqual(result.active.map((a) => a.port), [2049])
+      assert.deepStrictEqual(result.conflicts.map((c) => [c.reason, c.adapter.id]), [["DuplicateType", "0001"]])
+    }
+  })
+
   it.prop("is order-independent, unique by type, port and port name, and accounts for every active adapter", { adapters: Adapters }, ({ adapters }) => {
     const input = deepFreeze(adapters)
     const result = ActiveAdapters.select(input, options)

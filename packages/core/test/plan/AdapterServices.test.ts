@@ -229,4 +229,60 @@ describe("NetworkPolicies.plan", () => {
       assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.ingress]), [["Update", [{ ports: [{ protocol: "TCP", port: 12049 }] }]]])
     }
   })
+
+  it("repairs ingress that admits more or less than the adapter's port: every port, a second port, a second rule, no rule", () => {
+    const adapterPort = { protocol: "TCP" as const, port: 12049 }
+    const ssh = { protocol: "TCP" as const, port: 22 }
+    const policy = (ingress: ReadonlyArray<K8s.NetworkPolicyIngressRule>): K8s.NetworkPolicy => deepFreeze({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "ditto-adapter-nfs",
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
+        ownerReferences: owner
+      },
+      spec: { podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } }, policyTypes: ["Ingress"], ingress }
+    })
+    const widenedOrNarrowed: ReadonlyArray<ReadonlyArray<K8s.NetworkPolicyIngressRule>> = [
+      [{}],
+      [{ ports: [] }],
+      [{ ports: [adapterPort, ssh] }],
+      [{ ports: [adapterPort] }, { ports: [ssh] }],
+      []
+    ]
+    for (const ingress of widenedOrNarrowed) {
+      const changes = NetworkPolicies.plan({ server, active, observed: [policy(ingress)] })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec.ingress]), [["Update", [{ ports: [adapterPort] }]]], JSON.stringify(ingress))
+    }
+    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [policy([{ ports: [adapterPort], from: [] }])] }), [], "an empty from admits every source, as a missing one")
+  })
+
+  it("repairs a policy that selects pods by more than the server's labels, or whose types are not exactly Ingress", () => {
+    const inSync: K8s.NetworkPolicy = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "ditto-adapter-nfs",
+        namespace: "storage",
+        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
+        ownerReferences: owner
+      },
+      spec: {
+        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ protocol: "TCP", port: 12049 }] }]
+      }
+    }
+    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [deepFreeze(inSync)] }), [])
+    const drifted: ReadonlyArray<K8s.NetworkPolicy["spec"]> = [
+      { ...inSync.spec, podSelector: { ...inSync.spec.podSelector, matchExpressions: [{ key: "tier", operator: "Exists" }] } },
+      { ...inSync.spec, policyTypes: ["Ingress", "Egress"] },
+      { ...inSync.spec, policyTypes: ["Egress"] }
+    ]
+    for (const spec of drifted) {
+      const changes = NetworkPolicies.plan({ server, active, observed: [deepFreeze({ ...inSync, spec })] })
+      assert.deepStrictEqual(changes.map((c) => [c._tag, c.object.spec]), [["Update", inSync.spec]], JSON.stringify(spec))
+    }
+  })
 })

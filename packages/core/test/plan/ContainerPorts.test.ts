@@ -97,6 +97,14 @@ describe("ContainerPorts.equal", () => {
 })
 
 describe("ContainerPorts.partition", () => {
+  it("keeps a port without a name among the static ports", () => {
+    const nameless = { containerPort: 2049 }
+    assert.deepStrictEqual(ContainerPorts.partition([nameless, { name: "adapter-nfs", containerPort: 12049 }]), {
+      static: [nameless],
+      dynamic: [{ name: "adapter-nfs", containerPort: 12049 }]
+    })
+  })
+
   it.prop("splits by the adapter- prefix, keeping order; the parts are a permutation", { ports: HostileContainerPorts }, ({ ports }) => {
     const input = deepFreeze(ports)
     const { dynamic, static: fixed } = ContainerPorts.partition(input)

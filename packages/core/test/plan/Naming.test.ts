@@ -139,6 +139,16 @@ describe("the validators", () => {
     for (const name of ["", "-a", "a-", "1a", "A", "a.b", "a_b", "a".repeat(64)]) assert.isFalse(Naming.isDns1035Label(name), name)
   })
 
+  it("accept only DNS-1123 labels", () => {
+    for (const name of ["a", "0", "1a", "a-b", "a--b", "a".repeat(63)]) assert.isTrue(Naming.isDns1123Label(name), name)
+    for (const name of ["", "-a", "a-", "A", "a.b", "a_b", "a".repeat(64)]) assert.isFalse(Naming.isDns1123Label(name), name)
+  })
+
+  it("accept only DNS subdomains", () => {
+    for (const name of ["a", "1st.server", "a-b.c-d", "a".repeat(253)]) assert.isTrue(Naming.isDnsSubdomain(name), name)
+    for (const name of ["", "A", "-a", "a-", "a..b", ".a", "a.", "a_b", "a".repeat(254)]) assert.isFalse(Naming.isDnsSubdomain(name), name)
+  })
+
   it("accept only label values", () => {
     for (const value of ["", "a", "A.b_c-1", "1", "a".repeat(63)]) assert.isTrue(Naming.isLabelValue(value), value)
     for (const value of ["-a", "a-", ".a", "a b", "ü", "a".repeat(64)]) assert.isFalse(Naming.isLabelValue(value), value)
@@ -152,6 +162,7 @@ describe("labelValue", () => {
     ["my server!", "my-server-3d35dc79"],
     ["--a b", "a-b-1bf08e04"],
     ["!!!", "e84c538e"],
+    ["nfs (v4)!", "nfs--v4-a7a5e3d3"],
     ["\u00fc", "607474ca"],
     ["a".repeat(70), `${"a".repeat(54)}-6bd5e503`]
   ]

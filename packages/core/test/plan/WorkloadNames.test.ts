@@ -53,6 +53,21 @@ describe("workloadNames", () => {
     assert.notStrictEqual(shortened, names("x".repeat(54)).statefulSet)
   })
 
+  // Expected values computed by hand: lowercased, runs of [^a-z0-9] -> "-", trimmed, cut to the
+  // kind's length less 9, a trailing "-" dropped, then "-" and 8 hex of the sha256 of the JSON
+  // array [server, role] (from `printf '["1st.server","statefulset"]' | sha256sum`).
+  const shortened: ReadonlyArray<readonly [server: string, kind: keyof Naming.WorkloadNames, name: string]> = [
+    ["1st.server", "statefulSet", "1st-server-da46c2dd"],
+    ["my--server.prod", "statefulSet", "my-server-prod-ed3f067c"],
+    [`${"a".repeat(42)}.${"b".repeat(20)}`, "statefulSet", `${"a".repeat(42)}-a8e76315`],
+    [`1${"a".repeat(249)}`, "configMap", `1${"a".repeat(243)}-c8123c21`]
+  ]
+  for (const [server, kind, name] of shortened) {
+    it(`shorten the ${kind} of ${JSON.stringify(server.length > 16 ? `${server.slice(0, 16)}…` : server)} (vector)`, () => {
+      assert.strictEqual(names(server)[kind], name)
+    })
+  }
+
   it.prop("are valid for their kinds, deterministic and distinct, for any CR name", { server: ServerName }, ({ server }) => {
     const all = names(server)
     assert.deepStrictEqual(names(server), all)
