@@ -3,13 +3,15 @@
  * TestClock, asserted on the resulting cluster state.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Option, Result } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { type K8s, Kubernetes } from "../../src/index.ts"
+import { AdapterExposurePhase, DittoFs, type K8s, Kubernetes, Ownership } from "../../src/index.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
-import { namespace } from "../fixtures.ts"
+import { makeServer, makeStatefulSet, namespace } from "../fixtures.ts"
 import {
   adapter,
+  adapterServices,
+  adminPasswordRef,
   baseUrl,
   containerPorts,
   events,
@@ -368,4 +370,116 @@ describe("safety rules", () => {
       assert.deepStrictEqual(outcome.plan.active.conflicts.map((c) => [c.reason, c.adapter.type]), [["ReservedPort", "evil"]])
       assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs"])
     }).pipe(Effect.provide(testLayer([adapter("evil", 8080), adapter("nfs", 12049)]))))
+
+  it.effect("a failed read of the StatefulSet fails the pass and writes nothing", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const session = yield* login
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "StatefulSet", reason: "Forbidden" })
+      const error = yield* Effect.flip(reconcileOnce("ditto", session))
+      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Forbidden"])
+      assert.deepStrictEqual(yield* services, [])
+      assert.deepStrictEqual(yield* policies, [])
+      assert.deepStrictEqual(yield* containerPorts("ditto"), staticPorts)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a Service write that fails is announced with a Warning Event, and the rest is applied", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Service", reason: "Forbidden" })
+      const outcome = yield* reconcileOnce("ditto", yield* login)
+      assert.deepStrictEqual(outcome.failures.map((f) => [f.kind, f.name, f.error.reason]), [["Service", "ditto-adapter-nfs", "Forbidden"]])
+      const warnings = (yield* events).filter((e) => e.type === "Warning").map((e) => [e.reason, e.involvedObject.name, e.message])
+      assert.deepStrictEqual(warnings, [[
+        "AdapterServiceFailed",
+        "ditto",
+        "Failed to create Service ditto-adapter-nfs: Forbidden: injected fault: create Service ditto-adapter-nfs"
+      ]])
+      assert.deepStrictEqual(yield* services, [])
+      assert.deepStrictEqual((yield* policies).map((p) => p.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual((yield* containerPorts("ditto")).map((p) => p.name), ["api", "metrics", "adapter-nfs"])
+    }).pipe(Effect.provide(testLayer())))
+})
+
+describe("observing a server's exposure", () => {
+  it.effect("reads its own adapter Services and NetworkPolicies, not another server's nor its other Services and policies", () =>
+    Effect.gen(function*() {
+      const server = yield* setup()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      // a second server in the namespace, its adapters exposed too
+      const other = yield* kubernetes.create(Kubernetes.Resources.DittoServer, yield* makeServer(adminPasswordRef, "nas-b"))
+      yield* kubernetes.create(Kubernetes.Resources.StatefulSet, makeStatefulSet({ name: "nas-b", uid: other.metadata.uid ?? "" }))
+      const session = yield* login
+      yield* reconcileOnce("ditto", session)
+      yield* reconcileOnce("nas-b", session)
+      // the server's API Service and a policy of the user's, both labelled for the server, no adapter's
+      const identity = Ownership.identityOf(server)
+      yield* kubernetes.create(Kubernetes.Resources.Service, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+          name: "ditto-api",
+          namespace,
+          labels: { app: "dittofs-server", instance: "ditto" },
+          ownerReferences: [Ownership.controllerReference(identity)]
+        },
+        spec: { ports: [{ name: "api", port: 8080 }] }
+      })
+      yield* kubernetes.create(Kubernetes.Resources.NetworkPolicy, {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "ditto-deny-all", namespace, labels: { app: "dittofs-server", instance: "ditto" } },
+        spec: { podSelector: {}, policyTypes: ["Ingress"] }
+      })
+      const observed = yield* AdapterExposurePhase.observe(identity)
+      assert.deepStrictEqual(observed.services.map((s) => s.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual(observed.networkPolicies.map((p) => p.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual(Option.map(observed.statefulSet, (sts) => sts.metadata.name), Option.some("ditto"))
+      assert.deepStrictEqual((yield* adapterServices).map((s) => s.metadata.name), ["ditto-adapter-nfs", "nas-b-adapter-nfs"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("reads the Services, the NetworkPolicies and the StatefulSet at once: one round trip, not three", () =>
+    Effect.gen(function*() {
+      const server = yield* setup()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const roundTrip = Duration.seconds(1)
+      const distant = Kubernetes.Kubernetes.of({
+        ...kubernetes,
+        list: (resource, inNamespace, options) => Effect.delay(kubernetes.list(resource, inNamespace, options), roundTrip),
+        get: (resource, inNamespace, name) => Effect.delay(kubernetes.get(resource, inNamespace, name), roundTrip)
+      })
+      const observing = yield* Effect.forkChild(
+        Effect.gen(function*() {
+          const started = yield* Clock.currentTimeMillis
+          yield* AdapterExposurePhase.observe(Ownership.identityOf(server))
+          return (yield* Clock.currentTimeMillis) - started
+        }).pipe(Effect.provideService(Kubernetes.Kubernetes, distant))
+      )
+      yield* TestClock.adjust(Duration.times(roundTrip, 3))
+      assert.strictEqual(yield* Fiber.join(observing), Duration.toMillis(roundTrip))
+    }).pipe(Effect.provide(testLayer())))
+})
+
+describe("who writes the container ports", () => {
+  it.effect("the exposure, for a StatefulSet someone else manages: it writes them and its plan says so", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const outcome = yield* reconcileOnce("ditto", yield* login)
+      const planned = Option.map(outcome.plan.statefulSet, (change) => change.object.spec.template.spec.containers[0]?.ports?.map((p) => p.name))
+      assert.deepStrictEqual(planned, Option.some(["api", "metrics", "adapter-nfs"]))
+      assert.deepStrictEqual((yield* containerPorts("ditto")).map((p) => p.name), ["api", "metrics", "adapter-nfs"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("the workload, for the operator's own StatefulSet: the exposure leaves it alone and plans no change of it", () =>
+    Effect.gen(function*() {
+      const server = yield* setup()
+      const session = yield* login
+      const adapters = yield* DittoFs.DittoFs.use((d) => d.listAdapters(baseUrl, session.accessToken))
+      const before = yield* statefulSet("ditto")
+      const exposed = yield* AdapterExposurePhase.expose(server, adapters, "Workload")
+      assert.deepStrictEqual((yield* services).map((s) => s.metadata.name), ["ditto-adapter-nfs"])
+      assert.deepStrictEqual(yield* statefulSet("ditto"), before)
+      assert.isTrue(Option.isNone(exposed.plan.statefulSet))
+      assert.isFalse((yield* events).some((e) => e.reason === "ContainerPortsUpdated"))
+    }).pipe(Effect.provide(testLayer())))
 })

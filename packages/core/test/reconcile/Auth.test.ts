@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { Auth, Credentials, DittoFs, Kubernetes, Ownership } from "../../src/index.ts"
 import { forgetTokens } from "../../src/reconcile/Auth.ts"
-import { DittoFsMemory } from "../../src/testing/index.ts"
+import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
-import { admin, adminCredentials, adminPasswordRef, adminSecret, baseUrl, events, setup, testLayer } from "./harness.ts"
+import { admin, adminCredentials, adminPasswordRef, adminSecret, adminSecretName, baseUrl, events, setup, testLayer } from "./harness.ts"
 
 /** The server's own DittoFS account (namespace `storage`, server `ditto`). */
 const account = "k8s-operator.storage.ditto"
@@ -28,6 +28,15 @@ const stored = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secre
   })
 )
 
+const credentialsSecret = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials"))
+
+/** Whether the stored password still opens the server's DittoFS account. */
+const storedPasswordWorks = Effect.gen(function*() {
+  const credentials = yield* stored
+  const login = DittoFs.DittoFs.use((d) => d.login(baseUrl, { username: account, password: Redacted.make(credentials?.password ?? "") }))
+  return (yield* Effect.result(login))._tag === "Success"
+})
+
 const session = Effect.gen(function*() {
   const server = yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
   return yield* Auth.ensureSession(server, baseUrl)
@@ -47,6 +56,20 @@ describe("forgetTokens", () => {
       const version = (yield* secret).metadata.resourceVersion
       yield* forgetTokens(server)
       assert.strictEqual((yield* secret).metadata.resourceVersion, version, "nothing left to forget: no write")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("leaves a Secret that holds no token exactly as it is", () =>
+    Effect.gen(function*() {
+      const server = yield* setup()
+      // a password and the URL it is for, but no token
+      const written = yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(
+          Kubernetes.Resources.Secret,
+          Credentials.toSecret(Ownership.identityOf(server), { username: account, password: Redacted.make("p4ssword"), serverUrl: baseUrl })
+        )
+      )
+      yield* forgetTokens(server)
+      assert.deepStrictEqual(yield* credentialsSecret, written)
     }).pipe(Effect.provide(testLayer())))
 })
 
@@ -191,7 +214,10 @@ describe("ensureSession", () => {
         })
       )
       const outcome = yield* session
-      assert.deepStrictEqual(outcome._tag === "Failed" && outcome.reason, "CredentialsSecretNotOwned")
+      assert.deepStrictEqual(outcome._tag === "Failed" && [outcome.reason, outcome.message], [
+        "CredentialsSecretNotOwned",
+        "Secret ditto-operator-credentials exists and is not controlled by this DittoServer"
+      ])
       assert.deepStrictEqual(yield* Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.Secret, namespace, "ditto-operator-credentials")), theirs)
       assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username), ["admin"])
       assert.strictEqual((yield* (yield* DittoFsMemory.Control).requests(baseUrl)).login, undefined, "its password was not tried")
@@ -332,5 +358,96 @@ describe("ensureSession", () => {
         })
       )
       assert.strictEqual((yield* session)._tag, "Authenticated")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("logs in as 'admin' when neither the admin Secret nor the spec names the admin", () =>
+    Effect.gen(function*() {
+      yield* setup({ identity: {} })
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Secret, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ditto-admin-credentials", namespace },
+          data: { password: Buffer.from(admin.password).toString("base64") }
+        })
+      )
+      assert.strictEqual((yield* session)._tag, "Authenticated")
+      assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username), ["admin", account])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a failed read of the admin Secret fails the pass: it is not reported as a missing Secret", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "Secret", name: adminSecretName, reason: "Forbidden" })
+      const error = yield* Effect.flip(session)
+      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Forbidden"])
+      assert.deepStrictEqual((yield* (yield* DittoFsMemory.Control).users(baseUrl)).map((u) => u.username), ["admin"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a failed read of its credentials Secret fails the pass and leaves the account and its password as they are", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session
+      const control = yield* DittoFsMemory.Control
+      const users = yield* control.users(baseUrl)
+      const before = yield* credentialsSecret
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "Secret", name: "ditto-operator-credentials", reason: "Unavailable" })
+      const error = yield* Effect.flip(session)
+      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Unavailable"])
+      assert.deepStrictEqual(yield* control.users(baseUrl), users)
+      assert.deepStrictEqual(yield* credentialsSecret, before)
+      assert.isTrue(yield* storedPasswordWorks)
+      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("an account creation that fails for another reason than an existing account deletes nothing", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      const adminToken = yield* DittoFs.DittoFs.use((d) => d.login(baseUrl, adminCredentials))
+      yield* DittoFs.DittoFs.use((d) => d.createUser(baseUrl, adminToken.access_token, { username: account, password: Redacted.make("unknown"), role: "user" }))
+      const control = yield* DittoFsMemory.Control
+      const users = yield* control.users(baseUrl)
+      yield* control.failNext(baseUrl, "createUser", "ServerError")
+      const outcome = yield* session
+      assert.deepStrictEqual(outcome._tag === "Unreachable" && [outcome.error.operation, outcome.error.reason], ["POST /api/v1/users", "ServerError"])
+      assert.deepStrictEqual(yield* control.users(baseUrl), users, "the existing account is still there, as it was")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a credentials write the apiserver refuses as Unauthorized fails the pass: no reason to replace the account", () =>
+    Effect.gen(function*() {
+      const server = yield* setup()
+      yield* adminSecret()
+      yield* session
+      // tokens dropped: the next pass logs in with the stored password and stores the new tokens
+      yield* forgetTokens(server)
+      const control = yield* DittoFsMemory.Control
+      const users = yield* control.users(baseUrl)
+      const before = yield* credentialsSecret
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "Secret", name: "ditto-operator-credentials", reason: "Unauthorized" })
+      const error = yield* Effect.flip(session)
+      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Unauthorized"])
+      assert.deepStrictEqual(yield* control.users(baseUrl), users)
+      assert.deepStrictEqual(yield* credentialsSecret, before)
+      assert.isTrue(yield* storedPasswordWorks)
+      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("uses a token whose refresh cannot reach DittoFS until the millisecond before it expires, not at its expiry", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* adminSecret()
+      yield* session // at 0: a 900 s token
+      const control = yield* DittoFsMemory.Control
+      yield* TestClock.adjust(Duration.millis(899_999))
+      yield* control.failNext(baseUrl, "refresh", "Timeout")
+      const lastMillisecond = yield* session
+      assert.deepStrictEqual(lastMillisecond._tag === "Authenticated" && lastMillisecond.refreshAt, 900_000)
+      yield* TestClock.adjust("1 millis")
+      yield* control.failNext(baseUrl, "refresh", "Timeout")
+      const atExpiry = yield* session
+      assert.deepStrictEqual(atExpiry._tag === "Unreachable" && atExpiry.error.reason, "Timeout")
     }).pipe(Effect.provide(testLayer())))
 })
