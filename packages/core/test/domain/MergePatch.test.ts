@@ -61,12 +61,14 @@ describe("MergePatch.between", () => {
   it.prop("names only the keys whose values differ", { from: Schema.JsonObject, to: Schema.JsonObject }, ({ from, to }) => {
     const target = withoutNullMembers(to) as Record<string, unknown>
     const patch = MergePatch.between(from, target) as Record<string, unknown>
+    /** An own key's value (`__proto__` included, which `object[key]` would read from the prototype). */
+    const own = (object: object, key: string): unknown => Object.getOwnPropertyDescriptor(object, key)?.value
     for (const [key, value] of Object.entries(patch)) {
       if (value === null) assert.isFalse(Object.hasOwn(target, key), `${key} removed but kept`)
-      else assert.notDeepEqual(from[key], target[key], `${key} patched but equal`)
+      else assert.notDeepEqual(own(from, key), own(target, key), `${key} patched but equal`)
     }
     for (const key of Object.keys(from)) {
-      if (!Object.hasOwn(target, key)) assert.strictEqual(patch[key], null, `${key} dropped but not removed`)
+      if (!Object.hasOwn(target, key)) assert.strictEqual(own(patch, key), null, `${key} dropped but not removed`)
     }
   })
 
