@@ -33,6 +33,6 @@ USER 65532:65532
 # No curl in distroless: node itself asks /healthz (the default --health-address :8081).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# --max-semi-space-size=1: `nodeFlags` in apps/operator/scripts/bundle.ts (resident memory)
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/dittofs-operator.mjs"]
+# --max-semi-space-size=1 --memory-saver-mode: `nodeFlags` in apps/operator/scripts/bundle.ts (resident memory)
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "/app/dittofs-operator.mjs"]
 CMD ["run"]
