@@ -14,13 +14,15 @@
  *   caller's error policy chose for that error; the next success resets the backoff.
  * - `run` may be interrupted (a leader that lost its Lease stops its workers): a key whose run
  *   was interrupted is queued again, so the next `run` (the next term) picks it up.
+ * - `drain(timeout)`: no key starts any more; it returns the moment the last run in flight ends
+ *   (a signal, not a poll), or after `timeout`.
  * - Its metrics carry client-go's names with label `name`: `workqueue_depth`, `_adds_total`,
  *   `_retries_total`, `_queue_duration_seconds`, `_work_duration_seconds`, and
  *   `controller_runtime_active_workers{controller}`.
  * Time is Effect's Clock: tests drive it with `TestClock`.
  */
 import { Action } from "@dittofs-operator/core"
-import { Cause, Duration, Effect, FiberMap, Option, Queue, Ref, Schedule, type Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, FiberMap, Option, Queue, Ref, type Schedule, type Scope } from "effect"
 import * as Backoff from "./Backoff.ts"
 import * as Metrics from "./Metrics.ts"
 
@@ -102,6 +104,12 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
     })
     const labels = { name: options.name ?? "default" }
     const draining = yield* Ref.make(false)
+    /** Completed when, draining, the last run in flight ends: `drain` returns at that moment. */
+    const drained = yield* Deferred.make<void>()
+    /** After a run left `running`: signals a drain waiting for the last one. */
+    const ended = (runningNow: number) =>
+      Effect.flatMap(Ref.get(draining), (isDraining) =>
+        isDraining && runningNow === 0 ? Deferred.succeed(drained, undefined) : Effect.void)
     const now = Effect.clockWith((clock) => clock.currentTimeMillis)
     const gauges = Effect.flatMap(Ref.get(state), (current) =>
       Effect.andThen(
@@ -169,12 +177,13 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
     const requeueInterrupted = (key: K) =>
       Effect.gen(function*() {
         const at = yield* now
-        const offer = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => {
+        const [offer, runningNow] = yield* Ref.modify(state, (current): readonly [readonly [boolean, number], State<K>] => {
           const base = { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
-          if (current.queued.has(key)) return [false, base]
-          return [true, { ...base, queued: new Set(current.queued).add(key), queuedAt: new Map(current.queuedAt).set(key, at) }]
+          if (current.queued.has(key)) return [[false, base.running.size], base]
+          return [[true, base.running.size], { ...base, queued: new Set(current.queued).add(key), queuedAt: new Map(current.queuedAt).set(key, at) }]
         })
         if (offer) yield* Queue.offer(ready, key)
+        yield* ended(runningNow)
         yield* gauges
       })
 
@@ -232,11 +241,12 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           })
           if (result.value._tag === "Requeue") yield* addAfter(key, result.value.after)
         }
-        const again = yield* Ref.modify(state, (current): readonly [boolean, State<K>] => [
-          current.dirty.has(key),
-          { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
-        ])
+        const [again, runningNow] = yield* Ref.modify(state, (current): readonly [readonly [boolean, number], State<K>] => {
+          const running = without(current.running, key)
+          return [[current.dirty.has(key), running.size], { ...current, running, dirty: without(current.dirty, key) }]
+        })
         if (again) yield* add(key)
+        yield* ended(runningNow)
       })
 
     return {
@@ -249,15 +259,11 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
           discard: true
         }).pipe(Effect.andThen(Effect.never)),
       drain: (timeout) =>
-        Ref.set(draining, true).pipe(
-          Effect.andThen(
-            Effect.flatMap(Ref.get(state), (current) => current.running.size === 0 ? Effect.void : Effect.fail("running" as const)).pipe(
-              Effect.retry(Schedule.spaced("50 millis")),
-              Effect.timeoutOption(timeout),
-              Effect.ignore
-            )
-          )
-        ),
+        Effect.gen(function*() {
+          yield* Ref.set(draining, true)
+          if ((yield* Ref.get(state)).running.size === 0) return
+          yield* Effect.timeoutOption(Deferred.await(drained), timeout)
+        }),
       depth: Effect.map(Ref.get(state), (current) => ({
         queued: current.queued.size,
         running: current.running.size,

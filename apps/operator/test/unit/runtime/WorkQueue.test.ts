@@ -252,18 +252,45 @@ describe("WorkQueue", () => {
       assert.strictEqual(yield* next, "ns/a@0", "the next term runs it")
     }))
 
-  it.effect("drain: no new key starts, the run in flight finishes, bounded by the timeout", () =>
+  it.effect("drain: no new key starts, and it returns the moment the run in flight finishes", () =>
     Effect.gen(function*() {
       const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
       const { announce, log, next } = yield* announcer
       yield* queue.add("ns/a")
-      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.as(Effect.sleep("1 second"), awaitChange))))
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.as(Effect.sleep("1013 millis"), awaitChange))))
       assert.strictEqual(yield* next, "ns/a@0")
       yield* queue.add("ns/b")
       const drained = yield* Effect.forkChild(queue.drain(Duration.seconds(10)))
-      yield* TestClock.adjust("2 seconds")
-      assert.isDefined(drained.pollUnsafe(), "drained once ns/a finished")
+      yield* TestClock.adjust("1012 millis")
+      assert.isUndefined(drained.pollUnsafe(), "ns/a still runs")
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(drained)
+      assert.deepStrictEqual(yield* Clock.currentTimeMillis, 1013, "at the millisecond ns/a finished")
       assert.deepStrictEqual(yield* log, ["ns/a@0"], "ns/b never started")
       assert.deepStrictEqual(yield* queue.depth, { ...idle, queued: 1 })
+    }))
+
+  it.effect("drain: gives up on a run that outlasts the timeout", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* queue.add("ns/a")
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.as(Effect.sleep("1 minute"), awaitChange))))
+      assert.strictEqual(yield* next, "ns/a@0")
+      const drained = yield* Effect.forkChild(queue.drain(Duration.seconds(10)))
+      yield* TestClock.adjust("9999 millis")
+      assert.isUndefined(drained.pollUnsafe())
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(drained)
+      assert.strictEqual(yield* Clock.currentTimeMillis, 10_000)
+      assert.deepStrictEqual((yield* queue.depth).running, 1, "still running: the caller's scope interrupts it")
+    }))
+
+  it.effect("drain: returns at once when nothing runs", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      yield* queue.add("ns/a")
+      yield* queue.drain(Duration.seconds(10))
+      assert.strictEqual(yield* Clock.currentTimeMillis, 0)
     }))
 })
