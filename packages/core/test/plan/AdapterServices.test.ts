@@ -166,6 +166,24 @@ describe("the plans' changes", () => {
   })
 })
 
+/** The nfs adapter's NetworkPolicy as the operator writes it, with parts of its spec replaced. */
+const nfsPolicy = (spec: Partial<K8s.NetworkPolicy["spec"]> = {}): K8s.NetworkPolicy => deepFreeze({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata: {
+    name: "ditto-adapter-nfs",
+    namespace: "storage",
+    labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
+    ownerReferences: owner
+  },
+  spec: {
+    podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
+    policyTypes: ["Ingress"],
+    ingress: [{ ports: [{ protocol: "TCP", port: 12049 }] }],
+    ...spec
+  }
+})
+
 describe("NetworkPolicies.plan", () => {
   it("creates one ingress-only policy per adapter on its port", () => {
     const [change] = NetworkPolicies.plan({ server, active, observed: [] })
@@ -204,21 +222,7 @@ describe("NetworkPolicies.plan", () => {
   })
 
   it("repairs a policy that admits another port, or a port range, and keeps one in sync", () => {
-    const policy = (ports: ReadonlyArray<K8s.NetworkPolicyPort>): K8s.NetworkPolicy => deepFreeze({
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "ditto-adapter-nfs",
-        namespace: "storage",
-        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
-        ownerReferences: owner
-      },
-      spec: {
-        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
-        policyTypes: ["Ingress"],
-        ingress: [{ ports }]
-      }
-    })
+    const policy = (ports: ReadonlyArray<K8s.NetworkPolicyPort>) => nfsPolicy({ ingress: [{ ports }] })
     assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [policy([{ port: 12049 }])] }), [], "missing protocol = TCP")
     const unlabelled = policy([{ port: 12049 }])
     const { app: _app, ...withoutApp } = unlabelled.metadata.labels ?? {}
@@ -233,17 +237,7 @@ describe("NetworkPolicies.plan", () => {
   it("repairs ingress that admits more or less than the adapter's port: every port, a second port, a second rule, no rule", () => {
     const adapterPort = { protocol: "TCP" as const, port: 12049 }
     const ssh = { protocol: "TCP" as const, port: 22 }
-    const policy = (ingress: ReadonlyArray<K8s.NetworkPolicyIngressRule>): K8s.NetworkPolicy => deepFreeze({
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "ditto-adapter-nfs",
-        namespace: "storage",
-        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
-        ownerReferences: owner
-      },
-      spec: { podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } }, policyTypes: ["Ingress"], ingress }
-    })
+    const policy = (ingress: ReadonlyArray<K8s.NetworkPolicyIngressRule>) => nfsPolicy({ ingress })
     const widenedOrNarrowed: ReadonlyArray<ReadonlyArray<K8s.NetworkPolicyIngressRule>> = [
       [{}],
       [{ ports: [] }],
@@ -259,22 +253,8 @@ describe("NetworkPolicies.plan", () => {
   })
 
   it("repairs a policy that selects pods by more than the server's labels, or whose types are not exactly Ingress", () => {
-    const inSync: K8s.NetworkPolicy = {
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "ditto-adapter-nfs",
-        namespace: "storage",
-        labels: { app: "dittofs-server", instance: "ditto", "dittofs.io/adapter-networkpolicy": "true", "dittofs.io/adapter-type": "nfs" },
-        ownerReferences: owner
-      },
-      spec: {
-        podSelector: { matchLabels: { app: "dittofs-server", instance: "ditto" } },
-        policyTypes: ["Ingress"],
-        ingress: [{ ports: [{ protocol: "TCP", port: 12049 }] }]
-      }
-    }
-    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [deepFreeze(inSync)] }), [])
+    const inSync = nfsPolicy()
+    assert.deepStrictEqual(NetworkPolicies.plan({ server, active, observed: [inSync] }), [])
     const drifted: ReadonlyArray<K8s.NetworkPolicy["spec"]> = [
       { ...inSync.spec, podSelector: { ...inSync.spec.podSelector, matchExpressions: [{ key: "tier", operator: "Exists" }] } },
       { ...inSync.spec, policyTypes: ["Ingress", "Egress"] },

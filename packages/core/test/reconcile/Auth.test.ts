@@ -73,6 +73,25 @@ describe("forgetTokens", () => {
     }).pipe(Effect.provide(testLayer())))
 })
 
+/**
+ * Injects a failure of a Kubernetes call into the next session: the pass fails with that reason
+ * and changes neither the DittoFS accounts, the credentials Secret, the stored password nor the
+ * Events.
+ */
+const failsChangingNothing = (fault: KubernetesMemory.Fault) =>
+  Effect.gen(function*() {
+    const control = yield* DittoFsMemory.Control
+    const users = yield* control.users(baseUrl)
+    const before = yield* credentialsSecret
+    yield* (yield* KubernetesMemory.Control).failNext(fault)
+    const error = yield* Effect.flip(session)
+    assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", fault.reason])
+    assert.deepStrictEqual(yield* control.users(baseUrl), users)
+    assert.deepStrictEqual(yield* credentialsSecret, before)
+    assert.isTrue(yield* storedPasswordWorks)
+    assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
+  })
+
 describe("ensureSession", () => {
   it.effect("provisions the operator account with the admin credentials and stores its tokens", () =>
     Effect.gen(function*() {
@@ -390,16 +409,7 @@ describe("ensureSession", () => {
       yield* setup()
       yield* adminSecret()
       yield* session
-      const control = yield* DittoFsMemory.Control
-      const users = yield* control.users(baseUrl)
-      const before = yield* credentialsSecret
-      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "Secret", name: "ditto-operator-credentials", reason: "Unavailable" })
-      const error = yield* Effect.flip(session)
-      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Unavailable"])
-      assert.deepStrictEqual(yield* control.users(baseUrl), users)
-      assert.deepStrictEqual(yield* credentialsSecret, before)
-      assert.isTrue(yield* storedPasswordWorks)
-      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
+      yield* failsChangingNothing({ verb: "get", kind: "Secret", name: "ditto-operator-credentials", reason: "Unavailable" })
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("an account creation that fails for another reason than an existing account deletes nothing", () =>
@@ -423,16 +433,7 @@ describe("ensureSession", () => {
       yield* session
       // tokens dropped: the next pass logs in with the stored password and stores the new tokens
       yield* forgetTokens(server)
-      const control = yield* DittoFsMemory.Control
-      const users = yield* control.users(baseUrl)
-      const before = yield* credentialsSecret
-      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "Secret", name: "ditto-operator-credentials", reason: "Unauthorized" })
-      const error = yield* Effect.flip(session)
-      assert.deepStrictEqual([error._tag, error.reason], ["KubernetesError", "Unauthorized"])
-      assert.deepStrictEqual(yield* control.users(baseUrl), users)
-      assert.deepStrictEqual(yield* credentialsSecret, before)
-      assert.isTrue(yield* storedPasswordWorks)
-      assert.deepStrictEqual((yield* events).map((e) => e.reason), ["AuthProvisioned"])
+      yield* failsChangingNothing({ verb: "update", kind: "Secret", name: "ditto-operator-credentials", reason: "Unauthorized" })
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("uses a token whose refresh cannot reach DittoFS until the millisecond before it expires, not at its expiry", () =>
