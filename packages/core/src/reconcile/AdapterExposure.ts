@@ -104,9 +104,10 @@ export const expose = Effect.fn("exposeAdapters")(function*(
   const plan = AdapterExposure.plan({ server: identity, spec: server.spec, poll: Result.succeed(adapters), observed })
   // a conflict the status already reports is logged at Debug: one warning when it appears, not
   // one per polling interval for as long as it lasts
-  const reported = server.status?.conditions?.find((c) => c.type === "AdaptersSynced" && c.reason === "AdapterConflicts")?.message ?? ""
+  const synced = server.status?.conditions?.find((c) => c.type === "AdaptersSynced")
+  const reported = synced?.reason === "AdapterConflicts" ? synced.message : undefined
   for (const conflict of plan.active.conflicts) {
-    const log = reported.includes(conflict.message) ? Effect.logDebug : Effect.logWarning
+    const log = reported?.includes(conflict.message) === true ? Effect.logDebug : Effect.logWarning
     yield* log(`adapter not exposed: ${conflict.message}`).pipe(Effect.annotateLogs({ reason: conflict.reason }))
   }
   const regarding = referenceTo(server)

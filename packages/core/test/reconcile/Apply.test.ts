@@ -124,6 +124,34 @@ describe("AdapterExposurePhase.reconcile, at the edges", () => {
       ])
     }).pipe(Effect.provide(testLayer()), Effect.provideService(References.MinimumLogLevel, "Debug"), capture))
 
+  it.effect("reads the reported conflicts from AdaptersSynced only, and only while it says AdapterConflicts", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const clash = "adapter api-clash reports port 8080, which is reserved for the server itself"
+      const metricsClash = "adapter metrics-clash reports port 9090, which is reserved for the server itself"
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+      const at = "1970-01-01T00:00:00Z"
+      yield* kubernetes.updateStatus(Kubernetes.Resources.DittoServer, {
+        ...server,
+        status: {
+          conditions: [
+            { type: "Ready", status: "False", reason: "AdapterConflicts", message: metricsClash, lastTransitionTime: at },
+            { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: clash, lastTransitionTime: at }
+          ]
+        }
+      })
+      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
+        body: [
+          { type: "api-clash", enabled: true, running: true, port: 8080 },
+          { type: "metrics-clash", enabled: true, running: true, port: 9090 }
+        ]
+      })
+      yield* reconcileOnce("ditto", yield* login)
+      const conflicts = (yield* lines).filter(([, message]) => String(message).startsWith("adapter not exposed"))
+      assert.deepStrictEqual(conflicts.map(([level]) => level), ["WARN", "WARN"], "neither is reported as a conflict yet")
+    }).pipe(Effect.provide(testLayer()), Effect.provideService(References.MinimumLogLevel, "Debug"), capture))
+
   it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
     Effect.gen(function*() {
       yield* setup()
