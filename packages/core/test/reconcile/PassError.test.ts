@@ -57,3 +57,19 @@ describe("Action.shortest", () => {
     assert.deepStrictEqual(Action.shortest([]), Action.awaitChange)
   })
 })
+
+describe("the errors' messages (what the logs and the Warning Events say)", () => {
+  it("name what failed, why, and every failed change", () => {
+    assert.strictEqual(
+      new PassError.AuthenticationFailed({ reason: "AuthenticationFailed", detail: "401 from POST /api/v1/auth/login" }).message,
+      "authentication with DittoFS failed: AuthenticationFailed: 401 from POST /api/v1/auth/login"
+    )
+    assert.strictEqual(new PassError.ObserveFailed({ error: kubernetesError("Forbidden") }).message, "op: Forbidden: m")
+    const applied = new PassError.ApplyFailed({ failures: [failedWrite("Conflict"), { ...failedWrite("Invalid"), change: "Create" as const, name: "y" }] })
+    assert.strictEqual(applied.message, "Update Service x: Conflict: m; Create Service y: Invalid: m")
+    assert.strictEqual(
+      new PassError.PassFailed({ errors: [new PassError.ObserveFailed({ error: kubernetesError("Timeout") }), applied] }).message,
+      "ObserveFailed: op: Timeout: m; ApplyFailed: Update Service x: Conflict: m; Create Service y: Invalid: m"
+    )
+  })
+})
