@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, References } from "effect"
-import { Apply, type K8s, Kubernetes } from "../../src/index.ts"
+import { Apply, type DittoServer, type K8s, Kubernetes } from "../../src/index.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { namespace } from "../fixtures.ts"
 import { capture, lines } from "../Logs.ts"
@@ -40,6 +40,30 @@ describe("Apply.change", () => {
       assert.deepStrictEqual(yield* services, [])
     }).pipe(Effect.provide(testLayer())))
 })
+
+const apiClash = "adapter api-clash reports port 8080, which is reserved for the server itself"
+const metricsClash = "adapter metrics-clash reports port 9090, which is reserved for the server itself"
+const epoch = "1970-01-01T00:00:00Z"
+
+/**
+ * One pass of a server whose status holds these conditions while DittoFS reports two adapters on
+ * reserved ports: the level and message of each "adapter not exposed" log line.
+ */
+const conflictLogsWithConditions = (conditions: ReadonlyArray<DittoServer.Condition>) =>
+  Effect.gen(function*() {
+    yield* setup()
+    const kubernetes = yield* Kubernetes.Kubernetes
+    const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
+    yield* kubernetes.updateStatus(Kubernetes.Resources.DittoServer, { ...server, status: { conditions } })
+    yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
+      body: [
+        { type: "api-clash", enabled: true, running: true, port: 8080 },
+        { type: "metrics-clash", enabled: true, running: true, port: 9090 }
+      ]
+    })
+    yield* reconcileOnce("ditto", yield* login)
+    return (yield* lines).filter(([, message]) => String(message).startsWith("adapter not exposed")).map(([level, message]) => [level, message])
+  })
 
 describe("AdapterExposurePhase.reconcile, at the edges", () => {
   it.effect("without a StatefulSet: Services and NetworkPolicies still follow the adapters, no port is written", () =>
@@ -100,56 +124,19 @@ describe("AdapterExposurePhase.reconcile, at the edges", () => {
 
   it.effect("logs a conflict the status already reports at Debug, a new one as a warning", () =>
     Effect.gen(function*() {
-      yield* setup()
-      const clash = "adapter api-clash reports port 8080, which is reserved for the server itself"
-      const kubernetes = yield* Kubernetes.Kubernetes
-      const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
-      yield* kubernetes.updateStatus(Kubernetes.Resources.DittoServer, {
-        ...server,
-        status: {
-          conditions: [{ type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: clash, lastTransitionTime: "1970-01-01T00:00:00Z" }]
-        }
-      })
-      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
-        body: [
-          { type: "api-clash", enabled: true, running: true, port: 8080 },
-          { type: "metrics-clash", enabled: true, running: true, port: 9090 }
-        ]
-      })
-      yield* reconcileOnce("ditto", yield* login)
-      const conflicts = (yield* lines).filter(([, message]) => String(message).startsWith("adapter not exposed"))
-      assert.deepStrictEqual(conflicts.map(([level, message]) => [level, message]), [
-        ["DEBUG", `adapter not exposed: ${clash}`],
-        ["WARN", "adapter not exposed: adapter metrics-clash reports port 9090, which is reserved for the server itself"]
+      const levels = yield* conflictLogsWithConditions([
+        { type: "AdaptersSynced", status: "False", reason: "AdapterConflicts", message: apiClash, lastTransitionTime: epoch }
       ])
+      assert.deepStrictEqual(levels, [["DEBUG", `adapter not exposed: ${apiClash}`], ["WARN", `adapter not exposed: ${metricsClash}`]])
     }).pipe(Effect.provide(testLayer()), Effect.provideService(References.MinimumLogLevel, "Debug"), capture))
 
   it.effect("reads the reported conflicts from AdaptersSynced only, and only while it says AdapterConflicts", () =>
     Effect.gen(function*() {
-      yield* setup()
-      const clash = "adapter api-clash reports port 8080, which is reserved for the server itself"
-      const metricsClash = "adapter metrics-clash reports port 9090, which is reserved for the server itself"
-      const kubernetes = yield* Kubernetes.Kubernetes
-      const server = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
-      const at = "1970-01-01T00:00:00Z"
-      yield* kubernetes.updateStatus(Kubernetes.Resources.DittoServer, {
-        ...server,
-        status: {
-          conditions: [
-            { type: "Ready", status: "False", reason: "AdapterConflicts", message: metricsClash, lastTransitionTime: at },
-            { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: clash, lastTransitionTime: at }
-          ]
-        }
-      })
-      yield* (yield* DittoFsMemory.Control).setAdapterBody(baseUrl, {
-        body: [
-          { type: "api-clash", enabled: true, running: true, port: 8080 },
-          { type: "metrics-clash", enabled: true, running: true, port: 9090 }
-        ]
-      })
-      yield* reconcileOnce("ditto", yield* login)
-      const conflicts = (yield* lines).filter(([, message]) => String(message).startsWith("adapter not exposed"))
-      assert.deepStrictEqual(conflicts.map(([level]) => level), ["WARN", "WARN"], "neither is reported as a conflict yet")
+      const levels = yield* conflictLogsWithConditions([
+        { type: "Ready", status: "False", reason: "AdapterConflicts", message: metricsClash, lastTransitionTime: epoch },
+        { type: "AdaptersSynced", status: "True", reason: "AdaptersSynced", message: apiClash, lastTransitionTime: epoch }
+      ])
+      assert.deepStrictEqual(levels.map(([level]) => level), ["WARN", "WARN"], "neither is reported as a conflict yet")
     }).pipe(Effect.provide(testLayer()), Effect.provideService(References.MinimumLogLevel, "Debug"), capture))
 
   it.effect("logs a failed poll with the server and the reason, and changes nothing", () =>
