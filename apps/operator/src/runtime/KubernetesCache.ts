@@ -139,6 +139,7 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       decoded.set(resource.schema, bySchema)
     }
     const memo = bySchema
+    // the memo is per Schema, so what it holds was decoded by this resource's Schema: an `A`
     if (memo.has(object)) return Effect.succeed(memo.get(object) as A)
     return Schema.decodeEffect(resource.schema)(object).pipe(
       Effect.tap((value) => Effect.sync(() => memo.set(object, value))),

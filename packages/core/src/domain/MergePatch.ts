@@ -15,6 +15,8 @@
  * - None mutates its arguments.
  */
 
+import * as Json from "./Json.ts"
+
 type JsonObject = { readonly [key: string]: unknown }
 
 const isObject = (value: unknown): value is JsonObject =>
@@ -36,16 +38,6 @@ export const apply = (target: unknown, patch: unknown): unknown => {
   return result
 }
 
-const sameJson = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, index) => sameJson(item, b[index]))
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a)
-    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key], b[key]))
-  }
-  return false
-}
-
 /** The smallest merge patch that turns `from` into `to`. */
 export const between = (from: unknown, to: unknown): unknown => {
   if (!isObject(to) || !isObject(from)) return to
@@ -55,7 +47,7 @@ export const between = (from: unknown, to: unknown): unknown => {
   }
   for (const [key, value] of Object.entries(to)) {
     const had = Object.hasOwn(from, key)
-    if (had && sameJson(from[key], value)) continue
+    if (had && Json.equal(from[key], value)) continue
     set(patch, key, had && isObject(from[key]) && isObject(value) ? between(from[key], value) : value)
   }
   return patch
