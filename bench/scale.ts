@@ -20,7 +20,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Clock, Console, Effect, Exit, Scope } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
-import { basename } from "node:path"
+import { basename, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
@@ -69,18 +69,44 @@ const phaseTimeoutMillis = 1_800_000
 interface Snapshot {
   readonly at: number
   readonly cpu: number
+  /** CPU seconds so far of the control plane's processes and of this process (the stand-in, the Service watch). */
+  readonly others: Others
   readonly apiserver: ReadonlyArray<MetricSample>
   readonly operator: ReadonlyArray<MetricSample>
   readonly dfsCalls: number
   readonly dfsHandlingMillis: number
 }
 
+/** The machine's other CPU consumers during a run: the control plane's processes and the benchmark itself. */
+interface Others {
+  readonly etcd: number
+  readonly apiserver: number
+  readonly controllerManager: number
+  readonly bench: number
+}
+
+const cpuOfProcess = (plane: ControlPlane.ControlPlane, name: string) => {
+  const pid = Number(readFileSync(join(plane.dir, `${name}.pid`), "utf8").trim())
+  return cpuOf(pid)
+}
+
+const othersNow = (plane: ControlPlane.ControlPlane): Others => {
+  const usage = process.cpuUsage()
+  return {
+    etcd: cpuOfProcess(plane, "etcd"),
+    apiserver: cpuOfProcess(plane, "kube-apiserver"),
+    controllerManager: cpuOfProcess(plane, "kube-controller-manager"),
+    bench: (usage.user + usage.system) / 1e6
+  }
+}
+
 const snapshot = (plane: ControlPlane.ControlPlane, operator: OperatorProcess, dfs: StandIn) =>
   Effect.gen(function*() {
     const at = performance.now()
     const cpu = cpuOf(operator.pid)
+    const others = othersNow(plane)
     const [apiserver, operatorSamples] = yield* Effect.all([apiserverMetrics(plane), operatorMetrics(operator)], { concurrency: 2 })
-    return { at, cpu, apiserver, operator: operatorSamples, dfsCalls: dfs.total(), dfsHandlingMillis: dfs.handlingMillis() } satisfies Snapshot
+    return { at, cpu, others, apiserver, operator: operatorSamples, dfsCalls: dfs.total(), dfsHandlingMillis: dfs.handlingMillis() } satisfies Snapshot
   })
 
 const all = () => "all"
@@ -93,6 +119,7 @@ const nonWatch = (labels: Readonly<Record<string, string>>) => {
 interface Phase {
   readonly wallSeconds: number
   readonly cpuSeconds: number
+  readonly others: Others
   readonly reconciles: number
   readonly reconcileSeconds: number
   readonly queueSeconds: number
@@ -115,6 +142,12 @@ const phase = (before: Snapshot, after: Snapshot): Phase => {
   return {
     wallSeconds: (after.at - before.at) / 1000,
     cpuSeconds: after.cpu - before.cpu,
+    others: {
+      etcd: after.others.etcd - before.others.etcd,
+      apiserver: after.others.apiserver - before.others.apiserver,
+      controllerManager: after.others.controllerManager - before.others.controllerManager,
+      bench: after.others.bench - before.others.bench
+    },
     reconciles: total(op("controller_runtime_reconcile_time_seconds_count")),
     reconcileSeconds: total(op("controller_runtime_reconcile_time_seconds_sum")),
     queueSeconds: total(op("workqueue_queue_duration_seconds_sum")),
@@ -132,9 +165,10 @@ const phase = (before: Snapshot, after: Snapshot): Phase => {
 }
 
 /** The operator's metrics before it ran: nothing. */
-const zero = (at: number, dfs: StandIn, apiserver: ReadonlyArray<MetricSample>): Snapshot => ({
+const zero = (at: number, dfs: StandIn, apiserver: ReadonlyArray<MetricSample>, others: Others): Snapshot => ({
   at,
   cpu: 0,
+  others,
   apiserver,
   operator: [],
   dfsCalls: dfs.total(),
@@ -177,9 +211,10 @@ const runOne = (bundleFile: string, servers: number, concurrency: number, plane:
     const expected = servers * adapters.length
 
     const apiserverBefore = yield* apiserverMetrics(plane)
+    const othersBefore = othersNow(plane)
     const operator = yield* spawnOperator({ bundleFile, plane, nodeArgs, args: ["--concurrency", String(concurrency)] })
     const { pid, started } = operator
-    const spawned = zero(started, dfs, apiserverBefore)
+    const spawned = zero(started, dfs, apiserverBefore, othersBefore)
 
     // cold convergence: every adapter Service exists
     const describe = () => `${services.count()}/${expected} adapter Services\n${operator.output().slice(-3000)}`
@@ -273,7 +308,7 @@ const growth = (results: ReadonlyArray<Result>, measure: (r: Result) => number) 
 
 const breakdownRows = (name: string, r: Result, p: Phase) => {
   const workerShare = p.reconcileSeconds / (r.concurrency * p.wallSeconds)
-  return `| ${r.servers} | ${r.concurrency} | ${name} | ${f1(p.wallSeconds)} | ${f1(p.cpuSeconds)} | ${f0(p.reconciles)} | ${f1(p.reconcileSeconds)} (${f0(workerShare * 100)} %) | ${f1(p.queueSeconds)} | ${f0(total(p.clientRequests))} | ${f0(p.apiCount.read)} / ${f1(p.apiSeconds.read)} | ${f0(p.apiCount.write)} / ${f1(p.apiSeconds.write)} | ${f0(p.polls)} / ${f1(p.pollSeconds)} | ${f0(p.dfsCalls)} / ${f2(p.dfsHandlingSeconds)} |`
+  return `| ${r.servers} | ${r.concurrency} | ${name} | ${f1(p.wallSeconds)} | ${f1(p.cpuSeconds)} | ${f1(p.others.apiserver)} / ${f1(p.others.etcd)} / ${f1(p.others.controllerManager)} / ${f1(p.others.bench)} | ${f0(p.reconciles)} | ${f1(p.reconcileSeconds)} (${f0(workerShare * 100)} %) | ${f1(p.queueSeconds)} | ${f0(total(p.clientRequests))} | ${f0(p.apiCount.read)} / ${f1(p.apiSeconds.read)} | ${f0(p.apiCount.write)} / ${f1(p.apiSeconds.write)} | ${f0(p.polls)} / ${f1(p.pollSeconds)} | ${f0(p.dfsCalls)} / ${f2(p.dfsHandlingSeconds)} |`
 }
 
 const program = Effect.gen(function*() {
@@ -352,7 +387,9 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
       "",
       "## Where the time goes",
       "",
-      "Per phase: wall time; the operator's CPU seconds; its reconciles and their summed time",
+      "Per phase: wall time; the operator's CPU seconds; the other CPU seconds spent meanwhile (kube-apiserver,",
+      "etcd, kube-controller-manager with its garbage collector, and this benchmark: the stand-in and its Service",
+      "watch; with the operator's, they add up to what the machine spent); its reconciles and their summed time",
       "(`controller_runtime_reconcile_time_seconds`; in brackets that sum over concurrency × wall time, the",
       "share of the workers' capacity in use: near 100 % the workers are the bottleneck); the summed time keys",
       "waited in the work queue (`workqueue_queue_duration_seconds`); its Kubernetes requests",
@@ -361,8 +398,8 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
       "garbage collector's reads included); DittoFS polls and their summed duration as the operator saw them",
       "(`dittofs_adapter_poll_duration_seconds`); the stand-in's calls and its own summed handling time.",
       "",
-      "| servers | concurrency | phase | wall (s) | operator CPU (s) | reconciles | reconcile time (s, worker share) | queue wait (s) | operator → Kubernetes requests | apiserver reads (n / s) | apiserver writes (n / s) | DittoFS polls (n / s, operator) | DittoFS calls (n / s, stand-in) |",
-      "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| servers | concurrency | phase | wall (s) | operator CPU (s) | apiserver / etcd / controller-manager / bench CPU (s) | reconciles | reconcile time (s, worker share) | queue wait (s) | operator → Kubernetes requests | apiserver reads (n / s) | apiserver writes (n / s) | DittoFS polls (n / s, operator) | DittoFS calls (n / s, stand-in) |",
+      "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...results.flatMap((r) => [
         breakdownRows("cold convergence", r, r.converge),
         breakdownRows(`idle ${idleSeconds} s`, r, r.idle),

@@ -285,3 +285,21 @@ export const changes = (plan: Plan): ReadonlyArray<{ readonly kind: string; read
   ...plan.networkPolicies.map((change) => ({ kind: BaselineNetworkPolicy.kind, change })),
   ...plan.pods.map((change) => ({ kind: "Pod", change }))
 ]
+
+/** The longest message of a `WorkloadCreated` Event; a longer list ends with "…". */
+export const creationsMessageLimit = 1024
+
+/**
+ * The one Event announcing the workload objects a pass created: the creation's own Event when
+ * it is the only one, else `WorkloadCreated` whose message is their messages in order, joined
+ * by "; " (a new server's seven objects make one Event, not seven writes to the API server).
+ */
+export const creationsEvent = (created: ReadonlyArray<Change.EventNote>): Option.Option<Change.EventNote> => {
+  if (created.length <= 1) return Option.fromUndefinedOr(created[0])
+  const message = created.map((note) => note.message).join("; ")
+  return Option.some({
+    type: "Normal",
+    reason: "WorkloadCreated",
+    message: message.length <= creationsMessageLimit ? message : `${message.slice(0, creationsMessageLimit - 1)}…`
+  })
+}

@@ -12,6 +12,9 @@
  *   with a Warning Event `ForeignObject` (repeats are counted on one Event) and a False
  *   `WorkloadSynced` condition, and the rest of the workload is still applied. A change
  *   Kubernetes forbids (an immutable field) is reported the same way (`ChangeBlocked`).
+ * - The objects a pass creates are announced by one Event (`Workload.creationsEvent`:
+ *   `WorkloadCreated` listing them, or the creation's own Event when there is one); updates,
+ *   deletes and failures have an Event each.
  * - Random values for generated Secrets are drawn here, used only when the Secret is missing.
  * - Facts: `ConfigReady` (the ConfigMap holds the rendered configuration), `WorkloadSynced`,
  *   `Available` (a ready replica, `Stopped` at 0 replicas) and `Progressing` (pods being created or
@@ -146,14 +149,17 @@ export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   })
 
   const regarding = referenceTo(server)
-  const failures: Array<Apply.FailedChange> = [
-    ...yield* Apply.plan(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
-    ...yield* Apply.plan(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
-    ...yield* Apply.plan(Resources.Service, regarding, plan.services, "ReconcileFailed"),
-    ...yield* Apply.plan(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
-    ...yield* Apply.plan(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
-    ...yield* Apply.plan(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
+  const applied: ReadonlyArray<Apply.Applied> = [
+    yield* Apply.applyCollectingCreations(Resources.Secret, regarding, plan.secrets, "ReconcileFailed"),
+    yield* Apply.applyCollectingCreations(Resources.ConfigMap, regarding, plan.configMaps, "ReconcileFailed"),
+    yield* Apply.applyCollectingCreations(Resources.Service, regarding, plan.services, "ReconcileFailed"),
+    yield* Apply.applyCollectingCreations(Resources.StatefulSet, regarding, plan.statefulSets, "ReconcileFailed"),
+    yield* Apply.applyCollectingCreations(Resources.NetworkPolicy, regarding, plan.networkPolicies, "ReconcileFailed"),
+    yield* Apply.applyCollectingCreations(Resources.Pod, regarding, plan.pods, "ReconcileFailed")
   ]
+  const failures = applied.flatMap((kind) => kind.failures)
+  const created = Workload.creationsEvent(applied.flatMap((kind) => kind.creations))
+  if (Option.isSome(created)) yield* events.emit(regarding, created.value)
   for (const finding of plan.foreign) {
     yield* events.emit(regarding, { type: "Warning", reason: "ForeignObject", message: finding.message })
   }

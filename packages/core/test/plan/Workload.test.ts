@@ -482,3 +482,31 @@ describe("blocked changes", () => {
       assert.deepStrictEqual(everyChange(yield* plan(specOf())), [])
     }).pipe(Effect.provide(layer)))
 })
+
+describe("Workload.creationsEvent", () => {
+  const note = (message: string) => ({ type: "Normal" as const, reason: "ThingCreated", message })
+
+  it("is nothing for no creation, the creation's own Event for one", () => {
+    assert.deepStrictEqual(Workload.creationsEvent([]), Option.none())
+    assert.deepStrictEqual(Workload.creationsEvent([note("Created Secret s")]), Option.some(note("Created Secret s")))
+  })
+
+  it("is one WorkloadCreated Event naming every creation, in order, for several", () => {
+    assert.deepStrictEqual(
+      Workload.creationsEvent([note("Created Secret s"), { type: "Normal", reason: "OtherCreated", message: "Created ConfigMap c" }]),
+      Option.some({ type: "Normal", reason: "WorkloadCreated", message: "Created Secret s; Created ConfigMap c" })
+    )
+  })
+
+  it("keeps a message of exactly the limit, and cuts a longer one to the limit with an ellipsis", () => {
+    const limit = Workload.creationsMessageLimit
+    // "a…a; b…b": two messages and the separator make exactly `limit` characters
+    const first = "a".repeat(limit - 10)
+    const exact = Option.getOrThrow(Workload.creationsEvent([note(first), note("b".repeat(8))])).message
+    assert.strictEqual(exact, `${first}; ${"b".repeat(8)}`)
+    assert.strictEqual(exact.length, limit)
+    const longer = Option.getOrThrow(Workload.creationsEvent([note(first), note("b".repeat(9))])).message
+    assert.strictEqual(longer, `${first}; ${"b".repeat(7)}…`)
+    assert.strictEqual(longer.length, limit)
+  })
+})

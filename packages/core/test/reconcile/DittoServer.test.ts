@@ -90,6 +90,38 @@ describe("DittoServerPass.reconcile: the workload", () => {
         Ready: "False/ConditionsNotMet"
       })
       assert.strictEqual((yield* current).status?.phase, "Pending")
+      assert.deepStrictEqual((yield* events).map((event) => [event.type, event.reason, event.message]), [[
+        "Normal",
+        "WorkloadCreated",
+        [
+          "Created Secret ditto-jwt-secret holding the generated JWT signing key",
+          `Created ConfigMap ditto-config (config-hash ${(yield* current).status?.configHash?.slice(0, 8)})`,
+          "Created ClusterIP Service ditto-headless (port 8080)",
+          "Created ClusterIP Service ditto-api (port 8080)",
+          "Created StatefulSet ditto (image marmos91c/dittofs:latest)",
+          "Created NetworkPolicy ditto-baseline admitting TCP 8080"
+        ].join("; ")
+      ]], "one Event for the objects the pass created, each named")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("announces a creation that failed with its own Warning, and lists only the objects made", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Service", name: "ditto-api", reason: "Forbidden" })
+      yield* Effect.flip(pass)
+      const recorded = (yield* events).map((event) => [event.type, event.reason, event.message] as const)
+      assert.deepStrictEqual(recorded.map(([type, reason]) => [type, reason]), [["Warning", "ReconcileFailed"], ["Normal", "WorkloadCreated"]])
+      const created = recorded[1]?.[2] ?? ""
+      assert.include(created, "Created ClusterIP Service ditto-headless")
+      assert.notInclude(created, "ditto-api")
+      // the next pass makes the missing one: its own Event, the only creation of that pass
+      yield* Effect.flip(pass)
+      assert.deepStrictEqual(
+        (yield* events).filter((event) => event.reason === "ServiceCreated").map((event) => event.message),
+        ["Created ClusterIP Service ditto-api (port 8080)"]
+      )
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("exposes the adapters once DittoFS answers, and is Running with a ready replica", () =>
@@ -177,6 +209,23 @@ describe("DittoServerPass.reconcile: the workload", () => {
       yield* pass
       yield* pass
       assert.strictEqual((yield* pods).length, 1, "the new pod is not restarted again")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("announces an update with its own Event, apart from the creations of the same pass", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const server = yield* current
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.delete(Kubernetes.Resources.Service, namespace, "ditto-headless")
+      yield* kubernetes.delete(Kubernetes.Resources.Service, namespace, "ditto-api")
+      yield* kubernetes.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } })
+      const before = (yield* events).length
+      yield* pass
+      const recorded = (yield* events).slice(before).map((event) => [event.reason, event.message])
+      // the update as it is written, the creations together once the workload is applied
+      assert.deepStrictEqual(recorded.map(([reason]) => reason), ["StatefulSetUpdated", "WorkloadCreated"])
+      assert.match(recorded[0]?.[1] ?? "", /^Updated StatefulSet ditto: pod template/)
+      assert.strictEqual(recorded[1]?.[1], "Created ClusterIP Service ditto-headless (port 8080); Created ClusterIP Service ditto-api (port 8080)")
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a same-named object of someone else is left alone and reported; the rest is still made", () =>
