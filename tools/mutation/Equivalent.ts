@@ -17,6 +17,7 @@ const emptyKey =
 const workQueue = "apps/operator/src/runtime/WorkQueue.ts"
 const controller = "apps/operator/src/runtime/Controller.ts"
 const auth = "packages/core/src/reconcile/Auth.ts"
+const finalizer = "packages/core/src/reconcile/Finalizer.ts"
 
 const discarded = (file: string, original: string, replacement: string, mutator: string): Equivalent => ({
   file,
@@ -47,6 +48,28 @@ export const equivalents: ReadonlyArray<Equivalent> = [
   discarded(workQueue, "true", "false", "BooleanLiteral"),
   discarded(controller, "{ discard: true }", "{}", "ObjectLiteral"),
   discarded(controller, "true", "false", "BooleanLiteral"),
+  {
+    file: finalizer,
+    mutator: "ArrayDeclaration",
+    original: "[]",
+    replacement: `["Stryker was here"]`,
+    why:
+      "`has` on a server without finalizers (the list defaults to empty) and `without` (only ever applied to a server carrying the finalizer, so its list is never missing): a list holding one unknown name does not include the operator's finalizer either, and is never reached."
+  },
+  {
+    file: finalizer,
+    mutator: "StringLiteral",
+    original: `""`,
+    replacement: `"Stryker was here!"`,
+    why: "A server without a deletion time: the empty string and the mutant's both parse to NaN, so the cleanup is given up at once either way."
+  },
+  {
+    file: "packages/core/src/reconcile/InvalidSpec.ts",
+    mutator: "ArrayDeclaration",
+    original: "[]",
+    replacement: `["Stryker was here"]`,
+    why: "An object marked for deletion without finalizers: a list holding one unknown name does not include the operator's finalizer either, so it is left alone the same way."
+  },
   {
     file: auth,
     mutator: "ConditionalExpression",

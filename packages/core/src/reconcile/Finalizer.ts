@@ -46,7 +46,6 @@ export const has = (server: DittoServer.DittoServer): boolean =>
  * conflict) and returns the server as written.
  */
 export const ensure = Effect.fn("ensureFinalizer")(function*(server: DittoServer.DittoServer) {
-  if (has(server)) return server
   const kubernetes = yield* Kubernetes
   const withFinalizer = (current: DittoServer.DittoServer) =>
     has(current) ? Effect.succeed(current) : kubernetes.update(Resources.DittoServer, {

@@ -128,6 +128,33 @@ describe("InvalidSpec.reconcile", () => {
       assert.strictEqual((yield* statusOf(third)).conditions?.[0]?.message, "spec.replicas: expected a number")
     }).pipe(Effect.provide(layer)))
 
+  it.effect("sends no status write when the status would not change", () =>
+    Effect.gen(function*() {
+      yield* create(broken())
+      yield* pass()
+      const memory = yield* Kubernetes.Kubernetes
+      const patches: Array<unknown> = []
+      const counting = Kubernetes.Kubernetes.of({
+        ...memory,
+        patchStatus: (resource, previous, next) => {
+          patches.push(next)
+          return memory.patchStatus(resource, previous, next)
+        }
+      })
+      yield* pass().pipe(Effect.provideService(Kubernetes.Kubernetes, counting))
+      assert.deepStrictEqual(patches, [], "the API server is not asked to write what it holds")
+      yield* pass("another message").pipe(Effect.provideService(Kubernetes.Kubernetes, counting))
+      assert.strictEqual(patches.length, 1)
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("an object marked for deletion without any finalizer is left alone", () =>
+    Effect.gen(function*() {
+      // as a watch may still deliver it while the API server deletes it
+      const object = broken({ deletionTimestamp: "2026-05-01T10:00:00Z", uid: "u-1" })
+      assert.deepStrictEqual(yield* InvalidSpec.reconcile(object, "bad"), { _tag: "AwaitChange" })
+      assert.deepStrictEqual((yield* events).map(([, reason]) => reason), ["InvalidSpec"])
+    }).pipe(Effect.provide(layer)))
+
   it.effect("a status that cannot be written is logged as a warning, not failed", () =>
     Effect.gen(function*() {
       yield* create(broken())
