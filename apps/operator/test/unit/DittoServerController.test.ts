@@ -6,7 +6,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Ref, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, Kubernetes } from "@dittofs-operator/core"
-import { DittoServerCrd } from "@dittofs-operator/core/crd"
 import { DittoFsMemory, KubernetesMemory } from "@dittofs-operator/core/testing"
 import * as Sample from "../../../../scripts/launch/Sample.ts"
 import * as DittoServerController from "../../src/controller/DittoServerController.ts"
@@ -24,21 +23,8 @@ const layers = Layer.mergeAll(
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 
-/**
- * A cluster whose DittoServer CRD predates the current one (it checked nothing in the spec): the
- * only way a spec the operator's Schema rejects gets stored, since the current CRD refuses it.
- */
-const looseCrd = {
-  ...DittoServerCrd.make(),
-  spec: {
-    group: DittoServer.group,
-    names: { kind: DittoServer.kind, plural: DittoServer.plural },
-    versions: [{ name: DittoServer.version, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }]
-  }
-}
-
 const layersWithLooseCrd = Layer.mergeAll(
-  Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer({ customResourceDefinitions: [looseCrd] })),
+  Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer({ customResourceDefinitions: [KubernetesMemory.looseDittoServerCrd] })),
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 

@@ -30,6 +30,8 @@
 import { Clock, Context, Duration, Effect, Layer, PubSub, Ref, Result, Schema, Stream } from "effect"
 import { canonical } from "../domain/Json.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
+import * as DittoServer from "../domain/DittoServer.ts"
+import * as DittoServerCrd from "../domain/DittoServerCrd.ts"
 import { AnyObject } from "../domain/Kubernetes.ts"
 import {
   describe,
@@ -54,6 +56,20 @@ export type { Fault, Verb }
 
 type ClusterState = Cluster.ClusterState
 type Transition<A> = Cluster.Transition<A>
+
+/**
+ * A DittoServer CRD that checks nothing in the spec, as on a cluster whose CRD predates the
+ * current one: the only way a spec the operator's Schema rejects gets stored (the current CRD
+ * refuses it). For `customResourceDefinitions`.
+ */
+export const looseDittoServerCrd: Readonly<Record<string, unknown>> = {
+  ...DittoServerCrd.make(),
+  spec: {
+    group: DittoServer.group,
+    names: { kind: DittoServer.kind, plural: DittoServer.plural },
+    versions: [{ name: DittoServer.version, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }]
+  }
+}
 
 /**
  * How the in-memory cluster behaves: cascade deletion, the watch history kept, and the CRDs it

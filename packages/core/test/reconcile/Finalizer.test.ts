@@ -27,6 +27,13 @@ const userNames = Effect.gen(function*() {
   const users = yield* (yield* DittoFsMemory.Control).users(baseUrl)
   return users.map((user) => user.username).sort()
 })
+/** A server whose first pass provisioned its account, then marked for deletion. */
+const provisionedThenDeleted = Effect.gen(function*() {
+  yield* setup()
+  yield* adminSecret()
+  yield* pass
+  yield* deleteServer
+})
 const warnings = Effect.map(lines, (all) => all.filter(([level]) => level === "WARN"))
 const eventReasons = Effect.map(events, (list) => list.map((event) => event.reason))
 
@@ -117,10 +124,7 @@ describe("the finalizer", () => {
 
   it.effect("names the deleted account in its Event", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
-      yield* deleteServer
+      yield* provisionedThenDeleted
       yield* pass
       const deleted = (yield* events).filter((event) => event.reason === "OperatorAccountDeleted")
       assert.deepStrictEqual(deleted.map((event) => [event.type, event.message]), [["Normal", `Deleted DittoFS account ${account}`]])
@@ -141,10 +145,7 @@ describe("the finalizer", () => {
 
   it.effect("a credentials Secret that cannot be read is a failed cleanup, retried: the account is not forgotten", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
-      yield* deleteServer
+      yield* provisionedThenDeleted
       yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "Secret", reason: "Unavailable" })
       assert.deepStrictEqual(yield* pass, { _tag: "Requeue", after: Finalizer.cleanupRetry })
       assert.deepStrictEqual(yield* userNames, ["admin", account], "not deleted yet")
@@ -171,10 +172,7 @@ describe("the finalizer", () => {
 
   it.effect("a finalizer that cannot be removed is logged and retried; a conflict is re-read, not a failure", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
-      yield* deleteServer
+      yield* provisionedThenDeleted
       const control = yield* KubernetesMemory.Control
       yield* control.failNext({ verb: "update", kind: "DittoServer", reason: "Unavailable" })
       assert.deepStrictEqual(yield* pass, { _tag: "Requeue", after: Finalizer.cleanupRetry })
@@ -190,10 +188,7 @@ describe("the finalizer", () => {
 
   it.effect("a server already let go of (gone when the finalizer is removed) is done", () =>
     Effect.gen(function*() {
-      yield* setup()
-      yield* adminSecret()
-      yield* pass
-      yield* deleteServer
+      yield* provisionedThenDeleted
       const kubernetes = yield* Kubernetes.Kubernetes
       const marked = yield* kubernetes.get(Kubernetes.Resources.DittoServer, namespace, "ditto")
       // another writer removes the finalizer first: the object is gone

@@ -7,24 +7,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, InvalidSpec, type K8s, Kubernetes } from "../../src/index.ts"
-import { DittoServerCrd } from "../../src/crd.ts"
 import { KubernetesMemory } from "../../src/testing/index.ts"
 import { capture, lines } from "../Logs.ts"
 
 const namespace = "storage"
 const rawDittoServer = Kubernetes.raw(Kubernetes.Resources.DittoServer)
 
-/** A DittoServer CRD that checks nothing in the spec: the only way a spec the Schema rejects is stored. */
-const looseCrd = {
-  ...DittoServerCrd.make(),
-  spec: {
-    group: DittoServer.group,
-    names: { kind: DittoServer.kind, plural: DittoServer.plural },
-    versions: [{ name: DittoServer.version, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }]
-  }
-}
-
-const layer = Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer({ customResourceDefinitions: [looseCrd] }))
+const layer = Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer({ customResourceDefinitions: [KubernetesMemory.looseDittoServerCrd] }))
 
 const broken = (metadata: Partial<K8s.ObjectMeta> = {}): K8s.AnyObject => ({
   apiVersion: DittoServer.apiVersion,
