@@ -71,6 +71,20 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     why: "An object marked for deletion without finalizers: a list holding one unknown name does not include the operator's finalizer either, so it is left alone the same way."
   },
   {
+    file: "packages/core/src/reconcile/DittoServer.ts",
+    mutator: "ConditionalExpression",
+    original: `f.change === "Create"`,
+    replacement: "true",
+    why: "Only a create can fail with `AlreadyExists` (an update or a delete of a missing object is `NotFound`), so the second half of the test alone decides."
+  },
+  {
+    file: "packages/core/src/reconcile/DittoServer.ts",
+    mutator: "ArrowFunction",
+    original: "() => ({})",
+    replacement: "() => undefined",
+    why: "The result is spread into the status update: spreading `undefined` adds nothing, as spreading `{}` does."
+  },
+  {
     file: auth,
     mutator: "ConditionalExpression",
     original: "mapsEqual(observed.data, desired.data)",
