@@ -5,11 +5,13 @@
  * foreign objects left alone and reported, and every failure mode with its condition and retry.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect } from "effect"
-import { DittoFs, DittoServerPass, type K8s, Kubernetes, Naming, PassError } from "../../src/index.ts"
+import { Duration, Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { type Adapter, DittoFs, DittoServerPass, EventRecorder, type K8s, Kubernetes, Naming, PassError } from "../../src/index.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
-import { adapter, adapterServices, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
+import { capture, lines } from "../Logs.ts"
+import { adapter, adapterServices, admin, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
 
 const current = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
 const pass = Effect.flatMap(current, (server) => DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
@@ -396,4 +398,186 @@ describe("pass errors", () => {
     const failure = { kind: "Service", change: "Create" as const, name: "x", error: new Kubernetes.KubernetesError({ reason: "Forbidden", message: "no", operation: "create" }) }
     assert.strictEqual(new PassError.ApplyFailed({ failures: [failure] }).message, "Create Service x: Forbidden: no")
   })
+})
+
+describe("DittoServerPass.reconcile: what the status and the logs say", () => {
+  /** `type → [status, reason, message]` of the stored status. */
+  const said = Effect.map(current, (server) =>
+    Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
+  const warnings = Effect.map(lines, (all) => all.filter(([level]) => level === "WARN").map(([, message, annotations]) => [message, annotations] as const))
+  const withAdapters = (...adapters: ReadonlyArray<Adapter.Adapter>) => testLayer(adapters)
+
+  it.effect("a converged server: who answers, as whom, how many adapters are exposed", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const status = yield* said
+      assert.deepStrictEqual(status["DittoFSReachable"], ["True", "APIReachable", `${baseUrl} answers`])
+      assert.deepStrictEqual(status["Authenticated"], ["True", "AuthenticationSucceeded", "Authenticated as the operator account"])
+      assert.deepStrictEqual(status["AdaptersSynced"], ["True", "AdaptersSynced", "2 adapter(s) exposed"])
+    }).pipe(Effect.provide(withAdapters(adapter("nfs", 12049), adapter("smb", 12445)))))
+
+  it.effect("comes back when the token must be refreshed, if that is sooner than the polling interval", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2026-05-01T10:00:00Z"))
+      const action = yield* converged()
+      // a 20 s token is refreshed at 80 % of its life, before the 30 s interval
+      assert.deepStrictEqual(action, { _tag: "Requeue", after: Duration.seconds(16) })
+    }).pipe(Effect.provide(Layer.mergeAll(
+      Layer.provideMerge(EventRecorder.layer(), KubernetesMemory.layer()),
+      DittoFsMemory.layer({ [baseUrl]: { adminUsername: admin.username, adminPassword: admin.password, adapters: [adapter("nfs", 12049)], accessTokenSeconds: 20 } })
+    ))))
+
+  it.effect("DittoFS down: the condition says which call failed and how", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
+      yield* Effect.flip(pass)
+      const [status, reason, message] = (yield* said)["DittoFSReachable"] ?? []
+      assert.deepStrictEqual([status, reason], ["False", "APIUnreachable"])
+      assert.match(message ?? "", /^(GET|POST) \/api\/v1\/[a-z/]+: Unreachable: connect ECONNREFUSED /)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a failed poll is logged with the server and why, and changes nothing", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "listAdapters", "Timeout")
+      yield* Effect.flip(pass)
+      assert.deepStrictEqual(yield* warnings, [["adapter poll failed; changing nothing", { server: "storage/ditto", reason: "Timeout" }]])
+      assert.deepStrictEqual((yield* said)["AdaptersSynced"]?.slice(0, 2), ["False", "PollFailed"])
+    }).pipe(Effect.provide(testLayer()), capture))
+
+  it.effect("a refused token that cannot be dropped is logged; the pass still says TokenRejected", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "listAdapters", "Unauthorized")
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "Secret", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["TokenRejected"])
+      assert.deepStrictEqual((yield* warnings).map(([message, annotations]) => [message, annotations["reason"]]), [
+        ["adapter poll failed; changing nothing", "Unauthorized"],
+        ["could not drop the refused token", "Unavailable"]
+      ])
+    }).pipe(Effect.provide(testLayer()), capture))
+
+  it.effect("adapter objects that cannot be read: AdaptersSynced says so and the pass fails to be retried", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "list", kind: "Service", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["ObserveFailed"])
+      assert.deepStrictEqual((yield* said)["AdaptersSynced"]?.slice(0, 2), ["False", "ObserveFailed"])
+      assert.strictEqual((yield* adapterServices).length, 1, "nothing deleted")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("the admin Secret that cannot be read: ObserveFailed, the workload is still made", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "Secret", name: "ditto-admin", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["ObserveFailed"])
+      assert.deepStrictEqual((yield* kinds).statefulSets, ["ditto"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("creates that fail are named one by one in AdaptersSynced", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      const control = yield* KubernetesMemory.Control
+      yield* control.failNext({ verb: "create", kind: "Service", name: "ditto-adapter-nfs", reason: "Forbidden" })
+      yield* control.failNext({ verb: "create", kind: "Service", name: "ditto-adapter-smb", reason: "Invalid" })
+      yield* Effect.flip(pass)
+      assert.deepStrictEqual(
+        (yield* said)["AdaptersSynced"],
+        ["False", "ApplyFailed", "Create Service ditto-adapter-nfs: Forbidden; Create Service ditto-adapter-smb: Invalid"]
+      )
+    }).pipe(Effect.provide(withAdapters(adapter("nfs", 12049), adapter("smb", 12445)))))
+
+  it.effect("foreign objects on adapter names are named one by one", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      for (const type of ["nfs", "smb"]) {
+        yield* kubernetes.create(Kubernetes.Resources.Service, {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: `ditto-adapter-${type}`, namespace },
+          spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
+        })
+      }
+      yield* setupServer()
+      yield* adminSecret()
+      yield* pass
+      assert.deepStrictEqual((yield* said)["AdaptersSynced"], [
+        "False",
+        "ForeignObject",
+        "Service ditto-adapter-nfs exists and is not controlled by this DittoServer; left untouched; Service ditto-adapter-smb exists and is not controlled by this DittoServer; left untouched"
+      ])
+    }).pipe(Effect.provide(withAdapters(adapter("nfs", 12049), adapter("smb", 12445)))))
+
+  it.effect("conflicting adapters are named one by one", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const [status, reason, message] = (yield* said)["AdaptersSynced"] ?? []
+      assert.deepStrictEqual([status, reason], ["False", "AdapterConflicts"])
+      const parts = (message ?? "").split("; ")
+      assert.strictEqual(parts.length, 2)
+      assert.include(parts[0], "nfs")
+      assert.include(parts[1], "smb")
+    }).pipe(Effect.provide(withAdapters({ type: "nfs", enabled: true, running: true, port: 8080 }, { type: "smb", enabled: true, running: true, port: 8080 }))))
+
+  it.effect("sends no status write once converged", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* pass
+      const memory = yield* Kubernetes.Kubernetes
+      const patches: Array<unknown> = []
+      const counting = Kubernetes.Kubernetes.of({
+        ...memory,
+        patchStatus: (resource, previous, next) => Effect.andThen(Effect.sync(() => patches.push(next)), memory.patchStatus(resource, previous, next))
+      })
+      yield* pass.pipe(Effect.provideService(Kubernetes.Kubernetes, counting))
+      assert.deepStrictEqual(patches, [])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a server scaled to 0 replicas is Stopped", () =>
+    Effect.gen(function*() {
+      yield* converged({ replicas: 0 })
+      assert.strictEqual((yield* current).status?.phase, "Stopped")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a Deleting status that cannot be written is logged; the deletion goes on", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* Kubernetes.Kubernetes.use((k) => k.delete(Kubernetes.Resources.DittoServer, namespace, "ditto"))
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "patchStatus", reason: "Unavailable" })
+      assert.deepStrictEqual(yield* pass, { _tag: "AwaitChange" })
+      assert.deepStrictEqual((yield* warnings).map(([message, annotations]) => [message, annotations["reason"]]), [["could not write the Deleting status", "Unavailable"]])
+      assert.strictEqual((yield* Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.DittoServer, namespace))).length, 0)
+    }).pipe(Effect.provide(testLayer()), capture))
+
+  it.effect("a finalizer that cannot be added fails the pass as a failed update of the DittoServer, before anything is made", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "update", kind: "DittoServer", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.instanceOf(error, PassError.PassFailed)
+      const [applyFailed] = error instanceof PassError.PassFailed ? error.errors : []
+      assert.instanceOf(applyFailed, PassError.ApplyFailed)
+      assert.deepStrictEqual(
+        applyFailed instanceof PassError.ApplyFailed ? applyFailed.failures.map((f) => [f.kind, f.change, f.name, f.error.reason]) : [],
+        [["DittoServer", "Update", "ditto", "Unavailable"]]
+      )
+      assert.deepStrictEqual((yield* kinds).statefulSets, [])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a status that cannot be written fails the pass with the phases' errors and the failed update", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* DittoFsMemory.Control).setRunning(baseUrl, false)
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "patchStatus", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.deepStrictEqual(failed(error), ["DittoFsUnavailable", "ApplyFailed"])
+    }).pipe(Effect.provide(testLayer())))
 })
