@@ -581,3 +581,97 @@ describe("DittoServerPass.reconcile: what the status and the logs say", () => {
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable", "ApplyFailed"])
     }).pipe(Effect.provide(testLayer())))
 })
+
+describe("DittoServerPass.reconcile: what the workload phase says", () => {
+  const said = Effect.map(current, (server) =>
+    Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
+  const workloadFacts = Effect.map(said, (status) => [status["ConfigReady"], status["WorkloadSynced"], status["Available"], status["Progressing"]])
+
+  it.effect("a server being made: its configuration, nothing ready yet, the StatefulSet being created", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* Effect.ignore(pass)
+      const hash = (yield* current).status?.configHash ?? ""
+      assert.deepStrictEqual(yield* workloadFacts, [
+        ["True", "ConfigValid", `config.yaml ${hash.slice(0, 12)}`],
+        ["True", "WorkloadSynced", "every workload object is as the spec says"],
+        ["False", "NoReplicasAvailable", "no ready replica yet"],
+        ["True", "StatefulSetUpdating", "the StatefulSet is being created or updated"]
+      ])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a ready server: how many replicas are ready, nothing in progress; the counts in the status", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts.slice(2), [
+        ["True", "MinimumReplicasAvailable", "1 ready replica(s)"],
+        ["False", "ReconcileComplete", "the workload is up to date"]
+      ])
+      const status = (yield* current).status
+      assert.deepStrictEqual([status?.replicas, status?.readyReplicas, status?.availableReplicas], [1, 1, 1])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a StatefulSet seen by its controller, its pod not ready yet: how many of how many are ready", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* Effect.ignore(pass)
+      yield* markReady("ditto", 0)
+      yield* Effect.ignore(pass)
+      assert.deepStrictEqual((yield* workloadFacts).slice(2), [
+        ["False", "NoReplicasAvailable", "no ready replica yet"],
+        ["True", "ScalingReplicas", "0 of 1 replica(s) ready"]
+      ])
+      const status = (yield* current).status
+      assert.deepStrictEqual([status?.replicas, status?.readyReplicas, status?.availableReplicas], [1, 0, 0])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a server scaled to 0: stopped on purpose", () =>
+    Effect.gen(function*() {
+      yield* converged({ replicas: 0 })
+      assert.deepStrictEqual((yield* said)["Available"], ["False", "Stopped", "spec.replicas is 0"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("workload objects that cannot be read: WorkloadSynced says so, nothing is written, the pass fails", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "get", kind: "ConfigMap", reason: "Unavailable" })
+      const error = yield* Effect.flip(pass)
+      assert.include(failed(error), "ObserveFailed")
+      const [status, reason, message] = (yield* said)["WorkloadSynced"] ?? []
+      assert.deepStrictEqual([status, reason], ["False", "ObserveFailed"])
+      const observeFailed = error instanceof PassError.PassFailed ? error.errors.find((e) => e instanceof PassError.ObserveFailed) : undefined
+      assert.strictEqual(message, observeFailed instanceof PassError.ObserveFailed ? observeFailed.error.message : "(no ObserveFailed)", "what the read said")
+      assert.deepStrictEqual((yield* kinds).statefulSets, [], "nothing made on the strength of a failed read")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a ConfigMap that cannot be written: ConfigReady and WorkloadSynced say which and why", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "ConfigMap", reason: "Forbidden" })
+      const error = yield* Effect.flip(pass)
+      assert.include(failed(error), "ApplyFailed")
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts[0]?.slice(0, 2), ["False", "ApplyFailed"])
+      assert.match(facts[0]?.[2] ?? "", /^Forbidden: /)
+      assert.deepStrictEqual(facts[1], ["False", "ApplyFailed", "Create ConfigMap ditto-config: Forbidden"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a foreign ConfigMap: ConfigReady and WorkloadSynced name it", () =>
+    Effect.gen(function*() {
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} }))
+      yield* setupServer()
+      yield* adminSecret()
+      yield* Effect.ignore(pass)
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts[0]?.slice(0, 2), ["False", "ForeignObject"])
+      assert.include(facts[0]?.[2], "ditto-config")
+      assert.deepStrictEqual(facts[1]?.slice(0, 2), ["False", "ForeignObjects"])
+      assert.strictEqual(facts[1]?.[2], facts[0]?.[2], "the same finding")
+    }).pipe(Effect.provide(testLayer())))
+})
