@@ -292,7 +292,7 @@ export const creationsMessageLimit = 1024
 /**
  * The one Event announcing the workload objects a pass created: the creation's own Event when
  * it is the only one, else `WorkloadCreated` whose message is their messages in order, joined
- * by "; " (a new server's seven objects make one Event, not seven writes to the API server).
+ * by "; " (a new server's six objects make one Event, not six writes to the API server).
  */
 export const creationsEvent = (created: ReadonlyArray<Change.EventNote>): Option.Option<Change.EventNote> => {
   if (created.length <= 1) return Option.fromUndefinedOr(created[0])

@@ -4,8 +4,8 @@
  * Contract: every change is attempted, one failure does not stop the others (one bad adapter
  * never blocks the rest); each failure is returned with the change, and announced with a Warning
  * Event. A delete whose object is already gone counts as done. A caller may announce a plan's
- * creations together instead (`applyCollectingCreations`): the workload's first pass creates
- * seven objects, and one Event says so. Deletes carry the observed uid as
+ * creations together instead (`applyCollectingCreations`): a new server's workload is
+ * six objects, and one Event says so. Deletes carry the observed uid as
  * a precondition, so a newer object of the same name is never deleted.
  */
 import { Effect } from "effect"
