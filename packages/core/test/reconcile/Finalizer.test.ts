@@ -143,6 +143,18 @@ describe("the finalizer", () => {
       assert.isTrue(Option.isNone(yield* stored))
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("an account DittoFS fails to delete is retried, not taken as deleted", () =>
+    Effect.gen(function*() {
+      yield* provisionedThenDeleted
+      yield* (yield* DittoFsMemory.Control).failNext(baseUrl, "deleteUser", "ServerError")
+      assert.deepStrictEqual(yield* pass, { _tag: "Requeue", after: Finalizer.cleanupRetry })
+      assert.deepStrictEqual(yield* userNames, ["admin", account])
+      assert.isTrue(Option.isSome(yield* stored), "held until the account is gone")
+      yield* pass
+      assert.deepStrictEqual(yield* userNames, ["admin"])
+      assert.isTrue(Option.isNone(yield* stored))
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a credentials Secret that cannot be read is a failed cleanup, retried: the account is not forgotten", () =>
     Effect.gen(function*() {
       yield* provisionedThenDeleted
