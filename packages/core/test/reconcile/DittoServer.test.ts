@@ -579,6 +579,12 @@ describe("DittoServerPass.reconcile: what the status and the logs say", () => {
       yield* (yield* KubernetesMemory.Control).failNext({ verb: "patchStatus", reason: "Unavailable" })
       const error = yield* Effect.flip(pass)
       assert.deepStrictEqual(failed(error), ["DittoFsUnavailable", "ApplyFailed"])
+      const applyFailed = error instanceof PassError.PassFailed ? error.errors[1] : undefined
+      assert.deepStrictEqual(
+        applyFailed instanceof PassError.ApplyFailed ? applyFailed.failures.map((f) => [f.kind, f.change, f.name, f.error.reason]) : [],
+        [["DittoServer", "Update", "ditto", "Unavailable"]],
+        "the status write is named as what failed"
+      )
     }).pipe(Effect.provide(testLayer())))
 })
 
