@@ -105,7 +105,7 @@ export const plan = <A extends { readonly metadata: ObjectMeta }>(
   Effect.map(apply(resource, regarding, plan, failureReason, false), (applied) => applied.failures)
 
 /**
- * Applies every change of the plan like {@link plan}, except that the successful creations are
+ * Applies every change of the plan like `plan`, except that the successful creations are
  * not announced: their Events are returned, for the caller to announce them together (updates,
  * deletes and failures are announced each, as by `plan`).
  */
