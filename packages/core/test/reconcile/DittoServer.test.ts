@@ -667,6 +667,51 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
       assert.deepStrictEqual(facts[1], ["False", "ApplyFailed", "Create ConfigMap ditto-config: Forbidden"])
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("a pod being restarted: Progressing says which, and why", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* podFromTemplate
+      const server = yield* current
+      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
+      yield* pass
+      yield* markReady()
+      yield* pass
+      const restarted = (yield* events).filter((event) => event.reason === "PodRestarted").map((event) => event.message)
+      assert.deepStrictEqual((yield* said)["Progressing"], ["True", "RestartingPods", restarted.join("; ")])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a failed workload write is announced as ReconcileFailed", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      const control = yield* KubernetesMemory.Control
+      yield* control.failNext({ verb: "create", kind: "Secret", name: "ditto-jwt-secret", reason: "Forbidden" })
+      for (const [kind, name] of [["ConfigMap", "ditto-config"], ["Service", "ditto-headless"], ["StatefulSet", "ditto"], ["NetworkPolicy", "ditto-baseline"]] as const) {
+        yield* control.failNext({ verb: "create", kind, name, reason: "Forbidden" })
+      }
+      yield* Effect.ignore(pass)
+      const failedCreates = (yield* events).filter((event) => event.type === "Warning" && (event.message ?? "").startsWith("Failed to create"))
+      assert.deepStrictEqual([...new Set(failedCreates.map((event) => event.reason))], ["ReconcileFailed"])
+      assert.strictEqual((yield* events).filter((event) => event.reason === "ReconcileFailed").length, 5, "one per kind that failed")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a foreign Service is a WorkloadSynced matter: the configuration is still ready", () =>
+    Effect.gen(function*() {
+      yield* Kubernetes.Kubernetes.use((k) =>
+        k.create(Kubernetes.Resources.Service, {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "ditto-api", namespace },
+          spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
+        }))
+      yield* setupServer()
+      yield* adminSecret()
+      yield* Effect.ignore(pass)
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts[0]?.slice(0, 2), ["True", "ConfigValid"])
+      assert.deepStrictEqual(facts[1]?.slice(0, 2), ["False", "ForeignObjects"])
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a foreign ConfigMap: ConfigReady and WorkloadSynced name it", () =>
     Effect.gen(function*() {
       yield* Kubernetes.Kubernetes.use((k) =>
