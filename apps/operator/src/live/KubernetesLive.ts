@@ -36,8 +36,8 @@
  * subresource, make a discovery round trip per apiVersion and deserialize into model classes
  * (timestamps become `Date`s, so our Schemas would not round-trip). Kubeconfig loading and
  * authentication are `KubeConfig` (tokens, token files, exec plugins, client certificates,
- * in-cluster). Requests go straight through node:https (`exchange`: a third of the CPU of
- * effect's client per request, which matters at thousands of writes), watches through effect's
+ * in-cluster). Requests go straight through node:https (`exchange`: about 0.7 ms less CPU per
+ * create than effect's client, which matters at thousands of writes), watches through effect's
  * node:http client (`NodeHttpClient.makeNodeHttp`, streaming, aborted with their scope); both on
  * one keep-alive `https.Agent` built from the kubeconfig's TLS settings that lives as long as the
  * layer (closing the layer destroys its sockets). The
@@ -227,10 +227,11 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
 
   /**
    * One request and its whole response, straight on node:http(s) and the layer's keep-alive
-   * agent: about a third of the CPU of effect's client per request (no upload fiber, no race
-   * with it), and nothing aborts a request once it has completed (effect's client aborted some
-   * of them when done, before their socket was back in the pool, so one request in ten or so
-   * paid a new TLS handshake, on both sides). Interruption (the timeout) aborts the request.
+   * agent: about 0.7 ms less CPU per create and 0.4–0.8 ms per GET than effect's client (no
+   * upload fiber, no race with it; `bench/reports/client.md`), and nothing aborts a request once
+   * it has completed (effect's client aborted some of them when done, before their socket was
+   * back in the pool, so one request in a few hundred on a quiet machine, one in a dozen under
+   * load, paid a new TLS handshake, on both sides). Interruption (the timeout) aborts the request.
    */
   const exchange = (operation: string, method: HttpMethod, url: string, headers: Record<string, string>, body: string | undefined) =>
     Effect.callback<HttpResponse, Kubernetes.KubernetesError>((resume, signal) => {
