@@ -11,7 +11,19 @@ import { type Adapter, DittoFs, DittoServerPass, EventRecorder, type K8s, Kubern
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
 import { makeServer, namespace } from "../fixtures.ts"
 import { capture, lines } from "../Logs.ts"
-import { adapter, adapterServices, admin, adminSecret, baseUrl, events, markReady, setupServer, statefulSet, testLayer } from "./harness.ts"
+import {
+  adapter,
+  adapterServices,
+  admin,
+  adminSecret,
+  baseUrl,
+  countingStatusPatches,
+  events,
+  markReady,
+  setupServer,
+  statefulSet,
+  testLayer
+} from "./harness.ts"
 
 const current = Kubernetes.Kubernetes.use((k) => k.get(Kubernetes.Resources.DittoServer, namespace, "ditto"))
 const pass = Effect.flatMap(current, (server) => DittoServerPass.reconcile(server, { apiUrlOverride: baseUrl }))
@@ -20,6 +32,9 @@ const failed = (error: { readonly _tag: string }): ReadonlyArray<string> =>
   error instanceof PassError.PassFailed ? error.errors.map((e) => e._tag) : [error._tag]
 /** The retry the error policy gives a failed pass. */
 const retryOf = (error: { readonly _tag: string }) => error instanceof PassError.PassFailed ? PassError.errorPolicy(error) : undefined
+/** `type → [status, reason, message]` of the stored status. */
+const said = Effect.map(current, (server) =>
+  Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
 const conditions = Effect.map(current, (server) =>
   Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`])))
 const names = (resource: K8s.AnyObject[] | ReadonlyArray<{ readonly metadata: K8s.ObjectMeta }>) =>
@@ -401,9 +416,6 @@ describe("pass errors", () => {
 })
 
 describe("DittoServerPass.reconcile: what the status and the logs say", () => {
-  /** `type → [status, reason, message]` of the stored status. */
-  const said = Effect.map(current, (server) =>
-    Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
   const warnings = Effect.map(lines, (all) => all.filter(([level]) => level === "WARN").map(([, message, annotations]) => [message, annotations] as const))
   const withAdapters = (...adapters: ReadonlyArray<Adapter.Adapter>) => testLayer(adapters)
 
@@ -529,12 +541,7 @@ describe("DittoServerPass.reconcile: what the status and the logs say", () => {
     Effect.gen(function*() {
       yield* converged()
       yield* pass
-      const memory = yield* Kubernetes.Kubernetes
-      const patches: Array<unknown> = []
-      const counting = Kubernetes.Kubernetes.of({
-        ...memory,
-        patchStatus: (resource, previous, next) => Effect.andThen(Effect.sync(() => patches.push(next)), memory.patchStatus(resource, previous, next))
-      })
+      const { counting, patches } = yield* countingStatusPatches
       yield* pass.pipe(Effect.provideService(Kubernetes.Kubernetes, counting))
       assert.deepStrictEqual(patches, [])
     }).pipe(Effect.provide(testLayer())))
@@ -589,8 +596,6 @@ describe("DittoServerPass.reconcile: what the status and the logs say", () => {
 })
 
 describe("DittoServerPass.reconcile: what the workload phase says", () => {
-  const said = Effect.map(current, (server) =>
-    Object.fromEntries((server.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason, c.message]])))
   const workloadFacts = Effect.map(said, (status) => [status["ConfigReady"], status["WorkloadSynced"], status["Available"], status["Progressing"]])
 
   it.effect("a server being made: its configuration, nothing ready yet, the StatefulSet being created", () =>

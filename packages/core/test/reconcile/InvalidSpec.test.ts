@@ -9,6 +9,7 @@ import { TestClock } from "effect/testing"
 import { DittoServer, EventRecorder, Finalizer, InvalidSpec, type K8s, Kubernetes } from "../../src/index.ts"
 import { KubernetesMemory } from "../../src/testing/index.ts"
 import { capture, lines } from "../Logs.ts"
+import { countingStatusPatches } from "./harness.ts"
 
 const namespace = "storage"
 const rawDittoServer = Kubernetes.raw(Kubernetes.Resources.DittoServer)
@@ -121,15 +122,7 @@ describe("InvalidSpec.reconcile", () => {
     Effect.gen(function*() {
       yield* create(broken())
       yield* pass()
-      const memory = yield* Kubernetes.Kubernetes
-      const patches: Array<unknown> = []
-      const counting = Kubernetes.Kubernetes.of({
-        ...memory,
-        patchStatus: (resource, previous, next) => {
-          patches.push(next)
-          return memory.patchStatus(resource, previous, next)
-        }
-      })
+      const { counting, patches } = yield* countingStatusPatches
       yield* pass().pipe(Effect.provideService(Kubernetes.Kubernetes, counting))
       assert.deepStrictEqual(patches, [], "the API server is not asked to write what it holds")
       yield* pass("another message").pipe(Effect.provideService(Kubernetes.Kubernetes, counting))

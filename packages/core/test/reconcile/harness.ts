@@ -117,3 +117,17 @@ export const adminSecret = (password = admin.password, name = adminSecretName) =
       }
     })
   )
+
+/**
+ * The cluster's `Kubernetes` service as it is, except that every status patch sent through
+ * `counting` is recorded in `patches`: "no write" is then something a test can see even where the
+ * API server would not bump the resourceVersion of a patch that changes nothing.
+ */
+export const countingStatusPatches = Kubernetes.Kubernetes.use((memory) => {
+  const patches: Array<unknown> = []
+  const counting = Kubernetes.Kubernetes.of({
+    ...memory,
+    patchStatus: (resource, previous, next) => Effect.andThen(Effect.sync(() => patches.push(next)), memory.patchStatus(resource, previous, next))
+  })
+  return Effect.succeed({ counting, patches })
+})
