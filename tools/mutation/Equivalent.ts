@@ -19,6 +19,8 @@ const controller = "apps/operator/src/runtime/Controller.ts"
 const auth = "packages/core/src/reconcile/Auth.ts"
 const finalizer = "packages/core/src/reconcile/Finalizer.ts"
 
+const workload = "packages/core/src/reconcile/Workload.ts"
+
 const discarded = (file: string, original: string, replacement: string, mutator: string): Equivalent => ({
   file,
   mutator,
@@ -28,6 +30,20 @@ const discarded = (file: string, original: string, replacement: string, mutator:
 })
 
 export const equivalents: ReadonlyArray<Equivalent> = [
+  {
+    file: workload,
+    mutator: "ObjectLiteral",
+    original: "{ labelSelector: selectorLabels(server.name) }",
+    replacement: "{}",
+    why: "The selector only narrows the read: the restart plan keeps the pods the server's StatefulSet controls (by its uid, `ManagedRestarts`), so the other pods of the namespace a bare list adds are dropped there."
+  },
+  {
+    file: workload,
+    mutator: "ObjectLiteral",
+    original: "{ concurrency: 6 }",
+    replacement: "{}",
+    why: "The six reads are independent: one after the other they return the same objects, only later."
+  },
   { file: annotations, mutator: "MethodExpression", original: `(current?.[trackingKey] ?? "").split(",").filter((key) => key !== "")`, replacement: `(current?.[trackingKey] ?? "").split(",")`, why: emptyKey },
   { file: annotations, mutator: "StringLiteral", original: `""`, replacement: `"Stryker was here!"`, why: emptyKey },
   { file: annotations, mutator: "ConditionalExpression", original: `key !== ""`, replacement: "true", why: emptyKey },

@@ -107,10 +107,7 @@ const progressing = (
   plan: Workload.Plan
 ): Status.ConditionFact => {
   const ready = Option.match(statefulSet, { onNone: () => 0, onSome: (sts) => sts.status?.readyReplicas ?? 0 })
-  const generationSeen = Option.match(statefulSet, {
-    onNone: () => false,
-    onSome: (sts) => (sts.status?.observedGeneration ?? 0) >= (sts.metadata.generation ?? 0)
-  })
+  const generationSeen = Option.exists(statefulSet, (sts) => (sts.status?.observedGeneration ?? 0) >= (sts.metadata.generation ?? 0))
   if (plan.statefulSets.length > 0 || !generationSeen) {
     return { type: "Progressing", status: "True", reason: "StatefulSetUpdating", message: "the StatefulSet is being created or updated" }
   }

@@ -717,6 +717,80 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
       assert.deepStrictEqual(facts[1]?.slice(0, 2), ["False", "ForeignObjects"])
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("an adapter toggle: Progressing until the StatefulSet controller has seen the new generation", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* (yield* DittoFsMemory.Control).setAdapters(baseUrl, [adapter("nfs", 12049), adapter("smb", 12445)])
+      const updating = ["True", "StatefulSetUpdating", "the StatefulSet is being created or updated"]
+      yield* pass
+      assert.deepStrictEqual((yield* said)["Progressing"], updating, "the pass that writes the StatefulSet")
+      yield* pass
+      assert.deepStrictEqual((yield* said)["Progressing"], updating, "written, not yet seen by its controller")
+      yield* markReady()
+      yield* pass
+      assert.deepStrictEqual((yield* said)["Progressing"], ["False", "ReconcileComplete", "the workload is up to date"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("changes Kubernetes forbids: a ChangeBlocked Event each, WorkloadSynced names them all, the server Failed", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const { metadata: { generation: _g, resourceVersion: _rv, uid: _uid, creationTimestamp: _c, ...metadata }, ...sts } = yield* statefulSet("ditto")
+      // recreated by hand (the apiserver forbids changing these), still controlled by the server
+      yield* kubernetes.delete(Kubernetes.Resources.StatefulSet, namespace, "ditto")
+      yield* kubernetes.create(Kubernetes.Resources.StatefulSet, {
+        ...sts,
+        metadata,
+        spec: {
+          ...sts.spec,
+          serviceName: "elsewhere",
+          selector: { matchLabels: { ...sts.spec.selector?.matchLabels, tier: "files" } },
+          template: { ...sts.spec.template, metadata: { ...sts.spec.template.metadata, labels: { ...sts.spec.template.metadata?.labels, tier: "files" } } }
+        }
+      })
+      const before = (yield* events).length
+      yield* Effect.ignore(pass)
+      const blocked = (yield* events).slice(before).filter((event) => event.reason === "ChangeBlocked")
+      assert.deepStrictEqual(blocked.map((event) => event.type), ["Warning", "Warning"])
+      const messages = blocked.map((event) => event.message ?? "")
+      assert.match(messages[0] ?? "", /^selector is .*immutable/)
+      assert.match(messages[1] ?? "", /^serviceName is elsewhere, not ditto-headless; it is immutable/)
+      assert.deepStrictEqual((yield* said)["WorkloadSynced"], ["False", "ChangeBlocked", messages.join("; ")])
+      assert.strictEqual((yield* current).status?.phase, "Failed", "a human must act")
+      assert.strictEqual((yield* statefulSet("ditto")).spec.serviceName, "elsewhere", "the forbidden change is not attempted")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a Service that cannot be created: WorkloadSynced names it, the configuration is still ready", () =>
+    Effect.gen(function*() {
+      yield* setupServer()
+      yield* adminSecret()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "create", kind: "Service", name: "ditto-api", reason: "Forbidden" })
+      yield* Effect.ignore(pass)
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts[0]?.slice(0, 2), ["True", "ConfigValid"])
+      assert.deepStrictEqual(facts[1], ["False", "ApplyFailed", "Create Service ditto-api: Forbidden"])
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("a foreign ConfigMap and a foreign Service: ConfigReady names the ConfigMap, WorkloadSynced both", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} })
+      yield* kubernetes.create(Kubernetes.Resources.Service, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "ditto-api", namespace },
+        spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
+      })
+      yield* setupServer()
+      yield* adminSecret()
+      yield* Effect.ignore(pass)
+      const foreign = (yield* events).filter((event) => event.reason === "ForeignObject").map((event) => event.message ?? "")
+      assert.strictEqual(foreign.length, 2)
+      const facts = yield* workloadFacts
+      assert.deepStrictEqual(facts[0], ["False", "ForeignObject", foreign.find((message) => message.includes("ditto-config"))])
+      assert.deepStrictEqual(facts[1], ["False", "ForeignObjects", foreign.join("; ")])
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a foreign ConfigMap: ConfigReady and WorkloadSynced name it", () =>
     Effect.gen(function*() {
       yield* Kubernetes.Kubernetes.use((k) =>
