@@ -60,6 +60,12 @@ describe("Endpoints", () => {
     assert.deepStrictEqual(Endpoints.parseAddress("[::1]:9"), { host: "::1", port: 9 })
     assert.isUndefined(Endpoints.parseAddress("host"))
     assert.isUndefined(Endpoints.parseAddress(":70000"))
+    assert.deepStrictEqual(Endpoints.parseAddress(" 8081 "), { host: "0.0.0.0", port: 8081 }, "a bare port, trimmed")
+    assert.deepStrictEqual(Endpoints.parseAddress("localhost:65535"), { host: "localhost", port: 65535 })
+    assert.isUndefined(Endpoints.parseAddress(":65536"))
+    assert.isUndefined(Endpoints.parseAddress("8081x"))
+    assert.isUndefined(Endpoints.parseAddress("x:123456"))
+    assert.deepStrictEqual(Endpoints.parseAddress("[fe80::1]x:9"), { host: "[fe80::1]x", port: 9 }, "brackets come off only around the whole host")
   })
 
   it.live("readyz fails until every cache has synced and the Lease was read; healthz and metrics answer", () =>
@@ -89,6 +95,20 @@ describe("Endpoints", () => {
       assert.isAbove(Prometheus.value(families, "rest_client_requests_total", { verb: "list", code: "503" }) ?? 0, 0)
       assert.isAbove(Prometheus.value(families, "rest_client_requests_total", { verb: "list", code: "200" }) ?? 0, 0)
     }).pipe(Effect.scoped))
+
+  it.live("serves the probes and the metrics apart on two addresses, and nothing where one is off", () =>
+    Effect.gen(function*() {
+      const [healthPort, metricsPort] = [yield* freePort, yield* freePort]
+      yield* Layer.build(Endpoints.layer({ host: "127.0.0.1", port: healthPort }, { host: "127.0.0.1", port: metricsPort }))
+      assert.strictEqual((yield* until(healthPort, "/healthz", 200)).status, 200)
+      assert.strictEqual((yield* get(healthPort, "/metrics")).status, 404, "no metrics on the health address")
+      assert.strictEqual((yield* until(metricsPort, "/metrics", 200)).status, 200)
+      assert.strictEqual((yield* get(metricsPort, "/readyz")).status, 404, "no probes on the metrics address")
+      const metricsOnly = yield* freePort
+      yield* Layer.build(Endpoints.layer(undefined, { host: "127.0.0.1", port: metricsOnly }))
+      assert.strictEqual((yield* until(metricsOnly, "/metrics", 200)).status, 200)
+      assert.strictEqual((yield* get(metricsOnly, "/healthz")).status, 404, "probes off")
+    }).pipe(Effect.scoped, Effect.provide(Health.layer)))
 
   it.live("healthz fails when a runtime fiber has died", () =>
     Effect.gen(function*() {
