@@ -52,6 +52,44 @@ describe("AdapterServices.plan", () => {
     assert.deepStrictEqual(change?.object.spec.ports, [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }])
   })
 
+  it("repairs each port field drifted alone, and reads the defaults Kubernetes applies as no drift", () => {
+    const wanted: ReadonlyArray<K8s.ServicePort> = [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }]
+    const planFor = (ports: ReadonlyArray<K8s.ServicePort>, spec: Partial<K8s.Service["spec"]> = {}) =>
+      AdapterServices.plan({ server, spec: { type: "NodePort" }, active, observed: [observed({ ports: [...ports], ...spec })] })
+        .map((change) => [change._tag, change.object.spec.ports])
+    const drifted: ReadonlyArray<readonly [string, ReadonlyArray<K8s.ServicePort>]> = [
+      ["the port's name", [{ ...wanted[0]!, name: "nfs" }]],
+      ["the port alone", [{ ...wanted[0]!, port: 2049 }]],
+      ["the protocol", [{ ...wanted[0]!, protocol: "UDP" }]],
+      ["a second port", [...wanted, { name: "extra", port: 111, targetPort: 111, protocol: "TCP", nodePort: 30002 }]]
+    ]
+    for (const [what, ports] of drifted) {
+      assert.deepStrictEqual(planFor(ports), [["Update", wanted]], what)
+    }
+    assert.deepStrictEqual(planFor([{ name: "adapter-nfs", port: 12049, nodePort: 30001 }]), [], "no protocol is TCP, no targetPort is the port")
+    const { type: _type, ...untyped } = observed({ ports: [{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP" }] }).spec
+    assert.deepStrictEqual(
+      AdapterServices.plan({ server, spec: { type: "ClusterIP" }, active, observed: [{ ...observed(), spec: untyped }] }),
+      [],
+      "no type is ClusterIP"
+    )
+  })
+
+  it("keeps the nodePort of the adapter's own port when the Service had several", () => {
+    const changes = AdapterServices.plan({
+      server,
+      spec: { type: "NodePort" },
+      active,
+      observed: [observed({
+        ports: [
+          { name: "extra", port: 111, targetPort: 111, protocol: "TCP", nodePort: 30002 },
+          { name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }
+        ]
+      })]
+    })
+    assert.deepStrictEqual(changes.map((c) => c.object.spec.ports), [[{ name: "adapter-nfs", port: 12049, targetPort: 12049, protocol: "TCP", nodePort: 30001 }]])
+  })
+
   it("repairs a targetPort someone changed, by number or by name", () => {
     for (const targetPort of [2049, "adapter-nfs"]) {
       const changes = AdapterServices.plan({
