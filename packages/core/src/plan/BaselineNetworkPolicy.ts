@@ -33,6 +33,9 @@ export const ingress = (spec: DittoServer.Spec): ReadonlyArray<NetworkPolicyIngr
   ]
 }]
 
+/** Ingress only: egress is not restricted. */
+const policyTypes: ReadonlyArray<"Ingress" | "Egress"> = ["Ingress"]
+
 /** The rules with Kubernetes' defaults made explicit (protocol TCP). */
 const normalized = (rules: ReadonlyArray<NetworkPolicyIngressRule>): unknown =>
   rules.map((rule) => ({ ...rule, ports: (rule.ports ?? []).map((port) => ({ ...port, protocol: port.protocol ?? "TCP" })) }))
@@ -52,7 +55,7 @@ export const desired = (input: Input): NetworkPolicy => ({
   },
   spec: {
     podSelector: { matchLabels: selectorLabels(input.server.name) },
-    policyTypes: ["Ingress"],
+    policyTypes,
     ingress: ingress(input.spec)
   }
 })
@@ -69,7 +72,7 @@ export const overlay = (input: Input, observed: NetworkPolicy): NetworkPolicy =>
     spec: {
       ...observed.spec,
       podSelector: keepEquivalent(observed.spec.podSelector, wanted.spec.podSelector),
-      policyTypes: keepEquivalent(observed.spec.policyTypes, wanted.spec.policyTypes ?? []),
+      policyTypes: keepEquivalent(observed.spec.policyTypes, policyTypes),
       ingress: keepEquivalent(observed.spec.ingress, ingress(input.spec), (a, b) => canonicalEqual(normalized(a), normalized(b)))
     }
   }
