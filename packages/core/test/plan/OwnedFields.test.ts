@@ -33,3 +33,60 @@ describe("overlayNamed", () => {
     assert.deepStrictEqual(once.filter((item) => !owned(item.name)), observed.filter((item) => !owned(item.name)))
   }, { arbitrary: { runs: 500 } })
 })
+
+describe("overlayNamed, case by case", () => {
+  it("reorders owned items that are all there but out of order", () => {
+    const observed = deepFreeze([{ name: "b", value: "1" }, { name: "a", value: "1" }])
+    assert.deepStrictEqual(OwnedFields.overlayNamed(observed, [{ name: "a", value: "1" }, { name: "b", value: "1" }], owned), [
+      { name: "a", value: "1" },
+      { name: "b", value: "1" }
+    ])
+  })
+
+  it("adds a missing owned item and drops an unwanted one", () => {
+    const observed = deepFreeze([{ name: "a", value: "1" }, { name: "c", value: "1" }])
+    assert.deepStrictEqual(OwnedFields.overlayNamed(observed, [{ name: "a", value: "1" }], owned), [{ name: "a", value: "1" }])
+    assert.deepStrictEqual(OwnedFields.overlayNamed(deepFreeze([{ name: "a", value: "1" }]), [{ name: "a", value: "1" }, { name: "b", value: "2" }], owned), [
+      { name: "a", value: "1" },
+      { name: "b", value: "2" }
+    ])
+  })
+
+  it("keeps an owned item as observed when the given equivalence says it means the same", () => {
+    const kept = { name: "a", value: "1", defaulted: true }
+    const sameName = (a: { readonly name: string }, b: { readonly name: string }) => a.name === b.name
+    const [first] = OwnedFields.overlayNamed([{ name: "b", value: "1" }, kept], [{ name: "a", value: "2" }, { name: "b", value: "1" }], owned, sameName)
+    assert.strictEqual(first, kept)
+  })
+})
+
+describe("keepEquivalent, mergeMap, namedItems, differs, withoutKey", () => {
+  it("keeps the observed value only when there is one and it is equivalent", () => {
+    const observed = { port: 80, protocol: "TCP" }
+    assert.strictEqual(OwnedFields.keepEquivalent(observed, { protocol: "TCP", port: 80 }), observed, "key order is no difference")
+    const desired = { port: 81 }
+    assert.strictEqual(OwnedFields.keepEquivalent<object>(observed, desired), desired)
+    assert.strictEqual(OwnedFields.keepEquivalent(undefined, desired), desired)
+    assert.strictEqual(OwnedFields.keepEquivalent<object>(observed, desired, () => true), observed, "a given equivalence")
+  })
+
+  it("sets the operator's pairs and keeps the others", () => {
+    assert.deepStrictEqual(OwnedFields.mergeMap({ a: "1", b: "1" }, { b: "2", c: "3" }), { a: "1", b: "2", c: "3" })
+    assert.deepStrictEqual(OwnedFields.mergeMap(undefined, { c: "3" }), { c: "3" })
+  })
+
+  it("reads only named records from a list, and nothing from anything else", () => {
+    assert.deepStrictEqual(OwnedFields.namedItems([{ name: "a" }, { name: 1 }, null, ["name"], "a", { value: "x" }, { name: "b", value: 2 }]), [
+      { name: "a" },
+      { name: "b", value: 2 }
+    ])
+    assert.deepStrictEqual(OwnedFields.namedItems({ name: "a" }), [])
+    assert.deepStrictEqual(OwnedFields.namedItems(undefined), [])
+  })
+
+  it("differs canonically, and removes one key", () => {
+    assert.isFalse(OwnedFields.differs({ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }))
+    assert.isTrue(OwnedFields.differs({ a: 1, b: [1, 2] }, { a: 1, b: [2, 1] }))
+    assert.deepStrictEqual(OwnedFields.withoutKey({ a: 1, b: 2 }, "a"), { b: 2 })
+  })
+})
