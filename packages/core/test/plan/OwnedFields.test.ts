@@ -58,6 +58,11 @@ describe("overlayNamed, case by case", () => {
     const [first] = OwnedFields.overlayNamed([{ name: "b", value: "1" }, kept], [{ name: "a", value: "2" }, { name: "b", value: "1" }], owned, sameName)
     assert.strictEqual(first, kept)
   })
+
+  it("matches owned items by name even when the given equivalence would take any item for any other", () => {
+    const anything = () => true
+    assert.deepStrictEqual(OwnedFields.overlayNamed(deepFreeze([{ name: "b", value: "1" }]), [{ name: "a", value: "1" }], owned, anything), [{ name: "a", value: "1" }])
+  })
 })
 
 describe("keepEquivalent, mergeMap, namedItems, differs, withoutKey", () => {
@@ -68,6 +73,7 @@ describe("keepEquivalent, mergeMap, namedItems, differs, withoutKey", () => {
     assert.strictEqual(OwnedFields.keepEquivalent<object>(observed, desired), desired)
     assert.strictEqual(OwnedFields.keepEquivalent(undefined, desired), desired)
     assert.strictEqual(OwnedFields.keepEquivalent<object>(observed, desired, () => true), observed, "a given equivalence")
+    assert.strictEqual(OwnedFields.keepEquivalent<object>(undefined, desired, () => true), desired, "nothing observed is never equivalent")
   })
 
   it("sets the operator's pairs and keeps the others", () => {
