@@ -31,6 +31,13 @@ const discarded = (file: string, original: string, replacement: string, mutator:
 
 export const equivalents: ReadonlyArray<Equivalent> = [
   {
+    file: "packages/core/src/plan/OwnedFields.ts",
+    mutator: "ConditionalExpression",
+    original: "!Array.isArray(value)",
+    replacement: "true",
+    why: "`namedItems` reads lists decoded from JSON: an array in them has only indices, never a `name` of type string, so taking arrays for records admits no item more."
+  },
+  {
     file: workload,
     mutator: "ObjectLiteral",
     original: "{ labelSelector: selectorLabels(server.name) }",
