@@ -92,6 +92,12 @@ describe("ServerServices.overlay, field by field", () => {
     assert.strictEqual(overlaid(typeless, nodePortSpec).spec.type, "NodePort")
   })
 
+  it("sets the port of a Service that has none, and keeps right ports of a ClusterIP Service as observed", () => {
+    assert.deepStrictEqual(overlaid(observedApi({ ports: [] })).spec.ports, [{ name: "api", port: 8080, targetPort: 8080, protocol: "TCP" }])
+    const right = observedApi({ type: "ClusterIP", ports: [{ name: "api", port: 8080 }] })
+    assert.strictEqual(overlaid(right, specOf()).spec.ports, right.spec.ports)
+  })
+
   it("drops a nodePort from ports that are otherwise right once the type is ClusterIP, and sets type and selector", () => {
     const next = overlaid(observedApi({ type: "LoadBalancer", selector: { app: "other" } }), specOf())
     assert.deepStrictEqual(next.spec.ports, [{ name: "api", port: 8080, targetPort: 8080, protocol: "TCP" }])
@@ -109,7 +115,8 @@ describe("ServerServices.overlay, field by field", () => {
     const dropped = overlaid({ ...tracked, metadata: { ...tracked.metadata, annotations: { "lb/x": "2", "dittofs.io/managed-annotations": "lb/x" } } })
     assert.isUndefined(dropped.metadata.annotations, "none left: no annotations at all, as the API server stores it")
     const headless = observedApi({ clusterIP: "None", type: "ClusterIP" })
-    assert.deepStrictEqual(overlaid(headless, withSpec, "headless").metadata.annotations, { "cloud/x": "1" })
+    const trackedByHand = { "dittofs.io/managed-annotations": "lb/x", "lb/x": "1" }
+    assert.deepStrictEqual(overlaid({ ...headless, metadata: { ...headless.metadata, annotations: trackedByHand } }, withSpec, "headless").metadata.annotations, trackedByHand, "not the operator's to sync")
     assert.deepStrictEqual(overlaid(observedApi(), nodePortSpec).metadata.labels, { app: "dittofs-server", instance: "ditto" })
   })
 })
