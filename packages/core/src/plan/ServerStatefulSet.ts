@@ -64,10 +64,8 @@ export const updateStrategyType = (spec: DittoServer.Spec): "OnDelete" | "Rollin
   spec.rollout.strategy === "Managed" ? "OnDelete" : "RollingUpdate"
 
 /** The index of the DittoFS container: the one named `dittofs`, else the first. */
-export const serverContainerIndex = (containers: ReadonlyArray<Container>): number => {
-  const named = containers.findIndex((container) => container.name === ServerPod.containerName)
-  return named >= 0 ? named : 0
-}
+export const serverContainerIndex = (containers: ReadonlyArray<Container>): number =>
+  Math.max(0, containers.findIndex((container) => container.name === ServerPod.containerName))
 
 const claimNamesOf = (claims: ReadonlyArray<PersistentVolumeClaimTemplate>): ReadonlySet<string> =>
   new Set(claims.map((claim) => claim.metadata.name))
