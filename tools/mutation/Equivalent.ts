@@ -29,7 +29,19 @@ const discarded = (file: string, original: string, replacement: string, mutator:
   why: "The results of this `forEach`/`all` are not used: `discard` only spares collecting them into an array."
 })
 
+const serverPod = "packages/core/src/plan/ServerPod.ts"
+const noSlash =
+  "A path without a `/` gives a relative directory either way (`\"\"` or the name less its last character), and a relative directory is never mounted: the control-plane claim goes to /data/controlplane."
+
 export const equivalents: ReadonlyArray<Equivalent> = [
+  { file: serverPod, mutator: "MethodExpression", original: `Math.max(0, path.lastIndexOf("/"))`, replacement: `Math.min(0, path.lastIndexOf("/"))`, why: noSlash },
+  {
+    file: serverPod,
+    mutator: "ArrayDeclaration",
+    original: "staticPorts(input.spec)",
+    replacement: "[]",
+    why: "The static ports follow `controlPlane.port` and `metrics`, which also set the probes' port or the configuration (and so its hash): the restart hash changes with them either way."
+  },
   {
     file: "packages/core/src/plan/OwnedFields.ts",
     mutator: "ConditionalExpression",

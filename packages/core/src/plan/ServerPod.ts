@@ -186,7 +186,7 @@ export const env = (spec: DittoServer.Spec, names: WorkloadNames): ReadonlyArray
   const jwt = spec.identity?.jwt?.secretRef
   const admin = spec.identity?.admin?.passwordSecretRef
   const postgres = spec.database?.postgresSecretRef
-  const s3 = spec.s3?.credentialsSecretRef
+  const s3 = spec.s3
   return [
     fromSecret(envNames.jwtSecret, jwt?.name ?? names.jwtSecret, jwt?.key ?? secretKeys.jwtSecret),
     admin === undefined
@@ -200,11 +200,11 @@ export const env = (spec: DittoServer.Spec, names: WorkloadNames): ReadonlyArray
       fromSecret(envNames.postgresPassword, postgres.name, postgresSecretKeys.password),
       fromSecret(envNames.postgresSslMode, postgres.name, postgresSecretKeys.sslmode, true)
     ]),
-    ...(s3 === undefined || spec.s3 === undefined ? [] : [
-      fromSecret(envNames.s3AccessKeyId, s3.secretName, s3.accessKeyIdKey),
-      fromSecret(envNames.s3SecretAccessKey, s3.secretName, s3.secretAccessKeyKey),
-      fromSecret(envNames.s3Endpoint, s3.secretName, s3.endpointKey, true),
-      { name: envNames.s3Region, value: spec.s3.region }
+    ...(s3?.credentialsSecretRef === undefined ? [] : [
+      fromSecret(envNames.s3AccessKeyId, s3.credentialsSecretRef.secretName, s3.credentialsSecretRef.accessKeyIdKey),
+      fromSecret(envNames.s3SecretAccessKey, s3.credentialsSecretRef.secretName, s3.credentialsSecretRef.secretAccessKeyKey),
+      fromSecret(envNames.s3Endpoint, s3.credentialsSecretRef.secretName, s3.credentialsSecretRef.endpointKey, true),
+      { name: envNames.s3Region, value: s3.region }
     ])
   ]
 }
