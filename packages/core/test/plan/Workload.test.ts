@@ -310,6 +310,56 @@ describe("ownership", () => {
     }).pipe(Effect.provide(layer)))
 })
 
+describe("ownership, object by object", () => {
+  it.effect("an object of ours with no controller is named so; a foreign object that is not wanted is not reported", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} })
+      yield* kubernetes.create(Kubernetes.Resources.Service, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "ditto-metrics", namespace },
+        spec: { ports: [{ name: "http", port: 80 }] }
+      })
+      const first = yield* pass(specOf({ metrics: { enabled: false } }))
+      assert.deepStrictEqual(first.foreign.map((finding) => finding.message), [
+        "ConfigMap ditto-config exists with no controller, not DittoServer ditto; left untouched"
+      ])
+      assert.notInclude(everyChange(first).join(), "ditto-metrics")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("objects of ours being deleted are left alone, and no pod is restarted under a terminating StatefulSet", () =>
+    Effect.gen(function*() {
+      yield* settle()
+      const kubernetes = yield* Kubernetes.Kubernetes
+      /** Deleted, held by a finalizer: it stays, with a deletionTimestamp. */
+      const hold = <A extends { readonly metadata: K8s.ObjectMeta }>(resource: Kubernetes.Resource<A>, name: string) =>
+        Effect.gen(function*() {
+          const object = yield* get(resource, name)
+          yield* kubernetes.update(resource, { ...object, metadata: { ...object.metadata, finalizers: ["test/hold"] } })
+          yield* kubernetes.delete(resource, namespace, name)
+        })
+      // a pod that runs an older revision: it would be restarted under a live StatefulSet
+      const pod = yield* get(Kubernetes.Resources.Pod, "ditto-0")
+      yield* kubernetes.update(Kubernetes.Resources.Pod, { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, "dittofs.io/restart-hash": "older" } } })
+      assert.deepStrictEqual(everyChange(yield* plan(specOf())), ["Delete Pod ditto-0"], "the stale pod, under a live StatefulSet")
+      yield* hold(Kubernetes.Resources.ConfigMap, "ditto-config")
+      yield* hold(Kubernetes.Resources.StatefulSet, "ditto")
+      yield* observeGeneration()
+      assert.isDefined(yield* get(Kubernetes.Resources.Pod, "ditto-0"), "the stale pod is still there")
+      const changed = yield* plan(specOf({ image: "marmos91c/dittofs:v0.29.0" }))
+      assert.deepStrictEqual(everyChange(changed), [], "an image change waits until they are gone and made again")
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("a Secret of ours the spec no longer wants is left in place, not deleted", () =>
+    Effect.gen(function*() {
+      yield* settle()
+      const changed = yield* plan(specOf({ identity: { admin: { passwordSecretRef: { name: "mine", key: "password" } } } }))
+      assert.notInclude(everyChange(changed).join(), "Secret")
+      assert.isDefined(yield* get(Kubernetes.Resources.Secret, "ditto-admin-credentials"))
+    }).pipe(Effect.provide(layer)))
+})
+
 describe("adoption of the reference operator's objects", () => {
   const referenceConfig = [
     "logging:", "    level: INFO", "    format: json", "    output: stdout", "shutdown_timeout: 30s", "database:", "    type: sqlite",
