@@ -103,8 +103,8 @@ export const missingKeys = (input: Input, role: Role, observed: Secret): Readonl
  * there are never rotated.
  */
 export const overlay = (input: Input, role: Role, observed: Secret): Secret => {
-  const wantedData = dataOf(input, role)
-  const filled = Object.fromEntries(missingKeys(input, role, observed).map((key) => [key, wantedData[key] ?? ""]))
+  const missing = new Set(missingKeys(input, role, observed))
+  const filled = Object.fromEntries(Object.entries(dataOf(input, role)).filter(([key]) => missing.has(key)))
   return {
     ...observed,
     metadata: { ...observed.metadata, labels: mergeMap(observed.metadata.labels, selectorLabels(input.server.name)) },
