@@ -160,3 +160,45 @@ describe("ConfigFile.render", () => {
     assert.strictEqual(refresh, positive(fields.refresh) ? fields.refresh : "168h")
   }, { arbitrary: { runs: 500 }, timeout: 60_000 })
 })
+
+describe("ConfigFile.render, value by value", () => {
+  const line = (spec: DittoServer.Spec, key: string) => ConfigFile.render(spec).text.split("\n").find((l) => l.trimStart().startsWith(`${key}:`))?.trim()
+  const username = (name: string) => line(specOf({ identity: { admin: { username: name } } }), "username")
+
+  it("writes a name plain only when YAML reads it back as the same string", () => {
+    assert.deepStrictEqual(
+      ["admin", "yes", "No", "null", "~", "on", "y", "1e3", "0x1f", "a b", "-x", "_svc.account/x-1", ""].map(username),
+      [
+        "username: admin",
+        "username: \"yes\"",
+        "username: \"No\"",
+        "username: \"null\"",
+        "username: \"~\"",
+        "username: \"on\"",
+        "username: \"y\"",
+        "username: \"1e3\"",
+        "username: \"0x1f\"",
+        "username: \"a b\"",
+        "username: \"-x\"",
+        "username: _svc.account/x-1",
+        "username: \"\""
+      ]
+    )
+    assert.strictEqual(line(specOf({ database: { sqlite: { path: "./cp.db" } } }), "path"), "path: \"./cp.db\"")
+  })
+
+  it("keeps a positive Go duration as written, and falls back to the default for zero, negative or unreadable ones", () => {
+    const durations = (access: string, refresh: string) => {
+      const spec = specOf({ identity: { jwt: { secretRef: { name: "j", key: "k" }, accessTokenDuration: access, refreshTokenDuration: refresh } } })
+      return [line(spec, "access_token_duration"), line(spec, "refresh_token_duration")]
+    }
+    assert.deepStrictEqual(durations("1h30m", "2.5h"), ["access_token_duration: 1h30m", "refresh_token_duration: 2.5h"])
+    assert.deepStrictEqual(durations("0s", "-1h"), ["access_token_duration: 15m", "refresh_token_duration: 168h"])
+    assert.deepStrictEqual(durations("soon", ""), ["access_token_duration: 15m", "refresh_token_duration: 168h"])
+  })
+
+  it("serves metrics on every interface at the spec's port when enabled", () => {
+    const text = ConfigFile.render(specOf({ metrics: { enabled: true, port: 9191 } })).text
+    assert.include(text, "metrics:\n  enabled: true\n  host: 0.0.0.0\n  port: 9191\n  path: /metrics\n")
+  })
+})
