@@ -62,12 +62,12 @@ const plainText = /^[A-Za-z/_][A-Za-z0-9_./-]*$/
 const goDurationText = /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/
 const dottedAddress = /^\d+(\.\d+){3}$/
 
-/** A scalar YAML reads back as the same string: plain when unambiguous, else JSON-quoted. */
-const scalar = (value: Scalar): string => {
-  if (typeof value !== "string") return String(value)
-  const plain = (plainText.test(value) && !reserved.test(value)) || goDurationText.test(value) || dottedAddress.test(value)
-  return plain ? value : JSON.stringify(value)
-}
+/** Whether YAML reads this text, written plain, back as the same string. */
+const isPlain = (text: string): boolean =>
+  (plainText.test(text) && !reserved.test(text)) || goDurationText.test(text) || dottedAddress.test(text)
+
+/** A scalar YAML reads back as the same value: a string plain when unambiguous, else JSON-quoted. */
+const scalar = (value: Scalar): string => (typeof value === "string" && !isPlain(value) ? JSON.stringify(value) : String(value))
 
 const emit = (mapping: Mapping, depth = 0): string =>
   mapping.map(([key, value]) => {
