@@ -65,6 +65,39 @@ describe("LeaderElection.decide", () => {
   })
 })
 
+describe("LeaderElection: durations, times and what a Lease lacks", () => {
+  it("writes whole seconds, at least one, and MicroTime with microseconds", () => {
+    const durationOf = (leaseDuration: Duration.Input) => {
+      const decision = LeaderElection.decide({ ...config("a"), leaseDuration: Duration.fromInputUnsafe(leaseDuration) }, undefined, 0)
+      return decision._tag === "Create" ? decision.lease.spec.leaseDurationSeconds : undefined
+    }
+    assert.deepStrictEqual([durationOf("200 millis"), durationOf("1400 millis"), durationOf("2600 millis"), durationOf("15 seconds")], [1, 1, 3, 15])
+    assert.strictEqual(LeaderElection.microTime(Date.UTC(2026, 10, 30, 12, 0, 1, 234)), "2026-11-30T12:00:01.234000Z")
+  })
+
+  it("counts a Lease without a duration by its own, its first transition as 1, and renews with its own duration", () => {
+    const { leaseDurationSeconds: _d, leaseTransitions: _t, ...bare } = lease("b", "7").spec
+    const seen = LeaderElection.observe(undefined, { ...lease("b", "7"), spec: bare }, 0)
+    assert.deepStrictEqual(LeaderElection.decide(config("a"), seen, 14_999), { _tag: "Follow", holder: "b", expiresAt: 15_000 })
+    const taken = LeaderElection.decide(config("a"), seen, 15_000)
+    assert.strictEqual(taken._tag === "Acquire" ? taken.lease.spec.leaseTransitions : undefined, 1)
+    const renewed = LeaderElection.decide(config("a"), LeaderElection.observe(undefined, lease("a", "9", 60), 0), 1_000)
+    assert.strictEqual(renewed._tag === "Renew" ? renewed.lease.spec.leaseDurationSeconds : undefined, 15)
+  })
+
+  it("forgets a Lease that is gone, and releases one with no holder for a second", () => {
+    assert.isUndefined(LeaderElection.observe(LeaderElection.observe(undefined, lease("b", "7"), 0), undefined, 5))
+    const released = LeaderElection.released(lease("a", "9"), 3_000)
+    assert.deepStrictEqual([released.spec.holderIdentity, released.spec.leaseDurationSeconds, released.spec.renewTime, released.spec.acquireTime], [
+      "",
+      1,
+      "1970-01-01T00:00:03.000000Z",
+      "1970-01-01T00:00:03.000000Z"
+    ])
+    assert.strictEqual(released.spec.leaseTransitions, 3, "a release is no transition")
+  })
+})
+
 /** The Kubernetes service with a switch that makes every call fail (a partitioned leader). */
 const partitionable = (api: Kubernetes.Api, cut: Ref.Ref<boolean>): Kubernetes.Api => {
   const gate = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
