@@ -10,6 +10,7 @@ import { KubernetesMemory } from "@dittofs-operator/core/testing"
 import { Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as LeaderElection from "../../../src/runtime/LeaderElection.ts"
+import { capture, logged } from "./Logs.ts"
 
 const config = (identity: string): LeaderElection.Config => ({
   namespace: "ops",
@@ -118,6 +119,17 @@ const holder = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Res
 const tick = (duration: Duration.Input) => Effect.andThen(TestClock.adjust(duration), Effect.yieldNow)
 
 describe("LeaderElection.run", () => {
+  it.effect("logs becoming leader once, with how, and not on each renewal", () =>
+    Effect.gen(function*() {
+      yield* LeaderElection.run(yield* Kubernetes.Kubernetes, config("a"))
+      yield* tick("1 millis")
+      yield* tick("10 seconds")
+      const became = (yield* logged).filter((line) => line.message === "became leader")
+      assert.deepStrictEqual(became.map((line) => [line.level, line.annotations["transition"], line.annotations["identity"], line.annotations["lease"]]), [
+        ["INFO", "Create", "a", "ops/dittofs-operator"]
+      ])
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
   it.effect("one leader; a partitioned leader stops writing before the follower takes over; never two writers", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes.Kubernetes
