@@ -167,6 +167,17 @@ export const deepFreeze = <A>(value: A): A => {
 
 export const namespace = "storage"
 
+/** A ConfigMap of that name that nobody owns: a foreign object to a server whose name it takes. */
+export const strayConfigMap = (name: string): K8s.ConfigMap => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: {} })
+
+/** A Service of that name that nobody owns, on an unrelated port. */
+export const strayService = (name: string): K8s.Service => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace },
+  spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
+})
+
 export const serverName = "ditto"
 
 /** A DittoServer as the apiserver would hand it over (decoded, defaults applied). */

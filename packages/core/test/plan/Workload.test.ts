@@ -23,6 +23,7 @@ import {
   server,
   specOf
 } from "./workloadCluster.ts"
+import { strayConfigMap, strayService } from "../fixtures.ts"
 import { expectWorkload } from "./workloadExpectations.ts"
 
 const nfs: K8s.ContainerPort = { name: "adapter-nfs", containerPort: 12049, protocol: "TCP" }
@@ -314,13 +315,8 @@ describe("ownership, object by object", () => {
   it.effect("an object of ours with no controller is named so; a foreign object that is not wanted is not reported", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes.Kubernetes
-      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} })
-      yield* kubernetes.create(Kubernetes.Resources.Service, {
-        apiVersion: "v1",
-        kind: "Service",
-        metadata: { name: "ditto-metrics", namespace },
-        spec: { ports: [{ name: "http", port: 80 }] }
-      })
+      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, strayConfigMap("ditto-config"))
+      yield* kubernetes.create(Kubernetes.Resources.Service, strayService("ditto-metrics"))
       const first = yield* pass(specOf({ metrics: { enabled: false } }))
       assert.deepStrictEqual(first.foreign.map((finding) => finding.message), [
         "ConfigMap ditto-config exists with no controller, not DittoServer ditto; left untouched"

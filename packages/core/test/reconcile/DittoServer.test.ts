@@ -9,7 +9,7 @@ import { Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { type Adapter, DittoFs, DittoServerPass, EventRecorder, type K8s, Kubernetes, Naming, PassError } from "../../src/index.ts"
 import { DittoFsMemory, KubernetesMemory } from "../../src/testing/index.ts"
-import { makeServer, namespace } from "../fixtures.ts"
+import { makeServer, namespace, strayConfigMap, strayService } from "../fixtures.ts"
 import { capture, lines } from "../Logs.ts"
 import {
   adapter,
@@ -702,13 +702,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a foreign Service is a WorkloadSynced matter: the configuration is still ready", () =>
     Effect.gen(function*() {
-      yield* Kubernetes.Kubernetes.use((k) =>
-        k.create(Kubernetes.Resources.Service, {
-          apiVersion: "v1",
-          kind: "Service",
-          metadata: { name: "ditto-api", namespace },
-          spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
-        }))
+      yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.Service, strayService("ditto-api")))
       yield* setupServer()
       yield* adminSecret()
       yield* Effect.ignore(pass)
@@ -774,13 +768,8 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
   it.effect("a foreign ConfigMap and a foreign Service: ConfigReady names the ConfigMap, WorkloadSynced both", () =>
     Effect.gen(function*() {
       const kubernetes = yield* Kubernetes.Kubernetes
-      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} })
-      yield* kubernetes.create(Kubernetes.Resources.Service, {
-        apiVersion: "v1",
-        kind: "Service",
-        metadata: { name: "ditto-api", namespace },
-        spec: { type: "ClusterIP", ports: [{ name: "x", port: 1 }] }
-      })
+      yield* kubernetes.create(Kubernetes.Resources.ConfigMap, strayConfigMap("ditto-config"))
+      yield* kubernetes.create(Kubernetes.Resources.Service, strayService("ditto-api"))
       yield* setupServer()
       yield* adminSecret()
       yield* Effect.ignore(pass)
@@ -793,8 +782,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a foreign ConfigMap: ConfigReady and WorkloadSynced name it", () =>
     Effect.gen(function*() {
-      yield* Kubernetes.Kubernetes.use((k) =>
-        k.create(Kubernetes.Resources.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ditto-config", namespace }, data: {} }))
+      yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.ConfigMap, strayConfigMap("ditto-config")))
       yield* setupServer()
       yield* adminSecret()
       yield* Effect.ignore(pass)
