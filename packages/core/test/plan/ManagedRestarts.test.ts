@@ -96,6 +96,8 @@ describe("ManagedRestarts.plan", () => {
 
   it("restarts only pods the StatefulSet controls, none while one terminates, one at a time and the first by name", () => {
     assert.deepStrictEqual(deleted({ pods: [pod("other-0", { hash: "x", owner: "other-uid" }), pod("loose-0", { hash: "x", controller: false })] }), [])
+    const alsoOwned = { ...stale, metadata: { ...stale.metadata, ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "x", uid: "cm-uid" }, ...(stale.metadata.ownerReferences ?? [])] } }
+    assert.deepStrictEqual(deleted({ pods: [alsoOwned] }).length, 1, "another, non-controller owner besides")
     assert.deepStrictEqual(deleted({ pods: [stale, pod("ditto-1", { hash: "new-restart-hash", terminating: true })] }), [])
     assert.deepStrictEqual(deleted({ pods: [pod("other-0", { hash: "x", owner: "other-uid", terminating: true }), stale] }).length, 1, "another's terminating pod does not hold it back")
     assert.deepStrictEqual(
