@@ -9,7 +9,7 @@
  *   touches), the DittoFS calls (counted by the stand-in), and the resident memory (VmRSS, sampled
  *   every second: mean and max; VmHWM: the peak since start);
  * - a stop: the poll that saw an adapter stop → its Service deleted (`BENCH_STOPS`, default 5, the
- *   apiserver polled every 2 ms for the Service), and SIGTERM → exit.
+ *   apiserver polled every 2 ms for the Service), and SIGTERM → exit once the writes of the stops' passes are done.
  * The DittoFS stand-in (`bench/OperatorRun.ts`, shared with `bench/scale.ts`) is one local HTTP server speaking login, refresh, users, adapters and health
  * for every server, each under its own path prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`).
  * `BENCH_BUNDLE=<file>` measures another build (e.g. an older commit's `pnpm bundle`); `BENCH_LABEL`
@@ -48,6 +48,8 @@ const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const stops = Number(process.env.BENCH_STOPS ?? 5)
 const label = process.env.BENCH_LABEL
 const nodeArgs = operatorNodeArgs()
+/** `BENCH_SHUTDOWN_LOG=1`: after SIGTERM, print the operator's log lines from the signal on, in ms after it (with `--log-level debug`). */
+const shutdownLog = process.env.BENCH_SHUTDOWN_LOG === "1"
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
 const pollingInterval = "10s"
 const namespace = "default"
@@ -74,7 +76,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     yield* Console.log(`${servers} DittoServers applied`)
     const services = yield* adapterServices(namespace)
 
-    const operator = yield* spawnOperator({ bundleFile, plane, nodeArgs })
+    const operator = yield* spawnOperator({ bundleFile, plane, nodeArgs, ...(shutdownLog ? { args: ["--log-level", "debug"] } : {}) })
     const { pid, started } = operator
 
     // converged: every server's adapter Service exists
@@ -115,7 +117,17 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
       }
     }
 
+    // SIGTERM once the stops' passes are done: with a pass in flight the operator finishes it
+    // first, by design, and the number would be that pass's remaining writes
+    yield* writesSettled(operator, 1)
+    const signalledAt = Date.now()
     const sigtermMillis = yield* operator.terminate
+    if (shutdownLog) {
+      for (const line of operator.output().split("\n")) {
+        const at = Date.parse(/"timestamp":"([^"]+)"/.exec(line)?.[1] ?? "")
+        if (at >= signalledAt - 1) yield* Console.log(`+${at - signalledAt} ms ${line.slice(0, 240)}`)
+      }
+    }
     return {
       servers,
       watchMillis: operator.watchAt() - started,
@@ -154,7 +166,7 @@ const program = Effect.gen(function*() {
     "",
     `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average at start ${loadAtStart} (1, 5, 15 min).`,
     `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run\`.`,
-    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`).`,
+    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`, \`BENCH_SHUTDOWN_LOG\`).`,
     "",
     `Each size on a fresh plain control plane; DittoServers in \`${namespace}\`, polling interval ${pollingInterval}, one running adapter each, DittoFS`,
     "a local stand-in (one HTTP server, a path prefix per server). Idle: after convergence, the last write that trails it and 12 s more,",
