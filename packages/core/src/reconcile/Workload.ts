@@ -74,7 +74,10 @@ export const observeWorkload = (server: ServerIdentity): Effect.Effect<Workload.
 
 const generate = Effect.sync(() => ServerSecrets.generatedFrom(randomBytes(ServerSecrets.randomBytesNeeded)))
 
-const describeFindings = (findings: ReadonlyArray<Finding>): string => findings.map((finding) => finding.message).join("; ")
+/** Several messages in one condition message. */
+const listed = (messages: ReadonlyArray<string>): string => messages.join("; ")
+
+const describeFindings = (findings: ReadonlyArray<Finding>): string => listed(findings.map((finding) => finding.message))
 
 /** What the status learns of the workload. */
 export interface WorkloadStatus {
@@ -112,7 +115,7 @@ const progressing = (
     return { type: "Progressing", status: "True", reason: "StatefulSetUpdating", message: "the StatefulSet is being created or updated" }
   }
   if (plan.pods.length > 0) {
-    return { type: "Progressing", status: "True", reason: "RestartingPods", message: plan.pods.map((change) => change.event.message).join("; ") }
+    return { type: "Progressing", status: "True", reason: "RestartingPods", message: listed(plan.pods.map((change) => change.event.message)) }
   }
   if (ready < spec.replicas) {
     return { type: "Progressing", status: "True", reason: "ScalingReplicas", message: `${ready} of ${spec.replicas} replica(s) ready` }
@@ -169,14 +172,14 @@ export const reconcileWorkload = Effect.fn("reconcileWorkload")(function*(
   const configReady: Status.ConditionFact = configForeign.length > 0
     ? { type: "ConfigReady", status: "False", reason: "ForeignObject", message: describeFindings(configForeign) }
     : configFailed.length > 0
-    ? { type: "ConfigReady", status: "False", reason: "ApplyFailed", message: configFailed.map((f) => `${f.error.reason}: ${f.error.message}`).join("; ") }
+    ? { type: "ConfigReady", status: "False", reason: "ApplyFailed", message: listed(configFailed.map((f) => `${f.error.reason}: ${f.error.message}`)) }
     : { type: "ConfigReady", status: "True", reason: "ConfigValid", message: `config.yaml ${plan.configHash.slice(0, 12)}` }
   const synced: Status.ConditionFact = plan.foreign.length > 0
     ? { type: "WorkloadSynced", status: "False", reason: "ForeignObjects", message: describeFindings(plan.foreign) }
     : plan.blocked.length > 0
     ? { type: "WorkloadSynced", status: "False", reason: "ChangeBlocked", message: describeFindings(plan.blocked) }
     : failures.length > 0
-    ? { type: "WorkloadSynced", status: "False", reason: "ApplyFailed", message: failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`).join("; ") }
+    ? { type: "WorkloadSynced", status: "False", reason: "ApplyFailed", message: listed(failures.map((f) => `${f.change} ${f.kind} ${f.name}: ${f.error.reason}`)) }
     : { type: "WorkloadSynced", status: "True", reason: "WorkloadSynced", message: "every workload object is as the spec says" }
 
   const statefulSet = observed.success.statefulSet

@@ -685,6 +685,21 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
       assert.deepStrictEqual((yield* said)["Progressing"], ["True", "RestartingPods", restarted.join("; ")])
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("a pod restart that fails is announced as ReconcileFailed", () =>
+    Effect.gen(function*() {
+      yield* converged()
+      yield* podFromTemplate
+      const server = yield* current
+      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
+      yield* pass
+      yield* markReady()
+      yield* (yield* KubernetesMemory.Control).failNext({ verb: "delete", kind: "Pod", reason: "Forbidden" })
+      yield* Effect.ignore(pass)
+      const failed = (yield* events).filter((event) => event.type === "Warning" && (event.message ?? "").includes("ditto-0"))
+      assert.deepStrictEqual(failed.map((event) => event.reason), ["ReconcileFailed"])
+      assert.strictEqual((yield* pods).length, 1, "the pod is still there")
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("a failed workload write is announced as ReconcileFailed", () =>
     Effect.gen(function*() {
       yield* setupServer()
@@ -698,6 +713,11 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
       const failedCreates = (yield* events).filter((event) => event.type === "Warning" && (event.message ?? "").startsWith("Failed to create"))
       assert.deepStrictEqual([...new Set(failedCreates.map((event) => event.reason))], ["ReconcileFailed"])
       assert.strictEqual((yield* events).filter((event) => event.reason === "ReconcileFailed").length, 5, "one per kind that failed")
+      assert.deepStrictEqual((yield* said)["WorkloadSynced"], [
+        "False",
+        "ApplyFailed",
+        "Create Secret ditto-jwt-secret: Forbidden; Create ConfigMap ditto-config: Forbidden; Create Service ditto-headless: Forbidden; Create StatefulSet ditto: Forbidden; Create NetworkPolicy ditto-baseline: Forbidden"
+      ])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a foreign Service is a WorkloadSynced matter: the configuration is still ready", () =>
