@@ -34,6 +34,13 @@ const noSlash =
   "A path without a `/` gives a relative directory either way (`\"\"` or the name less its last character), and a relative directory is never mounted: the control-plane claim goes to /data/controlplane."
 
 export const equivalents: ReadonlyArray<Equivalent> = [
+  {
+    file: "packages/core/src/plan/ServerStatefulSet.ts",
+    mutator: "ConditionalExpression",
+    original: "Object.hasOwn(b, key)",
+    replacement: "true",
+    why: "Resources decoded from JSON hold no undefined quantity: a key the other side lacks reads as undefined there, which `Quantity.equal` never finds equal to a quantity that is present."
+  },
   { file: serverPod, mutator: "MethodExpression", original: `Math.max(0, path.lastIndexOf("/"))`, replacement: `Math.min(0, path.lastIndexOf("/"))`, why: noSlash },
   {
     file: serverPod,

@@ -14,6 +14,15 @@ describe("resourcesEquivalent", () => {
     assert.isFalse(ServerStatefulSet.resourcesEquivalent({ requests: { cpu: "1" } }, {}))
     assert.isTrue(ServerStatefulSet.resourcesEquivalent({}, {}))
   })
+
+  it("tells apart a missing quantity, anything besides limits and requests, and no resources at all", () => {
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent({ limits: { cpu: "1" } }, { limits: { cpu: "1", memory: "1Gi" } }))
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent({ limits: { cpu: "1", memory: "1Gi" } }, { limits: { cpu: "1" } }))
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent({ limits: { cpu: "1" }, claims: [{ name: "gpu" }] }, { limits: { cpu: "1" } }))
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent({}, undefined))
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent(undefined, {}))
+    assert.isTrue(ServerStatefulSet.resourcesEquivalent(undefined, undefined))
+  })
 })
 
 // ---------------------------------------------------------------------------------------------
