@@ -91,6 +91,9 @@ describe("Credentials", () => {
     assert.isUndefined(Credentials.fromSecret({ ...secret, data: rest }))
     const junk = Credentials.fromSecret({ ...secret, data: { ...secret.data, "expires-at": Buffer.from("soon").toString("base64") } })
     assert.isUndefined(junk?.expiresAt)
+    assert.isUndefined(Credentials.fromSecret({ ...secret, data: { ...secret.data, password: "" } }), "an empty password is none")
+    const noToken = Credentials.fromSecret({ ...secret, data: { ...secret.data, "access-token": "" } })
+    assert.isFalse(noToken === undefined || "accessToken" in noToken, "an empty token is none")
   })
 
   it("decides: provision, login, refresh at 80 %, or use", () => {
@@ -112,6 +115,8 @@ describe("Credentials", () => {
     assert.strictEqual(at(1_000_000, noIssuedAt), "Refresh", "an unknown age: refreshed")
     const { expiresAt: _e, ...noExpiry } = full
     assert.strictEqual(at(1_000_000, noExpiry), "Refresh")
+    const backwards = { ...full, issuedAt: 2_000_000, expiresAt: 1_000_000 }
+    assert.strictEqual(at(1_000_000, backwards), "Refresh", "a Secret whose times were set by hand: expired is expired")
     const { serverUrl: _u, ...noUrl } = full
     assert.strictEqual(at(1_000_000, noUrl), "Login")
     const use = Credentials.nextStep(full, url, 1_000_000)
