@@ -12,7 +12,7 @@
  * - `equal` compares by value, so the status is written only when it changes.
  */
 import * as Json from "../domain/Json.ts"
-import { Option } from "effect"
+import { Option, Order } from "effect"
 import type * as DittoServer from "../domain/DittoServer.ts"
 
 /** The conditions `Ready` requires, in the order the status lists them. */
@@ -117,7 +117,7 @@ export const next = (current: DittoServer.Status | undefined, update: Update): D
   )
   const ready = update.facts.find((fact) => fact.type === "Ready") ?? readiness(withFacts)
   const conditions = [...setCondition(withFacts, ready, update.now, update.generation)]
-    .sort((a, b) => order(a.type) - order(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
+    .sort((a, b) => order(a.type) - order(b.type) || Order.String(a.type, b.type))
   const adapters = Option.getOrElse(update.adapters, () => current?.adapters ?? [])
   return {
     ...current,
