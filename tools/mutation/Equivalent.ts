@@ -35,6 +35,13 @@ const noSlash =
 
 export const equivalents: ReadonlyArray<Equivalent> = [
   {
+    file: workQueue,
+    mutator: "CallExpression",
+    original: "stamps.delete(key)",
+    replacement: ";",
+    why: "Only memory: a queue stamp left behind when its key starts is overwritten by the key's next add before anything reads it."
+  },
+  {
     file: "packages/core/src/plan/ServerStatefulSet.ts",
     mutator: "ConditionalExpression",
     original: "Object.hasOwn(b, key)",

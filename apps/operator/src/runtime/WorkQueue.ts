@@ -173,16 +173,24 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         }))
       )
 
-    /** A key whose run was interrupted goes back to the queue, for the next `run`. */
+    /**
+     * A key whose run was interrupted (its term ended) goes back to the queue, for the next `run`.
+     * A running key is never queued at the same time (`add` marks it dirty instead).
+     */
     const requeueInterrupted = (key: K) =>
       Effect.gen(function*() {
         const at = yield* now
-        const [offer, runningNow] = yield* Ref.modify(state, (current): readonly [readonly [boolean, number], State<K>] => {
-          const base = { ...current, running: without(current.running, key), dirty: without(current.dirty, key) }
-          if (current.queued.has(key)) return [[false, base.running.size], base]
-          return [[true, base.running.size], { ...base, queued: new Set(current.queued).add(key), queuedAt: new Map(current.queuedAt).set(key, at) }]
+        const runningNow = yield* Ref.modify(state, (current): readonly [number, State<K>] => {
+          const running = without(current.running, key)
+          return [running.size, {
+            ...current,
+            running,
+            dirty: without(current.dirty, key),
+            queued: new Set(current.queued).add(key),
+            queuedAt: new Map(current.queuedAt).set(key, at)
+          }]
         })
-        if (offer) yield* Queue.offer(ready, key)
+        yield* Queue.offer(ready, key)
         yield* ended(runningNow)
         yield* gauges
       })
@@ -192,7 +200,8 @@ export const make = <K>(options: WorkQueueOptions): Effect.Effect<WorkQueue<K>, 
         Effect.gen(function*() {
           const key = yield* restore(Queue.take(ready))
           if (yield* Ref.get(draining)) {
-            yield* requeueInterrupted(key)
+            // still queued: back where it was (a drain is final: nothing runs it any more)
+            yield* Queue.offer(ready, key)
             return yield* restore(Effect.never)
           }
           const started = yield* now

@@ -5,10 +5,12 @@
  * what ran, and what did not, without letting fibers "run for a while".
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Deferred, Duration, Effect, Fiber, Queue, Ref } from "effect"
+import { Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Metric, Queue, Ref } from "effect"
+import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { Action } from "@dittofs-operator/core"
 import * as WorkQueue from "../../../src/runtime/WorkQueue.ts"
+import * as Prometheus from "../../support/PrometheusText.ts"
 import { capture, logged } from "./Logs.ts"
 
 const awaitChange: WorkQueue.Outcome = { _tag: "AwaitChange" }
@@ -293,4 +295,100 @@ describe("WorkQueue", () => {
       yield* queue.drain(Duration.seconds(10))
       assert.strictEqual(yield* Clock.currentTimeMillis, 0)
     }))
+})
+
+describe("WorkQueue: drain with several runs", () => {
+  it.effect("drain: waits for the last of several runs in flight, not the first", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 2 })
+      const { announce, next } = yield* announcer
+      yield* queue.add("short")
+      yield* queue.add("long")
+      yield* Effect.forkChild(queue.run((key) =>
+        Effect.andThen(announce(key), Effect.as(Effect.sleep(key === "short" ? "1 second" : "3 seconds"), awaitChange))))
+      yield* next
+      yield* next
+      const drained = yield* Effect.forkChild(queue.drain(Duration.seconds(10)))
+      yield* TestClock.adjust("1 second")
+      assert.isUndefined(drained.pollUnsafe(), "long still runs")
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(drained)
+      assert.strictEqual(yield* Clock.currentTimeMillis, 3_000)
+    }))
+
+  it.effect("drain: a run that ended before it was asked does not count as the last one", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* Effect.forkChild(queue.run((key) => Effect.andThen(announce(key), Effect.as(Effect.sleep(key === "early" ? "1 millis" : "5 seconds"), awaitChange))))
+      yield* queue.add("early")
+      yield* next
+      yield* TestClock.adjust("1 millis")
+      yield* queue.add("late")
+      yield* next
+      const drained = yield* Effect.forkChild(queue.drain(Duration.seconds(10)))
+      yield* TestClock.adjust("4 seconds")
+      assert.isUndefined(drained.pollUnsafe(), "late still runs")
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(drained)
+    }))
+})
+
+describe("WorkQueue.reasonOf", () => {
+  class Failed extends Data.TaggedError("KubernetesError")<{ readonly reason: string }> {}
+  class Tagged extends Data.TaggedError("PassFailed")<{}> {}
+  it("names a tagged error by tag and reason, else by tag, else what failed", () => {
+    assert.deepStrictEqual(
+      [
+        Cause.fail(new Failed({ reason: "Conflict" })),
+        Cause.fail(new Tagged()),
+        Cause.fail({ message: "plain object" }),
+        Cause.fail({ _tag: 3, reason: 4 }),
+        Cause.fail("text"),
+        Cause.die(new Error("bug")),
+        Cause.interrupt()
+      ].map(WorkQueue.reasonOf),
+      ["KubernetesError.Conflict", "PassFailed", "Error", "Error", "text", "Defect", "Interrupted"]
+    )
+  })
+})
+
+describe("WorkQueue metrics", () => {
+  const scrape = Effect.map(PrometheusMetrics.format(), Prometheus.parse)
+  const metric = (name: string, labels: Record<string, string>) => Effect.map(scrape, (families) => Prometheus.value(families, name, labels))
+
+  it.effect("counts adds (a coalesced one not), retries, and the time keys waited, under the queue's name", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make<string>({ concurrency: 1 })
+      const { announce, next } = yield* announcer
+      yield* TestClock.adjust("1 second") // times measured from a clock not at 0
+      yield* queue.add("ns/a")
+      yield* queue.add("ns/b")
+      yield* queue.add("ns/b")
+      assert.deepStrictEqual([yield* metric("workqueue_adds_total", { name: "default" }), yield* metric("workqueue_depth", { name: "default" })], [2, 2])
+      const failOnce = yield* Ref.make(true)
+      yield* Effect.forkChild(queue.run((key) =>
+        Effect.gen(function*() {
+          yield* announce(key)
+          if (key === "ns/a") {
+            yield* Effect.sleep("2 seconds")
+            return awaitChange
+          }
+          if (yield* Ref.getAndSet(failOnce, false)) return yield* Effect.fail("once")
+          return awaitChange
+        })))
+      yield* next
+      assert.strictEqual(yield* metric("controller_runtime_active_workers", { controller: "default" }), 1)
+      yield* TestClock.adjust("2 seconds")
+      yield* next
+      assert.deepStrictEqual(
+        [yield* metric("workqueue_queue_duration_seconds_sum", { name: "default" }), yield* metric("workqueue_queue_duration_seconds_count", { name: "default" })],
+        [2, 2],
+        "ns/a at once, ns/b after the 2 s ns/a ran"
+      )
+      assert.deepStrictEqual(
+        [yield* metric("workqueue_work_duration_seconds_sum", { name: "default" }), yield* metric("workqueue_retries_total", { name: "default" })],
+        [2, 1]
+      )
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 })
