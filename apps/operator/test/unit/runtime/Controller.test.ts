@@ -5,9 +5,14 @@
  * it (and whatever it sets off) before the test looks at the queue.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Queue, Ref, Stream } from "effect"
+import { Action } from "@dittofs-operator/core"
+import { Clock, Duration, Effect, Metric, Queue, Ref, References, Stream } from "effect"
+import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../../src/runtime/Controller.ts"
+import * as Health from "../../../src/runtime/Health.ts"
+import * as Prometheus from "../../support/PrometheusText.ts"
+import { capture, logged } from "./Logs.ts"
 import * as Scripted from "./ScriptedSource.ts"
 
 const owner = { apiVersion: "example.com/v1", kind: "Thing" }
@@ -167,4 +172,56 @@ describe("Controller", () => {
       "a cluster-scoped object keys its owner without a namespace"
     )
   })
+})
+
+describe("Controller: what it reports", () => {
+  const scrape = Effect.map(PrometheusMetrics.format(), Prometheus.parse)
+  const metric = (name: string, labels: Record<string, string>) => Effect.map(scrape, (families) => Prometheus.value(families, name, labels))
+
+  it.effect("counts passes by result from zero, times them, logs each with its object and pass id, and registers its health checks", () =>
+    Effect.gen(function*() {
+      const health = yield* Health.make
+      const primary = yield* Scripted.make
+      yield* primary.setList([Scripted.item("a", "1"), Scripted.item("b", "2"), Scripted.item("c", "3")], "3")
+      yield* primary.scriptLive
+      const outcomes: Record<string, Effect.Effect<Action.Action, string>> = {
+        a: Effect.as(Effect.sleep("1500 millis"), Action.awaitChange),
+        b: Effect.as(Effect.sleep("1 second"), Action.requeue(Duration.seconds(30))),
+        c: Effect.fail("broken")
+      }
+      yield* Controller.start({
+        primary: { name: "things", source: primary.source },
+        owner,
+        owned: [],
+        concurrency: 3,
+        reconcile: (object: Scripted.Item) => outcomes[object.metadata.name] ?? Effect.die("unknown")
+      }).pipe(Effect.provideService(Health.Health, health))
+      const zero = yield* Effect.forEach(["success", "error", "requeue_after"], (result) => metric("controller_runtime_reconcile_total", { controller: "things", result }))
+      assert.deepStrictEqual(zero, [0, 0, 0], "every series exists at 0 before the first pass")
+      assert.deepStrictEqual(
+        [yield* metric("controller_runtime_reconcile_errors_total", { controller: "things" }), yield* metric("controller_runtime_max_concurrent_reconciles", { controller: "things" })],
+        [0, 3]
+      )
+      yield* TestClock.adjust("1500 millis") // c is retried at 2 s
+      const counted = yield* Effect.forEach(["success", "error", "requeue_after"], (result) => metric("controller_runtime_reconcile_total", { controller: "things", result }))
+      assert.deepStrictEqual(counted, [1, 1, 1])
+      assert.deepStrictEqual(
+        [yield* metric("controller_runtime_reconcile_errors_total", { controller: "things" }), yield* metric("controller_runtime_reconcile_time_seconds_sum", { controller: "things" })],
+        [1, 2.5],
+        "1.5 s + 1 s + 0 s"
+      )
+      const lines = yield* logged
+      assert.deepStrictEqual(lines.filter((line) => line.message === "listed; watching").map((line) => line.annotations["kind"]), ["things"])
+      const reconciled = lines.filter((line) => line.message === "reconciled")
+      assert.deepStrictEqual(
+        reconciled.map((line) => [line.level, line.annotations["controller"], line.annotations["key"], line.annotations["outcome"]]).sort(),
+        [["DEBUG", "things", "ns/a", "await change"], ["DEBUG", "things", "ns/b", "requeue after 30s"]]
+      )
+      const ids = reconciled.map((line) => String(line.annotations["reconcileId"]))
+      assert.strictEqual(new Set(ids).size, 2, "one id a pass")
+      assert.isTrue(ids.every((id) => /^[0-9a-z]+-[0-9a-z]+$/.test(id)))
+      const checks = (report: Health.Report) => report.checks.map((check) => `${check.name}:${check.ok}`)
+      assert.deepStrictEqual(checks(yield* health.liveness), ["reflector-things:true", "workers-things:true"])
+      assert.deepStrictEqual(checks(yield* health.readiness), ["synced-things:true"])
+    }).pipe(capture, Effect.provideService(References.MinimumLogLevel, "Debug"), Effect.provideService(Metric.MetricRegistry, new Map())))
 })
