@@ -225,3 +225,25 @@ describe("Controller: what it reports", () => {
       assert.deepStrictEqual(checks(yield* health.readiness), ["synced-things:true"])
     }).pipe(capture, Effect.provideService(References.MinimumLogLevel, "Debug"), Effect.provideService(Metric.MetricRegistry, new Map())))
 })
+
+describe("Controller: liveness", () => {
+  it.effect("reports its workers dead when their fiber ends", () =>
+    Effect.gen(function*() {
+      const health = yield* Health.make
+      const primary = yield* Scripted.make
+      yield* primary.setList([], "1")
+      yield* primary.scriptLive
+      yield* Controller.start({
+        primary: { name: "things", source: primary.source },
+        owner,
+        owned: [],
+        concurrency: 1,
+        reconcile: () => Effect.succeed(Action.awaitChange),
+        whileLeading: () => Effect.die("the term's work crashed")
+      }).pipe(Effect.provideService(Health.Health, health))
+      yield* TestClock.adjust("1 millis")
+      const report = yield* health.liveness
+      assert.deepStrictEqual(report.checks.map((check) => `${check.name}:${check.ok}`), ["reflector-things:true", "workers-things:false"])
+      assert.isFalse(report.ok)
+    }))
+})
