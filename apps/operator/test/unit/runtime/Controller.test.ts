@@ -247,3 +247,26 @@ describe("Controller: liveness", () => {
       assert.isFalse(report.ok)
     }))
 })
+
+describe("Controller: what its stores keep", () => {
+  it.effect("passes each kind's transform and index to its reflector: the pass sees transformed objects", () =>
+    Effect.gen(function*() {
+      const primary = yield* Scripted.make
+      const owned = yield* Scripted.make
+      yield* primary.setList([Scripted.item("a", "1", { labels: { big: "x".repeat(100) } })], "1")
+      yield* owned.setList([Scripted.item("svc", "2", { labels: { tier: "files" }, ownerReferences: ownedBy("a") })], "2")
+      yield* primary.scriptLive
+      yield* owned.scriptLive
+      const seen = yield* Queue.unbounded<Scripted.Item>()
+      const trimmed = (object: Scripted.Item): Scripted.Item => ({ metadata: { ...object.metadata, labels: { trimmed: "true" } } })
+      const running = yield* Controller.start({
+        primary: { name: "things", source: primary.source, transform: trimmed },
+        owner,
+        owned: [{ name: "services", source: owned.source, transform: trimmed, indexBy: (object) => object.metadata.labels?.["trimmed"] }],
+        concurrency: 1,
+        reconcile: (object: Scripted.Item) => Effect.as(Queue.offer(seen, object), Action.awaitChange)
+      })
+      assert.deepStrictEqual((yield* Queue.take(seen)).metadata.labels, { trimmed: "true" })
+      assert.deepStrictEqual([...(yield* running.owned[0]!.indexed("true")).keys()], ["ns/svc"])
+    }))
+})
