@@ -33,7 +33,12 @@ const serverPod = "packages/core/src/plan/ServerPod.ts"
 const noSlash =
   "A path without a `/` gives a relative directory either way (`\"\"` or the name less its last character), and a relative directory is never mounted: the control-plane claim goes to /data/controlplane."
 
+const noOption =
+  "A kind without a transform (or an index) then passes `undefined` for it, which the reflector reads as no transform (no index)."
+
 export const equivalents: ReadonlyArray<Equivalent> = [
+  { file: controller, mutator: "ConditionalExpression", original: "kind.transform === undefined", replacement: "false", why: noOption },
+  { file: controller, mutator: "ConditionalExpression", original: "kind.indexBy === undefined", replacement: "false", why: noOption },
   {
     file: workQueue,
     mutator: "CallExpression",

@@ -182,43 +182,44 @@ describe("Controller: what it reports", () => {
     Effect.gen(function*() {
       const health = yield* Health.make
       const primary = yield* Scripted.make
-      yield* primary.setList([Scripted.item("a", "1"), Scripted.item("b", "2"), Scripted.item("c", "3")], "3")
+      yield* primary.setList([Scripted.item("a", "1"), Scripted.item("b", "2"), Scripted.item("c", "3"), Scripted.item("d", "4")], "4")
       yield* primary.scriptLive
       const outcomes: Record<string, Effect.Effect<Action.Action, string>> = {
         a: Effect.as(Effect.sleep("1500 millis"), Action.awaitChange),
         b: Effect.as(Effect.sleep("1 second"), Action.requeue(Duration.seconds(30))),
-        c: Effect.fail("broken")
+        c: Effect.fail("broken"),
+        d: Effect.succeed(Action.requeue(Duration.minutes(1)))
       }
       yield* Controller.start({
         primary: { name: "things", source: primary.source },
         owner,
         owned: [],
-        concurrency: 3,
+        concurrency: 4,
         reconcile: (object: Scripted.Item) => outcomes[object.metadata.name] ?? Effect.die("unknown")
       }).pipe(Effect.provideService(Health.Health, health))
       const zero = yield* Effect.forEach(["success", "error", "requeue_after"], (result) => metric("controller_runtime_reconcile_total", { controller: "things", result }))
       assert.deepStrictEqual(zero, [0, 0, 0], "every series exists at 0 before the first pass")
       assert.deepStrictEqual(
         [yield* metric("controller_runtime_reconcile_errors_total", { controller: "things" }), yield* metric("controller_runtime_max_concurrent_reconciles", { controller: "things" })],
-        [0, 3]
+        [0, 4]
       )
       yield* TestClock.adjust("1500 millis") // c is retried at 2 s
       const counted = yield* Effect.forEach(["success", "error", "requeue_after"], (result) => metric("controller_runtime_reconcile_total", { controller: "things", result }))
-      assert.deepStrictEqual(counted, [1, 1, 1])
+      assert.deepStrictEqual(counted, [1, 1, 2])
       assert.deepStrictEqual(
         [yield* metric("controller_runtime_reconcile_errors_total", { controller: "things" }), yield* metric("controller_runtime_reconcile_time_seconds_sum", { controller: "things" })],
         [1, 2.5],
-        "1.5 s + 1 s + 0 s"
+        "1.5 s + 1 s + 0 s + 0 s"
       )
       const lines = yield* logged
       assert.deepStrictEqual(lines.filter((line) => line.message === "listed; watching").map((line) => line.annotations["kind"]), ["things"])
       const reconciled = lines.filter((line) => line.message === "reconciled")
       assert.deepStrictEqual(
         reconciled.map((line) => [line.level, line.annotations["controller"], line.annotations["key"], line.annotations["outcome"]]).sort(),
-        [["DEBUG", "things", "ns/a", "await change"], ["DEBUG", "things", "ns/b", "requeue after 30s"]]
+        [["DEBUG", "things", "ns/a", "await change"], ["DEBUG", "things", "ns/b", "requeue after 30s"], ["DEBUG", "things", "ns/d", "requeue after 1m"]]
       )
       const ids = reconciled.map((line) => String(line.annotations["reconcileId"]))
-      assert.strictEqual(new Set(ids).size, 2, "one id a pass")
+      assert.strictEqual(new Set(ids).size, 3, "one id a pass")
       assert.isTrue(ids.every((id) => /^[0-9a-z]+-[0-9a-z]+$/.test(id)))
       const checks = (report: Health.Report) => report.checks.map((check) => `${check.name}:${check.ok}`)
       assert.deepStrictEqual(checks(yield* health.liveness), ["reflector-things:true", "workers-things:true"])
