@@ -80,6 +80,19 @@ const converged = (spec: Record<string, unknown> = {}) =>
     return yield* pass
   })
 
+/**
+ * A converged server with its pod whose image then changed, the StatefulSet's controller having
+ * seen the new template: the next pass restarts the pod.
+ */
+const dueForRestart = Effect.gen(function*() {
+  yield* converged()
+  yield* podFromTemplate
+  const server = yield* current
+  yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
+  yield* pass
+  yield* markReady()
+})
+
 describe("DittoServerPass.reconcile: the workload", () => {
   it.effect("creates the whole workload from a bare DittoServer while DittoFS is still unreachable", () =>
     Effect.gen(function*() {
@@ -674,12 +687,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a pod being restarted: Progressing says which, and why", () =>
     Effect.gen(function*() {
-      yield* converged()
-      yield* podFromTemplate
-      const server = yield* current
-      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
-      yield* pass
-      yield* markReady()
+      yield* dueForRestart
       yield* pass
       const restarted = (yield* events).filter((event) => event.reason === "PodRestarted").map((event) => event.message)
       assert.deepStrictEqual((yield* said)["Progressing"], ["True", "RestartingPods", restarted.join("; ")])
@@ -687,12 +695,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a pod restart that fails is announced as ReconcileFailed", () =>
     Effect.gen(function*() {
-      yield* converged()
-      yield* podFromTemplate
-      const server = yield* current
-      yield* Kubernetes.Kubernetes.use((k) => k.update(Kubernetes.Resources.DittoServer, { ...server, spec: { ...server.spec, image: "marmos91c/dittofs:v0.29.0" } }))
-      yield* pass
-      yield* markReady()
+      yield* dueForRestart
       yield* (yield* KubernetesMemory.Control).failNext({ verb: "delete", kind: "Pod", reason: "Forbidden" })
       yield* Effect.ignore(pass)
       const failed = (yield* events).filter((event) => event.type === "Warning" && (event.message ?? "").includes("ditto-0"))
