@@ -120,6 +120,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     // SIGTERM once the stops' passes are done: with a pass in flight the operator finishes it
     // first, by design, and the number would be that pass's remaining writes
     yield* writesSettled(operator, 1)
+    // wall-clock time, as the operator's log timestamps are (BENCH_SHUTDOWN_LOG compares them)
     const signalledAt = Date.now()
     const sigtermMillis = yield* operator.terminate
     if (shutdownLog) {

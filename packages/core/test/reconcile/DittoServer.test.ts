@@ -80,6 +80,13 @@ const converged = (spec: Record<string, unknown> = {}) =>
     return yield* pass
   })
 
+/** A new server's first pass (with its admin Secret), whatever it ends with. */
+const firstPass = Effect.gen(function*() {
+  yield* setupServer()
+  yield* adminSecret()
+  yield* Effect.ignore(pass)
+})
+
 /**
  * A converged server with its pod whose image then changed, the StatefulSet's controller having
  * seen the new template: the next pass restarts the pod.
@@ -613,9 +620,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a server being made: its configuration, nothing ready yet, the StatefulSet being created", () =>
     Effect.gen(function*() {
-      yield* setupServer()
-      yield* adminSecret()
-      yield* Effect.ignore(pass)
+      yield* firstPass
       const hash = (yield* current).status?.configHash ?? ""
       assert.deepStrictEqual(yield* workloadFacts, [
         ["True", "ConfigValid", `config.yaml ${hash.slice(0, 12)}`],
@@ -639,9 +644,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
 
   it.effect("a StatefulSet seen by its controller, its pod not ready yet: how many of how many are ready", () =>
     Effect.gen(function*() {
-      yield* setupServer()
-      yield* adminSecret()
-      yield* Effect.ignore(pass)
+      yield* firstPass
       yield* markReady("ditto", 0)
       yield* Effect.ignore(pass)
       assert.deepStrictEqual((yield* workloadFacts).slice(2), [
@@ -726,9 +729,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
   it.effect("a foreign Service is a WorkloadSynced matter: the configuration is still ready", () =>
     Effect.gen(function*() {
       yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.Service, strayService("ditto-api")))
-      yield* setupServer()
-      yield* adminSecret()
-      yield* Effect.ignore(pass)
+      yield* firstPass
       const facts = yield* workloadFacts
       assert.deepStrictEqual(facts[0]?.slice(0, 2), ["True", "ConfigValid"])
       assert.deepStrictEqual(facts[1]?.slice(0, 2), ["False", "ForeignObjects"])
@@ -793,9 +794,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
       const kubernetes = yield* Kubernetes.Kubernetes
       yield* kubernetes.create(Kubernetes.Resources.ConfigMap, strayConfigMap("ditto-config"))
       yield* kubernetes.create(Kubernetes.Resources.Service, strayService("ditto-api"))
-      yield* setupServer()
-      yield* adminSecret()
-      yield* Effect.ignore(pass)
+      yield* firstPass
       const foreign = (yield* events).filter((event) => event.reason === "ForeignObject").map((event) => event.message ?? "")
       assert.strictEqual(foreign.length, 2)
       const facts = yield* workloadFacts
@@ -806,9 +805,7 @@ describe("DittoServerPass.reconcile: what the workload phase says", () => {
   it.effect("a foreign ConfigMap: ConfigReady and WorkloadSynced name it", () =>
     Effect.gen(function*() {
       yield* Kubernetes.Kubernetes.use((k) => k.create(Kubernetes.Resources.ConfigMap, strayConfigMap("ditto-config")))
-      yield* setupServer()
-      yield* adminSecret()
-      yield* Effect.ignore(pass)
+      yield* firstPass
       const facts = yield* workloadFacts
       assert.deepStrictEqual(facts[0]?.slice(0, 2), ["False", "ForeignObject"])
       assert.include(facts[0]?.[2], "ditto-config")
