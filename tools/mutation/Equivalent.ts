@@ -69,6 +69,13 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     why: "`namedItems` reads lists decoded from JSON: an array in them has only indices, never a `name` of type string, so taking arrays for records admits no item more."
   },
   {
+    file: "packages/core/src/plan/OwnedFields.ts",
+    mutator: "ConditionalExpression",
+    original: "typeof value === \"object\"",
+    replacement: "true",
+    why: "`namedItems` reads lists decoded from JSON: a string, number or boolean in them has no `name` of type string either, so taking them for records admits no item more."
+  },
+  {
     file: workload,
     mutator: "ObjectLiteral",
     original: "{ labelSelector: selectorLabels(server.name) }",
