@@ -64,6 +64,10 @@ describe("ServerSecrets: the generated Secrets", () => {
     })
     const { data: _data, ...empty } = observed
     assert.deepStrictEqual(ServerSecrets.missingKeys(input, "admin", empty), ["username", "password"])
+    assert.strictEqual(
+      ServerSecrets.updatedEvent(input, "admin", empty).message,
+      "Updated Secret ditto-admin-credentials: filled missing key(s) username, password"
+    )
     const full = { ...observed, data: { username: b64("root"), password: b64("secret") } }
     const labelled = ServerSecrets.overlay(input, "admin", full)
     assert.strictEqual(labelled.data, full.data, "nothing filled: the data as observed")
