@@ -22,6 +22,8 @@ describe("Credentials", () => {
     const long = (last: string) => Credentials.accountName({ namespace, name: `${"x".repeat(252)}${last}` })
     assert.strictEqual(long("1").length, 255)
     assert.isTrue(long("1").startsWith(`k8s-operator.${namespace}.xxx`))
+    // cut to 246 chars, then "-" and the first 8 hex digits of the full name's sha256 (`sha256sum`)
+    assert.strictEqual(long("1").slice(-10), "x-16c3d1c3")
     assert.notStrictEqual(long("1"), long("2"), "names that differ only past the cut still get different accounts")
     const fits = Credentials.accountName({ namespace: "n", name: "y".repeat(255 - "k8s-operator.n.".length) })
     assert.strictEqual(fits, `k8s-operator.n.${"y".repeat(240)}`, "255 chars exactly: kept whole")
