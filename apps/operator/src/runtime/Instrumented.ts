@@ -54,14 +54,13 @@ const fenced = <A>(fence: Fence, operation: string, effect: Effect.Effect<A, Kub
         })
       ))
 
-const describe = (verb: string, resource: Kubernetes.Resource<unknown>, namespace: string | undefined, name: string | undefined) =>
-  `${verb} ${resource.group === "" ? "" : `${resource.group}/`}${resource.version} ${resource.kind} ${namespace ?? ""}/${name ?? ""}`
+/** The operation a refused write names: `create apps/v1 StatefulSet ns/name` (`ns` empty for a cluster-wide object). */
+const describe = (verb: string, resource: Kubernetes.Resource<unknown>, namespace: string | undefined, name: string) =>
+  `${verb} ${Kubernetes.describe(resource, namespace ?? "", name)}`
 
-const metaOf = (object: unknown): { readonly namespace?: string; readonly name?: string } =>
-  (typeof object === "object" && object !== null && "metadata" in object ? object.metadata : {}) as {
-    readonly namespace?: string
-    readonly name?: string
-  }
+/** Every Resource's Schema requires `metadata.name` (`K8s.ObjectMeta`), so a written object has one. */
+const metaOf = (object: unknown): { readonly namespace?: string; readonly name: string } =>
+  (object as { readonly metadata: { readonly namespace?: string; readonly name: string } }).metadata
 
 export const kubernetes = (api: Kubernetes.Api, fence: Fence = alwaysOpen): Kubernetes.Api => ({
   get: (resource, namespace, name) => counted("get", "200", api.get(resource, namespace, name)),

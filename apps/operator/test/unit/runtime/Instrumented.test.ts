@@ -30,7 +30,9 @@ const configMap = (name: string, data: Record<string, string> = {}): K8s.ConfigM
 })
 
 /** A test with its own registry over an in-memory cluster, the wrapper fenced by `open`. */
-const withCluster = <A, E>(test: (kubernetes: Kubernetes.Api, open: Ref.Ref<boolean>) => Effect.Effect<A, E, Kubernetes.Kubernetes>) =>
+const withCluster = <A, E>(
+  test: (kubernetes: Kubernetes.Api, open: Ref.Ref<boolean>) => Effect.Effect<A, E, Kubernetes.Kubernetes | KubernetesMemory.Control>
+) =>
   Effect.gen(function*() {
     const open = yield* Ref.make(true)
     const kubernetes = Instrumented.kubernetes(yield* Kubernetes.Kubernetes, Ref.get(open))
@@ -95,6 +97,31 @@ describe("Instrumented.kubernetes", () => {
         assert.deepStrictEqual([yield* requests("update", "404"), yield* requests("patch", "404")], [1, 1])
       })))
 
+  it.effect("counts a status update that succeeds as update 200 and a status patch as patch 200", () =>
+    withCluster((kubernetes) =>
+      Effect.gen(function*() {
+        const pod: K8s.Pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace }, spec: { containers: [{ name: "c", image: "i" }] } }
+        const created = yield* kubernetes.create(R.Pod, pod)
+        const updated = yield* kubernetes.updateStatus(R.Pod, { ...created, status: { phase: "Pending" } })
+        const patched = yield* kubernetes.patchStatus(R.Pod, updated, { ...updated, status: { phase: "Running" } })
+        assert.strictEqual(patched.status?.phase, "Running")
+        assert.deepStrictEqual([yield* requests("update", "200"), yield* requests("patch", "200")], [1, 1])
+      })))
+
+  it.effect("counts a watch that fails by the status its error stands for", () =>
+    withCluster((kubernetes) =>
+      Effect.gen(function*() {
+        const control = yield* KubernetesMemory.Control
+        const first = yield* kubernetes.create(R.ConfigMap, configMap("f"))
+        yield* kubernetes.update(R.ConfigMap, { ...first, data: { k: "v" } })
+        yield* control.compact
+        const error = yield* Effect.flip(
+          kubernetes.watch(R.ConfigMap, namespace, { resourceVersion: first.metadata.resourceVersion ?? "" }).pipe(Stream.runDrain)
+        )
+        assert.strictEqual(error.reason, "Gone")
+        assert.deepStrictEqual([yield* requests("watch", "200"), yield* requests("watch", "410")], [1, 1])
+      })))
+
   it.effect("counts a watch once when it starts", () =>
     withCluster((kubernetes) =>
       Effect.gen(function*() {
@@ -136,12 +163,15 @@ describe("Instrumented.kubernetes", () => {
         assert.deepStrictEqual(yield* kubernetes.list(R.ConfigMap, namespace), [])
       })))
 
-  it.effect("names the group of a grouped kind in a refused write", () =>
+  it.effect("names the group of a grouped kind in a refused write, and no namespace for an object without one", () =>
     withCluster((kubernetes, open) =>
       Effect.gen(function*() {
         yield* Ref.set(open, false)
         const error = yield* Effect.flip(kubernetes.delete(R.StatefulSet, namespace, "ditto"))
         assert.strictEqual(error.operation, "delete apps/v1 StatefulSet storage/ditto")
+        const { namespace: _namespace, ...clusterWide } = configMap("g").metadata
+        const unplaced = yield* Effect.flip(kubernetes.create(R.ConfigMap, { ...configMap("g"), metadata: clusterWide }))
+        assert.strictEqual(unplaced.operation, "create v1 ConfigMap /g")
       })))
 })
 
