@@ -7,12 +7,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
 import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { TestConsole } from "effect/testing"
 import { createServer } from "node:net"
 import * as Operator from "../../src/Operator.ts"
 import * as Endpoints from "../../src/runtime/Endpoints.ts"
 import * as Health from "../../src/runtime/Health.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 import * as Prometheus from "../support/PrometheusText.ts"
+import { capture, logged } from "./runtime/Logs.ts"
 
 const freePort = Effect.callback<number>((resume) => {
   const server = createServer().listen(0, "127.0.0.1", () => {
@@ -66,6 +68,7 @@ describe("Endpoints", () => {
     assert.isUndefined(Endpoints.parseAddress("8081x"))
     assert.isUndefined(Endpoints.parseAddress("x:123456"))
     assert.deepStrictEqual(Endpoints.parseAddress("[fe80::1]x:9"), { host: "[fe80::1]x", port: 9 }, "brackets come off only around the whole host")
+    assert.deepStrictEqual(Endpoints.parseAddress("x[::1]:9"), { host: "x[::1]", port: 9 }, "not from the end of a host alone")
   })
 
   it.live("readyz fails until every cache has synced and the Lease was read; healthz and metrics answer", () =>
@@ -109,6 +112,30 @@ describe("Endpoints", () => {
       assert.strictEqual((yield* until(metricsOnly, "/metrics", 200)).status, 200)
       assert.strictEqual((yield* get(metricsOnly, "/healthz")).status, 404, "probes off")
     }).pipe(Effect.scoped, Effect.provide(Health.layer)))
+
+  it.live("one port on two hosts is two servers: the probes on one, the metrics on the other", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      yield* Layer.build(Endpoints.layer({ host: "127.0.0.1", port }, { host: "127.0.0.2", port }))
+      const metrics = Effect.promise(async () => (await fetch(`http://127.0.0.2:${port}/metrics`)).status).pipe(
+        Effect.filterOrFail((status) => status === 200, (status) => `metrics: ${status}`),
+        Effect.retry(Schedule.spaced("50 millis")),
+        Effect.timeout("10 seconds")
+      )
+      assert.strictEqual(yield* metrics, 200)
+      assert.strictEqual((yield* until(port, "/healthz", 200)).status, 200)
+      assert.strictEqual((yield* get(port, "/metrics")).status, 404, "no metrics on the health host")
+    }).pipe(Effect.scoped, Effect.provide(Health.layer)))
+
+  it.live("serves quietly: no log line when it starts listening, none per request", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      yield* Layer.build(Endpoints.layer({ host: "127.0.0.1", port }))
+      yield* until(port, "/healthz", 200)
+      yield* get(port, "/metrics")
+      yield* Effect.logInfo("the test's own line")
+      assert.deepStrictEqual((yield* logged).map(({ message }) => message), ["the test's own line"])
+    }).pipe(Effect.scoped, capture, Effect.provide([Health.layer, TestConsole.layer])))
 
   it.live("healthz fails when a runtime fiber has died", () =>
     Effect.gen(function*() {
