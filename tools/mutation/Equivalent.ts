@@ -20,6 +20,9 @@ const auth = "packages/core/src/reconcile/Auth.ts"
 const finalizer = "packages/core/src/reconcile/Finalizer.ts"
 
 const workload = "packages/core/src/reconcile/Workload.ts"
+const leaderElection = "apps/operator/src/runtime/LeaderElection.ts"
+const followingHasNoDeadline =
+  "A term that is not leading has no deadline: `validUntil` is set only by a write that holds the Lease (just before the term starts) and reset to 0 before the term ends, so `now < validUntil` alone already says whether the term leads."
 
 const discarded = (file: string, original: string, replacement: string, mutator: string): Equivalent => ({
   file,
@@ -37,6 +40,41 @@ const noOption =
   "A kind without a transform (or an index) then passes `undefined` for it, which the reflector reads as no transform (no index)."
 
 export const equivalents: ReadonlyArray<Equivalent> = [
+  {
+    file: leaderElection,
+    mutator: "Regex",
+    original: "/Z$/",
+    replacement: "/Z/",
+    why: "`toISOString` writes exactly one `Z`, its last character: the first `Z` is the one at the end."
+  },
+  {
+    file: leaderElection,
+    mutator: "ConditionalExpression",
+    original: "renewed._tag === \"Some\" && renewed.value",
+    replacement: "false",
+    why: "Without the early `continue` a successful renewal falls through to the next test, which is false for it (the status is Leader, not Standby), and the loop goes on the same way."
+  },
+  {
+    file: leaderElection,
+    mutator: "ConditionalExpression",
+    original: "(yield* Ref.get(term))._tag === \"Leading\"",
+    replacement: "true",
+    why: followingHasNoDeadline
+  },
+  {
+    file: leaderElection,
+    mutator: "ConditionalExpression",
+    original: "current._tag === \"Leading\"",
+    replacement: "true",
+    why: followingHasNoDeadline
+  },
+  {
+    file: leaderElection,
+    mutator: "ConditionalExpression",
+    original: "seen.lease.spec.holderIdentity !== config.identity",
+    replacement: "false",
+    why: "While the term leads within its deadline the observed Lease is the one this process last wrote (its own); the only moment it is another's is between an attempt that read it and the end of the term it causes, a few steps of the same fiber that no test can schedule a shutdown into. The test guards that race."
+  },
   { file: controller, mutator: "ConditionalExpression", original: "kind.transform === undefined", replacement: "false", why: noOption },
   { file: controller, mutator: "ConditionalExpression", original: "kind.indexBy === undefined", replacement: "false", why: noOption },
   {

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type K8s, Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
-import { Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as LeaderElection from "../../../src/runtime/LeaderElection.ts"
 import { capture, logged } from "./Logs.ts"
@@ -86,6 +86,12 @@ describe("LeaderElection: durations, times and what a Lease lacks", () => {
     assert.strictEqual(renewed._tag === "Renew" ? renewed.lease.spec.leaseDurationSeconds : undefined, 15)
   })
 
+  it("takes a Lease that names no holder at all at once, like a released one", () => {
+    const { holderIdentity: _holder, ...unheld } = lease("b", "7").spec
+    const seen = LeaderElection.observe(undefined, { ...lease("b", "7"), spec: unheld }, 1_000)
+    assert.strictEqual(LeaderElection.decide(config("a"), seen, 1_000)._tag, "Acquire")
+  })
+
   it("forgets a Lease that is gone, and releases one with no holder for a second", () => {
     assert.isUndefined(LeaderElection.observe(LeaderElection.observe(undefined, lease("b", "7"), 0), undefined, 5))
     const released = LeaderElection.released(lease("a", "9"), 3_000)
@@ -111,6 +117,46 @@ const partitionable = (api: Kubernetes.Api, cut: Ref.Ref<boolean>): Kubernetes.A
     update: (resource, object) => gate(api.update(resource, object))
   }
 }
+
+/**
+ * The Kubernetes service with scripted faults on the Lease: `failNext` makes the next create or
+ * update fail with that reason (once), `hang` makes every call wait forever.
+ */
+interface Faults {
+  readonly failNext: Ref.Ref<Kubernetes.ErrorReason | undefined>
+  readonly hang: Ref.Ref<boolean>
+}
+
+const faulty = (api: Kubernetes.Api, faults: Faults): Kubernetes.Api => {
+  const hanging = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Ref.get(faults.hang), (hang) => (hang ? Effect.never : effect))
+  const write = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
+    hanging(Effect.flatMap(Ref.getAndSet(faults.failNext, undefined), (reason) =>
+      reason === undefined ? effect : Effect.fail(new Kubernetes.KubernetesError({ reason, message: `scripted ${reason}`, operation: "test" }))))
+  return {
+    ...api,
+    get: (resource, namespace, name) => hanging(api.get(resource, namespace, name)),
+    create: (resource, object) => write(api.create(resource, object)),
+    update: (resource, object) => write(api.update(resource, object))
+  }
+}
+
+const makeFaults = Effect.all({ failNext: Ref.make<Kubernetes.ErrorReason | undefined>(undefined), hang: Ref.make(false) })
+
+/** Counts the terms `whileLeading` started and whether one is running now. */
+const countTerms = (elected: LeaderElection.Api) =>
+  Effect.gen(function*() {
+    const terms = yield* Ref.make(0)
+    const running = yield* Ref.make(false)
+    const work = Effect.andThen(Ref.update(terms, (n) => n + 1), Effect.andThen(Ref.set(running, true), Effect.never)).pipe(
+      Effect.onInterrupt(() => Ref.set(running, false))
+    )
+    yield* Effect.forkScoped(elected.whileLeading(work))
+    return Effect.all([Ref.get(terms), Ref.get(running)])
+  })
+
+const warnings = Effect.map(logged, (lines) =>
+  lines.filter((line) => line.level === "WARN").map((line) => [line.message, line.annotations["reason"] ?? line.annotations["error"]]))
 
 const holder = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")).pipe(
   Effect.map((found) => found.spec.holderIdentity)
@@ -192,6 +238,141 @@ describe("LeaderElection.run", () => {
       const after = yield* Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
       assert.strictEqual(after.spec.holderIdentity, "b")
       assert.strictEqual(after.spec.leaseTransitions, (before.spec.leaseTransitions ?? 0) + 1)
+    }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("a leader renews every retry period within one term; a failed renewal keeps it Leader until the renew deadline", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const cut = yield* Ref.make(false)
+      const scopeA = yield* Scope.make()
+      const a = yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cut), config("a")), scopeA)
+      const termsOf = yield* Scope.provide(countTerms(a), scopeA)
+      yield* tick("1 millis")
+      const renewTime = Effect.map(
+        Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")),
+        (found) => found.spec.renewTime
+      )
+      assert.strictEqual(yield* renewTime, "1970-01-01T00:00:00.000000Z")
+      yield* tick("2 seconds")
+      assert.strictEqual(yield* renewTime, "1970-01-01T00:00:02.000000Z", "renewed one retry period later")
+      for (let second = 0; second < 60; second++) {
+        yield* tick("1 second")
+        assert.strictEqual(yield* a.status, "Leader")
+      }
+      assert.deepStrictEqual(yield* termsOf, [1, true], "one term for a minute of renewals")
+      assert.deepStrictEqual(yield* warnings, [])
+
+      // cut off at t: the failed renewals are warned about; still Leader (and writing) until the
+      // renew deadline, 10 s after the last renewal was sent (at most 2 s before t)
+      yield* Ref.set(cut, true)
+      yield* tick("3 seconds")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence], ["Leader", true])
+      assert.deepStrictEqual((yield* warnings)[0], ["leader election: the Lease could not be read or written", "Unavailable"])
+      yield* tick("8 seconds")
+      assert.deepStrictEqual([yield* a.fence, yield* termsOf], [false, [1, false]])
+      assert.deepStrictEqual((yield* warnings).filter(([message]) => message === "lost leadership: stopped writing"), [
+        ["lost leadership: stopped writing", "renew deadline passed"]
+      ])
+      // stopped while deposed (and still cut off): no release is tried
+      yield* Scope.close(scopeA, Exit.void)
+      assert.isFalse(yield* a.alive, "the election's fiber ends with its scope")
+      assert.deepStrictEqual((yield* warnings).filter(([message]) => message === "could not release the Lease; it expires on its own"), [])
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("a leader whose Lease another took steps down at its next renewal, not at the deadline", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const a = yield* LeaderElection.run(kubernetes, config("a"))
+      const termsOf = yield* countTerms(a)
+      yield* tick("1 millis")
+      assert.deepStrictEqual([yield* a.status, yield* a.alive, yield* termsOf], ["Leader", true, [1, true]])
+      const current = yield* kubernetes.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")
+      yield* kubernetes.update(Kubernetes.Resources.Lease, { ...current, spec: { ...current.spec, holderIdentity: "intruder" } })
+      yield* tick("2 seconds")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence, yield* termsOf], ["Standby", false, [1, false]])
+      assert.deepStrictEqual(yield* warnings, [["lost leadership: stopped writing", "the Lease is held by another"]])
+      assert.strictEqual(yield* holder, "intruder", "the other holder's Lease is left alone")
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("a renewal that hangs ends the term at the renew deadline", () =>
+    Effect.gen(function*() {
+      const faults = yield* makeFaults
+      const a = yield* LeaderElection.run(faulty(yield* Kubernetes.Kubernetes, faults), config("a"))
+      const termsOf = yield* countTerms(a)
+      yield* tick("1 millis")
+      yield* Ref.set(faults.hang, true)
+      yield* tick("9 seconds")
+      assert.deepStrictEqual(yield* termsOf, [1, true])
+      yield* tick("2 seconds")
+      assert.deepStrictEqual([yield* a.fence, yield* termsOf], [false, [1, false]], "the hung renewal did not keep the term")
+      assert.deepStrictEqual(yield* warnings, [["lost leadership: stopped writing", "renew deadline passed"]])
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("losing a write race (AlreadyExists, Conflict) is retried quietly; a refused write is warned about", () =>
+    Effect.gen(function*() {
+      const faults = yield* makeFaults
+      yield* Ref.set(faults.failNext, "AlreadyExists")
+      const a = yield* LeaderElection.run(faulty(yield* Kubernetes.Kubernetes, faults), config("a"))
+      yield* tick("1 millis")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence], ["Unknown", false], "a lost create is no term")
+      yield* tick("2 seconds")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence], ["Leader", true])
+      yield* Ref.set(faults.failNext, "Conflict")
+      yield* tick("2 seconds")
+      yield* tick("2 seconds")
+      assert.deepStrictEqual([yield* a.status, yield* a.fence, yield* holder], ["Leader", true, "a"])
+      assert.deepStrictEqual(yield* warnings, [])
+      yield* Ref.set(faults.failNext, "Forbidden")
+      yield* tick("2 seconds")
+      assert.deepStrictEqual(yield* warnings, [["leader election: the Lease could not be read or written", "Forbidden"]])
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("on shutdown a leader says it released the Lease, or why it could not", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      const scopeA = yield* Scope.make()
+      yield* Scope.provide(LeaderElection.run(kubernetes, config("a")), scopeA)
+      yield* tick("1 millis")
+      yield* Scope.close(scopeA, Exit.void)
+      assert.isTrue((yield* logged).some((line) => line.level === "INFO" && line.message === "released the Lease"))
+
+      const cut = yield* Ref.make(false)
+      const scopeB = yield* Scope.make()
+      yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cut), config("b")), scopeB)
+      yield* tick("2 seconds")
+      assert.strictEqual(yield* holder, "b")
+      yield* Ref.set(cut, true)
+      yield* Scope.close(scopeB, Exit.void)
+      const failed = (yield* logged).filter((line) => line.message === "could not release the Lease; it expires on its own")
+      assert.strictEqual(failed.length, 1)
+      assert.include(String(failed[0]?.annotations["error"]), "partitioned")
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("the fence shuts at the renew deadline even before the renewal loop wakes, and a stop then releases nothing", () =>
+    Effect.gen(function*() {
+      // a clock ahead of the TestClock by `skew`: time passes for the fence without waking any sleeper
+      const base = yield* Clock.Clock
+      let skew = 0
+      const ahead: Clock.Clock = {
+        currentTimeMillisUnsafe: () => base.currentTimeMillisUnsafe() + skew,
+        currentTimeMillis: Effect.map(base.currentTimeMillis, (millis) => millis + skew),
+        currentTimeNanosUnsafe: () => base.currentTimeNanosUnsafe() + BigInt(skew) * 1_000_000n,
+        currentTimeNanos: Effect.map(base.currentTimeNanos, (nanos) => nanos + BigInt(skew) * 1_000_000n),
+        monotonicTimeNanosUnsafe: () => base.monotonicTimeNanosUnsafe(),
+        monotonicTimeNanos: base.monotonicTimeNanos,
+        sleep: (duration) => base.sleep(duration)
+      }
+      const scopeA = yield* Scope.make()
+      const a = yield* Scope.provide(LeaderElection.run(yield* Kubernetes.Kubernetes, config("a")), scopeA).pipe(
+        Effect.provideService(Clock.Clock, ahead)
+      )
+      yield* tick("1 millis")
+      skew = 9_998 // the Lease was written at 0: 1 ms before the renew deadline
+      assert.deepStrictEqual([yield* a.status, yield* a.fence.pipe(Effect.provideService(Clock.Clock, ahead))], ["Leader", true])
+      skew = 9_999 // at the deadline
+      assert.isFalse(yield* a.fence.pipe(Effect.provideService(Clock.Clock, ahead)))
+      yield* Scope.close(scopeA, Exit.void).pipe(Effect.provideService(Clock.Clock, ahead))
+      assert.strictEqual(yield* holder, "a", "past its deadline a leader no longer touches the Lease, not even to release it")
     }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
 
   it.effect("whileLeading runs the work during each term only, interrupted when the term ends", () =>
