@@ -143,7 +143,7 @@ const faulty = (api: Kubernetes.Api, faults: Faults): Kubernetes.Api => {
 
 const makeFaults = Effect.all({ failNext: Ref.make<Kubernetes.ErrorReason | undefined>(undefined), hang: Ref.make(false) })
 
-/** Counts the terms `whileLeading` started and whether one is running now. */
+/** Counts the terms `whileLeading` started; `count` reads how many and whether one is running now. */
 const countTerms = (elected: LeaderElection.Api) =>
   Effect.gen(function*() {
     const terms = yield* Ref.make(0)
@@ -152,7 +152,7 @@ const countTerms = (elected: LeaderElection.Api) =>
       Effect.onInterrupt(() => Ref.set(running, false))
     )
     yield* Effect.forkScoped(elected.whileLeading(work))
-    return Effect.all([Ref.get(terms), Ref.get(running)])
+    return { count: Effect.all([Ref.get(terms), Ref.get(running)]) }
   })
 
 const warnings = Effect.map(logged, (lines) =>
@@ -259,7 +259,7 @@ describe("LeaderElection.run", () => {
         yield* tick("1 second")
         assert.strictEqual(yield* a.status, "Leader")
       }
-      assert.deepStrictEqual(yield* termsOf, [1, true], "one term for a minute of renewals")
+      assert.deepStrictEqual(yield* termsOf.count, [1, true], "one term for a minute of renewals")
       assert.deepStrictEqual(yield* warnings, [])
 
       // cut off at t: the failed renewals are warned about; still Leader (and writing) until the
@@ -269,7 +269,7 @@ describe("LeaderElection.run", () => {
       assert.deepStrictEqual([yield* a.status, yield* a.fence], ["Leader", true])
       assert.deepStrictEqual((yield* warnings)[0], ["leader election: the Lease could not be read or written", "Unavailable"])
       yield* tick("8 seconds")
-      assert.deepStrictEqual([yield* a.fence, yield* termsOf], [false, [1, false]])
+      assert.deepStrictEqual([yield* a.fence, yield* termsOf.count], [false, [1, false]])
       assert.deepStrictEqual((yield* warnings).filter(([message]) => message === "lost leadership: stopped writing"), [
         ["lost leadership: stopped writing", "renew deadline passed"]
       ])
@@ -285,11 +285,11 @@ describe("LeaderElection.run", () => {
       const a = yield* LeaderElection.run(kubernetes, config("a"))
       const termsOf = yield* countTerms(a)
       yield* tick("1 millis")
-      assert.deepStrictEqual([yield* a.status, yield* a.alive, yield* termsOf], ["Leader", true, [1, true]])
+      assert.deepStrictEqual([yield* a.status, yield* a.alive, yield* termsOf.count], ["Leader", true, [1, true]])
       const current = yield* kubernetes.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")
       yield* kubernetes.update(Kubernetes.Resources.Lease, { ...current, spec: { ...current.spec, holderIdentity: "intruder" } })
       yield* tick("2 seconds")
-      assert.deepStrictEqual([yield* a.status, yield* a.fence, yield* termsOf], ["Standby", false, [1, false]])
+      assert.deepStrictEqual([yield* a.status, yield* a.fence, yield* termsOf.count], ["Standby", false, [1, false]])
       assert.deepStrictEqual(yield* warnings, [["lost leadership: stopped writing", "the Lease is held by another"]])
       assert.strictEqual(yield* holder, "intruder", "the other holder's Lease is left alone")
     }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
@@ -302,9 +302,9 @@ describe("LeaderElection.run", () => {
       yield* tick("1 millis")
       yield* Ref.set(faults.hang, true)
       yield* tick("9 seconds")
-      assert.deepStrictEqual(yield* termsOf, [1, true])
+      assert.deepStrictEqual(yield* termsOf.count, [1, true])
       yield* tick("2 seconds")
-      assert.deepStrictEqual([yield* a.fence, yield* termsOf], [false, [1, false]], "the hung renewal did not keep the term")
+      assert.deepStrictEqual([yield* a.fence, yield* termsOf.count], [false, [1, false]], "the hung renewal did not keep the term")
       assert.deepStrictEqual(yield* warnings, [["lost leadership: stopped writing", "renew deadline passed"]])
     }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
 
