@@ -158,6 +158,15 @@ const countTerms = (elected: LeaderElection.Api) =>
 const warnings = Effect.map(logged, (lines) =>
   lines.filter((line) => line.level === "WARN").map((line) => [line.message, line.annotations["reason"] ?? line.annotations["error"]]))
 
+/** An elector in a scope of its own, on the in-memory API server behind a `cut` switch. */
+const partitionedElector = (identity: string) =>
+  Effect.gen(function*() {
+    const cut = yield* Ref.make(false)
+    const scope = yield* Scope.make()
+    const elected = yield* Scope.provide(LeaderElection.run(partitionable(yield* Kubernetes.Kubernetes, cut), config(identity)), scope)
+    return { cut, elected, scope }
+  })
+
 const holder = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")).pipe(
   Effect.map((found) => found.spec.holderIdentity)
 )
@@ -178,12 +187,9 @@ describe("LeaderElection.run", () => {
 
   it.effect("one leader; a partitioned leader stops writing before the follower takes over; never two writers", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes.Kubernetes
-      const cutA = yield* Ref.make(false)
-      const scopeA = yield* Scope.make()
-      const a = yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cutA), config("a")), scopeA)
+      const { cut: cutA, elected: a, scope: scopeA } = yield* partitionedElector("a")
       yield* tick("1 millis")
-      const b = yield* LeaderElection.run(kubernetes, config("b"))
+      const b = yield* LeaderElection.run(yield* Kubernetes.Kubernetes, config("b"))
       yield* tick("1 millis")
       assert.deepStrictEqual([yield* a.status, yield* b.status], ["Leader", "Standby"])
       assert.deepStrictEqual([yield* a.fence, yield* b.fence], [true, false])
@@ -242,10 +248,7 @@ describe("LeaderElection.run", () => {
 
   it.effect("a leader renews every retry period within one term; a failed renewal keeps it Leader until the renew deadline", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes.Kubernetes
-      const cut = yield* Ref.make(false)
-      const scopeA = yield* Scope.make()
-      const a = yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cut), config("a")), scopeA)
+      const { cut, elected: a, scope: scopeA } = yield* partitionedElector("a")
       const termsOf = yield* Scope.provide(countTerms(a), scopeA)
       yield* tick("1 millis")
       const renewTime = Effect.map(
