@@ -57,6 +57,13 @@ export const equivalents: ReadonlyArray<Equivalent> = [
   {
     file: leaderElection,
     mutator: "ConditionalExpression",
+    original: "renewed._tag === \"Some\"",
+    replacement: "true",
+    why: "A renewal that timed out (`None`) never left the status at Standby: an attempt sets Standby only when it reads another holder, and then returns at once. And a timed-out renewal is already at its deadline, so the loop ends the term on its next test either way."
+  },
+  {
+    file: leaderElection,
+    mutator: "ConditionalExpression",
     original: "(yield* Ref.get(term))._tag === \"Leading\"",
     replacement: "true",
     why: followingHasNoDeadline
