@@ -13,11 +13,12 @@
  *   any follower can see the Lease expire (renew deadline < lease duration).
  * - `fence` is open only while leading and within the renew deadline of the last renewal: a write
  *   gated by it never goes out from a deposed leader, even if the renew loop is stuck.
- * - On shutdown (the scope closes) a leader releases the Lease (no holder, duration 1 s), so a
- *   follower takes over at its next retry instead of waiting for the lease to expire.
+ * - On shutdown (the scope closes) a leader stops renewing, then releases the Lease (no holder,
+ *   duration 1 s), so a follower takes over at its next retry instead of waiting for the lease to
+ *   expire; a renewal still in flight never races the release.
  * - `whileLeading(work)` runs `work` during each term and interrupts it when the term ends.
  */
-import { Context, Deferred, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, type Scope } from "effect"
 import { K8s, Kubernetes } from "@dittofs-operator/core"
 import * as Metrics from "./Metrics.ts"
 
@@ -242,7 +243,9 @@ export const run = (kubernetes: Kubernetes.Api, config: Config): Effect.Effect<A
       })
     ).pipe(annotate)
 
-    const release = Effect.gen(function*() {
+    /** Stops the renew loop first (a renewal racing the release would re-take the Lease or make it stale), then releases. */
+    const release = (renewing: Fiber.Fiber<unknown>) => Effect.gen(function*() {
+      yield* Fiber.interrupt(renewing)
       const wasLeading = (yield* Ref.get(term))._tag === "Leading" && (yield* now) < (yield* Ref.get(validUntil))
       yield* endTerm
       const seen = yield* Ref.get(observed)
@@ -257,7 +260,7 @@ export const run = (kubernetes: Kubernetes.Api, config: Config): Effect.Effect<A
     }).pipe(annotate)
 
     const fiber = yield* Effect.forkScoped(loop)
-    yield* Effect.addFinalizer(() => release)
+    yield* Effect.addFinalizer(() => release(fiber))
 
     const api: Api = {
       alive: Effect.sync(() => fiber.pollUnsafe() === undefined),

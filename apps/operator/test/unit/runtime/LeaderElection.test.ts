@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type K8s, Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
-import { Clock, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as LeaderElection from "../../../src/runtime/LeaderElection.ts"
 import { capture, logged } from "./Logs.ts"
@@ -349,6 +349,30 @@ describe("LeaderElection.run", () => {
       const failed = (yield* logged).filter((line) => line.message === "could not release the Lease; it expires on its own")
       assert.strictEqual(failed.length, 1)
       assert.include(String(failed[0]?.annotations["error"]), "partitioned")
+    }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
+
+  it.effect("a release that takes a while is not raced by a renewal: the Lease ends up released", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* Kubernetes.Kubernetes
+      // the next update after `hold` is set waits for `proceed`
+      const hold = yield* Ref.make(false)
+      const proceed = yield* Deferred.make<void>()
+      const slowRelease: Kubernetes.Api = {
+        ...kubernetes,
+        update: (resource, object) =>
+          Effect.flatMap(Ref.getAndSet(hold, false), (held) =>
+            held ? Effect.andThen(Deferred.await(proceed), kubernetes.update(resource, object)) : kubernetes.update(resource, object))
+      }
+      const scopeA = yield* Scope.make()
+      yield* Scope.provide(LeaderElection.run(slowRelease, config("a")), scopeA)
+      yield* tick("1500 millis") // the next renewal is due at 2 s
+      yield* Ref.set(hold, true)
+      const closing = yield* Effect.forkChild(Scope.close(scopeA, Exit.void))
+      yield* tick("1 second") // the renewal's time passes while the release waits (within its 2 s timeout)
+      yield* Deferred.succeed(proceed, undefined)
+      yield* Fiber.join(closing)
+      assert.strictEqual(yield* holder, "", "released, not renewed meanwhile")
+      assert.isTrue((yield* logged).some((line) => line.message === "released the Lease"))
     }).pipe(Effect.scoped, capture, Effect.provide(KubernetesMemory.layer())))
 
   it.effect("the fence shuts at the renew deadline even before the renewal loop wakes, and a stop then releases nothing", () =>
