@@ -1,5 +1,6 @@
 /**
- * Leader election: the pure decision, then two electors on one in-memory API server driven by
+ * Leader election: the pure decision, then electors on one in-memory API server (behind scripted
+ * faults: cut off, refused or lost writes, hung calls, a held release) driven by
  * the TestClock — one leads, the other follows; a leader that cannot renew closes its fence
  * before the follower can take over (never two writers); a released Lease is taken at the next
  * retry; the term's work runs only while leading.
@@ -105,43 +106,46 @@ describe("LeaderElection: durations, times and what a Lease lacks", () => {
   })
 })
 
-/** The Kubernetes service with a switch that makes every call fail (a partitioned leader). */
-const partitionable = (api: Kubernetes.Api, cut: Ref.Ref<boolean>): Kubernetes.Api => {
+/**
+ * The Kubernetes service with scripted faults on the Lease's calls (get, create, update):
+ * - `cut`: every call fails with `Unavailable` (a partitioned replica);
+ * - `failNext`: the next create or update fails with that reason, once;
+ * - `hang`: every call waits forever;
+ * - `holdNextUpdate`: the next update waits until that Deferred is done.
+ */
+interface Faults {
+  readonly cut: Ref.Ref<boolean>
+  readonly failNext: Ref.Ref<Kubernetes.ErrorReason | undefined>
+  readonly hang: Ref.Ref<boolean>
+  readonly holdNextUpdate: Ref.Ref<Deferred.Deferred<void> | undefined>
+}
+
+const makeFaults = Effect.all({
+  cut: Ref.make(false),
+  failNext: Ref.make<Kubernetes.ErrorReason | undefined>(undefined),
+  hang: Ref.make(false),
+  holdNextUpdate: Ref.make<Deferred.Deferred<void> | undefined>(undefined)
+})
+
+const failure = (reason: Kubernetes.ErrorReason, message: string) =>
+  Effect.fail(new Kubernetes.KubernetesError({ reason, message, operation: "test" }))
+
+const faulty = (api: Kubernetes.Api, faults: Faults): Kubernetes.Api => {
   const gate = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
-    Effect.flatMap(Ref.get(cut), (down) =>
-      down ? Effect.fail(new Kubernetes.KubernetesError({ reason: "Unavailable", message: "partitioned", operation: "test" })) : effect)
+    Effect.flatMap(Ref.get(faults.hang), (hang) =>
+      hang ? Effect.never : Effect.flatMap(Ref.get(faults.cut), (down) => (down ? failure("Unavailable", "partitioned") : effect)))
+  const write = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
+    gate(Effect.flatMap(Ref.getAndSet(faults.failNext, undefined), (reason) =>
+      reason === undefined ? effect : failure(reason, `scripted ${reason}`)))
   return {
     ...api,
     get: (resource, namespace, name) => gate(api.get(resource, namespace, name)),
-    create: (resource, object) => gate(api.create(resource, object)),
-    update: (resource, object) => gate(api.update(resource, object))
-  }
-}
-
-/**
- * The Kubernetes service with scripted faults on the Lease: `failNext` makes the next create or
- * update fail with that reason (once), `hang` makes every call wait forever.
- */
-interface Faults {
-  readonly failNext: Ref.Ref<Kubernetes.ErrorReason | undefined>
-  readonly hang: Ref.Ref<boolean>
-}
-
-const faulty = (api: Kubernetes.Api, faults: Faults): Kubernetes.Api => {
-  const hanging = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Ref.get(faults.hang), (hang) => (hang ? Effect.never : effect))
-  const write = <A, E, R>(effect: Effect.Effect<A, E | Kubernetes.KubernetesError, R>) =>
-    hanging(Effect.flatMap(Ref.getAndSet(faults.failNext, undefined), (reason) =>
-      reason === undefined ? effect : Effect.fail(new Kubernetes.KubernetesError({ reason, message: `scripted ${reason}`, operation: "test" }))))
-  return {
-    ...api,
-    get: (resource, namespace, name) => hanging(api.get(resource, namespace, name)),
     create: (resource, object) => write(api.create(resource, object)),
-    update: (resource, object) => write(api.update(resource, object))
+    update: (resource, object) =>
+      Effect.flatMap(Ref.getAndSet(faults.holdNextUpdate, undefined), (held) =>
+        Effect.andThen(held === undefined ? Effect.void : Deferred.await(held), write(api.update(resource, object))))
   }
 }
-
-const makeFaults = Effect.all({ failNext: Ref.make<Kubernetes.ErrorReason | undefined>(undefined), hang: Ref.make(false) })
 
 /** Counts the terms `whileLeading` started; `count` reads how many and whether one is running now. */
 const countTerms = (elected: LeaderElection.Api) =>
@@ -158,18 +162,19 @@ const countTerms = (elected: LeaderElection.Api) =>
 const warnings = Effect.map(logged, (lines) =>
   lines.filter((line) => line.level === "WARN").map((line) => [line.message, line.annotations["reason"] ?? line.annotations["error"]]))
 
-/** An elector in a scope of its own, on the in-memory API server behind a `cut` switch. */
-const partitionedElector = (identity: string) =>
+/** An elector in a scope of its own, on the in-memory API server behind scripted faults. */
+const electorWithFaults = (identity: string) =>
   Effect.gen(function*() {
-    const cut = yield* Ref.make(false)
+    const faults = yield* makeFaults
     const scope = yield* Scope.make()
-    const elected = yield* Scope.provide(LeaderElection.run(partitionable(yield* Kubernetes.Kubernetes, cut), config(identity)), scope)
-    return { cut, elected, scope }
+    const elected = yield* Scope.provide(LeaderElection.run(faulty(yield* Kubernetes.Kubernetes, faults), config(identity)), scope)
+    return { faults, elected, scope }
   })
 
-const holder = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")).pipe(
-  Effect.map((found) => found.spec.holderIdentity)
-)
+/** The Lease as the API server holds it now. */
+const currentLease = Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
+
+const holder = Effect.map(currentLease, (found) => found.spec.holderIdentity)
 
 const tick = (duration: Duration.Input) => Effect.andThen(TestClock.adjust(duration), Effect.yieldNow)
 
@@ -187,7 +192,7 @@ describe("LeaderElection.run", () => {
 
   it.effect("one leader; a partitioned leader stops writing before the follower takes over; never two writers", () =>
     Effect.gen(function*() {
-      const { cut: cutA, elected: a, scope: scopeA } = yield* partitionedElector("a")
+      const { elected: a, faults: { cut: cutA }, scope: scopeA } = yield* electorWithFaults("a")
       yield* tick("1 millis")
       const b = yield* LeaderElection.run(yield* Kubernetes.Kubernetes, config("b"))
       yield* tick("1 millis")
@@ -235,26 +240,23 @@ describe("LeaderElection.run", () => {
       const b = yield* LeaderElection.run(kubernetes, config("b"))
       yield* tick("5 seconds")
       assert.deepStrictEqual([yield* a.fence, yield* b.fence], [true, false])
-      const before = yield* Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
+      const before = yield* currentLease
       yield* Scope.close(scopeA, Exit.void)
       assert.strictEqual(yield* holder, "", "released: no holder")
       assert.isFalse(yield* a.fence)
       yield* tick("2 seconds")
       assert.isTrue(yield* b.fence, "taken within one retry period, not a lease duration")
-      const after = yield* Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator"))
+      const after = yield* currentLease
       assert.strictEqual(after.spec.holderIdentity, "b")
       assert.strictEqual(after.spec.leaseTransitions, (before.spec.leaseTransitions ?? 0) + 1)
     }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
 
   it.effect("a leader renews every retry period within one term; a failed renewal keeps it Leader until the renew deadline", () =>
     Effect.gen(function*() {
-      const { cut, elected: a, scope: scopeA } = yield* partitionedElector("a")
+      const { elected: a, faults: { cut }, scope: scopeA } = yield* electorWithFaults("a")
       const termsOf = yield* Scope.provide(countTerms(a), scopeA)
       yield* tick("1 millis")
-      const renewTime = Effect.map(
-        Effect.flatMap(Kubernetes.Kubernetes, (k) => k.get(Kubernetes.Resources.Lease, "ops", "dittofs-operator")),
-        (found) => found.spec.renewTime
-      )
+      const renewTime = Effect.map(currentLease, (found) => found.spec.renewTime)
       assert.strictEqual(yield* renewTime, "1970-01-01T00:00:00.000000Z")
       yield* tick("2 seconds")
       assert.strictEqual(yield* renewTime, "1970-01-01T00:00:02.000000Z", "renewed one retry period later")
@@ -339,12 +341,10 @@ describe("LeaderElection.run", () => {
       yield* Scope.close(scopeA, Exit.void)
       assert.isTrue((yield* logged).some((line) => line.level === "INFO" && line.message === "released the Lease"))
 
-      const cut = yield* Ref.make(false)
-      const scopeB = yield* Scope.make()
-      yield* Scope.provide(LeaderElection.run(partitionable(kubernetes, cut), config("b")), scopeB)
+      const { faults, scope: scopeB } = yield* electorWithFaults("b")
       yield* tick("2 seconds")
       assert.strictEqual(yield* holder, "b")
-      yield* Ref.set(cut, true)
+      yield* Ref.set(faults.cut, true)
       yield* Scope.close(scopeB, Exit.void)
       const failed = (yield* logged).filter((line) => line.message === "could not release the Lease; it expires on its own")
       assert.strictEqual(failed.length, 1)
@@ -353,20 +353,10 @@ describe("LeaderElection.run", () => {
 
   it.effect("a release that takes a while is not raced by a renewal: the Lease ends up released", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes.Kubernetes
-      // the next update after `hold` is set waits for `proceed`
-      const hold = yield* Ref.make(false)
-      const proceed = yield* Deferred.make<void>()
-      const slowRelease: Kubernetes.Api = {
-        ...kubernetes,
-        update: (resource, object) =>
-          Effect.flatMap(Ref.getAndSet(hold, false), (held) =>
-            held ? Effect.andThen(Deferred.await(proceed), kubernetes.update(resource, object)) : kubernetes.update(resource, object))
-      }
-      const scopeA = yield* Scope.make()
-      yield* Scope.provide(LeaderElection.run(slowRelease, config("a")), scopeA)
+      const { elected: _a, faults, scope: scopeA } = yield* electorWithFaults("a")
       yield* tick("1500 millis") // the next renewal is due at 2 s
-      yield* Ref.set(hold, true)
+      const proceed = yield* Deferred.make<void>()
+      yield* Ref.set(faults.holdNextUpdate, proceed) // the release's update waits for `proceed`
       const closing = yield* Effect.forkChild(Scope.close(scopeA, Exit.void))
       yield* tick("1 second") // the renewal's time passes while the release waits (within its 2 s timeout)
       yield* Deferred.succeed(proceed, undefined)
@@ -404,25 +394,16 @@ describe("LeaderElection.run", () => {
 
   it.effect("whileLeading runs the work during each term only, interrupted when the term ends", () =>
     Effect.gen(function*() {
-      const kubernetes = yield* Kubernetes.Kubernetes
-      const cut = yield* Ref.make(false)
-      const terms = yield* Ref.make(0)
-      const running = yield* Ref.make(false)
-      const elected = yield* LeaderElection.run(partitionable(kubernetes, cut), config("a"))
-      const work = Effect.gen(function*() {
-        yield* Ref.update(terms, (n) => n + 1)
-        yield* Ref.set(running, true)
-        return yield* Effect.never
-      }).pipe(Effect.onInterrupt(() => Ref.set(running, false)))
-      const fiber = yield* Effect.forkChild(elected.whileLeading(work))
+      const { elected, faults: { cut }, scope } = yield* electorWithFaults("a")
+      const termsOf = yield* Scope.provide(countTerms(elected), scope)
       yield* tick("1 millis")
-      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [1, true])
+      assert.deepStrictEqual(yield* termsOf.count, [1, true])
       yield* Ref.set(cut, true)
       yield* tick("12 seconds")
-      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [1, false], "interrupted when the term ended")
+      assert.deepStrictEqual(yield* termsOf.count, [1, false], "interrupted when the term ended")
       yield* Ref.set(cut, false)
       yield* tick("2 seconds")
-      assert.deepStrictEqual([yield* Ref.get(terms), yield* Ref.get(running)], [2, true], "a new term, the work again")
-      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* termsOf.count, [2, true], "a new term, the work again")
+      yield* Scope.close(scope, Exit.void)
     }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
 })
