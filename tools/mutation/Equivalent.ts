@@ -36,6 +36,10 @@ const serverPod = "packages/core/src/plan/ServerPod.ts"
 const noSlash =
   "A path without a `/` gives a relative directory either way (`\"\"` or the name less its last character), and a relative directory is never mounted: the control-plane claim goes to /data/controlplane."
 
+const kubernetesCache = "apps/operator/src/runtime/KubernetesCache.ts"
+const sameLength =
+  "`a === b` returned already: of two different strings of the same length neither is `>=` the other unless it is `>`, and of two of different lengths neither length is `>=` the other unless it is `>`."
+
 const noOption =
   "A kind without a transform (or an index) then passes `undefined` for it, which the reflector reads as no transform (no index)."
 
@@ -197,5 +201,22 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     replacement: "false",
     why:
       "The data saved hold the token DittoFS just issued and the current millisecond as its issue time, so they equal the stored data only when DittoFS answers a login or refresh with the very token stored in that same millisecond (a pass refreshes a token at its issue time only when its lifetime is zero), and DittoFsMemory issues a new token on every login and refresh."
+  },
+  { file: kubernetesCache, mutator: "EqualityOperator", original: "a > b", replacement: "a >= b", why: sameLength },
+  { file: kubernetesCache, mutator: "EqualityOperator", original: "a.length > b.length", replacement: "a.length >= b.length", why: sameLength },
+  {
+    file: kubernetesCache,
+    mutator: "EqualityOperator",
+    original: "ObjectRef.keyOf(a) < ObjectRef.keyOf(b)",
+    replacement: "ObjectRef.keyOf(a) <= ObjectRef.keyOf(b)",
+    why: "The keys of a list are a Set's: two items never have the same key, so `<=` and `<` never differ."
+  },
+  {
+    file: kubernetesCache,
+    mutator: "CallExpression",
+    original: "entry.overlays.delete(key)",
+    replacement: ";",
+    why:
+      "The overlay is dropped because it no longer holds, and it never holds again: the store's version only grows (a written overlay stays reached), a uid never comes back (a gone one stays superseded) and a store entry never returns to an older resourceVersion (a stale one stays cleared). Keeping it costs memory only; every later view of the key falls through to the store the same way."
   }
 ]

@@ -55,7 +55,7 @@ export interface CachedKind {
 /** The store index of {@link CachedKind.indexLabel}: namespace and the label's value. */
 export const indexByLabel = (label: string) => (object: { readonly metadata: K8s.ObjectMeta }): string | undefined => {
   const value = object.metadata.labels?.[label]
-  return value === undefined ? undefined : ObjectRef.keyIn(object.metadata.namespace ?? "", value)
+  return value === undefined ? undefined : ObjectRef.keyIn(object.metadata.namespace, value)
 }
 
 /** Objects the transform reduced to their metadata: present in the store, never served from it. */
@@ -85,7 +85,7 @@ const kindKey = (resource: Kubernetes.Resource<unknown>): string => `${Kubernete
 type Overlay =
   /** Our write (or a fresh GET), as JSON: valid until the store reaches `resourceVersion`. */
   | { readonly _tag: "Written"; readonly object: AnyObject; readonly resourceVersion: string }
-  /** Read it from the API server until the store's entry changes from `storeVersion`. */
+  /** Read it from the API server until the store's entry changes from `storeVersion` (a conflict). */
   | { readonly _tag: "Stale"; readonly storeVersion: string }
   /** Deleted by us: absent while the store still holds the object of this uid. */
   | { readonly _tag: "Gone"; readonly uid: string }
@@ -96,35 +96,28 @@ const matches = (selector: K8s.StringMap | undefined, object: AnyObject): boolea
 const covers = (storeSelector: K8s.StringMap | undefined, selector: K8s.StringMap | undefined): boolean =>
   Object.entries(storeSelector ?? {}).every(([key, value]) => selector?.[key] === value)
 
-const byKey = (a: AnyObject, b: AnyObject): number => {
-  const ka = ObjectRef.keyOf(a)
-  const kb = ObjectRef.keyOf(b)
-  return ka < kb ? -1 : ka > kb ? 1 : 0
+/** Keys are unique in a list, so the order of two keys is never a tie. */
+const byKey = (a: AnyObject, b: AnyObject): number => (ObjectRef.keyOf(a) < ObjectRef.keyOf(b) ? -1 : 1)
+
+/** A cached kind and what this service knows of its objects beyond the store, by key. */
+interface Entry {
+  readonly kind: CachedKind
+  /** Written only by this service's own calls. */
+  readonly overlays: Map<string, Overlay>
 }
 
 /** The cached service over `api`, serving the given kinds from their stores. */
 export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kubernetes.Api => {
-  const cached = new Map(kinds.map((kind) => [kindKey(kind.resource), kind] as const))
-  /** Per kind, per object key. Written only by this service's own calls. */
-  const overlays = new Map<string, Map<string, Overlay>>()
+  const entries = new Map(kinds.map((kind): readonly [string, Entry] => [kindKey(kind.resource), { kind, overlays: new Map() }]))
 
-  const overlaysOf = (kind: string): Map<string, Overlay> => {
-    let found = overlays.get(kind)
-    if (found === undefined) {
-      found = new Map()
-      overlays.set(kind, found)
-    }
-    return found
-  }
-
-  /** The kind's cache, when it can answer for this namespace. */
+  /** The kind's entry, when its store can answer for this namespace. */
   const cacheFor = (resource: Kubernetes.Resource<unknown>, namespace: string) =>
     Effect.gen(function*() {
-      const kind = cached.get(kindKey(resource))
-      if (kind === undefined) return undefined
-      if (kind.namespace !== undefined && kind.namespace !== namespace) return undefined
-      if (!(yield* kind.store.isSynced)) return undefined
-      return kind
+      const entry = entries.get(kindKey(resource))
+      if (entry === undefined) return undefined
+      if (entry.kind.namespace !== undefined && entry.kind.namespace !== namespace) return undefined
+      if (!(yield* entry.kind.store.isSynced)) return undefined
+      return entry
     })
 
   /**
@@ -155,38 +148,39 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
 
   /**
    * The view of one key: the overlay when it still holds, else the store's object. `Stale`: ask
-   * the API server. Superseded overlays are dropped.
+   * the API server (`stored` is the store's copy, whose labels say whether a list needs it).
+   * Superseded overlays are dropped.
    */
-  const view = (kind: CachedKind, key: string, storeVersion: string, stored: AnyObject | undefined) => {
-    const table = overlaysOf(kindKey(kind.resource))
-    const overlay = table.get(key)
+  const view = (entry: Entry, key: string, storeVersion: string, stored: AnyObject | undefined) => {
+    const overlay = entry.overlays.get(key)
     if (overlay !== undefined) {
       if (overlay._tag === "Written") {
         if (!reached(storeVersion, overlay.resourceVersion)) return { _tag: "Object", object: overlay.object } as const
       } else if (overlay._tag === "Gone") {
         if (stored !== undefined && stored.metadata.uid === overlay.uid) return { _tag: "Object", object: undefined } as const
-      } else if (stored?.metadata.resourceVersion === overlay.storeVersion) {
-        return { _tag: "Stale" } as const
+      } else if (stored !== undefined && stored.metadata.resourceVersion === overlay.storeVersion) {
+        return { _tag: "Stale", stored } as const
       }
-      table.delete(key)
+      entry.overlays.delete(key)
     }
-    if (stored !== undefined && isTrimmed(stored)) return { _tag: "Stale" } as const
+    if (stored !== undefined && isTrimmed(stored)) return { _tag: "Stale", stored } as const
     return { _tag: "Object", object: stored } as const
   }
 
   /** Remembers what the API server answered (a write or a GET), for reads until the store catches up. */
   const remember = <A>(resource: Kubernetes.Resource<A>, object: A) =>
     Effect.gen(function*() {
-      if (!cached.has(kindKey(resource))) return
+      const entry = entries.get(kindKey(resource))
+      if (entry === undefined) return
       const encoded = yield* encode(resource, object)
       if (encoded._tag === "None" || encoded.value.metadata.resourceVersion === undefined) return
       const { deletionTimestamp, finalizers, uid } = encoded.value.metadata
       if (deletionTimestamp !== undefined && (finalizers ?? []).length === 0 && uid !== undefined) {
         // the write removed the last finalizer of an object marked for deletion: it is gone
-        overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), { _tag: "Gone", uid })
+        entry.overlays.set(ObjectRef.keyOf(encoded.value), { _tag: "Gone", uid })
         return
       }
-      overlaysOf(kindKey(resource)).set(ObjectRef.keyOf(encoded.value), {
+      entry.overlays.set(ObjectRef.keyOf(encoded.value), {
         _tag: "Written",
         object: encoded.value,
         resourceVersion: encoded.value.metadata.resourceVersion
@@ -194,26 +188,21 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
     })
 
   /** The next reads of this object go to the API server, until its store entry changes. */
-  const markStale = (resource: Kubernetes.Resource<unknown>, namespace: string, name: string) =>
+  const markStale = (resource: Kubernetes.Resource<unknown>, key: string) =>
     Effect.gen(function*() {
-      const kind = cached.get(kindKey(resource))
-      if (kind === undefined) return
-      const key = ObjectRef.keyIn(namespace, name)
-      const stored = yield* kind.store.get(key)
+      const entry = entries.get(kindKey(resource))
+      if (entry === undefined) return
+      const stored = yield* entry.kind.store.get(key)
       // a store without the object has no stale copy to hide
       if (stored?.metadata.resourceVersion === undefined) return
-      overlaysOf(kindKey(resource)).set(key, { _tag: "Stale", storeVersion: stored.metadata.resourceVersion })
+      entry.overlays.set(key, { _tag: "Stale", storeVersion: stored.metadata.resourceVersion })
     })
-
-  const namespaceOfObject = <A>(resource: Kubernetes.Resource<A>, object: A) =>
-    Effect.map(encode(resource, object), (encoded) =>
-      encoded._tag === "None" ? undefined : { namespace: encoded.value.metadata.namespace ?? "", name: encoded.value.metadata.name })
 
   const onConflict = <A>(resource: Kubernetes.Resource<A>, object: A) => <B>(write: Effect.Effect<B, Kubernetes.KubernetesError>) =>
     Effect.tapError(write, (error) =>
       error.reason === "Conflict"
-        ? Effect.flatMap(namespaceOfObject(resource, object), (ref) =>
-          ref === undefined ? Effect.void : markStale(resource, ref.namespace, ref.name))
+        ? Effect.flatMap(encode(resource, object), (encoded) =>
+          encoded._tag === "None" ? Effect.void : markStale(resource, ObjectRef.keyOf(encoded.value)))
         : Effect.void
     )
 
@@ -223,17 +212,16 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
    */
   const afterDelete = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
     Effect.gen(function*() {
-      const kind = cached.get(kindKey(resource))
-      if (kind === undefined) return
+      const entry = entries.get(kindKey(resource))
+      if (entry === undefined) return
       const key = ObjectRef.keyIn(namespace, name)
-      const table = overlaysOf(kindKey(resource))
-      const known = table.get(key)
-      const uid = known?._tag === "Written" ? known.object.metadata.uid : (yield* kind.store.get(key))?.metadata.uid
+      const known = entry.overlays.get(key)
+      const uid = known?._tag === "Written" ? known.object.metadata.uid : (yield* entry.kind.store.get(key))?.metadata.uid
       const current = yield* Effect.result(api.get(resource, namespace, name))
       if (current._tag === "Success") return yield* remember(resource, current.success)
-      if (current.failure.reason !== "NotFound") return yield* markStale(resource, namespace, name)
-      if (uid === undefined) table.delete(key)
-      else table.set(key, { _tag: "Gone", uid })
+      if (current.failure.reason !== "NotFound") return yield* markStale(resource, key)
+      if (uid === undefined) entry.overlays.delete(key)
+      else entry.overlays.set(key, { _tag: "Gone", uid })
     })
 
   const getFromApi = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
@@ -243,13 +231,14 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
   return Kubernetes.Kubernetes.of({
     get: <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
       Effect.gen(function*() {
-        const kind = yield* cacheFor(resource, namespace)
-        if (kind === undefined) return yield* api.get(resource, namespace, name)
+        const entry = yield* cacheFor(resource, namespace)
+        if (entry === undefined) return yield* api.get(resource, namespace, name)
+        const { store } = entry.kind
         const key = ObjectRef.keyIn(namespace, name)
-        const seen = view(kind, key, yield* kind.store.version, yield* kind.store.get(key))
+        const seen = view(entry, key, yield* store.version, yield* store.get(key))
         if (seen._tag === "Stale") return yield* getFromApi(resource, namespace, name)
         if (seen.object !== undefined) return yield* decode(resource, seen.object, `get ${Kubernetes.describe(resource, namespace, name)}`)
-        if (Object.keys(kind.labelSelector ?? {}).length > 0) return yield* api.get(resource, namespace, name)
+        if (Object.keys(entry.kind.labelSelector ?? {}).length > 0) return yield* api.get(resource, namespace, name)
         return yield* new Kubernetes.KubernetesError({
           reason: "NotFound",
           message: `${resource.plural} "${name}" not found`,
@@ -258,33 +247,31 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       }),
     list: <A>(resource: Kubernetes.Resource<A>, namespace: string, options?: Kubernetes.ListOptions) =>
       Effect.gen(function*() {
-        const kind = yield* cacheFor(resource, namespace)
-        if (kind === undefined || !covers(kind.labelSelector, options?.labelSelector)) {
+        const entry = yield* cacheFor(resource, namespace)
+        if (entry === undefined || !covers(entry.kind.labelSelector, options?.labelSelector)) {
           return yield* api.list(resource, namespace, options)
         }
-        const version = yield* kind.store.version
-        const indexValue = kind.indexLabel === undefined ? undefined : options?.labelSelector?.[kind.indexLabel]
+        const { indexLabel, store } = entry.kind
+        const version = yield* store.version
+        const indexValue = indexLabel === undefined ? undefined : options?.labelSelector?.[indexLabel]
         // the candidates: the index entry the selector names, else every object of the store
-        const candidates = indexValue === undefined ? yield* kind.store.snapshot : yield* kind.store.indexed(ObjectRef.keyIn(namespace, indexValue))
+        const candidates = indexValue === undefined ? yield* store.snapshot : yield* store.indexed(ObjectRef.keyIn(namespace, indexValue))
+        // the keys in the namespace: the candidates' and our writes' (which the store may not have yet)
         const prefix = ObjectRef.keyIn(namespace, "")
-        const keys = new Set<string>(overlaysOf(kindKey(resource)).keys())
-        for (const key of candidates.keys()) {
+        const keys = new Set<string>()
+        for (const key of [...entry.overlays.keys(), ...candidates.keys()]) {
           if (key.startsWith(prefix)) keys.add(key)
         }
         const items: Array<AnyObject> = []
         for (const key of keys) {
-          const stored = candidates.get(key) ?? (yield* kind.store.get(key))
-          const seen = view(kind, key, version, stored)
+          const seen = view(entry, key, version, candidates.get(key) ?? (yield* store.get(key)))
           if (seen._tag === "Stale") {
             // only an object that may be in the answer needs the API server: a trimmed one keeps
             // its labels, a marked one is judged by the labels of the copy the store holds
-            const mayMatch = stored === undefined || matches(options?.labelSelector, stored)
-            if (key.startsWith(prefix) && mayMatch) return yield* api.list(resource, namespace, options)
-            continue
+            if (matches(options?.labelSelector, seen.stored)) return yield* api.list(resource, namespace, options)
+          } else if (seen.object !== undefined && matches(options?.labelSelector, seen.object)) {
+            items.push(seen.object)
           }
-          const object = seen.object
-          if (object === undefined || (object.metadata.namespace ?? "") !== namespace || !matches(options?.labelSelector, object)) continue
-          if (object !== undefined) items.push(object)
         }
         const operation = `list ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace}`
         return yield* Effect.forEach(items.sort(byKey), (object) => decode(resource, object, operation))

@@ -5,7 +5,7 @@
  * delete, trimmed objects read from the API server — on a store the test drives by hand.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Ref, Schedule } from "effect"
+import { Deferred, Effect, Layer, Ref, Schedule, Schema } from "effect"
 import { type K8s, Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
 // The core's package exports do not list the contract suite (it imports vitest): a relative import.
@@ -36,17 +36,17 @@ kubernetesContract("KubernetesCache over KubernetesMemory", {
   testTimeout: 20_000
 })
 
-/** A store the test fills and advances by hand, as a reflector would. */
-const manualStore = Effect.gen(function*() {
+/** A store the test fills and advances by hand, as a reflector would (one that has listed, unless `listed` is false). */
+const manualStore = (listed: boolean) => Effect.gen(function*() {
   const objects = yield* Ref.make<ReadonlyMap<string, K8s.AnyObject>>(new Map())
   const version = yield* Ref.make("0")
   const synced = yield* Deferred.make<void>()
-  yield* Deferred.succeed(synced, undefined)
+  if (listed) yield* Deferred.succeed(synced, undefined)
   const store: Reflector.Store<K8s.AnyObject> = {
     snapshot: Ref.get(objects),
     get: (key) => Effect.map(Ref.get(objects), (all) => all.get(key)),
     synced: Deferred.await(synced),
-    isSynced: Effect.succeed(true),
+    isSynced: Effect.succeed(listed),
     version: Ref.get(version),
     alive: Effect.succeed(true),
     indexed: (value) =>
@@ -61,29 +61,45 @@ const manualStore = Effect.gen(function*() {
   return { store, catchUp }
 })
 
-const secret = (name: string, labels: K8s.StringMap = {}) => ({
+const secret = (name: string, labels: K8s.StringMap = {}, namespace = "ns") => ({
   apiVersion: "v1" as const,
   kind: "Secret" as const,
-  metadata: { name, namespace: "ns", labels },
+  metadata: { name, namespace, labels },
   data: { key: "dmFsdWU=" }
 })
 
-/** The memory server, a counted view of it, and a cache over a hand-driven Secret store. */
-const setup = (labelSelector: K8s.StringMap | undefined = undefined) =>
+interface Setup {
+  /** The store's label selector. */
+  readonly labelSelector?: K8s.StringMap
+  /** The only namespace the store watches (default: all). */
+  readonly namespace?: string
+  /** Whether the store has listed (default: true). */
+  readonly listed?: boolean
+}
+
+/**
+ * The memory server (and its fault control), a counted view of it, and a cache over a
+ * hand-driven Secret store indexed by the `app` label.
+ */
+const setup = (options: Setup = {}) =>
   Effect.gen(function*() {
     const memory = yield* Kubernetes.Kubernetes
+    const control = yield* KubernetesMemory.Control
     const calls = yield* Ref.make<ReadonlyArray<string>>([])
-    const { catchUp, store } = yield* manualStore
-    const cache = KubernetesCache.make(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, indexLabel: "app" }])
-    /** The store catches up with the server's current Secrets (those its selector matches). */
+    const { catchUp, store } = yield* manualStore(options.listed ?? true)
+    const { labelSelector, namespace } = options
+    const cache = KubernetesCache.make(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, namespace, indexLabel: "app" }])
+    /** The store catches up with the server's current Secrets (those it watches), or with `objects`. */
     const sync = (transform?: (o: K8s.AnyObject) => K8s.AnyObject) =>
       Effect.flatMap(
-        memory.listWithVersion(Kubernetes.raw(R.Secret), "ns", labelSelector === undefined ? {} : { labelSelector }),
+        memory.listWithVersion(Kubernetes.raw(R.Secret), namespace, labelSelector === undefined ? {} : { labelSelector }),
         (listed) => catchUp(listed.items, listed.resourceVersion, transform)
       )
     const taken = Ref.getAndSet(calls, [])
-    return { memory, cache, sync, taken }
+    return { memory, control, cache, sync, catchUp, taken }
   }).pipe(Effect.provide(KubernetesMemory.layer()))
+
+const namesOf = (objects: ReadonlyArray<{ readonly metadata: { readonly name: string } }>) => objects.map((o) => o.metadata.name)
 
 describe("KubernetesCache", () => {
   it.effect("serves get and list of a synced kind from its store, absent names as NotFound, without an API call", () =>
@@ -107,7 +123,7 @@ describe("KubernetesCache", () => {
 
   it.effect("a filtered store answers only what it covers", () =>
     Effect.gen(function*() {
-      const { cache, memory, sync, taken } = yield* setup({ app: "x" })
+      const { cache, memory, sync, taken } = yield* setup({ labelSelector: { app: "x" } })
       yield* memory.create(R.Secret, secret("a", { app: "x", tier: "t" }))
       yield* memory.create(R.Secret, secret("b"))
       yield* sync()
@@ -194,10 +210,140 @@ describe("KubernetesCache", () => {
       assert.strictEqual((yield* cache.get(R.Secret, "ns", "theirs")).data?.["key"], "dmFsdWU=")
       assert.deepStrictEqual((yield* cache.list(R.Secret, "ns")).map((s) => s.data?.["key"]), ["dmFsdWU="])
       assert.deepStrictEqual(yield* taken, ["get Secret theirs", "list Secret"])
-      // a list whose selector the trimmed object does not match is still the store's
+      // a list whose selector the trimmed object does not match is still the store's, through the
+      // index or a scan
       assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { app: "x" } }), [])
+      assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { tier: "t" } }), [])
       assert.deepStrictEqual(yield* taken, [])
     }))
+
+  it.effect("a store that watches one namespace, or has not listed yet, leaves the reads it cannot answer to the API server", () =>
+    Effect.gen(function*() {
+      const one = yield* setup({ namespace: "ns" })
+      yield* one.memory.create(R.Secret, secret("a"))
+      yield* one.memory.create(R.Secret, secret("b", {}, "elsewhere"))
+      yield* one.sync()
+      assert.deepStrictEqual(namesOf(yield* one.cache.list(R.Secret, "ns")), ["a"])
+      assert.deepStrictEqual(yield* one.taken, [])
+      assert.deepStrictEqual(namesOf(yield* one.cache.list(R.Secret, "elsewhere")), ["b"])
+      assert.strictEqual((yield* one.cache.get(R.Secret, "elsewhere", "b")).metadata.name, "b")
+      assert.deepStrictEqual(yield* one.taken, ["list Secret", "get Secret b"])
+
+      const early = yield* setup({ listed: false })
+      yield* early.memory.create(R.Secret, secret("a"))
+      assert.strictEqual((yield* early.cache.get(R.Secret, "ns", "a")).metadata.name, "a")
+      assert.deepStrictEqual(namesOf(yield* early.cache.list(R.Secret, "ns")), ["a"])
+      assert.deepStrictEqual(yield* early.taken, ["get Secret a", "list Secret"])
+    }))
+
+  it.effect("a conflict sends reads to the API server only until the store's entry changes", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync, taken } = yield* setup()
+      const original = yield* memory.create(R.Secret, secret("a"))
+      yield* sync()
+      const theirs = yield* memory.update(R.Secret, { ...original, data: { key: "dGhlaXJz" } })
+      yield* Effect.flip(cache.update(R.Secret, { ...original, data: { key: "bWluZQ==" } }))
+      // no read in between (a read would overlay the server's answer): the store catches up
+      yield* sync()
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), theirs)
+      assert.deepStrictEqual(namesOf(yield* cache.list(R.Secret, "ns")), ["a"])
+      assert.deepStrictEqual(yield* taken, ["update"], "the store's new entry is served")
+    }))
+
+  it.effect("a write refused for another reason than a conflict leaves reads to the store", () =>
+    Effect.gen(function*() {
+      const { cache, control, memory, sync, taken } = yield* setup()
+      const original = yield* memory.create(R.Secret, secret("a"))
+      yield* sync()
+      yield* control.failNext({ verb: "update", kind: "Secret", reason: "Forbidden" })
+      assert.strictEqual((yield* Effect.flip(cache.update(R.Secret, { ...original, data: { key: "bWluZQ==" } }))).reason, "Forbidden")
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), original)
+      assert.deepStrictEqual(yield* taken, ["update"])
+    }))
+
+  it.effect("after a delete whose read-back failed, reads the object from the API server, not as gone", () =>
+    Effect.gen(function*() {
+      const { cache, control, memory, sync, taken } = yield* setup()
+      yield* memory.create(R.Secret, { ...secret("a"), metadata: { ...secret("a").metadata, finalizers: ["example.com/hold"] } })
+      yield* sync()
+      yield* control.failNext({ verb: "get", kind: "Secret", name: "a", reason: "Unavailable" })
+      yield* cache.delete(R.Secret, "ns", "a")
+      const marked = yield* cache.get(R.Secret, "ns", "a")
+      assert.isDefined(marked.metadata.deletionTimestamp, "still there, marked for deletion")
+      assert.deepStrictEqual(yield* taken, ["delete", "get Secret a", "get Secret a"])
+    }))
+
+  it.effect("an object deleted through it and created again by someone else is served once the store holds the new one", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync } = yield* setup()
+      yield* memory.create(R.Secret, secret("a"))
+      yield* sync()
+      yield* cache.delete(R.Secret, "ns", "a")
+      const again = yield* memory.create(R.Secret, secret("a", { generation: "2" }))
+      yield* sync()
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), again)
+      assert.deepStrictEqual(namesOf(yield* cache.list(R.Secret, "ns")), ["a"])
+    }))
+
+  it.effect("a list through the index keeps hiding an object deleted through it that the index does not name", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync } = yield* setup()
+      yield* memory.create(R.Secret, secret("a", { app: "y" }))
+      yield* sync()
+      yield* cache.delete(R.Secret, "ns", "a")
+      assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { app: "x" } }), [])
+      // the store still holds the deleted object: reads of it say it is gone
+      assert.strictEqual((yield* Effect.flip(cache.get(R.Secret, "ns", "a"))).reason, "NotFound")
+      assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { app: "y" } }), [])
+    }))
+
+  it.effect("names the operation in the errors it makes itself: a store object that does not decode, a name it does not hold", () =>
+    Effect.gen(function*() {
+      const { cache, catchUp } = yield* setup()
+      yield* catchUp([{ apiVersion: "v1", kind: "Secret", metadata: { name: "bad", namespace: "ns", resourceVersion: "1" }, data: { key: 5 } }], "1")
+      const get = yield* Effect.flip(cache.get(R.Secret, "ns", "bad"))
+      assert.deepStrictEqual([get.reason, get.operation], ["BadResponse", "get v1 Secret ns/bad"])
+      const list = yield* Effect.flip(cache.list(R.Secret, "ns"))
+      assert.deepStrictEqual([list.reason, list.operation], ["BadResponse", "list v1 Secret ns"])
+      const missing = yield* Effect.flip(cache.get(R.Secret, "ns", "missing"))
+      assert.deepStrictEqual([missing.reason, missing.operation, missing.message], ["NotFound", "get v1 Secret ns/missing", `secrets "missing" not found`])
+    }))
+
+  /** One Secret: in a namespace, and in the store already or written through the cache. */
+  const Placed = Schema.Struct({
+    name: Schema.Literals(["a", "b", "c", "d", "e", "f", "g", "h"]),
+    namespace: Schema.Literals(["ns", "nt"]),
+    written: Schema.Boolean
+  })
+
+  it.effect.prop(
+    "lists a namespace's objects, stored and written, sorted by name and nothing else",
+    { placed: Schema.Array(Placed) },
+    ({ placed }) =>
+      Effect.gen(function*() {
+        const { cache, memory, sync } = yield* setup()
+        const unique = [...new Map(placed.map((p) => [`${p.namespace}/${p.name}`, p])).values()]
+        for (const p of unique) if (!p.written) yield* memory.create(R.Secret, secret(p.name, {}, p.namespace))
+        yield* sync()
+        for (const p of unique) if (p.written) yield* cache.create(R.Secret, secret(p.name, {}, p.namespace))
+        for (const namespace of ["ns", "nt"]) {
+          const expected = unique.filter((p) => p.namespace === namespace).map((p) => p.name).sort()
+          assert.deepStrictEqual(namesOf(yield* cache.list(R.Secret, namespace)), expected, namespace)
+        }
+      }),
+    { arbitrary: { runs: 100 } }
+  )
+
+  it.effect("applies a kind's transform on the way into its store", () =>
+    Effect.gen(function*() {
+      const memory = yield* Kubernetes.Kubernetes
+      yield* memory.create(R.Secret, secret("a"))
+      const seen = (object: K8s.AnyObject): K8s.AnyObject => ({ ...object, metadata: { ...object.metadata, labels: { seen: "yes" } } })
+      const cache = yield* Kubernetes.Kubernetes.pipe(
+        Effect.provide(KubernetesCache.layer([{ resource: R.Secret, transform: seen }]).pipe(Layer.provide(Layer.succeed(Kubernetes.Kubernetes, memory))))
+      )
+      assert.deepStrictEqual((yield* cache.get(R.Secret, "ns", "a")).metadata.labels, { seen: "yes" })
+    }).pipe(Effect.provide(KubernetesMemory.layer())))
 
   it("compares resourceVersions as etcd revisions", () => {
     assert.isTrue(KubernetesCache.reached("10", "9"))
@@ -205,4 +351,19 @@ describe("KubernetesCache", () => {
     assert.isFalse(KubernetesCache.reached("9", "10"))
     assert.isFalse(KubernetesCache.reached("abc", "abd"))
   })
+
+  /** A resourceVersion: an etcd revision, or one wrapped in something that makes it not one. */
+  const Version = Schema.Struct({
+    revision: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1e15 })),
+    before: Schema.Literals(["", "", "x", " ", "-"]),
+    after: Schema.Literals(["", "", "x", " ", "."])
+  })
+  const text = (v: typeof Version.Type) => `${v.before}${v.revision}${v.after}`
+  const isDecimal = (s: string) => s.length > 0 && [...s].every((c) => c >= "0" && c <= "9")
+
+  it.prop("a resourceVersion is reached by itself and by later revisions; versions that are not revisions only by themselves", { a: Version, b: Version }, ({ a, b }) => {
+    const [x, y] = [text(a), text(b)]
+    const expected = x === y || (isDecimal(x) && isDecimal(y) && BigInt(x) >= BigInt(y))
+    assert.strictEqual(KubernetesCache.reached(x, y), expected)
+  }, { arbitrary: { runs: 500 } })
 })
