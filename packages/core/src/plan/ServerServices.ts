@@ -53,20 +53,23 @@ export const wanted = (spec: DittoServer.Spec, role: Role): boolean => role !== 
 
 const typeOf = (spec: DittoServer.Spec, role: Role): ServiceType => (role === "api" ? spec.service?.type ?? "ClusterIP" : "ClusterIP")
 
-const portOf = (spec: DittoServer.Spec, role: Role): ServicePort => {
+/** The one port of a role's Service, every field set. */
+type WantedPort = ServicePort & { readonly name: string; readonly targetPort: number; readonly protocol: "TCP" }
+
+const portOf = (spec: DittoServer.Spec, role: Role): WantedPort => {
   const [name, port] = role === "metrics"
     ? [ServerPod.portNames.metrics, spec.metrics.port]
     : [ServerPod.portNames.api, spec.controlPlane.port]
   return { name, port, targetPort: port, protocol: "TCP" }
 }
 
-/** The annotations the spec asks for: only the API Service has any. */
-const annotationsOf = (spec: DittoServer.Spec, role: Role): StringMap => (role === "api" ? spec.service?.annotations ?? {} : {})
-
-/** Annotations as synced; `undefined` when there are none, as the API server stores them. */
+/**
+ * Annotations as synced (only the API Service has any from the spec); `undefined` when there are
+ * none, as the API server stores them.
+ */
 const syncedAnnotations = (current: StringMap | undefined, spec: DittoServer.Spec, role: Role): StringMap | undefined => {
   if (role !== "api") return current
-  const synced = Annotations.sync(current, annotationsOf(spec, role))
+  const synced = Annotations.sync(current, spec.service?.annotations ?? {})
   return Object.keys(synced).length === 0 ? undefined : synced
 }
 
@@ -95,24 +98,24 @@ export const desired = (input: Input, role: Role): Service => {
   }
 }
 
-const samePort = (observed: ServicePort, wanted: ServicePort): boolean =>
-  (observed.name ?? "") === (wanted.name ?? "")
+/** Whether an observed port means the wanted one (the API server defaults targetPort and protocol). */
+const samePort = (observed: ServicePort, wanted: WantedPort): boolean =>
+  observed.name === wanted.name
   && observed.port === wanted.port
-  && (observed.targetPort ?? observed.port) === (wanted.targetPort ?? wanted.port)
-  && (observed.protocol ?? "TCP") === (wanted.protocol ?? "TCP")
+  && (observed.targetPort ?? observed.port) === wanted.targetPort
+  && (observed.protocol ?? "TCP") === wanted.protocol
 
 const allocatesNodePorts = (type: ServiceType): boolean => type !== "ClusterIP"
 
-const overlayPorts = (observed: ReadonlyArray<ServicePort>, wanted: ReadonlyArray<ServicePort>, type: ServiceType): ReadonlyArray<ServicePort> => {
-  const same = observed.length === wanted.length && observed.every((port, index) => {
-    const other = wanted[index]
-    return other !== undefined && samePort(port, other)
-  })
-  if (same && (allocatesNodePorts(type) || observed.every((port) => port.nodePort === undefined))) return observed
-  return wanted.map((port) => {
-    const nodePort = observed.find((candidate) => (candidate.name ?? "") === (port.name ?? ""))?.nodePort
-    return allocatesNodePorts(type) && nodePort !== undefined ? { ...port, nodePort } : port
-  })
+/** The observed ports when they are the wanted one (with a nodePort only if the type allocates one), else the wanted one. */
+const overlayPorts = (observed: ReadonlyArray<ServicePort>, wanted: WantedPort, type: ServiceType): ReadonlyArray<ServicePort> => {
+  const [only] = observed
+  if (observed.length === 1 && only !== undefined && samePort(only, wanted) && (allocatesNodePorts(type) || only.nodePort === undefined)) {
+    return observed
+  }
+  // the nodePort the API server allocated to the port of that name is kept while the type allocates one
+  const nodePort = observed.find((candidate) => candidate.name === wanted.name)?.nodePort
+  return [allocatesNodePorts(type) && nodePort !== undefined ? { ...wanted, nodePort } : wanted]
 }
 
 /**
@@ -140,9 +143,9 @@ export const overlay = (input: Input, role: Role, observed: Service): Overlay =>
       },
       spec: {
         ...observed.spec,
-        type: (observed.spec.type ?? "ClusterIP") === type ? observed.spec.type ?? type : type,
+        type,
         selector: Annotations.mapsEqual(observed.spec.selector, selector) ? observed.spec.selector ?? selector : selector,
-        ports: overlayPorts(observed.spec.ports ?? [], [portOf(input.spec, role)], type)
+        ports: overlayPorts(observed.spec.ports ?? [], portOf(input.spec, role), type)
       }
     }
   }
@@ -150,14 +153,17 @@ export const overlay = (input: Input, role: Role, observed: Service): Overlay =>
 
 const describePorts = (service: Service): string => (service.spec.ports ?? []).map((port) => String(port.port)).join(",") || "none"
 
+/** A Service's type: no type is ClusterIP, as the API server defaults it. */
+const serviceType = (service: Service): string => service.spec.type ?? "ClusterIP"
+
 /** The Event of creating a Service. */
 export const createdEvent = (service: Service): EventNote =>
-  normal("ServiceCreated", `Created ${service.spec.type ?? "ClusterIP"} Service ${service.metadata.name} (port ${describePorts(service)})`)
+  normal("ServiceCreated", `Created ${serviceType(service)} Service ${service.metadata.name} (port ${describePorts(service)})`)
 
 /** The Event of updating a Service: what changed. */
 export const updatedEvent = (observed: Service, next: Service): EventNote => {
   const parts = [
-    ...((observed.spec.type ?? "ClusterIP") === (next.spec.type ?? "ClusterIP") ? [] : [`type ${observed.spec.type ?? "ClusterIP"} -> ${next.spec.type ?? "ClusterIP"}`]),
+    ...(serviceType(observed) === serviceType(next) ? [] : [`type ${serviceType(observed)} -> ${serviceType(next)}`]),
     ...(describePorts(observed) === describePorts(next) ? [] : [`port ${describePorts(observed)} -> ${describePorts(next)}`]),
     ...(Annotations.mapsEqual(observed.metadata.annotations, next.metadata.annotations) ? [] : ["annotations"]),
     ...(Annotations.mapsEqual(observed.metadata.labels, next.metadata.labels) ? [] : ["labels"]),

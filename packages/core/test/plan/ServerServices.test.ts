@@ -40,6 +40,8 @@ describe("ServerServices.overlay", () => {
     const input = { server, spec: specOf({ service: { type: "NodePort" } }), names }
     assert.match(ServerServices.overlay(input, "api", observedApi({ clusterIP: "None" })).blocked[0]?.message ?? "", /is headless/)
     assert.match(ServerServices.overlay(input, "headless", observedApi()).blocked[0]?.message ?? "", /is not headless \(clusterIP 10\.0\.0\.7\)/)
+    const { clusterIP: _clusterIP, ...unassigned } = observedApi().spec
+    assert.match(ServerServices.overlay(input, "headless", { ...observedApi(), spec: unassigned }).blocked[0]?.message ?? "", /is not headless \(clusterIP unset\)/)
   })
 })
 
@@ -138,6 +140,12 @@ describe("ServerServices Events", () => {
       message: "Updated Service ditto-api: type NodePort -> ClusterIP, port 9000 -> 8080, annotations, labels, selector"
     })
     assert.strictEqual(ServerServices.updatedEvent({ ...service, spec: bare }, { ...service, spec: { ...bare, ports: [] } }).message, "Updated Service ditto-api: ports")
+    // a Service without a type is ClusterIP; every port of a Service someone else changed is named
+    const untypedTwoPorts: K8s.Service = { ...service, spec: { ...bare, ports: [{ name: "api", port: 8080 }, { name: "extra", port: 9999 }] } }
+    assert.strictEqual(
+      ServerServices.updatedEvent(untypedTwoPorts, { ...service, spec: { ...service.spec, type: "NodePort" } }).message,
+      "Updated Service ditto-api: type ClusterIP -> NodePort, port 8080,9999 -> 8080"
+    )
     assert.deepStrictEqual(ServerServices.deletedEvent(service), { type: "Normal", reason: "ServiceDeleted", message: "Deleted Service ditto-api (metrics are disabled)" })
   })
 })

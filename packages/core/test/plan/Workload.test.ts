@@ -297,7 +297,12 @@ describe("ownership", () => {
       yield* kubernetes.create(Kubernetes.Resources.Service, {
         apiVersion: "v1",
         kind: "Service",
-        metadata: { name: "ditto-api", namespace, ownerReferences: [{ ...controller(), uid: "someone-else" }] },
+        metadata: {
+          name: "ditto-api",
+          namespace,
+          // an owner that is not the controller comes first: the message names the controller
+          ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "bundle", uid: "bundle-uid" }, { ...controller(), uid: "someone-else" }]
+        },
         spec: { ports: [{ name: "http", port: 80 }] }
       })
       const first = yield* pass(specOf())
