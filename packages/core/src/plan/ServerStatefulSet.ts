@@ -143,16 +143,18 @@ const overlayContainer = (observed: Container, wanted: ServerPod.ServerContainer
     ...rest,
     name: wanted.name,
     image: wanted.image,
-    args: keepEquivalent<unknown>(rest["args"], wanted.args),
+    // fields compared whole are written as wanted: the update is planned only when the overlay
+    // differs canonically, so an observed copy in another key order is no drift either way
+    args: wanted.args,
     env: overlayNamed(namedItems(rest["env"]), wanted.env, ServerPod.ownsEnv),
     ports: wanted.ports,
     volumeMounts: overlayNamed(namedItems(rest["volumeMounts"]), wanted.volumeMounts, ServerPod.ownsVolumeMount),
     resources: keepEquivalent<unknown>(rest["resources"], wanted.resources, resourcesEquivalent),
-    securityContext: keepEquivalent<unknown>(rest["securityContext"], wanted.securityContext),
-    livenessProbe: keepEquivalent<unknown>(rest["livenessProbe"], wanted.livenessProbe),
-    readinessProbe: keepEquivalent<unknown>(rest["readinessProbe"], wanted.readinessProbe),
-    startupProbe: keepEquivalent<unknown>(rest["startupProbe"], wanted.startupProbe),
-    lifecycle: keepEquivalent<unknown>(rest["lifecycle"], wanted.lifecycle)
+    securityContext: wanted.securityContext,
+    livenessProbe: wanted.livenessProbe,
+    readinessProbe: wanted.readinessProbe,
+    startupProbe: wanted.startupProbe,
+    lifecycle: wanted.lifecycle
   }
 }
 
@@ -163,15 +165,16 @@ const claimFindings = (
 ): ReadonlyArray<Finding> => {
   const finding = (message: string): Finding => ({ kind, name, message: `${message}; volume claim templates are immutable (recreate the StatefulSet to change them, its volumes are kept)` })
   const storage = (claim: PersistentVolumeClaimTemplate) => claim.spec.resources?.requests?.["storage"]
+  const shownStorage = (claim: PersistentVolumeClaimTemplate) => storage(claim) ?? "none"
   const missing = wanted.flatMap((claim): ReadonlyArray<Finding> => {
     const current = observed.find((candidate) => candidate.metadata.name === claim.metadata.name)
-    if (current === undefined) return [finding(`volume claim ${claim.metadata.name} (${storage(claim) ?? "?"}) is wanted but missing`)]
+    if (current === undefined) return [finding(`volume claim ${claim.metadata.name} (${shownStorage(claim)}) is wanted but missing`)]
     const differences = [
-      ...(Quantity.equal(storage(current), storage(claim)) ? [] : [`storage ${storage(current) ?? "none"} -> ${storage(claim) ?? "none"}`]),
+      ...(Quantity.equal(storage(current), storage(claim)) ? [] : [`storage ${shownStorage(current)} -> ${shownStorage(claim)}`]),
       ...(claim.spec.storageClassName === undefined || claim.spec.storageClassName === current.spec.storageClassName
         ? []
         : [`storageClassName ${current.spec.storageClassName ?? "none"} -> ${claim.spec.storageClassName}`]),
-      ...(canonicalEqual(current.spec.accessModes ?? [], claim.spec.accessModes ?? []) ? [] : ["access modes"])
+      ...(canonicalEqual(current.spec.accessModes, claim.spec.accessModes) ? [] : ["access modes"])
     ]
     return differences.length === 0 ? [] : [finding(`volume claim ${claim.metadata.name}: ${differences.join(", ")}`)]
   })
@@ -254,7 +257,7 @@ export const overlay = (input: Input, observed: StatefulSet): Overlay => {
           spec: {
             ...podSpec,
             automountServiceAccountToken: wanted.spec.automountServiceAccountToken,
-            securityContext: keepEquivalent<unknown>(podSpec["securityContext"], wanted.spec.securityContext),
+            securityContext: wanted.spec.securityContext,
             terminationGracePeriodSeconds: wanted.spec.terminationGracePeriodSeconds,
             containers: observedContainer === undefined
               ? [wantedContainer]
@@ -271,6 +274,11 @@ const restartHashOf = (statefulSet: StatefulSet): string | undefined =>
   statefulSet.spec.template.metadata?.annotations?.[annotations.restartHash]
 
 const short = (hash: string | undefined): string => (hash === undefined ? "none" : hash.slice(0, 8))
+
+const shownReplicas = (statefulSet: StatefulSet): string => String(statefulSet.spec.replicas ?? "unset")
+
+/** The update strategy's type: none is RollingUpdate, as the API server defaults it. */
+const strategyType = (statefulSet: StatefulSet): string => statefulSet.spec.updateStrategy?.type ?? "RollingUpdate"
 
 const portsOf = (statefulSet: StatefulSet): ReadonlyArray<ContainerPort> => {
   const containers = statefulSet.spec.template.spec.containers
@@ -295,14 +303,14 @@ export const updatedEvent = (input: Input, observed: StatefulSet, next: Stateful
     return normal("ContainerPortsUpdated", `Updated StatefulSet container ports (${staticPorts.length} static + ${dynamic.length} dynamic)`)
   }
   const parts = [
-    ...(observed.spec.replicas === next.spec.replicas ? [] : [`replicas ${observed.spec.replicas ?? "unset"} -> ${next.spec.replicas ?? "unset"}`]),
+    ...(observed.spec.replicas === next.spec.replicas ? [] : [`replicas ${shownReplicas(observed)} -> ${shownReplicas(next)}`]),
     ...(restartHashOf(observed) === restartHashOf(next)
       ? []
       : [`pod template (restart-hash ${short(restartHashOf(observed))} -> ${short(restartHashOf(next))})`]),
     ...(canonicalEqual(portsOf(observed), portsOf(next)) ? [] : ["container ports"]),
     ...(canonicalEqual(observed.spec.updateStrategy, next.spec.updateStrategy)
       ? []
-      : [`update strategy ${observed.spec.updateStrategy?.type ?? "RollingUpdate"} -> ${next.spec.updateStrategy?.type ?? "RollingUpdate"}`]),
+      : [`update strategy ${strategyType(observed)} -> ${strategyType(next)}`]),
     ...(canonicalEqual(observed.metadata, next.metadata) ? [] : ["labels"])
   ]
   return normal("StatefulSetUpdated", `Updated StatefulSet ${next.metadata.name}: ${parts.length === 0 ? "pod template" : parts.join(", ")}`)

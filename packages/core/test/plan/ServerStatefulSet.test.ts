@@ -22,6 +22,8 @@ describe("resourcesEquivalent", () => {
     assert.isFalse(ServerStatefulSet.resourcesEquivalent({}, undefined))
     assert.isFalse(ServerStatefulSet.resourcesEquivalent(undefined, {}))
     assert.isTrue(ServerStatefulSet.resourcesEquivalent(undefined, undefined))
+    assert.isFalse(ServerStatefulSet.resourcesEquivalent(null, {}))
+    assert.isTrue(ServerStatefulSet.resourcesEquivalent(null, null))
   })
 })
 
@@ -95,6 +97,27 @@ describe("ServerStatefulSet.overlay", () => {
     const { updateStrategy: _u, ...unset } = sts.spec
     assert.deepStrictEqual(overlaid(deepFreeze({ ...sts, spec: unset }), rolling).object.spec.updateStrategy, { type: "RollingUpdate" })
     assert.deepStrictEqual(overlaid(deepFreeze({ ...sts, spec: unset }), managed).object.spec.updateStrategy, { type: "OnDelete" })
+    // a strategy without a type is a rolling update: its settings are kept
+    const untyped = deepFreeze({ ...sts, spec: { ...sts.spec, updateStrategy: { rollingUpdate: { partition: 1 } } } })
+    assert.deepStrictEqual(overlaid(untyped, rolling).object.spec.updateStrategy, { rollingUpdate: { partition: 1 } })
+  })
+
+  it("creates a StatefulSet whose volumes outlive it and its scale-downs", () => {
+    assert.deepStrictEqual(ServerStatefulSet.desired(inputOf()).spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" })
+  })
+
+  it("declares only adapter ports from the adapter ports it is given: a static port's name there is not the adapters'", () => {
+    const apiLookalike: K8s.ContainerPort = { name: "api", containerPort: 9999, protocol: "TCP" }
+    const input = inputOf(specOf(), Option.some([apiLookalike, nfsPort]))
+    const ports = (sts: K8s.StatefulSet) => sts.spec.template.spec.containers[0]?.ports
+    assert.deepStrictEqual(ports(ServerStatefulSet.desired(input)), ports(stored()))
+    assert.deepStrictEqual(ports(overlaid(stored(), input).object), ports(stored()))
+  })
+
+  it("leaves resources the API server stored in its own notation as they are", () => {
+    const input = inputOf(specOf({ resources: { limits: { cpu: "0.5", memory: "1024Mi" } } }))
+    const normalized = withServerContainer(stored(input), (container) => ({ ...container, resources: { limits: { cpu: "500m", memory: "1Gi" }, requests: { cpu: "500m", memory: "1Gi" } } }))
+    assert.deepStrictEqual(overlaid(normalized, input).object, normalized)
   })
 
   it("repairs the server container's owned fields and keeps a user's env, mounts, volumes, ports and sidecars", () => {
@@ -190,6 +213,11 @@ describe("ServerStatefulSet: what Kubernetes forbids to change", () => {
     ])
     const mounts = (object.spec.template.spec.containers[0]?.["volumeMounts"] as ReadonlyArray<{ readonly name: string }>).map((m) => m.name)
     assert.deepStrictEqual(mounts, ["config", "metadata", "controlplane"], "no mount of the missing cache claim")
+    // an observed claim that says nothing of its size, class or access modes
+    const bare = deepFreeze({ ...sts, spec: { ...sts.spec, volumeClaimTemplates: claims.map((claim) => (claim.metadata.name === "metadata" ? { metadata: claim.metadata, spec: {} } : claim)) } })
+    assert.deepStrictEqual(overlaid(bare, inputOf(spec)).blocked.map((finding) => finding.message), [
+      `volume claim metadata: storage none -> 1Gi, storageClassName none -> fast, access modes${suffix}`
+    ])
     const withoutClass = specOf()
     const sameButUnclassed = overlaid(stored(inputOf(spec)), inputOf(withoutClass)).blocked
     assert.deepStrictEqual(sameButUnclassed, [], "no storage class wanted: whatever the claims have is fine")
@@ -223,6 +251,14 @@ describe("ServerStatefulSet Events", () => {
     assert.strictEqual(
       ServerStatefulSet.updatedEvent(changed, relabelled, next).message,
       `Updated StatefulSet ditto: replicas 1 -> 0, pod template (restart-hash ${restart(sts)} -> ${restart(next)}), container ports, update strategy OnDelete -> RollingUpdate, labels`
+    )
+    // what an older or hand-made StatefulSet may lack: replicas, a restart hash, an update strategy
+    const { replicas: _r, updateStrategy: _u, ...sparseSpec } = sts.spec
+    const { "dittofs.io/restart-hash": _h, ...otherAnnotations } = sts.spec.template.metadata?.annotations ?? {}
+    const sparse = withTemplate(deepFreeze({ ...sts, spec: sparseSpec }), (t) => ({ ...t, metadata: { ...t.metadata, annotations: otherAnnotations } }))
+    assert.strictEqual(
+      ServerStatefulSet.updatedEvent(inputOf(), sparse, overlaid(sparse).object).message,
+      `Updated StatefulSet ditto: replicas unset -> 1, pod template (restart-hash none -> ${restart(sts)}), update strategy RollingUpdate -> OnDelete`
     )
     const securityOnly = withTemplate(sts, (t) => ({ ...t, spec: { ...t.spec, automountServiceAccountToken: true } }))
     assert.strictEqual(ServerStatefulSet.updatedEvent(inputOf(), securityOnly, overlaid(securityOnly).object).message, "Updated StatefulSet ditto: pod template")
