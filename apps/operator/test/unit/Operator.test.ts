@@ -20,8 +20,22 @@ const layers = Layer.mergeAll(
   DittoFsMemory.layer({ [baseUrl]: { adminPassword: password, adapters } })
 )
 
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
+/** 10 ms of virtual time, then the operator's fibers run. */
+const step = Effect.andThen(TestClock.adjust("10 millis"), Effect.yieldNow)
+
+/** Steps until `done` holds; fails after `within` ms of virtual time. */
+const until = <E, R>(done: Effect.Effect<boolean, E, R>, what: string, within = 10_000) =>
+  Effect.gen(function*() {
+    for (let elapsed = 0; elapsed <= within; elapsed += 10) {
+      if (yield* done) return
+      yield* step
+    }
+    assert.fail(`not within ${within} ms of virtual time: ${what}`)
+  })
+
+/** Steps through `millis` of virtual time (to see that something does not happen meanwhile). */
+const elapse = (millis: number) => Effect.gen(function*() {
+  for (let elapsed = 0; elapsed < millis; elapsed += 10) yield* step
 })
 
 /** Whether the server in `namespace` was reconciled (its finalizer added). */
@@ -43,10 +57,9 @@ describe("Operator", () => {
         yield* Sample.apply({ namespace, apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
       }
       yield* Layer.build(Operator.controllers({ namespaces: ["a", "b"] }))
-      for (let i = 0; i < 8; i++) {
-        yield* TestClock.adjust("250 millis")
-        yield* settle
-      }
+      yield* until(Effect.map(Effect.all([reconciled("a"), reconciled("b")]), ([a, b]) => a && b), "a and b reconciled")
+      // c's pass would have run with the others' had it been watched
+      yield* elapse(2_000)
       assert.deepStrictEqual(
         [yield* reconciled("a"), yield* reconciled("b"), yield* reconciled("c")],
         [true, true, false]
@@ -59,11 +72,7 @@ describe("Operator", () => {
         yield* Sample.apply({ namespace, apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
       }
       yield* Layer.build(Operator.controllers())
-      for (let i = 0; i < 8; i++) {
-        yield* TestClock.adjust("250 millis")
-        yield* settle
-      }
-      assert.deepStrictEqual([yield* reconciled("a"), yield* reconciled("c")], [true, true])
+      yield* until(Effect.map(Effect.all([reconciled("a"), reconciled("c")]), ([a, c]) => a && c), "a and c reconciled")
     }).pipe(Effect.scoped, Effect.provide(layers)))
 
   it.effect("two replicas with leader election: only the leader writes; the follower takes over when it stops", () =>
@@ -81,27 +90,20 @@ describe("Operator", () => {
           delete: (resource, namespace, n, pre) => Effect.andThen(Effect.sync(() => void writes[name]++), kubernetes.delete(resource, namespace, n, pre))
         }))
       const election = (identity: string) => ({ namespace: "ops", leaseName: "dittofs-operator", identity, ...LeaderElection.defaults })
-      const run = Effect.gen(function*() {
-        for (let i = 0; i < 12; i++) {
-          yield* TestClock.adjust("250 millis")
-          yield* settle
-        }
-      })
       yield* Sample.apply({ namespace: "a", apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
       const scopeA = yield* Scope.make()
       yield* Scope.provide(Layer.build(Operator.layerOn(replica("a"), { instance: "a", leaderElection: election("a") })), scopeA)
-      yield* run
+      yield* until(reconciled("a"), "a leads and reconciles")
       yield* Layer.build(Operator.layerOn(replica("b"), { instance: "b", leaderElection: election("b") }))
-      yield* run
-      assert.isTrue(yield* reconciled("a"))
+      // the follower: several renewals of a's Lease pass
+      yield* elapse(3_000)
       assert.isAbove(writes.a, 0)
       assert.strictEqual(writes.b, 0, "the follower writes nothing")
 
       yield* Scope.close(scopeA, Exit.void) // a stops: releases the Lease
       const before = writes.a
       yield* Sample.apply({ namespace: "b", apiUrl: baseUrl, adminPassword: password, pollingInterval: "10s" })
-      yield* run
-      assert.isTrue(yield* reconciled("b"), "b took over and reconciled the new server")
+      yield* until(reconciled("b"), "b took over and reconciled the new server")
       assert.isAbove(writes.b, 0)
       assert.strictEqual(writes.a, before, "a wrote nothing after it stopped")
     }).pipe(Effect.scoped, Effect.provide(layers)))
