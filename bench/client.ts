@@ -4,8 +4,10 @@
  * (the floor: TLS, the socket, JSON). On a fresh plain control plane, `BENCH_REQUESTS` (default
  * 1,000) sequential requests of each kind after 100 to warm up: ConfigMap creates (a 1.5 KB
  * `data` entry, about the size of the server's configuration) and GETs of them. Counts the TLS
- * connections each client opened (a keep-alive pool should open one). Writes
- * bench/reports/client.md. Asserts nothing.
+ * connections each client opened (a keep-alive pool should open one). Then the floor of a delete:
+ * `BENCH_DELETES` (default 200) deletes of each kind the operator deletes — a ClusterIP Service (an
+ * adapter's), a headless Service, a ConfigMap —, each object created just before (not timed), bare
+ * node:https: the wall time is the API server's. Writes bench/reports/client.md. Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Kubernetes } from "@dittofs-operator/core"
@@ -21,6 +23,7 @@ import * as ControlPlane from "../scripts/launch/ControlPlane.ts"
 import { machine } from "./Measure.ts"
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000)
+const deletes = Number(process.env.BENCH_DELETES ?? 200)
 const warmUp = 100
 
 /** TLS connections opened by any agent of this process. */
@@ -79,7 +82,7 @@ const program = Effect.gen(function*() {
 
   const agent = new https.Agent({ keepAlive: true, ca: readFileSync(plane.caFile) })
   const collection = new URL(`${plane.server}/api/v1/namespaces/default/configmaps`)
-  const bare = (method: "GET" | "POST", url: URL, body?: string) =>
+  const bare = (method: "GET" | "POST" | "DELETE", url: URL, body?: string) =>
     Effect.promise(() =>
       new Promise<unknown>((resolve, reject) => {
         const headers: Record<string, string> = { authorization: `Bearer ${plane.token}`, accept: "application/json" }
@@ -101,13 +104,41 @@ const program = Effect.gen(function*() {
     yield* timed("bare node:https", "create", (i) => bare("POST", collection, JSON.stringify(configMap(name("bare", i))))),
     yield* timed("bare node:https", "get", (i) => bare("GET", new URL(`${collection.href}/${name("bare", i)}`)))
   ]
+
+  /** Creates `deletes` objects one by one, each deleted at once; the deletes' wall times, sorted. */
+  const deleteTimes = (plural: string, make: (name: string) => object) =>
+    Effect.gen(function*() {
+      const collection = new URL(`${plane.server}/api/v1/namespaces/default/${plural}`)
+      const times: Array<number> = []
+      for (let i = -warmUp / 10; i < deletes; i++) {
+        const name = `delete-${plural}-${i < 0 ? `warm${-i}` : i}`
+        yield* bare("POST", collection, JSON.stringify(make(name)))
+        const started = performance.now()
+        yield* bare("DELETE", new URL(`${collection.href}/${name}`))
+        if (i >= 0) times.push(performance.now() - started)
+      }
+      return times.sort((a, b) => a - b)
+    })
+  const service = (clusterIP: "None" | undefined) => (name: string) => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: "default" },
+    spec: { ...(clusterIP === undefined ? {} : { clusterIP }), selector: { app: "dittofs" }, ports: [{ name: "adapter-nfs", port: 12049 }] }
+  })
+  const deleteRows: Array<readonly [string, ReadonlyArray<number>]> = [
+    ["Service (ClusterIP)", yield* deleteTimes("services", service(undefined))],
+    ["Service (headless)", yield* deleteTimes("services", service("None"))],
+    ["ConfigMap", yield* deleteTimes("configmaps", configMap)]
+  ]
   agent.destroy()
+  const quantile = (sorted: ReadonlyArray<number>, q: number) => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1)
+  const mean = (values: ReadonlyArray<number>) => (values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)).toFixed(1)
 
   const report = [
     "# Client benchmark",
     "",
     `Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}; load average ${loadAtStart} at start (1, 5, 15 min).`,
-    `Binaries: ${basename(binaries.dir)}. Command: \`BENCH_REQUESTS=${requests} node bench/client.ts\`.`,
+    `Binaries: ${basename(binaries.dir)}. Command: \`BENCH_REQUESTS=${requests} BENCH_DELETES=${deletes} node bench/client.ts\`.`,
     "",
     `What one request to the API server costs the operator's process: ${requests.toLocaleString("en-US")} sequential requests of`,
     `each kind after ${warmUp} to warm up, on a fresh plain control plane on the same machine: ConfigMap creates (1.5 KB of data) and`,
@@ -118,6 +149,16 @@ const program = Effect.gen(function*() {
     "| client | request | CPU per request (ms) | wall per request (ms) | new TLS connections |",
     "|---|---|---:|---:|---:|",
     ...rows.map((r) => `| ${r.client} | ${r.request} | ${r.cpuMillis.toFixed(3)} | ${r.wallMillis.toFixed(3)} | ${r.connections} |`),
+    "",
+    "## The floor of a delete",
+    "",
+    `${deletes} sequential deletes of each kind, bare node:https, each object created just before (not timed): the wall`,
+    "time from the request to the API server's answer, almost all of it the API server's and etcd's. A ClusterIP Service's",
+    "delete also releases its cluster IP (the `IPAddress` object the allocator keeps for it).",
+    "",
+    "| object deleted | wall p50 (ms) | mean (ms) | p90 (ms) |",
+    "|---|---:|---:|---:|",
+    ...deleteRows.map(([what, times]) => `| ${what} | ${quantile(times, 0.5)} | ${mean(times)} | ${quantile(times, 0.9)} |`),
     ""
   ].join("\n")
   writeFileSync(fileURLToPath(new URL("reports/client.md", import.meta.url)), report)
