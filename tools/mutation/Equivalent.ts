@@ -202,6 +202,9 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     why:
       "The data saved hold the token DittoFS just issued and the current millisecond as its issue time, so they equal the stored data only when DittoFS answers a login or refresh with the very token stored in that same millisecond (a pass refreshes a token at its issue time only when its lifetime is zero), and DittoFsMemory issues a new token on every login and refresh."
   },
+  discarded(kubernetesCache, "{ discard: true }", "{}", "ObjectLiteral"),
+  discarded(kubernetesCache, "true", "false", "BooleanLiteral"),
+  { file: kubernetesCache, mutator: "ConditionalExpression", original: "kind.transform === undefined", replacement: "false", why: noOption },
   { file: kubernetesCache, mutator: "EqualityOperator", original: "a > b", replacement: "a >= b", why: sameLength },
   { file: kubernetesCache, mutator: "EqualityOperator", original: "a.length > b.length", replacement: "a.length >= b.length", why: sameLength },
   {
