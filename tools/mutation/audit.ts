@@ -54,8 +54,8 @@ const mutants: ReadonlyArray<AuditMutant> = [
     name: "NetworkPolicies: the rule comparison ignores the port",
     file: "packages/core/src/plan/NetworkPolicies.ts",
     project: "core",
-    original: "&& port.port === that.port && port.endPort === that.endPort",
-    replacement: "&& port.endPort === that.endPort"
+    original: "&& port.port === adapter.port && port.endPort === undefined",
+    replacement: "&& port.endPort === undefined"
   },
   {
     name: "Auth: a refused refresh re-provisions the account instead of logging in",
