@@ -7,8 +7,8 @@
 #   docker build -t dittofs-operator:0.1.0 .
 #
 # The Helm chart (apps/operator/deploy/helm/dittofs-operator) runs it with `args: [run, ...]`.
-# No HEALTHCHECK yet: the operator has no health endpoint; one comes with /healthz (and the
-# chart's probes with it). Kubernetes ignores HEALTHCHECK anyway and uses the probes.
+# The HEALTHCHECK (for a plain container engine) asks /healthz; Kubernetes ignores it and uses
+# the chart's probes of the same endpoints.
 
 # ---- build: the workspace's pinned Node and pnpm (scripts/env.sh), its locked dependencies ----
 FROM node:24.22.3-bookworm-slim AS build
@@ -30,6 +30,12 @@ FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=build /src/apps/operator/dist/dittofs-operator.mjs /src/apps/operator/dist/THIRD-PARTY-NOTICES.txt /app/
 USER 65532:65532
+# Node's compile cache of the bundle (start-up compiles 1 MiB of JavaScript): made here by this
+# image's node, as the user and with the flags of the ENTRYPOINT, since Node keys the cache by its
+# build and the user and V8 only accepts code made under the same flags. Only read at run time
+# (a read-only root filesystem is fine); under another uid it is not used and nothing fails.
+ENV NODE_COMPILE_CACHE=/home/nonroot/.cache/node-compile
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "/app/dittofs-operator.mjs", "version"]
 # No curl in distroless: node itself asks /healthz (the default --health-address :8081).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -166,7 +166,7 @@ const program = Effect.gen(function*() {
     `# Footprint benchmark${label === undefined ? "" : ` (${label})`}`,
     "",
     `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average at start ${loadAtStart} (1, 5, 15 min).`,
-    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run\`.`,
+    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run\`${process.env.BENCH_COMPILE_CACHE === "0" ? "" : " with the compile cache the image ships (`NODE_COMPILE_CACHE`, made by one `version` run beforehand)"}.`,
     `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`, \`BENCH_SHUTDOWN_LOG\`).`,
     "",
     `Each size on a fresh plain control plane; DittoServers in \`${namespace}\`, polling interval ${pollingInterval}, one running adapter each, DittoFS`,

@@ -4,13 +4,15 @@
  * `.dockerignore`) into an empty folder, its install runs there (offline, from the local package
  * store) and its bundling step must succeed with only what was copied; the runtime stage's
  * `COPY --from=build` must find its files, and its ENTRYPOINT + CMD, run as its USER (uid 65532)
- * from the copied layout, must work. Its pinned Node and pnpm are the project's (`scripts/env.sh`).
+ * from the copied layout, must work; the runtime stage's exec-form RUN (the compile cache) runs as its
+ * user with its ENV, and the entrypoint then uses what it made. Its pinned Node and pnpm are the
+ * project's (`scripts/env.sh`).
  * Not tested: the base images themselves, and building or running the image.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Effect, Schedule } from "effect"
 import { execFile, spawn } from "node:child_process"
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
@@ -73,9 +75,9 @@ const ignoredBy = (text: string) => {
 
 class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly message: string }> {}
 
-const sh = (command: string, args: ReadonlyArray<string>, cwd: string) =>
+const sh = (command: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>> = {}) =>
   Effect.tryPromise({
-    try: () => promisify(execFile)(command, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env } }),
+    try: () => promisify(execFile)(command, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } }),
     catch: (cause) => new CommandFailed({ message: `${command} ${args.join(" ")}: ${(cause as Error).message}` })
   })
 
@@ -131,9 +133,19 @@ describe("the Dockerfile", () => {
       let entrypoint: ReadonlyArray<string> = []
       let cmd: ReadonlyArray<string> = []
       let healthcheck: ReadonlyArray<string> = []
+      const imageEnv: Record<string, string> = {}
+      const runs: Array<{ readonly user: string; readonly env: Readonly<Record<string, string>>; readonly args: ReadonlyArray<string> }> = []
       for (const { keyword, rest } of runtime.instructions) {
         if (keyword === "WORKDIR") appDir = rest
         if (keyword === "USER") user = rest
+        if (keyword === "ENV") {
+          const [name = "", ...value] = rest.split("=")
+          imageEnv[name] = value.join("=")
+        }
+        if (keyword === "RUN") {
+          assert.isTrue(rest.startsWith("["), "exec form: distroless has no shell")
+          runs.push({ user, env: { ...imageEnv }, args: JSON.parse(rest) as Array<string> })
+        }
         if (keyword === "ENTRYPOINT") entrypoint = JSON.parse(rest) as Array<string>
         if (keyword === "CMD") cmd = JSON.parse(rest) as Array<string>
         if (keyword === "HEALTHCHECK") {
@@ -156,9 +168,37 @@ describe("the Dockerfile", () => {
       assert.deepStrictEqual(cmd, ["run"])
       chmodSync(join(root, "runtime"), 0o755)
       const [uid, gid] = user.split(":")
-      const entry = [process.execPath, ...nodeFlags, join(root, "runtime", entrypoint.at(-1) ?? "")]
-      const asUser = (args: ReadonlyArray<string>) =>
-        sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/")
+      /** A path of the image in the replayed layout. */
+      const inImage = (path: string) => join(root, "runtime", path)
+      // the distroless nonroot user's home, which the base image provides
+      mkdirSync(inImage("/home/nonroot"), { recursive: true })
+      chmodSync(inImage("/home"), 0o755)
+      chownSync(inImage("/home/nonroot"), Number(uid), Number(gid))
+      const mapEnv = (env: Readonly<Record<string, string>>) =>
+        Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.startsWith("/") ? inImage(value) : value]))
+
+      // The compile cache: made as the image's user, with the ENTRYPOINT's node and flags
+      assert.strictEqual(runs.length, 1, "one RUN: the compile cache")
+      const [cacheRun] = runs
+      if (cacheRun === undefined) return assert.fail("one RUN")
+      assert.strictEqual(cacheRun.user, user, "made as the user the entrypoint runs as (Node keys the cache by uid)")
+      assert.deepStrictEqual(cacheRun.args.slice(0, -1), entrypoint, "made with the entrypoint's node and flags")
+      assert.isDefined(cacheRun.env["NODE_COMPILE_CACHE"])
+      yield* sh(
+        "setpriv",
+        [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, ...nodeFlags, inImage(entrypoint.at(-1) ?? ""), ...cacheRun.args.slice(-1)],
+        "/",
+        mapEnv(cacheRun.env)
+      )
+
+      const entry = [process.execPath, ...nodeFlags, inImage(entrypoint.at(-1) ?? "")]
+      const asUser = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = mapEnv(imageEnv)) =>
+        sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/", env)
+      assert.include(
+        (yield* asUser(["--version"], { ...mapEnv(imageEnv), NODE_DEBUG_NATIVE: "COMPILE_CACHE" })).stderr,
+        "was accepted",
+        "the entrypoint's start uses the compile cache"
+      )
       assert.strictEqual((yield* asUser(["--version"])).stdout.trim(), "dittofs-operator v0.1.0")
       assert.include((yield* asUser([...cmd, "--help"])).stdout, "--namespace")
 
@@ -179,7 +219,7 @@ describe("the Dockerfile", () => {
         "current-context": "none"
       }))
       chmodSync(kubeconfig, 0o644)
-      const operator = spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...cmd, "--kubeconfig", kubeconfig, "--namespace", "healthcheck-none", "--metrics-address", "0"], { stdio: "ignore" })
+      const operator = spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...cmd, "--kubeconfig", kubeconfig, "--namespace", "healthcheck-none", "--metrics-address", "0"], { stdio: "ignore", env: { ...process.env, ...mapEnv(imageEnv) } })
       const exited = new Promise((resolve) => operator.once("exit", resolve))
       yield* Effect.addFinalizer(() => Effect.sync(() => void operator.kill("SIGKILL")))
       const healthy = yield* probe.pipe(
