@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
 import * as ControlPlane from "../scripts/launch/ControlPlane.ts"
-import { machine } from "./Measure.ts"
+import { machine, summarize } from "./Measure.ts"
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000)
 const deletes = Number(process.env.BENCH_DELETES ?? 200)
@@ -105,7 +105,7 @@ const program = Effect.gen(function*() {
     yield* timed("bare node:https", "get", (i) => bare("GET", new URL(`${collection.href}/${name("bare", i)}`)))
   ]
 
-  /** Creates `deletes` objects one by one, each deleted at once; the deletes' wall times, sorted. */
+  /** Creates `deletes` objects one by one, each deleted at once; the deletes' wall times. */
   const deleteTimes = (plural: string, make: (name: string) => object) =>
     Effect.gen(function*() {
       const collection = new URL(`${plane.server}/api/v1/namespaces/default/${plural}`)
@@ -117,7 +117,7 @@ const program = Effect.gen(function*() {
         yield* bare("DELETE", new URL(`${collection.href}/${name}`))
         if (i >= 0) times.push(performance.now() - started)
       }
-      return times.sort((a, b) => a - b)
+      return summarize(times)
     })
   const service = (clusterIP: "None" | undefined) => (name: string) => ({
     apiVersion: "v1",
@@ -125,14 +125,12 @@ const program = Effect.gen(function*() {
     metadata: { name, namespace: "default" },
     spec: { ...(clusterIP === undefined ? {} : { clusterIP }), selector: { app: "dittofs" }, ports: [{ name: "adapter-nfs", port: 12049 }] }
   })
-  const deleteRows: Array<readonly [string, ReadonlyArray<number>]> = [
+  const deleteRows = [
     ["Service (ClusterIP)", yield* deleteTimes("services", service(undefined))],
     ["Service (headless)", yield* deleteTimes("services", service("None"))],
     ["ConfigMap", yield* deleteTimes("configmaps", configMap)]
-  ]
+  ] as const
   agent.destroy()
-  const quantile = (sorted: ReadonlyArray<number>, q: number) => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1)
-  const mean = (values: ReadonlyArray<number>) => (values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)).toFixed(1)
 
   const report = [
     "# Client benchmark",
@@ -156,9 +154,9 @@ const program = Effect.gen(function*() {
     "time from the request to the API server's answer, almost all of it the API server's and etcd's. A ClusterIP Service's",
     "delete also releases its cluster IP (the `IPAddress` object the allocator keeps for it).",
     "",
-    "| object deleted | wall p50 (ms) | mean (ms) | p90 (ms) |",
+    "| object deleted | wall p50 (ms) | mean (ms) | p99 (ms) |",
     "|---|---:|---:|---:|",
-    ...deleteRows.map(([what, times]) => `| ${what} | ${quantile(times, 0.5)} | ${mean(times)} | ${quantile(times, 0.9)} |`),
+    ...deleteRows.map(([what, times]) => `| ${what} | ${times.p50.toFixed(1)} | ${times.mean.toFixed(1)} | ${times.p99.toFixed(1)} |`),
     ""
   ].join("\n")
   writeFileSync(fileURLToPath(new URL("reports/client.md", import.meta.url)), report)

@@ -177,6 +177,8 @@ describe("the Dockerfile", () => {
       const mapEnv = (env: Readonly<Record<string, string>>) =>
         Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.startsWith("/") ? inImage(value) : value]))
 
+      const entry = [process.execPath, ...nodeFlags, inImage(entrypoint.at(-1) ?? "")]
+
       // The compile cache: made as the image's user, with the ENTRYPOINT's node and flags
       assert.strictEqual(runs.length, 1, "one RUN: the compile cache")
       const [cacheRun] = runs
@@ -186,12 +188,11 @@ describe("the Dockerfile", () => {
       assert.isDefined(cacheRun.env["NODE_COMPILE_CACHE"])
       yield* sh(
         "setpriv",
-        [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, ...nodeFlags, inImage(entrypoint.at(-1) ?? ""), ...cacheRun.args.slice(-1)],
+        [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...cacheRun.args.slice(-1)],
         "/",
         mapEnv(cacheRun.env)
       )
 
-      const entry = [process.execPath, ...nodeFlags, inImage(entrypoint.at(-1) ?? "")]
       const asUser = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = mapEnv(imageEnv)) =>
         sh("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...entry, ...args], "/", env)
       assert.include(
