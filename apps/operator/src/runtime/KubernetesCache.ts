@@ -259,8 +259,8 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
         // the keys in the namespace: the candidates' and our writes' (which the store may not have yet)
         const prefix = ObjectRef.keyIn(namespace, "")
         const keys = new Set<string>()
-        for (const key of [...entry.overlays.keys(), ...candidates.keys()]) {
-          if (key.startsWith(prefix)) keys.add(key)
+        for (const from of [entry.overlays.keys(), candidates.keys()]) {
+          for (const key of from) if (key.startsWith(prefix)) keys.add(key)
         }
         const items: Array<AnyObject> = []
         for (const key of keys) {
