@@ -7,8 +7,9 @@
  * - `applyServers`: N DittoServers (and their admin Secrets) in one namespace;
  * - `spawnOperator`: the bundle as a child process with its `/metrics` on a free loopback port,
  *   killed when the scope closes; the time its DittoServers were listed and watched. It starts as
- *   the image starts it: with Node's compile cache made beforehand by one `version` run with the
- *   same flags (the image's build does the same), unless `BENCH_COMPILE_CACHE=0`;
+ *   the image starts it: from a startup snapshot of the bundle's script form made beforehand with
+ *   the same flags (the image's build does the same), unless `BENCH_SNAPSHOT=0` (or the bundle has
+ *   no script form next to it): then `node <bundle>`;
  * - `adapterServices`: the adapter Services as a list-then-watch (one request, so the benchmark's
  *   own reads do not swamp the apiserver's counters), with the time each one appeared or went;
  * - the apiserver's and the operator's Prometheus metrics (`apiserverMetrics`, `operatorMetrics`),
@@ -17,12 +18,12 @@
 import { Kubernetes, Naming } from "@dittofs-operator/core"
 import { Effect, Stream } from "effect"
 import { execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { nodeFlags } from "../apps/operator/scripts/bundle.ts"
+import { nodeFlags, snapshotEntryName, snapshotName } from "../apps/operator/scripts/bundle.ts"
 import type * as ControlPlane from "../scripts/launch/ControlPlane.ts"
 import { freePorts } from "../scripts/launch/FreePorts.ts"
 import * as LoopbackHttp from "../scripts/launch/LoopbackHttp.ts"
@@ -170,28 +171,35 @@ export const applyServers = (options: {
 // ---------------------------------------------------------------------------------------------
 // The operator process
 
-/** The compile cache of each bundle and node arguments, made once per benchmark process. */
-const compileCaches = new Map<string, string>()
+/** The startup snapshot of each bundle and node arguments, made once per benchmark process. */
+const snapshots = new Map<string, string>()
 
 /**
- * The environment that gives the operator the image's compile cache (made on first use, as the
- * image's build makes it: `node <nodeArgs> <bundle> version` with `NODE_COMPILE_CACHE`); empty
- * with `BENCH_COMPILE_CACHE=0`.
+ * How `node` starts the bundle: from the image's startup snapshot (made on first use, as the
+ * image's build makes it: `node <nodeArgs> --snapshot-blob <blob> --build-snapshot <script form>`),
+ * or, with `BENCH_SNAPSHOT=0` or a bundle without its script form, from the bundle itself.
  */
-export const compileCacheEnv = (bundleFile: string, nodeArgs: ReadonlyArray<string>): Readonly<Record<string, string>> => {
-  if (process.env.BENCH_COMPILE_CACHE === "0") return {}
+export const startArgs = (bundleFile: string, nodeArgs: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const entry = join(dirname(bundleFile), snapshotEntryName)
+  if (process.env.BENCH_SNAPSHOT === "0" || !existsSync(entry)) return [...nodeArgs, bundleFile]
   const key = [bundleFile, ...nodeArgs].join(" ")
-  let directory = compileCaches.get(key)
-  if (directory === undefined) {
-    directory = mkdtempSync(join(tmpdir(), "dittofs-compile-cache-"))
-    execFileSync(process.execPath, [...nodeArgs, bundleFile, "version"], { env: { PATH: process.env.PATH ?? "", NODE_COMPILE_CACHE: directory }, stdio: "ignore" })
-    compileCaches.set(key, directory)
+  let blob = snapshots.get(key)
+  if (blob === undefined) {
+    blob = join(mkdtempSync(join(tmpdir(), "dittofs-snapshot-")), snapshotName)
+    execFileSync(process.execPath, [...nodeArgs, "--snapshot-blob", blob, "--build-snapshot", entry], { env: { PATH: process.env.PATH ?? "" }, stdio: "ignore" })
+    snapshots.set(key, blob)
   }
-  return { NODE_COMPILE_CACHE: directory }
+  return [...nodeArgs, "--snapshot-blob", blob, "--"]
 }
 
+/** How `startArgs` starts the bundle, for a report: `run` and then `args`. */
+export const describeStart = (bundleFile: string, nodeArgs: ReadonlyArray<string>, args = ""): string =>
+  process.env.BENCH_SNAPSHOT !== "0" && existsSync(join(dirname(bundleFile), snapshotEntryName))
+    ? `\`node ${[...nodeArgs, "--snapshot-blob", "<blob>", "--"].join(" ")} run${args}\`, from the startup snapshot the image ships (made beforehand from the bundle's script form by \`--build-snapshot\` with the same flags; \`BENCH_SNAPSHOT=0\`: from the bundle)`
+    : `\`node ${[...nodeArgs, "<bundle>"].join(" ")} run${args}\``
+
 /**
- * Spawns `node <nodeArgs> <bundle> run` against the plane (with the image's compile cache), JSON logs, `/metrics` and the health
+ * Spawns `node <nodeArgs> <bundle> run` against the plane (from the image's startup snapshot: `startArgs`), JSON logs, `/metrics` and the health
  * endpoints on free loopback ports, plus `args`. Killed (SIGKILL) when the scope closes.
  */
 export const spawnOperator = (options: {
@@ -203,11 +211,10 @@ export const spawnOperator = (options: {
   Effect.gen(function*() {
     const ports = yield* freePorts(["metrics", "health"])
     // made before the clock starts, as the image's build makes it before any pod starts
-    const cacheEnv = compileCacheEnv(options.bundleFile, options.nodeArgs)
+    const start = startArgs(options.bundleFile, options.nodeArgs)
     const started = performance.now()
     const child = spawn(process.execPath, [
-      ...options.nodeArgs,
-      options.bundleFile,
+      ...start,
       "run",
       "--kubeconfig",
       options.plane.kubeconfigPath,
@@ -220,7 +227,7 @@ export const spawnOperator = (options: {
       ...(options.args ?? [])
     ], {
       cwd: "/",
-      env: { PATH: process.env.PATH ?? "", ...cacheEnv },
+      env: { PATH: process.env.PATH ?? "" },
       stdio: ["ignore", "pipe", "pipe"]
     })
     const pid = child.pid ?? 0

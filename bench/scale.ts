@@ -33,6 +33,7 @@ import {
   apiserverMetrics,
   applyServers,
   cpuOf,
+  describeStart,
   difference,
   memoryOf,
   operatorNodeArgs,
@@ -341,7 +342,7 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
       `# Scale benchmark${label === undefined ? "" : ` (${label})`}`,
       "",
       `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average ${loadAtStart} at start, ${loadAtEnd} after the last run (1, 5, 15 min).`,
-      `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as \`node ${[...nodeArgs, "<bundle>"].join(" ")} run --concurrency <c>\`${process.env.BENCH_COMPILE_CACHE === "0" ? "" : " with the compile cache the image ships (`NODE_COMPILE_CACHE`, made by one `version` run beforehand)"}.`,
+      `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as ${describeStart(bundleFile, nodeArgs, " --concurrency <c>")}.`,
       `Command: \`${[
         `BENCH_SERVERS=${sizes.join(",")}`,
         `BENCH_CONCURRENCY=${concurrencies.join(",")}`,

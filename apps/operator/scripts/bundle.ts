@@ -15,20 +15,32 @@
  * - `undici` is left out: the operator's HTTP clients are effect's node:http ones, and
  *   `@effect/platform-node` reaches undici only through a dynamic import behind its undici client
  *   (which esbuild would otherwise inline, 720 KiB). Importing it from the bundle throws.
+ * - Next to it, the same program as a plain script, `dittofs-operator.snapshot.cjs`, from which
+ *   `node --build-snapshot` makes a V8 startup snapshot (`snapshotBuildArgs`): the image starts
+ *   from that snapshot, its modules already evaluated (`bench/reports/footprint.md`). Nothing of
+ *   the program may hold a native handle once its modules are evaluated: the built-ins of
+ *   `loadedAtFirstUse` and two dependencies' module-level values (`snapshotSafeDependencies`) are
+ *   made at first use.
  * - Returns the paths, the bundle's size in bytes and its largest inputs (`--analyze` prints
  *   esbuild's full breakdown).
  */
 import * as esbuild from "esbuild"
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
-import { isBuiltin } from "node:module"
+import { createRequire, isBuiltin } from "node:module"
 import { dirname, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
+
+const require = createRequire(import.meta.url)
 
 export const appDir = fileURLToPath(new URL("..", import.meta.url))
 export const defaultOutDir = join(appDir, "dist")
 export const bundleName = "dittofs-operator.mjs"
 export const noticesName = "THIRD-PARTY-NOTICES.txt"
+/** The same program as a script for `node --build-snapshot` (`snapshotBuildArgs`). */
+export const snapshotEntryName = "dittofs-operator.snapshot.cjs"
+/** The startup snapshot's file name in the image. */
+export const snapshotName = "dittofs-operator.blob"
 
 /**
  * The `node` flags the bundle runs with (the image's entrypoint, the footprint benchmark, the
@@ -42,12 +54,23 @@ export const noticesName = "THIRD-PARTY-NOTICES.txt"
  */
 export const nodeFlags: ReadonlyArray<string> = ["--max-semi-space-size=1", "--memory-saver-mode"]
 
+/**
+ * `node` arguments that build the startup snapshot `blob` from `snapshotEntry`, and those that
+ * start the operator from it (`--` ends node's options: without a script, node would take the
+ * program's first flag, `--version` or `--help`, for its own). Both carry `nodeFlags`: the snapshot is made by the `node` and flags
+ * that run it (the image builds it in its runtime stage with its own `node`).
+ */
+export const snapshotBuildArgs = (snapshotEntry: string, blob: string): ReadonlyArray<string> => [...nodeFlags, "--snapshot-blob", blob, "--build-snapshot", snapshotEntry]
+export const snapshotRunArgs = (blob: string): ReadonlyArray<string> => [...nodeFlags, "--snapshot-blob", blob, "--"]
+
 export interface BundleOptions {
   readonly outDir?: string
 }
 
 export interface BundleResult {
   readonly file: string
+  /** The program as a script for `node --build-snapshot` (`snapshotBuildArgs`). */
+  readonly snapshotEntry: string
   readonly sourceMap: string
   readonly notices: string
   readonly bytes: number
@@ -120,16 +143,81 @@ const withoutUndici: esbuild.Plugin = {
  * `node:http`'s loads Node's internal undici (for its `WebSocket`), `node:fs`'s its streams —
  * about 300 ms of a 1 s start on a busy machine, for nothing the operator uses. Through
  * `require` (the banner's), an export is read only when the code uses it.
+ *
+ * The built-ins of `loadedAtFirstUse` are not even required while the bundle's modules are
+ * evaluated: their module object is a set of getters that require the built-in when the code
+ * first reads an export (`lazyBuiltin`). That keeps them out of the startup snapshot
+ * (`snapshotName`), which cannot hold http's parser or a TLS context, and which Node warns about
+ * for the others. A dependency's own `require` of one of them (`ws`) gets the same module.
  */
 const builtinsThroughRequire: esbuild.Plugin = {
   name: "builtins-through-require",
   setup: (build) => {
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
-      args.kind === "import-statement" && isBuiltin(args.path) ? { path: args.path, namespace: "builtin-require" } : undefined)
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      if (!isBuiltin(args.path) || args.namespace === "builtin-require") return undefined
+      const lazy = loadedAtFirstUse.has(args.path.replace(/^node:/, ""))
+      return args.kind === "import-statement" || (args.kind === "require-call" && lazy) ? { path: args.path, namespace: "builtin-require" } : undefined
+    })
     build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      contents: loadedAtFirstUse.has(args.path.replace(/^node:/, "")) ? lazyBuiltin(args.path) : `module.exports = require(${JSON.stringify(args.path)})`,
       loader: "js"
     }))
+  }
+}
+
+/** Built-ins the bundle requires only when the code first uses them (`builtinsThroughRequire`). */
+export const loadedAtFirstUse: ReadonlySet<string> = new Set(["http", "https", "tls", "child_process", "readline", "stream/consumers"])
+
+/**
+ * A built-in's module object whose exports are getters: the first read requires the built-in.
+ * While a startup snapshot is being built, reading a function export (`http.createServer` passed
+ * as a value) returns a function that forwards to it once called; reading any other export throws,
+ * naming it (it would load the built-in into the snapshot). The export names are this Node's.
+ */
+const lazyBuiltin = (path: string): string => {
+  const exports = require(path) as Record<string, unknown>
+  const names = Object.keys(exports)
+  const functions = names.filter((name) => typeof exports[name] === "function" && /^[a-z]/.test(name))
+  return [
+    `const v8 = require("node:v8"); let loaded; const load = () => loaded ??= require(${JSON.stringify(path)});`,
+    `const functions = new Set(${JSON.stringify(functions)});`,
+    `for (const name of ${JSON.stringify(names)}) Object.defineProperty(module.exports, name, { enumerable: true, configurable: true, get: () => {`,
+    "  if (loaded === undefined && v8.startupSnapshot.isBuildingSnapshot()) {",
+    "    if (functions.has(name)) return (...args) => load()[name](...args)",
+    `    throw new Error(${JSON.stringify(`${path}.`)} + name + " read while a startup snapshot is built")`,
+    "  }",
+    "  return load()[name]",
+    "} })"
+  ].join("\n")
+}
+
+/**
+ * Two module-level values of dependencies that a startup snapshot cannot hold, made at first use:
+ * - `@effect/platform-node`'s `internal/http` requires `node:http` and `node:https` when it is
+ *   evaluated; it gets the built-ins through `builtinsThroughRequire` instead.
+ * - `effect/cli`'s `CliOutput` makes an `Intl.Segmenter` when it is evaluated (for the width of
+ *   help text; 13 ms of every start, profiled): made when help is first measured.
+ * The build fails when the replaced text is no longer there (a new version of the dependency).
+ */
+const snapshotSafeDependencies: esbuild.Plugin = {
+  name: "snapshot-safe-dependencies",
+  setup: (build) => {
+    build.onLoad({ filter: /[\\/]@effect[\\/]platform-node[\\/]dist[\\/]internal[\\/]http\.js$/ }, () => ({
+      contents: "import * as http from \"node:http\"; import * as https from \"node:https\"; export { http, https }",
+      loader: "js"
+    }))
+    build.onLoad({ filter: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8")
+      const segmenter = /const graphemeSegmenter = \/\*#__PURE__\*\/new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\);/
+      if (!segmenter.test(text)) throw new Error(`${args.path}: its Intl.Segmenter is not where the bundle expects it`)
+      return {
+        contents: text.replace(
+          segmenter,
+          "let segmenter; const graphemeSegmenter = { segment: (text) => (segmenter ??= new Intl.Segmenter(undefined, { granularity: \"grapheme\" })).segment(text) };"
+        ),
+        loader: "js"
+      }
+    })
   }
 }
 
@@ -139,25 +227,33 @@ export const bundle = async (options: BundleOptions = {}): Promise<BundleResult>
   const outDir = resolve(options.outDir ?? defaultOutDir)
   await mkdir(outDir, { recursive: true })
   const file = join(outDir, bundleName)
-  const result = await esbuild.build({
+  const snapshotEntry = join(outDir, snapshotEntryName)
+  const common = {
     entryPoints: [join(appDir, "src/main.ts")],
     absWorkingDir: appDir,
-    outfile: file,
     bundle: true,
     platform: "node",
-    format: "esm",
     target: "node24",
     treeShaking: true,
     minify: true,
     sourcemap: "linked",
     legalComments: "none", // the notices file carries every licence in full
-    metafile: true,
     logLevel: "warning",
-    plugins: [withoutUndici, builtinsThroughRequire],
-    banner: {
-      js: "import { createRequire as __dittofsCreateRequire } from \"node:module\"; const require = __dittofsCreateRequire(import.meta.url);"
-    }
-  })
+    plugins: [withoutUndici, builtinsThroughRequire, snapshotSafeDependencies]
+  } satisfies esbuild.BuildOptions
+  const [result] = await Promise.all([
+    esbuild.build({
+      ...common,
+      outfile: file,
+      format: "esm",
+      metafile: true,
+      banner: {
+        js: "import { createRequire as __dittofsCreateRequire } from \"node:module\"; const require = __dittofsCreateRequire(import.meta.url);"
+      }
+    }),
+    // a plain script: what `node --build-snapshot` runs (it provides `require`)
+    esbuild.build({ ...common, outfile: snapshotEntry, format: "iife" })
+  ])
   const output = result.metafile.outputs[relative(appDir, file).split(sep).join("/")]
   if (output === undefined) throw new Error(`esbuild reported no output for ${file}`)
 
@@ -183,6 +279,7 @@ export const bundle = async (options: BundleOptions = {}): Promise<BundleResult>
   )
   return {
     file,
+    snapshotEntry,
     sourceMap: `${file}.map`,
     notices,
     bytes: statSync(file).size,

@@ -13,13 +13,16 @@
  *
  * On SIGTERM (or SIGINT) `run` stops taking work, lets passes in flight finish (at most 10 s),
  * releases its Lease and exits 0. The same file, bundled (`pnpm bundle`), is the operator's
- * single-file artefact `apps/operator/dist/dittofs-operator.mjs`.
+ * single-file artefact `apps/operator/dist/dittofs-operator.mjs`; the image starts it from a V8
+ * startup snapshot of the same program (`apps/operator/scripts/bundle.ts`).
  */
 import { DittoServerCrd } from "@dittofs-operator/core/crd"
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Config, Console, Duration, Effect, Exit, Layer, Logger, type LogLevel, Option, References, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { hostname } from "node:os"
+import { startupSnapshot } from "node:v8"
 import * as Operator from "./Operator.ts"
 import * as Plan from "./Plan.ts"
 import * as Endpoints from "./runtime/Endpoints.ts"
@@ -207,10 +210,22 @@ const printVersion = Command.make("version", {}, () => Console.log(version)).pip
 const teardown = <E, A>(exit: Exit.Exit<E, A>, onExit: (code: number) => void) =>
   onExit(Exit.isSuccess(exit) || Exit.hasInterrupts(exit) && exit.cause.reasons.every((reason) => reason._tag === "Interrupt") ? 0 : 1)
 
-Command.make("dittofs-operator").pipe(
-  Command.withDescription("The DittoFS operator: Kubernetes objects for DittoFS servers and their protocol adapters"),
-  Command.withSubcommands([run, plan, printCrd, printVersion]),
-  Command.run({ version }),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ teardown })
-)
+/** Runs the command line of `process.argv`. */
+const main = () =>
+  Command.make("dittofs-operator").pipe(
+    Command.withDescription("The DittoFS operator: Kubernetes objects for DittoFS servers and their protocol adapters"),
+    Command.withSubcommands([run, plan, printCrd, printVersion]),
+    Command.run({ version }),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain({ teardown })
+  )
+
+// Run now; or, when `node --build-snapshot` is evaluating this program for a startup snapshot,
+// once the snapshot is started (`node --snapshot-blob`: its modules are evaluated already). Node
+// then passes no script name, so one is put where the command line expects it.
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(() => {
+    process.argv.splice(1, 0, "dittofs-operator")
+    main()
+  })
+} else main()

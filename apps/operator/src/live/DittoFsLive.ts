@@ -16,7 +16,7 @@
  *   one instead of opening (and, over TLS, negotiating) a new one every interval.
  */
 import { Adapter, DittoFs } from "@dittofs-operator/core"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 

@@ -45,7 +45,7 @@
  * tokens); TLS material is read when the layer starts.
  */
 import { K8s, Kubernetes, MergePatch } from "@dittofs-operator/core"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import * as http from "node:http"

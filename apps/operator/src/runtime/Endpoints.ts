@@ -8,7 +8,7 @@
  *   election knows whether it leads or stands by), else 503.
  * - `GET /metrics` — every metric in the Prometheus text format (Effect's `PrometheusMetrics`).
  */
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { PrometheusMetrics } from "effect/observability"
