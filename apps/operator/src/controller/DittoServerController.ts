@@ -64,20 +64,13 @@ const isOurs = (object: K8s.AnyObject): boolean =>
     ref.controller === true && ref.kind === DittoServer.kind && ref.apiVersion === DittoServer.apiVersion
   )
 
-/** An object without its `managedFields` (the field managers' bookkeeping: most of a small object's size). */
-export const withoutManagedFields = <A extends { readonly metadata: object }>(object: A): A => {
-  if (!("managedFields" in object.metadata)) return object
-  const { managedFields: _, ...metadata } = object.metadata as { readonly managedFields?: unknown }
-  return { ...object, metadata }
-}
-
 /**
  * What a store keeps of an owned kind's object: ours without `managedFields`; anyone else's (a
  * user's Secret, another app's Service) only the metadata that says whose it is, marked trimmed so
  * that a read of it goes to the API server.
  */
 export const keepForStore = (object: K8s.AnyObject): K8s.AnyObject => {
-  if (isOurs(object)) return withoutManagedFields(object)
+  if (isOurs(object)) return K8s.withoutManagedFields(object)
   const { labels, name, namespace, ownerReferences, resourceVersion, uid } = object.metadata
   return KubernetesCache.markTrimmed({
     apiVersion: object.apiVersion,
@@ -127,7 +120,7 @@ export const start = (
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
         relevant,
-        transform: withoutManagedFields
+        transform: K8s.withoutManagedFields
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
       owned: kinds.map((kind) => ({

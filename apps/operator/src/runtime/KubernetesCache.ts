@@ -11,9 +11,9 @@
  *   label selector includes every pair of the store's. Otherwise the call goes to the API server.
  *   `get` of a name the store does not hold is `NotFound` only when the store has no label
  *   selector (it sees every object of the kind); else it asks the API server.
- * - Read-your-writes: an object this service created or updated is read back as written until the
- *   store has caught up with its resourceVersion (the store's `version`), and from the store
- *   after. The store is never written here: it keeps one writer, its reflector.
+ * - Read-your-writes: an object this service created or updated is read back as written (without
+ *   its `managedFields`) until the store has caught up with its resourceVersion (the store's
+ *   `version`), and from the store after. The store is never written here: it keeps one writer, its reflector.
  * - A write refused with `Conflict` marks the object: until its store entry changes, reads of it
  *   go to the API server (a GET, whose answer is overlaid like a write; a list of its kind and
  *   namespace is a LIST), so a retry over "fresh reads" reads the server's current object, never
@@ -182,7 +182,8 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
       }
       entry.overlays.set(ObjectRef.keyOf(encoded.value), {
         _tag: "Written",
-        object: encoded.value,
+        // as a store keeps it: the answer's managedFields would only cost memory until then
+        object: K8s.withoutManagedFields(encoded.value),
         resourceVersion: encoded.value.metadata.resourceVersion
       })
     })

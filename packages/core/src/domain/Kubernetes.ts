@@ -294,6 +294,16 @@ export interface ObjectReference {
   readonly uid: string
 }
 
+/**
+ * An object without its `metadata.managedFields` (the field managers' bookkeeping: most of a small
+ * object's size, and nothing the operator reads). A write without them keeps the server's.
+ */
+export const withoutManagedFields = <A extends { readonly metadata: object }>(object: A): A => {
+  if (!("managedFields" in object.metadata)) return object
+  const { managedFields: _, ...metadata } = object.metadata as { readonly managedFields?: unknown }
+  return { ...object, metadata }
+}
+
 /** The `ObjectReference` of an object, as an Event's `involvedObject` names it. */
 export const referenceTo = (object: {
   readonly apiVersion: string

@@ -15,7 +15,7 @@
  */
 import { type Cause, Clock, Duration, Effect, Fiber, Layer, Queue, Ref } from "effect"
 import * as ObjectRef from "../domain/ObjectRef.ts"
-import { type Event, type ObjectReference, timestamp } from "../domain/Kubernetes.ts"
+import { type Event, type ObjectReference, timestamp, withoutManagedFields } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
@@ -36,7 +36,7 @@ export interface Options {
 }
 
 interface Recorded {
-  /** The Event as last written (its resourceVersion makes the next bump a single PUT). */
+  /** The Event as last written, without managedFields (its resourceVersion makes the next bump a single PUT). */
   readonly event: Event
   readonly firstSeen: number
   readonly lastSeen: number
@@ -117,7 +117,8 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
             const written = previous !== undefined && now - previous.lastSeen <= window
               ? yield* bump(previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
               : yield* createEvent(regarding, note, now)
-            yield* remember(key, { event: written, firstSeen: previous?.firstSeen ?? now, lastSeen: now })
+            // without managedFields: up to `capacity` Events are kept, and the PUT of a repeat needs none
+            yield* remember(key, { event: withoutManagedFields(written), firstSeen: previous?.firstSeen ?? now, lastSeen: now })
           }).pipe(
             Effect.catch((error) =>
               Effect.logWarning(`could not record Event ${note.reason}: ${error.reason}: ${error.message}`)

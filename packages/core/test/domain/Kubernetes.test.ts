@@ -4,6 +4,14 @@ import { K8s } from "../../src/index.ts"
 const secret = (data: Record<string, string>): K8s.Secret => ({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data })
 
 describe("the Kubernetes helpers", () => {
+  it("drop an object's managedFields and nothing else, and leave an object without them as it is", () => {
+    const object = { apiVersion: "v1", kind: "Secret", metadata: { name: "a", labels: { app: "x" }, managedFields: [{ manager: "m" }] }, data: { k: "dg==" } }
+    assert.deepStrictEqual<unknown>(K8s.withoutManagedFields(object), { apiVersion: "v1", kind: "Secret", metadata: { name: "a", labels: { app: "x" } }, data: { k: "dg==" } })
+    assert.deepStrictEqual(object.metadata.managedFields, [{ manager: "m" }], "the argument is not changed")
+    const bare = { metadata: { name: "b" }, data: {} }
+    assert.strictEqual(K8s.withoutManagedFields(bare), bare)
+  })
+
   it("refer to an object by apiVersion, kind, namespace (default: default), name and uid", () => {
     assert.deepStrictEqual(
       K8s.referenceTo({ apiVersion: "v1", kind: "Service", metadata: { name: "a", namespace: "ns", uid: "u" } }),

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Fiber, Latch, Layer, Scope } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Latch, Layer, Schema, Scope } from "effect"
 import { TestClock } from "effect/testing"
-import { Events, Kubernetes } from "../../src/index.ts"
+import { Events, K8s, Kubernetes } from "../../src/index.ts"
 import * as EventRecorder from "../../src/services/EventRecorder.ts"
 import { KubernetesMemory } from "../../src/testing/index.ts"
 import { capture, lines } from "../Logs.ts"
@@ -10,6 +10,20 @@ const regarding = { apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServ
 const created = { type: "Normal" as const, reason: "AdapterServiceCreated", message: "Created LoadBalancer Service x" }
 const layer = Layer.provideMerge(EventRecorder.layer({ instance: "operator-0" }), KubernetesMemory.layer())
 const recorded = Kubernetes.Kubernetes.use((k) => k.list(Kubernetes.Resources.Event, "storage"))
+
+/** The in-memory API, creating objects with managedFields as the API server does. */
+const managedFieldsOnCreate = Layer.effect(
+  Kubernetes.Kubernetes,
+  Effect.map(Kubernetes.Kubernetes, (api) =>
+    Kubernetes.Kubernetes.of({
+      ...api,
+      create: (resource, object) => {
+        const plain = Schema.decodeUnknownSync(K8s.AnyObject)(Schema.encodeSync(resource.schema)(object))
+        const managed = { ...plain, metadata: { ...plain.metadata, managedFields: [{ manager: "dittoserver-controller", operation: "Update" }] } }
+        return api.create(resource, Schema.decodeSync(resource.schema)(managed))
+      }
+    }))
+).pipe(Layer.provideMerge(KubernetesMemory.layer()))
 
 describe("EventRecorder", () => {
   it.effect("records a core/v1 Event about the object", () =>
@@ -126,6 +140,17 @@ describe("EventRecorder, when someone else changed the Event", () => {
       yield* events.emit(regarding, created)
       assert.deepStrictEqual((yield* recorded).map((e) => e.count), [8])
     }).pipe(Effect.provide(layer)))
+
+  it.effect("remembers an Event without its managedFields: the PUT of a repeat carries none", () =>
+    Effect.gen(function*() {
+      const events = yield* Events.Events
+      yield* events.emit(regarding, created)
+      assert.isDefined((yield* recorded)[0]?.metadata["managedFields"], "the API server's Event has them")
+      yield* events.emit(regarding, created)
+      const [bumped] = yield* recorded
+      assert.strictEqual(bumped?.count, 2)
+      assert.isUndefined(bumped?.metadata["managedFields"], "the PUT sent the Event as remembered")
+    }).pipe(Effect.provide(Layer.provideMerge(EventRecorder.layer(), managedFieldsOnCreate))))
 })
 
 describe("EventRecorder.layerInBackground", () => {

@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Ref, Schedule, Schema } from "effect"
-import { type K8s, Kubernetes } from "@dittofs-operator/core"
+import { K8s, Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
 // The core's package exports do not list the contract suite (it imports vitest): a relative import.
 import { ContractNamespaces, kubernetesContract } from "../../../../../packages/core/src/testing/contract/KubernetesContract.ts"
@@ -150,6 +150,18 @@ describe("KubernetesCache", () => {
       yield* sync()
       assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), theirs)
       assert.deepStrictEqual(yield* taken, ["create", "update"])
+    }))
+
+  it.effect("reads its own writes back without their managedFields, as the stores keep objects", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync } = yield* setup()
+      yield* sync()
+      const managed = { ...secret("a"), metadata: { ...secret("a").metadata, managedFields: [{ manager: "someone", operation: "Update" }] } }
+      const created = yield* cache.create(R.Secret, managed)
+      assert.isDefined(created.metadata["managedFields"], "the API server's answer has them")
+      const read = yield* cache.get(R.Secret, "ns", "a")
+      assert.isUndefined(read.metadata["managedFields"])
+      assert.deepStrictEqual(read, K8s.withoutManagedFields(yield* memory.get(R.Secret, "ns", "a")))
     }))
 
   it.effect("a list through the index sees its own writes, relabelled ones included, before the store does", () =>
