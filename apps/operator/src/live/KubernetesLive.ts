@@ -235,13 +235,22 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
    */
   const exchange = (operation: string, method: HttpMethod, url: string, headers: Record<string, string>, body: string | undefined) =>
     Effect.callback<HttpResponse, Kubernetes.KubernetesError>((resume, signal) => {
+      // The request's listeners outlive the exchange (a keep-alive socket keeps the request it
+      // served reachable): once settled they let go of the fiber, and so of the response body
+      // its exit holds (a LIST's can be megabytes).
+      let settle: typeof resume | undefined = resume
+      const settled = (result: Effect.Effect<HttpResponse, Kubernetes.KubernetesError>) => {
+        const pending = settle
+        settle = undefined
+        pending?.(result)
+      }
       const failed = (error: Error) =>
-        resume(Effect.fail(new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(error)}`, operation })))
+        settled(Effect.fail(new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(error)}`, operation })))
       const options = { method, headers, signal }
       const received = (response: IncomingMessage) => {
         const chunks: Array<Buffer> = []
         response.on("data", (chunk: Buffer) => chunks.push(chunk))
-        response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })))
+        response.on("end", () => settled(Effect.succeed({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })))
         response.on("error", failed)
       }
       const request = secure
