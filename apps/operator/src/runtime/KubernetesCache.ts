@@ -26,8 +26,9 @@
  *   object's labels match its selector).
  * - Lists are sorted by namespace and name, as the API server's are. A list whose selector names
  *   the kind's `indexLabel` reads that entry of the store's index, not the whole store.
- * - Reads of the same stored object return the same decoded value (decoded once per Schema):
- *   callers treat what they read as immutable, as its readonly type says.
+ * - Reads of the same stored object return the same decoded value (decoded once per Schema; the
+ *   stored object itself when it already is a value of the Schema): callers treat what they read
+ *   as immutable, as its readonly type says.
  * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
  */
 import { Effect, Layer, Schema } from "effect"
@@ -122,7 +123,10 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
 
   /**
    * Per Schema, what each stored object decoded to: a store's objects are replaced, never changed,
-   * so an idle pass reading the same objects again decodes nothing (and allocates nothing).
+   * so an idle pass reading the same objects again decodes nothing (and allocates nothing). A
+   * stored object that already is a value of the Schema (`Schema.is`: the open, transformation-free
+   * Kubernetes schemas, whose decoding would only copy it) is its own decoded value: one copy of
+   * each object in memory, not two.
    */
   const decoded = new WeakMap<object, WeakMap<object, unknown>>()
   const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string): Effect.Effect<A, Kubernetes.KubernetesError> => {
@@ -134,6 +138,10 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
     const memo = bySchema
     // the memo is per Schema, so what it holds was decoded by this resource's Schema: an `A`
     if (memo.has(object)) return Effect.succeed(memo.get(object) as A)
+    if (Schema.is(resource.schema)(object)) {
+      memo.set(object, object)
+      return Effect.succeed(object)
+    }
     return Schema.decodeEffect(resource.schema)(object).pipe(
       Effect.tap((value) => Effect.sync(() => memo.set(object, value))),
       Effect.mapError((error) => new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation }))

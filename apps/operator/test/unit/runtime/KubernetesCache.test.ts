@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Ref, Schedule, Schema } from "effect"
-import { K8s, Kubernetes } from "@dittofs-operator/core"
+import { Json, K8s, Kubernetes } from "@dittofs-operator/core"
 import { KubernetesMemory } from "@dittofs-operator/core/testing"
 // The core's package exports do not list the contract suite (it imports vitest): a relative import.
 import { ContractNamespaces, kubernetesContract } from "../../../../../packages/core/src/testing/contract/KubernetesContract.ts"
@@ -96,7 +96,7 @@ const setup = (options: Setup = {}) =>
         (listed) => catchUp(listed.items, listed.resourceVersion, transform)
       )
     const taken = Ref.getAndSet(calls, [])
-    return { memory, control, cache, sync, catchUp, taken }
+    return { memory, control, cache, sync, catchUp, taken, store }
   }).pipe(Effect.provide(KubernetesMemory.layer()))
 
 const namesOf = (objects: ReadonlyArray<{ readonly metadata: { readonly name: string } }>) => objects.map((o) => o.metadata.name)
@@ -119,6 +119,17 @@ describe("KubernetesCache", () => {
       // a kind without a store goes to the API server
       yield* Effect.flip(cache.get(R.ConfigMap, "ns", "c"))
       assert.deepStrictEqual(yield* taken, ["get ConfigMap c"])
+    }))
+
+  it.effect("serves a stored object that is already a value of the reader's Schema as it is stored, not a copy", () =>
+    Effect.gen(function*() {
+      const { cache, memory, store, sync } = yield* setup()
+      yield* memory.create(R.Secret, secret("a"))
+      yield* sync()
+      const stored = yield* store.get("ns/a")
+      assert.isDefined(stored)
+      assert.strictEqual(yield* cache.get(R.Secret, "ns", "a"), stored)
+      assert.strictEqual((yield* cache.list(R.Secret, "ns"))[0], stored)
     }))
 
   it.effect("a filtered store answers only what it covers", () =>
@@ -345,6 +356,20 @@ describe("KubernetesCache", () => {
       }),
     { arbitrary: { runs: 100 } }
   )
+
+  // The cache serves a stored object that is already a value of the reader's Schema as is
+  // (`Schema.is`), instead of a decoded copy: sound only if decoding such a value gives it back.
+  for (const resource of [R.Service, R.Secret, R.ConfigMap, R.NetworkPolicy, R.StatefulSet, R.Pod, R.DittoServer]) {
+    it.prop(
+      `${resource.kind}: decoding a value of its own Schema gives an equal value, which the cache may serve instead`,
+      { value: resource.schema },
+      ({ value }) => {
+        assert.isTrue(Schema.is(resource.schema)(value))
+        assert.isTrue(Json.equal(Schema.decodeSync(resource.schema)(value), value))
+      },
+      { arbitrary: { runs: 50 } }
+    )
+  }
 
   it.effect("applies a kind's transform on the way into its store", () =>
     Effect.gen(function*() {
