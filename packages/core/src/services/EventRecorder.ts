@@ -14,8 +14,7 @@
  *   the layer records what is still queued, for at most `drainTimeout`, and logs what it left.
  */
 import { type Cause, Clock, Duration, Effect, Fiber, Layer, Queue, Ref } from "effect"
-import * as ObjectRef from "../domain/ObjectRef.ts"
-import { type Event, type ObjectReference, timestamp, withoutManagedFields } from "../domain/Kubernetes.ts"
+import { type Event, type ObjectReference, timestamp } from "../domain/Kubernetes.ts"
 import type { EventNote } from "../plan/Change.ts"
 import { Events } from "./Events.ts"
 import { Kubernetes, type KubernetesError, Resources } from "./Kubernetes.ts"
@@ -35,9 +34,16 @@ export interface Options {
   readonly capacity?: number
 }
 
+/**
+ * What is remembered of an Event as last written: what its next bump needs besides the object and
+ * the note (its key), so that a PUT over it is a single request. Not the Event: up to `capacity`
+ * are remembered, and the API server's answer is several times larger (managedFields, uid, …).
+ */
 interface Recorded {
-  /** The Event as last written, without managedFields (its resourceVersion makes the next bump a single PUT). */
-  readonly event: Event
+  readonly name: string
+  readonly resourceVersion: string | undefined
+  readonly count: number
+  readonly firstTimestamp: string
   readonly firstSeen: number
   readonly lastSeen: number
 }
@@ -63,36 +69,50 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
       const recorded = new Map<string, Recorded>()
       const sequence = yield* Ref.make(0)
 
+      /** The Event about `regarding` for `note`, as this recorder writes it. */
+      const eventOf = (
+        regarding: ObjectReference,
+        note: EventNote,
+        written: { readonly name: string; readonly resourceVersion?: string | undefined; readonly count: number; readonly firstTimestamp: string; readonly lastTimestamp: string }
+      ): Event => ({
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: {
+          name: written.name,
+          namespace: regarding.namespace,
+          ...(written.resourceVersion === undefined ? {} : { resourceVersion: written.resourceVersion })
+        },
+        involvedObject: { ...regarding },
+        type: note.type,
+        reason: note.reason,
+        message: note.message,
+        count: written.count,
+        firstTimestamp: written.firstTimestamp,
+        lastTimestamp: written.lastTimestamp,
+        source: { component },
+        reportingComponent: component,
+        reportingInstance: options.instance ?? component
+      })
+
       const createEvent = (regarding: ObjectReference, note: EventNote, now: number) =>
         Effect.gen(function*() {
           const n = yield* Ref.getAndUpdate(sequence, (i) => i + 1)
           const suffix = `.${(now * 1000 + (n % 1000)).toString(16)}`
-          const event: Event = {
-            apiVersion: "v1",
-            kind: "Event",
-            metadata: { name: regarding.name.slice(0, 253 - suffix.length) + suffix, namespace: regarding.namespace },
-            involvedObject: { ...regarding },
-            type: note.type,
-            reason: note.reason,
-            message: note.message,
-            count: 1,
-            firstTimestamp: timestamp(now),
-            lastTimestamp: timestamp(now),
-            source: { component },
-            reportingComponent: component,
-            reportingInstance: options.instance ?? component
-          }
-          return yield* kubernetes.create(Resources.Event, event)
+          const name = regarding.name.slice(0, 253 - suffix.length) + suffix
+          return yield* kubernetes.create(Resources.Event, eventOf(regarding, note, { name, count: 1, firstTimestamp: timestamp(now), lastTimestamp: timestamp(now) }))
         })
 
       const bumped = (event: Event, now: number): Event => ({ ...event, count: (event.count ?? 1) + 1, lastTimestamp: timestamp(now) })
 
       /** One PUT over the Event as last written; if someone changed it meanwhile, over the current one. */
-      const bump = (previous: Recorded, now: number): Effect.Effect<Event, KubernetesError> =>
-        kubernetes.update(Resources.Event, bumped(previous.event, now)).pipe(
+      const bump = (regarding: ObjectReference, note: EventNote, previous: Recorded, now: number): Effect.Effect<Event, KubernetesError> =>
+        kubernetes.update(
+          Resources.Event,
+          eventOf(regarding, note, { ...previous, count: previous.count + 1, lastTimestamp: timestamp(now) })
+        ).pipe(
           Effect.catchIf((error) => error.reason === "Conflict", () =>
             Effect.flatMap(
-              kubernetes.get(Resources.Event, ObjectRef.of(previous.event.metadata).namespace, previous.event.metadata.name),
+              kubernetes.get(Resources.Event, regarding.namespace, previous.name),
               (current) => kubernetes.update(Resources.Event, bumped(current, now))
             ))
         )
@@ -115,10 +135,16 @@ export const layer = (options: Options = {}): Layer.Layer<Events, never, Kuberne
             const key = keyOf(regarding, note)
             const previous = recorded.get(key)
             const written = previous !== undefined && now - previous.lastSeen <= window
-              ? yield* bump(previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
+              ? yield* bump(regarding, note, previous, now).pipe(Effect.catch(() => createEvent(regarding, note, now)))
               : yield* createEvent(regarding, note, now)
-            // without managedFields: up to `capacity` Events are kept, and the PUT of a repeat needs none
-            yield* remember(key, { event: withoutManagedFields(written), firstSeen: previous?.firstSeen ?? now, lastSeen: now })
+            yield* remember(key, {
+              name: written.metadata.name,
+              resourceVersion: written.metadata.resourceVersion,
+              count: written.count ?? 1,
+              firstTimestamp: written.firstTimestamp ?? timestamp(now),
+              firstSeen: previous?.firstSeen ?? now,
+              lastSeen: now
+            })
           }).pipe(
             Effect.catch((error) =>
               Effect.logWarning(`could not record Event ${note.reason}: ${error.reason}: ${error.message}`)
