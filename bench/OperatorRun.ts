@@ -23,7 +23,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { nodeFlags, snapshotEntryName, snapshotName } from "../apps/operator/scripts/bundle.ts"
+import { nodeFlags, runtimeEnv, snapshotEntryName, snapshotName } from "../apps/operator/scripts/bundle.ts"
 import type * as ControlPlane from "../scripts/launch/ControlPlane.ts"
 import { freePorts } from "../scripts/launch/FreePorts.ts"
 import * as LoopbackHttp from "../scripts/launch/LoopbackHttp.ts"
@@ -171,6 +171,15 @@ export const applyServers = (options: {
 // ---------------------------------------------------------------------------------------------
 // The operator process
 
+/**
+ * The operator process's environment besides `PATH`: the image's (`runtimeEnv`), unless
+ * `BENCH_OPERATOR_ENV` replaces it (`NAME=value` separated by spaces; empty: none).
+ */
+export const operatorEnv = (): Readonly<Record<string, string>> =>
+  process.env.BENCH_OPERATOR_ENV === undefined
+    ? runtimeEnv
+    : Object.fromEntries(process.env.BENCH_OPERATOR_ENV.split(" ").filter((pair) => pair.includes("=")).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))
+
 /** The startup snapshot of each bundle and node arguments, made once per benchmark process. */
 const snapshots = new Map<string, string>()
 
@@ -192,11 +201,14 @@ export const startArgs = (bundleFile: string, nodeArgs: ReadonlyArray<string>): 
   return [...nodeArgs, "--snapshot-blob", blob, "--"]
 }
 
-/** How `startArgs` starts the bundle, for a report: `run` and then `args`. */
-export const describeStart = (bundleFile: string, nodeArgs: ReadonlyArray<string>, args = ""): string =>
-  process.env.BENCH_SNAPSHOT !== "0" && existsSync(join(dirname(bundleFile), snapshotEntryName))
-    ? `\`node ${[...nodeArgs, "--snapshot-blob", "<blob>", "--"].join(" ")} run${args}\`, from the startup snapshot the image ships (made beforehand from the bundle's script form by \`--build-snapshot\` with the same flags; \`BENCH_SNAPSHOT=0\`: from the bundle)`
-    : `\`node ${[...nodeArgs, "<bundle>"].join(" ")} run${args}\``
+/** How `startArgs` starts the bundle, for a report: `run` and then `args`, and the environment (`operatorEnv`). */
+export const describeStart = (bundleFile: string, nodeArgs: ReadonlyArray<string>, args = ""): string => {
+  const env = Object.entries(operatorEnv()).map(([name, value]) => `${name}=${value}`).join(" ")
+  const prefix = env === "" ? "" : `${env} `
+  return process.env.BENCH_SNAPSHOT !== "0" && existsSync(join(dirname(bundleFile), snapshotEntryName))
+    ? `\`${prefix}node ${[...nodeArgs, "--snapshot-blob", "<blob>", "--"].join(" ")} run${args}\`, from the startup snapshot the image ships (made beforehand from the bundle's script form by \`--build-snapshot\` with the same flags; \`BENCH_SNAPSHOT=0\`: from the bundle)`
+    : `\`${prefix}node ${[...nodeArgs, "<bundle>"].join(" ")} run${args}\``
+}
 
 /**
  * Spawns `node <nodeArgs> <bundle> run` against the plane (from the image's startup snapshot: `startArgs`), JSON logs, `/metrics` and the health
@@ -227,7 +239,7 @@ export const spawnOperator = (options: {
       ...(options.args ?? [])
     ], {
       cwd: "/",
-      env: { PATH: process.env.PATH ?? "" },
+      env: { PATH: process.env.PATH ?? "", ...operatorEnv() },
       stdio: ["ignore", "pipe", "pipe"]
     })
     const pid = child.pid ?? 0

@@ -413,6 +413,14 @@ const writeReport = (results: ReadonlyArray<Result>, loadAtStart: string, binari
       ...results.flatMap((r) => [
         `- ${r.servers} servers, concurrency ${r.concurrency}: converge ${byKey(r.converge.clientRequests)}; idle ${byKey(r.idle.clientRequests)}; stop ${byKey(r.stop.clientRequests)}; start ${byKey(r.start.clientRequests)}`
       ]),
+      "",
+      "The apiserver's requests to converge, by verb and resource (`apiserver_request_total`, every client's, WATCH left out), per server:",
+      "",
+      ...results.map((r) =>
+        `- ${r.servers} servers, concurrency ${r.concurrency}: ${
+          [...r.converge.apiRequests].filter(([key]) => !key.startsWith("WATCH")).sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key} ${f1(n / r.servers)}`).join(", ")
+        }`
+      ),
       ""
     ].join("\n")
     writeFileSync(reportFile, report)

@@ -17,7 +17,7 @@ import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import * as RunDir from "../../../../../scripts/launch/RunDir.ts"
-import { snapshotBuildArgs, snapshotEntryName, snapshotName, snapshotRunArgs } from "../../../scripts/bundle.ts"
+import { runtimeEnv, snapshotBuildArgs, snapshotEntryName, snapshotName, snapshotRunArgs } from "../../../scripts/bundle.ts"
 
 const repo = fileURLToPath(new URL("../../../../../", import.meta.url))
 
@@ -164,6 +164,7 @@ describe("the Dockerfile", () => {
         }
       }
       assert.strictEqual(user, "65532:65532")
+      assert.deepStrictEqual(imageEnv, runtimeEnv, "the environment the benchmarks measured")
       const blob = `${appDir}/${snapshotName}`
       assert.deepStrictEqual(entrypoint, ["/nodejs/bin/node", ...snapshotRunArgs(blob)])
       assert.deepStrictEqual(cmd, ["run"])
