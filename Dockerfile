@@ -35,14 +35,14 @@ COPY --from=build /src/apps/operator/dist/dittofs-operator.snapshot.cjs /src/app
 # must be started with. As root, since /app is root's; only read at run time (a read-only root
 # filesystem is fine).
 USER 0:0
-RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "--snapshot-blob", "/app/dittofs-operator.blob", "--build-snapshot", "/app/dittofs-operator.snapshot.cjs"]
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "--no-sparkplug", "--snapshot-blob", "/app/dittofs-operator.blob", "--build-snapshot", "/app/dittofs-operator.snapshot.cjs"]
 USER 65532:65532
 # `runtimeEnv` in apps/operator/scripts/bundle.ts: two malloc arenas (resident memory)
 ENV MALLOC_ARENA_MAX=2
 # No curl in distroless: node itself asks /healthz (the default --health-address :8081).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# --max-semi-space-size=1 --memory-saver-mode: `nodeFlags`, and the rest `snapshotRunArgs`, in
+# --max-semi-space-size=1 --memory-saver-mode --no-sparkplug: `nodeFlags`, and the rest `snapshotRunArgs`, in
 # apps/operator/scripts/bundle.ts (`--` ends node's options, so `--help` and `--version` are the operator's)
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "--snapshot-blob", "/app/dittofs-operator.blob", "--"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--memory-saver-mode", "--no-sparkplug", "--snapshot-blob", "/app/dittofs-operator.blob", "--"]
 CMD ["run"]
