@@ -1,15 +1,17 @@
 /**
  * Bundles the operator's command line (`src/main.ts`) into one ES module that runs with plain
  * `node` (>= 24) and no `node_modules`: `apps/operator/dist/dittofs-operator.mjs`. This file is
- * the operator's runnable artefact: the container image runs it, and so can anyone with Node.
+ * the operator's runnable artefact: anyone with Node runs it, and the container image runs the
+ * same program from a startup snapshot of its script form (below).
  *
  *   node apps/operator/scripts/bundle.ts [--out-dir DIR] [--analyze]
  *
  * Contract of `bundle(options)`:
  * - Tree-shaken (esbuild's `bundle` with ES modules: only what `main.ts` reaches is kept) and
  *   minified; a linked source map next to it (`node --enable-source-maps` uses it).
- * - Node built-ins stay imports; everything else is inside the file. A `require` is defined for
- *   the CommonJS dependencies that load built-ins with it.
+ * - Node built-ins stay outside, loaded with `require` (`builtinsThroughRequire`); everything else
+ *   is inside the file. A `require` is defined for the CommonJS dependencies that load built-ins
+ *   with it.
  * - `THIRD-PARTY-NOTICES.txt` next to it: name, version, licence and licence text of every
  *   package whose code is in the bundle (the bundle redistributes them).
  * - `undici` is left out: the operator's HTTP clients are effect's node:http ones, and
