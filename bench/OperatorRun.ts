@@ -23,7 +23,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { nodeFlags, runtimeEnv, snapshotEntryName, snapshotName } from "../apps/operator/scripts/bundle.ts"
+import { nodeFlags, runtimeEnv, snapshotBuildArgs, snapshotEntryName, snapshotName, snapshotRunArgs } from "../apps/operator/scripts/bundle.ts"
 import type * as ControlPlane from "../scripts/launch/ControlPlane.ts"
 import { freePorts } from "../scripts/launch/FreePorts.ts"
 import * as LoopbackHttp from "../scripts/launch/LoopbackHttp.ts"
@@ -183,31 +183,37 @@ export const operatorEnv = (): Readonly<Record<string, string>> =>
 /** The startup snapshot of each bundle and node arguments, made once per benchmark process. */
 const snapshots = new Map<string, string>()
 
+/** The bundle's script form for a startup snapshot, unless `BENCH_SNAPSHOT=0` or the bundle has none next to it. */
+const snapshotEntryOf = (bundleFile: string): string | undefined => {
+  const entry = join(dirname(bundleFile), snapshotEntryName)
+  return process.env.BENCH_SNAPSHOT === "0" || !existsSync(entry) ? undefined : entry
+}
+
 /**
  * How `node` starts the bundle: from the image's startup snapshot (made on first use, as the
- * image's build makes it: `node <nodeArgs> --snapshot-blob <blob> --build-snapshot <script form>`),
- * or, with `BENCH_SNAPSHOT=0` or a bundle without its script form, from the bundle itself.
+ * image's build makes it: `snapshotBuildArgs` with these node arguments), or, without a script
+ * form (`snapshotEntryOf`), from the bundle itself.
  */
 export const startArgs = (bundleFile: string, nodeArgs: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const entry = join(dirname(bundleFile), snapshotEntryName)
-  if (process.env.BENCH_SNAPSHOT === "0" || !existsSync(entry)) return [...nodeArgs, bundleFile]
+  const entry = snapshotEntryOf(bundleFile)
+  if (entry === undefined) return [...nodeArgs, bundleFile]
   const key = [bundleFile, ...nodeArgs].join(" ")
   let blob = snapshots.get(key)
   if (blob === undefined) {
     blob = join(mkdtempSync(join(tmpdir(), "dittofs-snapshot-")), snapshotName)
-    execFileSync(process.execPath, [...nodeArgs, "--snapshot-blob", blob, "--build-snapshot", entry], { env: { PATH: process.env.PATH ?? "" }, stdio: "ignore" })
+    execFileSync(process.execPath, snapshotBuildArgs(entry, blob, nodeArgs), { env: { PATH: process.env.PATH ?? "" }, stdio: "ignore" })
     snapshots.set(key, blob)
   }
-  return [...nodeArgs, "--snapshot-blob", blob, "--"]
+  return snapshotRunArgs(blob, nodeArgs)
 }
 
 /** How `startArgs` starts the bundle, for a report: `run` and then `args`, and the environment (`operatorEnv`). */
 export const describeStart = (bundleFile: string, nodeArgs: ReadonlyArray<string>, args = ""): string => {
   const env = Object.entries(operatorEnv()).map(([name, value]) => `${name}=${value}`).join(" ")
   const prefix = env === "" ? "" : `${env} `
-  return process.env.BENCH_SNAPSHOT !== "0" && existsSync(join(dirname(bundleFile), snapshotEntryName))
-    ? `\`${prefix}node ${[...nodeArgs, "--snapshot-blob", "<blob>", "--"].join(" ")} run${args}\`, from the startup snapshot the image ships (made beforehand from the bundle's script form by \`--build-snapshot\` with the same flags; \`BENCH_SNAPSHOT=0\`: from the bundle)`
-    : `\`${prefix}node ${[...nodeArgs, "<bundle>"].join(" ")} run${args}\``
+  return snapshotEntryOf(bundleFile) === undefined
+    ? `\`${prefix}node ${[...nodeArgs, "<bundle>"].join(" ")} run${args}\``
+    : `\`${prefix}node ${snapshotRunArgs("<blob>", nodeArgs).join(" ")} run${args}\`, from the startup snapshot the image ships (made beforehand from the bundle's script form by \`--build-snapshot\` with the same flags; \`BENCH_SNAPSHOT=0\`: from the bundle)`
 }
 
 /**

@@ -70,11 +70,13 @@ export const runtimeEnv: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: 
 /**
  * `node` arguments that build the startup snapshot `blob` from `snapshotEntry`, and those that
  * start the operator from it (`--` ends node's options: without a script, node would take the
- * program's first flag, `--version` or `--help`, for its own). Both carry `nodeFlags`: the snapshot is made by the `node` and flags
- * that run it (the image builds it in its runtime stage with its own `node`).
+ * program's first flag, `--version` or `--help`, for its own). Both carry `nodeFlags` (or the
+ * benchmarks' `flags`): the snapshot is made by the `node` and flags that run it (the image builds
+ * it in its runtime stage with its own `node`).
  */
-export const snapshotBuildArgs = (snapshotEntry: string, blob: string): ReadonlyArray<string> => [...nodeFlags, "--snapshot-blob", blob, "--build-snapshot", snapshotEntry]
-export const snapshotRunArgs = (blob: string): ReadonlyArray<string> => [...nodeFlags, "--snapshot-blob", blob, "--"]
+export const snapshotBuildArgs = (snapshotEntry: string, blob: string, flags: ReadonlyArray<string> = nodeFlags): ReadonlyArray<string> =>
+  [...flags, "--snapshot-blob", blob, "--build-snapshot", snapshotEntry]
+export const snapshotRunArgs = (blob: string, flags: ReadonlyArray<string> = nodeFlags): ReadonlyArray<string> => [...flags, "--snapshot-blob", blob, "--"]
 
 export interface BundleOptions {
   readonly outDir?: string
@@ -168,11 +170,12 @@ const builtinsThroughRequire: esbuild.Plugin = {
   setup: (build) => {
     build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       if (!isBuiltin(args.path) || args.namespace === "builtin-require") return undefined
-      const lazy = loadedAtFirstUse.has(args.path.replace(/^node:/, ""))
-      return args.kind === "import-statement" || (args.kind === "require-call" && lazy) ? { path: args.path, namespace: "builtin-require" } : undefined
+      return args.kind === "import-statement" || (args.kind === "require-call" && isLoadedAtFirstUse(args.path))
+        ? { path: args.path, namespace: "builtin-require" }
+        : undefined
     })
     build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
-      contents: loadedAtFirstUse.has(args.path.replace(/^node:/, "")) ? lazyBuiltin(args.path) : `module.exports = require(${JSON.stringify(args.path)})`,
+      contents: isLoadedAtFirstUse(args.path) ? lazyBuiltin(args.path) : `module.exports = require(${JSON.stringify(args.path)})`,
       loader: "js"
     }))
   }
@@ -180,6 +183,9 @@ const builtinsThroughRequire: esbuild.Plugin = {
 
 /** Built-ins the bundle requires only when the code first uses them (`builtinsThroughRequire`). */
 export const loadedAtFirstUse: ReadonlySet<string> = new Set(["http", "https", "tls", "child_process", "readline", "stream/consumers"])
+
+/** Whether a built-in's specifier (`node:http` or `http`) names one of `loadedAtFirstUse`. */
+const isLoadedAtFirstUse = (specifier: string): boolean => loadedAtFirstUse.has(specifier.replace(/^node:/, ""))
 
 /**
  * A built-in's module object whose exports are getters: the first read requires the built-in.
