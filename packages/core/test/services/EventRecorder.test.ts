@@ -87,6 +87,19 @@ describe("EventRecorder, in detail", () => {
       assert.deepStrictEqual(all[0]?.involvedObject, regarding)
     }).pipe(Effect.provide(layer)))
 
+  it.effect("keeps an Event's firstTimestamp through every repeat, not only the first", () =>
+    Effect.gen(function*() {
+      const events = yield* Events.Events
+      for (let i = 0; i < 3; i++) {
+        yield* events.emit(regarding, created)
+        yield* TestClock.adjust("1 minute")
+      }
+      assert.deepStrictEqual(
+        (yield* recorded).map((e) => [e.count, e.firstTimestamp, e.lastTimestamp]),
+        [[3, "1970-01-01T00:00:00Z", "1970-01-01T00:02:00Z"]]
+      )
+    }).pipe(Effect.provide(layer)))
+
   it.effect("keeps an Event's name within 253 characters", () =>
     Effect.gen(function*() {
       yield* TestClock.adjust("1 hour")
