@@ -217,6 +217,13 @@ export const equivalents: ReadonlyArray<Equivalent> = [
   {
     file: kubernetesCache,
     mutator: "CallExpression",
+    original: "memo.set(object, object)",
+    replacement: ";",
+    why: "Without the memo entry the next read asks `Schema.is` again, which answers the same for the same unchanged object, and serves the same object: only the check's CPU is saved."
+  },
+  {
+    file: kubernetesCache,
+    mutator: "CallExpression",
     original: "entry.overlays.delete(key)",
     replacement: ";",
     why:

@@ -132,6 +132,21 @@ describe("KubernetesCache", () => {
       assert.strictEqual((yield* cache.list(R.Secret, "ns"))[0], stored)
     }))
 
+  it.effect("decodes a stored object that is not yet a value of the reader's Schema once, and serves that decoded value to every read", () =>
+    Effect.gen(function*() {
+      const memory = yield* Kubernetes.Kubernetes
+      const { catchUp, store } = yield* manualStore(true)
+      const cache = KubernetesCache.make(memory, [{ resource: R.DittoServer, store }])
+      // only the required spec field: the Schema's defaults fill the rest, so the stored object is not yet a DittoServer value
+      const stored = { apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", metadata: { name: "s", namespace: "ns", resourceVersion: "1" }, spec: { storage: { metadataSize: "1Gi" } } }
+      yield* catchUp([stored], "1")
+      const first = yield* cache.get(R.DittoServer, "ns", "s")
+      assert.notStrictEqual<unknown>(first, stored)
+      assert.deepStrictEqual(first, yield* Schema.decodeUnknownEffect(R.DittoServer.schema)(stored))
+      assert.strictEqual(yield* cache.get(R.DittoServer, "ns", "s"), first)
+      assert.strictEqual((yield* cache.list(R.DittoServer, "ns"))[0], first)
+    }).pipe(Effect.provide(KubernetesMemory.layer())))
+
   it.effect("a filtered store answers only what it covers", () =>
     Effect.gen(function*() {
       const { cache, memory, sync, taken } = yield* setup({ labelSelector: { app: "x" } })
