@@ -14,6 +14,9 @@
  * - Read-your-writes: an object this service created or updated is read back as written (without
  *   its `managedFields`) until the store has caught up with its resourceVersion (the store's
  *   `version`), and from the store after. The store is never written here: it keeps one writer, its reflector.
+ * - What this service keeps beyond a store (a write, a conflict mark, a delete) is dropped once the
+ *   store supersedes it: when the store's reflector reports a change of that key
+ *   (`Cache.storeChanged`), or at the next read of it, whichever comes first.
  * - A write refused with `Conflict` marks the object: until its store entry changes, reads of it
  *   go to the API server (a GET, whose answer is overlaid like a write; a list of its kind and
  *   namespace is a LIST), so a retry over "fresh reads" reads the server's current object, never
@@ -31,7 +34,7 @@
  *   as immutable, as its readonly type says.
  * - `listWithVersion` and `watch` always go to the API server (they feed the reflectors).
  */
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Schema, type Scope } from "effect"
 import { K8s, Kubernetes, ObjectRef } from "@dittofs-operator/core"
 import { listWatch } from "./KubernetesSource.ts"
 import * as Reflector from "./Reflector.ts"
@@ -107,8 +110,24 @@ interface Entry {
   readonly overlays: Map<string, Overlay>
 }
 
+/** The cached service, and the hook its stores' reflectors call after each change. */
+export interface Cache {
+  readonly service: Kubernetes.Api
+  /**
+   * A kind's store changed `key` (its reflector's `onChange`, after the store holds `current`):
+   * what this service kept of that key beyond the store and the store now supersedes is dropped,
+   * so an object the operator wrote but never reads again (its DittoServer) is not kept twice.
+   */
+  readonly storeChanged: (resource: Kubernetes.Resource<unknown>, key: string, current: AnyObject | undefined) => Effect.Effect<void>
+  /** How many objects this service keeps beyond its stores (its overlays). */
+  readonly overlays: Effect.Effect<number>
+}
+
 /** The cached service over `api`, serving the given kinds from their stores. */
-export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kubernetes.Api => {
+export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kubernetes.Api => makeCache(api, kinds).service
+
+/** {@link make}, with the store hook and the overlay count. */
+export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Cache => {
   const entries = new Map(kinds.map((kind): readonly [string, Entry] => [kindKey(kind.resource), { kind, overlays: new Map() }]))
 
   /** The kind's entry, when its store can answer for this namespace. */
@@ -237,7 +256,7 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
     api.get(resource, namespace, name).pipe(Effect.tap((object) => remember(resource, object)))
 
 
-  return Kubernetes.Kubernetes.of({
+  const service = Kubernetes.Kubernetes.of({
     get: <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
       Effect.gen(function*() {
         const entry = yield* cacheFor(resource, namespace)
@@ -298,6 +317,22 @@ export const make = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>): Kub
         Effect.ensuring(afterDelete(resource, namespace, name))
       )
   })
+
+  return {
+    service,
+    storeChanged: (resource, key, current) =>
+      Effect.gen(function*() {
+        const entry = entries.get(kindKey(resource))
+        if (entry === undefined || !entry.overlays.has(key)) return
+        // the view drops what the store supersedes
+        view(entry, key, yield* entry.kind.store.version, current)
+      }),
+    overlays: Effect.sync(() => {
+      let count = 0
+      for (const entry of entries.values()) count += entry.overlays.size
+      return count
+    })
+  }
 }
 
 /** A kind to reflect for a cache built by {@link layer}. */
@@ -315,24 +350,32 @@ export interface ReflectedKind {
  * the layer's scope; the layer is built once every store has listed.
  */
 export const layer = (kinds: ReadonlyArray<ReflectedKind>): Layer.Layer<Kubernetes.Kubernetes, never, Kubernetes.Kubernetes> =>
-  Layer.effect(
-    Kubernetes.Kubernetes,
-    Effect.gen(function*() {
-      const api = yield* Kubernetes.Kubernetes
-      const cachedKinds = yield* Effect.forEach(kinds, (kind) =>
-        Effect.map(
-          Reflector.start(
-            kind.resource.plural,
-            listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
-            () => Effect.void,
-            {
-              ...(kind.transform === undefined ? {} : { transform: kind.transform }),
-              ...(kind.indexLabel === undefined ? {} : { indexBy: indexByLabel(kind.indexLabel) })
-            }
-          ),
-          (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector, indexLabel: kind.indexLabel })
-        ))
-      yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
-      return make(api, cachedKinds)
-    })
-  )
+  Layer.effect(Kubernetes.Kubernetes, Effect.map(start(kinds), (cache) => cache.service))
+
+/**
+ * The cache of {@link layer} over the `Kubernetes` service in context, once every store has
+ * listed; its reflectors run in the scope and tell the cache of each change.
+ */
+export const start = (kinds: ReadonlyArray<ReflectedKind>): Effect.Effect<Cache, never, Kubernetes.Kubernetes | Scope.Scope> =>
+  Effect.gen(function*() {
+    const api = yield* Kubernetes.Kubernetes
+    // the reflectors start before the cache exists: changes until then (their first lists)
+    // find no overlay to drop
+    let cache: Cache | undefined
+    const cachedKinds = yield* Effect.forEach(kinds, (kind) =>
+      Effect.map(
+        Reflector.start(
+          kind.resource.plural,
+          listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
+          (key, _previous, current) => cache === undefined ? Effect.void : cache.storeChanged(kind.resource, key, current),
+          {
+            ...(kind.transform === undefined ? {} : { transform: kind.transform }),
+            ...(kind.indexLabel === undefined ? {} : { indexBy: indexByLabel(kind.indexLabel) })
+          }
+        ),
+        (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector, indexLabel: kind.indexLabel })
+      ))
+    yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
+    cache = makeCache(api, cachedKinds)
+    return cache
+  })

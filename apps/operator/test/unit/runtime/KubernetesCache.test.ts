@@ -88,7 +88,8 @@ const setup = (options: Setup = {}) =>
     const calls = yield* Ref.make<ReadonlyArray<string>>([])
     const { catchUp, store } = yield* manualStore(options.listed ?? true)
     const { labelSelector, namespace } = options
-    const cache = KubernetesCache.make(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, namespace, indexLabel: "app" }])
+    const made = KubernetesCache.makeCache(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, namespace, indexLabel: "app" }])
+    const cache = made.service
     /** The store catches up with the server's current Secrets (those it watches), or with `objects`. */
     const sync = (transform?: (o: K8s.AnyObject) => K8s.AnyObject) =>
       Effect.flatMap(
@@ -96,7 +97,7 @@ const setup = (options: Setup = {}) =>
         (listed) => catchUp(listed.items, listed.resourceVersion, transform)
       )
     const taken = Ref.getAndSet(calls, [])
-    return { memory, control, cache, sync, catchUp, taken, store }
+    return { memory, control, cache, sync, catchUp, taken, store, storeChanged: made.storeChanged, overlays: made.overlays }
   }).pipe(Effect.provide(KubernetesMemory.layer()))
 
 const namesOf = (objects: ReadonlyArray<{ readonly metadata: { readonly name: string } }>) => objects.map((o) => o.metadata.name)
@@ -334,6 +335,46 @@ describe("KubernetesCache", () => {
       assert.strictEqual((yield* Effect.flip(cache.get(R.Secret, "ns", "a"))).reason, "NotFound")
       assert.deepStrictEqual(yield* cache.list(R.Secret, "ns", { labelSelector: { app: "y" } }), [])
     }))
+
+  it.effect("drops what it kept of a key once its store reports a change that supersedes it, and only then", () =>
+    Effect.gen(function*() {
+      const { cache, memory, overlays, store, storeChanged, sync } = yield* setup()
+      yield* memory.create(R.Secret, secret("b"))
+      yield* memory.create(R.Secret, secret("c"))
+      yield* sync()
+      const stored = (key: string) => store.get(key)
+      yield* cache.create(R.Secret, secret("a"))
+      yield* cache.delete(R.Secret, "ns", "b")
+      const theirs = yield* memory.update(R.Secret, { ...(yield* memory.get(R.Secret, "ns", "c")), data: { key: "dGhlaXJz" } })
+      yield* Effect.flip(cache.update(R.Secret, { ...theirs, metadata: { ...theirs.metadata, resourceVersion: "1" } }))
+      assert.strictEqual(yield* overlays, 3, "a write, a delete, a conflict")
+      // changes the store does not yet hold supersede nothing: another key, or a key still behind
+      yield* storeChanged(R.Secret, "ns/other", undefined)
+      for (const key of ["ns/a", "ns/b", "ns/c"]) yield* storeChanged(R.Secret, key, yield* stored(key))
+      assert.strictEqual(yield* overlays, 3)
+      yield* sync()
+      yield* storeChanged(R.Secret, "ns/a", yield* stored("ns/a"))
+      assert.strictEqual(yield* overlays, 2, "the store holds the write")
+      yield* storeChanged(R.Secret, "ns/b", undefined)
+      assert.strictEqual(yield* overlays, 1, "the store no longer holds the deleted object")
+      yield* storeChanged(R.Secret, "ns/c", yield* stored("ns/c"))
+      assert.strictEqual(yield* overlays, 0, "the store's entry changed since the conflict")
+      // a kind without a store has nothing to drop
+      yield* storeChanged(R.ConfigMap, "ns/a", undefined)
+      assert.deepStrictEqual(namesOf(yield* cache.list(R.Secret, "ns")), ["a", "c"])
+    }))
+
+  it.live("started over an API server, its reflectors drop each write it kept once their stores hold it", () =>
+    Effect.gen(function*() {
+      const cache = yield* KubernetesCache.start([{ resource: R.Secret }, { resource: R.ConfigMap }])
+      const created = yield* cache.service.create(R.Secret, secret("a"))
+      yield* cache.service.update(R.Secret, { ...created, data: { key: "bmV3" } })
+      yield* cache.service.create(R.ConfigMap, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "ns" } })
+      const settled = yield* cache.overlays.pipe(
+        Effect.repeat({ until: (count) => count === 0, schedule: Schedule.spaced("2 millis").pipe(Schedule.upTo({ duration: "5 seconds" })) })
+      )
+      assert.strictEqual(settled, 0)
+    }).pipe(Effect.scoped, Effect.provide(KubernetesMemory.layer())))
 
   it.effect("names the operation in the errors it makes itself: a store object that does not decode, a name it does not hold", () =>
     Effect.gen(function*() {
