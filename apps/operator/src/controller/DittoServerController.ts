@@ -33,6 +33,7 @@ import * as KubernetesCache from "../runtime/KubernetesCache.ts"
 import { listWatch } from "../runtime/KubernetesSource.ts"
 import * as LeaderElection from "../runtime/LeaderElection.ts"
 import type * as Reflector from "../runtime/Reflector.ts"
+import * as SharedStrings from "../runtime/SharedStrings.ts"
 
 export interface DittoServerControllerOptions extends DittoServerPass.Options {
   /** Only this namespace (default: every namespace). */
@@ -65,12 +66,13 @@ const isOurs = (object: K8s.AnyObject): boolean =>
   )
 
 /**
- * What a store keeps of an owned kind's object: ours without `managedFields`; anyone else's (a
- * user's Secret, another app's Service) only the metadata that says whose it is, marked trimmed so
- * that a read of it goes to the API server.
+ * What a store keeps of an owned kind's object: ours without `managedFields`, its short strings
+ * shared with the other stored objects' (`strings`); anyone else's (a user's Secret, another
+ * app's Service) only the metadata that says whose it is, marked trimmed so that a read of it goes
+ * to the API server.
  */
-export const keepForStore = (object: K8s.AnyObject): K8s.AnyObject => {
-  if (isOurs(object)) return K8s.withoutManagedFields(object)
+export const keepForStore = (object: K8s.AnyObject, strings: SharedStrings.SharedStrings): K8s.AnyObject => {
+  if (isOurs(object)) return strings.share(K8s.withoutManagedFields(object))
   const { labels, name, namespace, ownerReferences, resourceVersion, uid } = object.metadata
   return KubernetesCache.markTrimmed({
     apiVersion: object.apiVersion,
@@ -103,16 +105,28 @@ const ownedKinds = (namespace: string | undefined) => {
   return kinds.map((kind) => ({ ...kind, namespace }))
 }
 
+/** The running controller, and the cache its passes read through. */
+export interface RunningDittoServerController extends Controller.RunningController<K8s.AnyObject> {
+  readonly cache: KubernetesCache.Cache
+}
+
 export const start = (
   options: DittoServerControllerOptions = {}
-): Effect.Effect<Controller.RunningController<K8s.AnyObject>, never, Kubernetes.Kubernetes | Events.Events | DittoFs.DittoFs | Scope.Scope> =>
+): Effect.Effect<RunningDittoServerController, never, Kubernetes.Kubernetes | Events.Events | DittoFs.DittoFs | Scope.Scope> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes.Kubernetes
     const raw = Kubernetes.raw
     const kinds = ownedKinds(options.namespace)
+    // one table for every store: their objects repeat each other's values
+    const strings = SharedStrings.make()
     const leadership = yield* Effect.serviceOption(LeaderElection.Leadership)
     // the pass reads through the cache, built once the stores exist (before any reconcile runs)
     const cached = yield* Deferred.make<Kubernetes.Api>()
+    // the cache is made over the stores, so it exists after them: the changes before it (the first
+    // lists) find nothing of its to drop
+    let cache: KubernetesCache.Cache | undefined
+    const stored = (resource: Kubernetes.Resource<unknown>) => (key: string, _previous: unknown, current: K8s.AnyObject | undefined) =>
+      cache === undefined ? Effect.void : cache.storeChanged(resource, key, current)
     const running = yield* Controller.start({
       ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
       ...(options.drainTimeout === undefined ? {} : { drainTimeout: options.drainTimeout }),
@@ -120,16 +134,19 @@ export const start = (
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
         relevant,
-        transform: K8s.withoutManagedFields
+        transform: (object) => strings.share(K8s.withoutManagedFields(object)),
+        stored: stored(Kubernetes.Resources.DittoServer)
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
       owned: kinds.map((kind) => ({
         name: kind.name,
         source: listWatch(kubernetes, raw(kind.resource), options.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
         // the source lists raw objects (`AnyObject`), so every object the store sees is one
-        transform: (object) => keepForStore(object as K8s.AnyObject),
+        transform: (object) => keepForStore(object as K8s.AnyObject, strings),
         // the pass lists a server's objects by its instance label: one index entry per server
-        indexBy: KubernetesCache.indexByLabel(Naming.labels.instance)
+        indexBy: KubernetesCache.indexByLabel(Naming.labels.instance),
+        // the source lists raw objects: every object the store holds is an `AnyObject`
+        stored: (key, previous, current) => stored(kind.resource)(key, previous, current as K8s.AnyObject | undefined)
       })),
       concurrency: options.concurrency ?? 4,
       reconcile: (object) =>
@@ -142,7 +159,7 @@ export const start = (
         }),
       errorPolicy: PassError.errorPolicy
     })
-    yield* Deferred.succeed(cached, KubernetesCache.make(kubernetes, [
+    cache = KubernetesCache.makeCache(kubernetes, [
       { resource: Kubernetes.Resources.DittoServer, store: running.store, namespace: options.namespace },
       ...kinds.map((kind, index) => ({
         resource: kind.resource,
@@ -152,8 +169,9 @@ export const start = (
         labelSelector: kind.labelSelector,
         indexLabel: Naming.labels.instance
       }))
-    ]))
-    return running
+    ])
+    yield* Deferred.succeed(cached, cache.service)
+    return { ...running, cache }
   })
 
 export const layer = (options: DittoServerControllerOptions = {}) => Layer.effectDiscard(Effect.asVoid(start(options)))

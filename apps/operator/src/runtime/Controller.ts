@@ -37,6 +37,8 @@ export interface Primary<A extends Meta, E extends Reflector.WatchFailure> {
   readonly relevant?: (previous: A | undefined, current: A | undefined) => boolean
   /** Applied to every object on its way into the store. */
   readonly transform?: (object: A) => A
+  /** Told of every change once the store holds it (a cache over the store drops what it supersedes). */
+  readonly stored?: Reflector.OnChange<A>
 }
 
 export interface Owned<E extends Reflector.WatchFailure> {
@@ -46,6 +48,8 @@ export interface Owned<E extends Reflector.WatchFailure> {
   readonly transform?: (object: Meta) => Meta
   /** The store's index (`Reflector.StartOptions.indexBy`). */
   readonly indexBy?: (object: Meta) => string | undefined
+  /** Told of every change once the store holds it (a cache over the store drops what it supersedes). */
+  readonly stored?: Reflector.OnChange<Meta>
 }
 
 export interface ControllerOptions<A extends Meta, E extends Reflector.WatchFailure, RE, R> {
@@ -113,16 +117,20 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
     const store = yield* Reflector.start(
       options.primary.name,
       options.primary.source,
-      (key, previous, current) => relevant(previous, current) ? queue.add(key) : Effect.void,
+      (key, previous, current) =>
+        Effect.andThen(
+          options.primary.stored?.(key, previous, current) ?? Effect.void,
+          relevant(previous, current) ? queue.add(key) : Effect.void
+        ),
       options.primary.transform === undefined ? {} : { transform: options.primary.transform }
     )
     const owned = yield* Effect.forEach(options.owned, (kind) =>
-      Reflector.start(kind.name, kind.source, (_key, previous, current) => {
+      Reflector.start(kind.name, kind.source, (key, previous, current) => {
         const keys = new Set([previous, current].flatMap((object) => {
           const key = object === undefined ? undefined : ownerKey(object, options.owner)
           return key === undefined ? [] : [key]
         }))
-        return Effect.forEach(keys, queue.add, { discard: true })
+        return Effect.andThen(kind.stored?.(key, previous, current) ?? Effect.void, Effect.forEach(keys, queue.add, { discard: true }))
       }, {
         ...(kind.transform === undefined ? {} : { transform: kind.transform }),
         ...(kind.indexBy === undefined ? {} : { indexBy: kind.indexBy })

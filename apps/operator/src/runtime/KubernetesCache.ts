@@ -201,13 +201,19 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
       if (entry === undefined) return
       const encoded = yield* encode(resource, object)
       if (encoded._tag === "None" || encoded.value.metadata.resourceVersion === undefined) return
+      const key = ObjectRef.keyOf(encoded.value)
       const { deletionTimestamp, finalizers, uid } = encoded.value.metadata
       if (deletionTimestamp !== undefined && (finalizers ?? []).length === 0 && uid !== undefined) {
         // the write removed the last finalizer of an object marked for deletion: it is gone
-        entry.overlays.set(ObjectRef.keyOf(encoded.value), { _tag: "Gone", uid })
+        entry.overlays.set(key, { _tag: "Gone", uid })
         return
       }
-      entry.overlays.set(ObjectRef.keyOf(encoded.value), {
+      if (reached(yield* entry.kind.store.version, encoded.value.metadata.resourceVersion)) {
+        // the watch was quicker than the answer: the store holds this version, or a later one
+        entry.overlays.delete(key)
+        return
+      }
+      entry.overlays.set(key, {
         _tag: "Written",
         // as a store keeps it: the answer's managedFields would only cost memory until then
         object: K8s.withoutManagedFields(encoded.value),

@@ -109,6 +109,20 @@ describe("DittoServerController", () => {
       assert.strictEqual(polls, 12, "one poll per 5 s over 60 s")
     }).pipe(Effect.provide(layers)))
 
+  it.effect("keeps no copy of its own writes once the stores hold them", () =>
+    Effect.gen(function*() {
+      yield* act(Sample.apply({ apiUrl: baseUrl, adminPassword: password, pollingInterval: "5s" }))
+      const running = yield* act(DittoServerController.start())
+      yield* advance(2)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs", "nas-adapter-smb"], "converged")
+      assert.strictEqual(yield* running.cache.overlays, 0, "the DittoServer's status write included, which no pass reads back")
+      const control = yield* DittoFsMemory.Control
+      yield* act(control.setAdapters(baseUrl, [adapters[0]!]))
+      yield* advance(5)
+      assert.deepStrictEqual(yield* serviceNames, ["nas-adapter-nfs"])
+      assert.strictEqual(yield* running.cache.overlays, 0, "a delete's")
+    }).pipe(Effect.provide(layers)))
+
   it.effect("an idle cycle reads from the stores: no Kubernetes request, one DittoFS call", () =>
     Effect.gen(function*() {
       const memory = yield* Kubernetes.Kubernetes

@@ -11,6 +11,7 @@ import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../../src/runtime/Controller.ts"
 import * as Health from "../../../src/runtime/Health.ts"
+import type * as Reflector from "../../../src/runtime/Reflector.ts"
 import * as Prometheus from "../../support/PrometheusText.ts"
 import { capture, logged } from "./Logs.ts"
 import * as Scripted from "./ScriptedSource.ts"
@@ -250,6 +251,44 @@ describe("Controller: liveness", () => {
 })
 
 describe("Controller: what its stores keep", () => {
+  it.effect("tells each kind's `stored` of every change once its store holds it, relevant to a pass or not", () =>
+    Effect.gen(function*() {
+      const primary = yield* Scripted.make
+      const owned = yield* Scripted.make
+      yield* primary.setList([Scripted.item("a", "1")], "1")
+      yield* owned.setList([], "1")
+      yield* primary.scriptLive
+      yield* owned.scriptLive
+      const told = yield* Ref.make<ReadonlyArray<string>>([])
+      let running: Controller.RunningController<Scripted.Item> | undefined
+      const tell = (kind: string, store: () => Reflector.Store<{ readonly metadata: { readonly resourceVersion?: string } }> | undefined) =>
+        (key: string, previous: Scripted.Item | undefined, current: Scripted.Item | undefined) =>
+          Effect.gen(function*() {
+            const holder = store()
+            const held = holder === undefined ? undefined : yield* holder.get(key)
+            const entry = `${kind} ${key} ${previous?.metadata.resourceVersion ?? "-"}→${current?.metadata.resourceVersion ?? "-"} held ${held?.metadata.resourceVersion ?? "-"}`
+            yield* Ref.update(told, (all) => [...all, entry])
+          })
+      running = yield* Controller.start({
+        primary: { name: "things", source: primary.source, relevant: () => false, stored: tell("primary", () => running?.store) },
+        owner,
+        owned: [{ name: "services", source: owned.source, stored: tell("owned", () => running?.owned[0]) }],
+        concurrency: 1,
+        reconcile: () => Effect.succeed(Action.awaitChange)
+      })
+      yield* primary.push({ _tag: "Modified", object: Scripted.item("a", "2") })
+      yield* owned.push({ _tag: "Added", object: Scripted.item("svc", "3") })
+      yield* owned.push({ _tag: "Deleted", object: Scripted.item("svc", "4") })
+      const [first, ...rest] = yield* Ref.get(told)
+      // the first list may be applied before `start` returns: whether its store could be asked varies
+      assert.match(first ?? "", /^primary ns\/a -→1 held/)
+      assert.deepStrictEqual(rest, [
+        "primary ns/a 1→2 held 2",
+        "owned ns/svc -→3 held 3",
+        "owned ns/svc 3→- held -"
+      ])
+    }))
+
   it.effect("passes each kind's transform and index to its reflector: the pass sees transformed objects", () =>
     Effect.gen(function*() {
       const primary = yield* Scripted.make
