@@ -273,6 +273,14 @@ export const bundle = async (options: BundleOptions = {}): Promise<BundleResult>
     // a plain script: what `node --build-snapshot` runs (it provides `require`)
     esbuild.build({ ...common, outfile: snapshotEntry, format: "iife" })
   ])
+  for (const written of [file, snapshotEntry]) {
+    // V8 holds a script's source as one byte a character only if every character is Latin-1:
+    // a single other one doubles the 1 MiB the source costs in every process and snapshot
+    const wide = /[^\u0000-\u00ff]/u.exec(readFileSync(written, "utf8"))
+    if (wide !== null) {
+      throw new Error(`${written}: U+${wide[0].codePointAt(0)?.toString(16).toUpperCase()} at ${wide.index}; escape it in the source (esbuild keeps regular expressions' text)`)
+    }
+  }
   const output = result.metafile.outputs[relative(appDir, file).split(sep).join("/")]
   if (output === undefined) throw new Error(`esbuild reported no output for ${file}`)
 

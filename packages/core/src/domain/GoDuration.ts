@@ -10,7 +10,9 @@ import { Duration, Option } from "effect"
 const unitMillis: Readonly<Record<string, number>> = {
   ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000
 }
-const component = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/u
+// the micro signs escaped (U+00B5, U+03BC): the bundler keeps a regular expression's text, and one
+// character past Latin-1 makes V8 hold the operator's whole bundled source at two bytes a character
+const component = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/u
 const maxMillis = 9_223_372_036_854 // Go's time.Duration bound
 
 /** Parses a Go duration; `None` when Go would reject it. Negative durations are allowed. */
