@@ -64,6 +64,20 @@ export interface StandInAdapter {
 const reported = (adapter: StandInAdapter, running: boolean) => ({ type: adapter.type, enabled: running, running, port: adapter.port })
 
 /**
+ * Server `i` and the DittoFS path of a request to the stand-in: `/s/<i>/api/v1/...`, or, sent
+ * through it as an HTTP proxy, `http://s-<i>-api.<namespace>.svc.cluster.local:<port>/api/v1/...`
+ * (the reference Go operator always dials that in-cluster name: `spawnReference`).
+ */
+const route = (url: string): { readonly id: string; readonly path: string } => {
+  if (url.startsWith("http://")) {
+    const target = new URL(url)
+    return { id: /^s-(\d+)-api\./.exec(target.hostname)?.[1] ?? "", path: target.pathname }
+  }
+  const match = /^\/s\/(\d+)(\/.*)$/.exec(url)
+  return { id: match?.[1] ?? "", path: match?.[2] ?? "" }
+}
+
+/**
  * One HTTP server playing DittoFS for every server: `/s/<i>/api/v1/...`. Every server runs
  * `adapters` (default: `nfs`) until `setRunning` says otherwise.
  */
@@ -79,9 +93,7 @@ export const standIn = (adapters: ReadonlyArray<StandInAdapter> = [{ type: "nfs"
     req.resume()
     req.on("end", () => {
       const start = performance.now()
-      const match = /^\/s\/(\d+)(\/.*)$/.exec(req.url ?? "")
-      const id = match?.[1] ?? ""
-      const path = match?.[2] ?? ""
+      const { id, path } = route(req.url ?? "")
       const call = `${req.method} ${path.replace(/\/users\/.*/, "/users/:name")}`
       calls.set(call, (calls.get(call) ?? 0) + 1)
       const json = (status: number, body: string) => {
@@ -230,8 +242,7 @@ export const spawnOperator = (options: {
     const ports = yield* freePorts(["metrics", "health"])
     // made before the clock starts, as the image's build makes it before any pod starts
     const start = startArgs(options.bundleFile, options.nodeArgs)
-    const started = performance.now()
-    const child = spawn(process.execPath, [
+    return yield* spawnWatched(process.execPath, [
       ...start,
       "run",
       "--kubeconfig",
@@ -243,9 +254,35 @@ export const spawnOperator = (options: {
       "--health-address",
       `127.0.0.1:${ports.health}`,
       ...(options.args ?? [])
-    ], {
+    ], operatorEnv(), "listed; watching", ports.metrics)
+  })
+
+/**
+ * Spawns the reference Go operator (`binary`, built from its module elsewhere: nothing of it is
+ * part of this project) against the plane: webhooks, metrics and probes off, JSON logs. It dials
+ * each server's DittoFS at its in-cluster Service name, so its DittoFS calls go through
+ * `HTTP_PROXY`, the stand-in (which routes them by host name); the loopback apiserver is not
+ * proxied. Watching: its controller's "Starting workers" log line.
+ */
+export const spawnReference = (options: {
+  readonly binary: string
+  readonly plane: ControlPlane.ControlPlane
+  readonly proxyPort: number
+}) =>
+  spawnWatched(options.binary, [
+    `--kubeconfig=${options.plane.kubeconfigPath}`,
+    "--enable-webhooks=false",
+    "--metrics-bind-address=0",
+    "--health-probe-bind-address=0",
+    "--zap-devel=false"
+  ], { HTTP_PROXY: `http://127.0.0.1:${options.proxyPort}`, NO_PROXY: "127.0.0.1,localhost" }, "Starting workers", 0)
+
+const spawnWatched = (command: string, args: ReadonlyArray<string>, env: Readonly<Record<string, string>>, watching: string, metricsPort: number) =>
+  Effect.gen(function*() {
+    const started = performance.now()
+    const child = spawn(command, args, {
       cwd: "/",
-      env: { PATH: process.env.PATH ?? "", ...operatorEnv() },
+      env: { PATH: process.env.PATH ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     const pid = child.pid ?? 0
@@ -253,16 +290,18 @@ export const spawnOperator = (options: {
     yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
     let watchAt = Number.NaN
     let output = ""
-    child.stdout.setEncoding("utf8")
-    child.stdout.on("data", (chunk: string) => {
-      if (Number.isNaN(watchAt) && chunk.includes("listed; watching")) watchAt = performance.now()
-      if (output.length < 100_000) output += chunk
-    })
-    child.stderr.on("data", () => {})
+    // logs on either stream (controller-runtime's go to stderr)
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding("utf8")
+      stream.on("data", (chunk: string) => {
+        if (Number.isNaN(watchAt) && chunk.includes(watching)) watchAt = performance.now()
+        if (output.length < 100_000) output += chunk
+      })
+    }
     return {
       pid,
       started,
-      metricsPort: ports.metrics,
+      metricsPort,
       /** When the operator logged that it lists and watches (NaN until then). */
       watchAt: () => watchAt,
       output: () => output,

@@ -8,18 +8,22 @@
  *   verb and resource from its own `/metrics` (`apiserver_request_total`, the resources the operator
  *   touches), the DittoFS calls (counted by the stand-in), and the resident memory (VmRSS, sampled
  *   every second: mean and max; VmHWM: the peak since start);
- * - a stop: the poll that saw an adapter stop → its Service deleted (`BENCH_STOPS`, default 5, the
- *   apiserver polled every 2 ms for the Service), and SIGTERM → exit once the writes of the stops' passes are done.
+ * - a stop (`BENCH_STOPS`, default 5; each server runs the adapter again before the next stop): the
+ *   poll that saw an adapter stop → the apiserver received the Service's DELETE, the DELETE itself
+ *   (both from the apiserver's audit log), and → a watch saw the Service gone; then SIGTERM → exit
+ *   once the writes of the stops' passes are done.
  * The DittoFS stand-in (`bench/OperatorRun.ts`, shared with `bench/scale.ts`) is one local HTTP server speaking login, refresh, users, adapters and health
  * for every server, each under its own path prefix (`dittofs.io/api-url: http://127.0.0.1:<port>/s/<i>`).
  * `BENCH_BUNDLE=<file>` measures another build (e.g. an older commit's `pnpm bundle`); `BENCH_LABEL`
  * names it in the report (`BENCH_NODE_ARGS` replaces the image's `node` flags, e.g. to add `--cpu-prof`), which goes to `bench/reports/footprint-<label>.md` (default `footprint.md`).
- * Asserts nothing.
+ * `BENCH_REFERENCE=<binary>` measures the reference Go operator the same way (`spawnReference`: its
+ * DittoFS calls through the stand-in as an HTTP proxy; the benchmark marks its StatefulSets ready,
+ * as a kubelet would, since it polls DittoFS only then). Asserts nothing.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Kubernetes } from "@dittofs-operator/core"
 import { Clock, Console, Effect, Exit, Scope } from "effect"
-import { writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -40,7 +44,9 @@ import {
   operatorNodeArgs,
   requestTotals,
   spawnOperator,
+  spawnReference,
   standIn,
+  type OperatorProcess,
   writesSettled
 } from "./OperatorRun.ts"
 
@@ -49,6 +55,8 @@ const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const stops = Number(process.env.BENCH_STOPS ?? 5)
 const label = process.env.BENCH_LABEL
 const nodeArgs = operatorNodeArgs()
+/** `BENCH_REFERENCE=<binary>`: measure the reference Go operator instead (`spawnReference`). */
+const reference = process.env.BENCH_REFERENCE
 /** `BENCH_SHUTDOWN_LOG=1`: after SIGTERM, print the operator's log lines from the signal on, in ms after it (with `--log-level debug`). */
 const shutdownLog = process.env.BENCH_SHUTDOWN_LOG === "1"
 const reportFile = fileURLToPath(new URL(`reports/${label === undefined ? "footprint" : `footprint-${label}`}.md`, import.meta.url))
@@ -65,19 +73,95 @@ interface Result {
   readonly hwm: number
   readonly idleRequests: Map<string, number>
   readonly idleDittoFs: number
-  readonly stopToDelete: ReadonlyArray<number>
+  readonly stopTimes: ReadonlyArray<StopTimes>
   readonly sigtermMillis: number
 }
+
+/** One stop, in ms: from the poll that saw it to the apiserver receiving the DELETE, the DELETE, and to the watch seeing it gone. */
+interface StopTimes {
+  readonly toDeleteReceived: number
+  readonly deleteServed: number
+  readonly toGone: number
+}
+
+/** An audit timestamp (RFC 3339, microseconds) in epoch milliseconds. */
+const auditMillis = (timestamp: string): number => {
+  const fraction = /\.(\d+)Z$/.exec(timestamp)?.[1] ?? "0"
+  return Date.parse(`${timestamp.slice(0, 19)}Z`) + Number(`0.${fraction}`) * 1000
+}
+
+/** The completed DELETEs of Service `namespace/name` in the apiserver's audit log, in order: received and completed, epoch ms. */
+const serviceDeletions = (auditLogPath: string, namespace: string, name: string) => {
+  const found: Array<{ readonly received: number; readonly completed: number }> = []
+  for (const line of readFileSync(auditLogPath, "utf8").split("\n")) {
+    if (!line.includes(`"name":"${name}"`)) continue
+    const event = JSON.parse(line) as {
+      readonly verb: string
+      readonly stage: string
+      readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string }
+      readonly requestReceivedTimestamp: string
+      readonly stageTimestamp: string
+    }
+    const ref = event.objectRef
+    if (event.verb !== "delete" || event.stage !== "ResponseComplete" || ref?.resource !== "services" || ref.namespace !== namespace || ref.name !== name) continue
+    found.push({ received: auditMillis(event.requestReceivedTimestamp), completed: auditMillis(event.stageTimestamp) })
+  }
+  return found
+}
+
+/**
+ * The wall clock (what the apiserver's audit timestamps read) minus `performance.timeOrigin +
+ * performance.now()`, measured at the instant `Date.now()` ticks: the two drift apart while a
+ * machine's clock is slewed, so each stop measures it again.
+ */
+const wallClockOffset = (): number => {
+  const start = Date.now()
+  let now = start
+  while (now === start) now = Date.now()
+  return now - (performance.timeOrigin + performance.now())
+}
+
+/**
+ * The reference operator talks to DittoFS only once its StatefulSet has a ready replica, which a
+ * plane without kubelets never reports: every StatefulSet of `namespace` is marked ready (its
+ * status: one replica, ready and available), as a kubelet would make it.
+ */
+const statefulSetsReady = (namespace: string, servers: number) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes.Kubernetes
+    // until all are: then it stops asking, so that the idle minute counts the operator's requests only
+    for (let ready = 0; ready < servers;) {
+      yield* Effect.sleep("200 millis")
+      ready = 0
+      for (const statefulSet of yield* kubernetes.list(Kubernetes.Resources.StatefulSet, namespace)) {
+        if ((statefulSet.status?.readyReplicas ?? 0) >= 1) {
+          ready++
+          continue
+        }
+        const status = { ...statefulSet.status, replicas: 1, readyReplicas: 1, availableReplicas: 1, currentReplicas: 1, updatedReplicas: 1 }
+        yield* Effect.ignore(kubernetes.updateStatus(Kubernetes.Resources.StatefulSet, { ...statefulSet, status }))
+      }
+    }
+  })
+
+/**
+ * Once the operator's writes trailing a change are done (`writesSettled`, from its metrics); the
+ * reference operator, which serves none here and writes its credentials on every pass, is given 5 s.
+ */
+const settled = (operator: OperatorProcess, quietSeconds?: number) =>
+  reference === undefined ? Effect.asVoid(writesSettled(operator, quietSeconds)) : Effect.sleep("5 seconds")
 
 const runOne = (bundleFile: string, servers: number, plane: ControlPlane.ControlPlane) =>
   Effect.gen(function*() {
     const dfs = yield* standIn()
-    const kubernetes = yield* Kubernetes.Kubernetes
     yield* applyServers({ dfs, servers, namespace, pollingInterval })
     yield* Console.log(`${servers} DittoServers applied`)
     const services = yield* adapterServices(namespace)
 
-    const operator = yield* spawnOperator({ bundleFile, plane, nodeArgs, ...(shutdownLog ? { args: ["--log-level", "debug"] } : {}) })
+    if (reference !== undefined) yield* Effect.forkScoped(statefulSetsReady(namespace, servers))
+    const operator = reference === undefined
+      ? yield* spawnOperator({ bundleFile, plane, nodeArgs, ...(shutdownLog ? { args: ["--log-level", "debug"] } : {}) })
+      : yield* spawnReference({ binary: reference, plane, proxyPort: dfs.port })
     const { pid, started } = operator
 
     // converged: every server's adapter Service exists
@@ -87,7 +171,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     yield* Console.log(`${servers}: watching after ${(operator.watchAt() - started).toFixed(0)} ms, converged after ${convergeMillis.toFixed(0)} ms`)
 
     // idle: once the writes that trail convergence (background Events) are done, and 12 s more
-    yield* writesSettled(operator)
+    yield* settled(operator)
     yield* Effect.sleep("12 seconds")
     const before = requestTotals(yield* apiserverMetrics(plane))
     const dfsBefore = dfs.total()
@@ -101,26 +185,39 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     const hwm = memoryOf(pid).hwm
     yield* Console.log(`${servers}: RSS ${summarize(rss).mean.toFixed(1)} MiB, idle requests ${[...idleRequests].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`)
 
-    // the poll that saw a stop → the Service deleted
-    const stopToDelete: Array<number> = []
-    for (let k = 0; k < Math.min(stops, servers); k++) {
-      const i = k
+    // the poll that saw a stop → the Service's DELETE at the apiserver (its audit log) → deleted
+    // (seen by the watch); the server runs the adapter again after each, so one server can stop
+    // any number of times
+    const stopTimes: Array<StopTimes> = []
+    const auditLogPath = plane.auditLogPath ?? ""
+    for (let k = 0; k < stops; k++) {
+      const i = k % servers
+      const name = adapterServiceName(i, "nfs")
+      const deletionsBefore = serviceDeletions(auditLogPath, namespace, name).length
       dfs.setRunning(i, "nfs", false)
-      const before = dfs.lastAnswered(i) ?? 0
-      for (;;) {
-        const gone = yield* Effect.result(kubernetes.get(Kubernetes.Resources.Service, namespace, adapterServiceName(i, "nfs")))
-        if (gone._tag === "Failure") {
-          const polled = dfs.lastAnswered(i) ?? 0
-          if (polled > before) stopToDelete.push(performance.now() - polled)
-          break
-        }
-        yield* Effect.sleep("2 millis")
+      yield* services.waitFor((names) => !names.has(name), 60_000, () => `${name} not deleted`)
+      const offset = wallClockOffset()
+      const polled = dfs.changeSeenAt(i)
+      const gone = services.changedAt(name)
+      // the audit entry is written once the DELETE completes, which may be after the watch saw it
+      let deletion = serviceDeletions(auditLogPath, namespace, name)[deletionsBefore]
+      for (let wait = 0; deletion === undefined && wait < 100; wait++) {
+        yield* Effect.sleep("20 millis")
+        deletion = serviceDeletions(auditLogPath, namespace, name)[deletionsBefore]
       }
+      if (polled !== undefined && gone !== undefined && deletion !== undefined) {
+        const polledAt = performance.timeOrigin + polled + offset
+        stopTimes.push({ toDeleteReceived: deletion.received - polledAt, deleteServed: deletion.completed - deletion.received, toGone: gone - polled })
+      } else {
+        yield* Console.log(`${name}: stop not measured (poll ${polled}, gone ${gone}, audited ${deletion !== undefined})`)
+      }
+      dfs.setRunning(i, "nfs", true)
+      yield* services.waitFor((names) => names.has(name), 60_000, () => `${name} not created again`)
     }
 
     // SIGTERM once the stops' passes are done: with a pass in flight the operator finishes it
     // first, by design, and the number would be that pass's remaining writes
-    yield* writesSettled(operator, 1)
+    yield* settled(operator, 1)
     // wall-clock time, as the operator's log timestamps are (BENCH_SHUTDOWN_LOG compares them)
     const signalledAt = Date.now()
     const sigtermMillis = yield* operator.terminate
@@ -140,7 +237,7 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
       hwm,
       idleRequests,
       idleDittoFs,
-      stopToDelete,
+      stopTimes,
       sigtermMillis
     } satisfies Result
   }).pipe(Effect.provide(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath })), Effect.scoped)
@@ -153,7 +250,7 @@ const program = Effect.gen(function*() {
   for (const servers of sizes) {
     const scope = yield* Scope.make()
     const result = yield* Effect.gen(function*() {
-      const plane = yield* ControlPlane.start({ binaries, crdFiles: yield* ControlPlane.defaultCrdFiles })
+      const plane = yield* ControlPlane.start({ binaries, crdFiles: yield* ControlPlane.defaultCrdFiles, auditServiceDeletes: true })
       return yield* runOne(bundleFile, servers, plane)
     }).pipe(Scope.provide(scope))
     yield* Scope.close(scope, Exit.void)
@@ -167,18 +264,33 @@ const program = Effect.gen(function*() {
     `# Footprint benchmark${label === undefined ? "" : ` (${label})`}`,
     "",
     `Date: ${new Date(now).toISOString().slice(0, 10)}. Machine: ${machine()}; load average at start ${loadAtStart} (1, 5, 15 min).`,
-    `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as ${describeStart(bundleFile, nodeArgs)}.`,
-    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`, \`BENCH_SHUTDOWN_LOG\`).`,
+    reference === undefined
+      ? `Binaries: ${basename(binaries.dir)}. Program: ${process.env.BENCH_BUNDLE === undefined ? "the bundle (`pnpm bundle`)" : basename(bundleFile)}, run as ${describeStart(bundleFile, nodeArgs)}.`
+      : `Binaries: ${basename(binaries.dir)}. Program: the reference Go operator (\`BENCH_REFERENCE=${basename(reference)}\`, built from its module elsewhere), its DittoFS calls through the stand-in as an HTTP proxy, its StatefulSets marked ready by the benchmark.`,
+    `Reproduce: \`pnpm bench:footprint\` (or \`node bench/footprint.ts\`; \`BENCH_SERVERS=1,200,1000\`, \`BENCH_IDLE_SECONDS\`, \`BENCH_STOPS\`, \`BENCH_BUNDLE\`, \`BENCH_LABEL\`, \`BENCH_NODE_ARGS\`, \`BENCH_SHUTDOWN_LOG\`, \`BENCH_REFERENCE\`).`,
     "",
     `Each size on a fresh plain control plane; DittoServers in \`${namespace}\`, polling interval ${pollingInterval}, one running adapter each, DittoFS`,
     "a local stand-in (one HTTP server, a path prefix per server). Idle: after convergence, the last write that trails it and 12 s more,",
     `over ${idleSeconds} s, scaled to a minute.`,
     "",
-    "| servers | spawn → watching (ms) | spawn → converged (ms) | CPU to converge (s) | RSS idle mean (MiB) | RSS idle max (MiB) | peak RSS (MiB) | API requests / idle min | DittoFS calls / idle min | poll saw stop → Service deleted (ms, mean) | SIGTERM → exit (ms) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| servers | spawn → watching (ms) | spawn → converged (ms) | CPU to converge (s) | RSS idle mean (MiB) | RSS idle max (MiB) | peak RSS (MiB) | API requests / idle min | DittoFS calls / idle min | SIGTERM → exit (ms) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map((r) => {
       const requests = [...r.idleRequests.values()].reduce((a, b) => a + b, 0)
-      return `| ${r.servers} | ${f0(r.watchMillis)} | ${f0(r.convergeMillis)} | ${f1(r.convergeCpuSeconds)} | ${f1(r.rssMean)} | ${f1(r.rssMax)} | ${f1(r.hwm)} | ${perMinute(requests)} | ${perMinute(r.idleDittoFs)} | ${r.stopToDelete.length === 0 ? "–" : f1(summarize(r.stopToDelete).mean)} (n=${r.stopToDelete.length}) | ${f0(r.sigtermMillis)} |`
+      return `| ${r.servers} | ${f0(r.watchMillis)} | ${f0(r.convergeMillis)} | ${f1(r.convergeCpuSeconds)} | ${f1(r.rssMean)} | ${f1(r.rssMax)} | ${f1(r.hwm)} | ${perMinute(requests)} | ${perMinute(r.idleDittoFs)} | ${f0(r.sigtermMillis)} |`
+    }),
+    "",
+    `An adapter stopped ${stops} times (the servers in turn; each runs it again before the next stop), in ms, mean (min–max): from the poll`,
+    "that saw it stop (the stand-in's answer) to the apiserver receiving the Service's DELETE (the operator's share: the poll's answer read,",
+    "the pass, the request sent), the DELETE itself (received → response complete, the apiserver's audit log), and to a watch seeing",
+    "the Service gone.",
+    "",
+    "| servers | poll → DELETE received | DELETE received → completed | poll → deletion seen by a watch |",
+    "|---:|---:|---:|---:|",
+    ...results.map((r) => {
+      const stat = (values: ReadonlyArray<number>) =>
+        values.length === 0 ? "–" : `${f1(summarize(values).mean)} (${f1(Math.min(...values))}–${f1(Math.max(...values))})`
+      return `| ${r.servers} | ${stat(r.stopTimes.map((t) => t.toDeleteReceived))} | ${stat(r.stopTimes.map((t) => t.deleteServed))} | ${stat(r.stopTimes.map((t) => t.toGone))} (n=${r.stopTimes.length}) |`
     }),
     "",
     "API requests per idle minute by verb and resource (kube-apiserver's `apiserver_request_total`):",

@@ -22,7 +22,8 @@
  * - `auditServiceAccounts: true` writes the apiserver's audit log (`auditLogPath`, JSON lines) of
  *   every request a service account makes, at level Metadata (user, verb, resource,
  *   subresource, namespace, response code), written before the response is sent; other users'
- *   requests are not logged.
+ *   requests are not logged. `auditServiceDeletes: true` logs every Service deletion there too,
+ *   whoever asks (with its `requestReceivedTimestamp` and `stageTimestamp`, in microseconds).
  * - `admissionPlugins` enables admission plugins on top of the apiserver's defaults (e.g.
  *   `OwnerReferencesPermissionEnforcement`).
  * - Service accounts: the apiserver signs service-account tokens (`--service-account-*`), so a
@@ -58,6 +59,8 @@ export interface ControlPlaneOptions {
   readonly deployments?: boolean
   /** Audit-log the requests of service accounts to `auditLogPath`. */
   readonly auditServiceAccounts?: boolean
+  /** Audit-log every Service deletion to `auditLogPath` (any user: the benchmarks time them). */
+  readonly auditServiceDeletes?: boolean
   /** Admission plugins to enable besides the apiserver's defaults. */
   readonly admissionPlugins?: ReadonlyArray<string>
 }
@@ -74,7 +77,7 @@ export interface ControlPlane {
   readonly dir: string
   /** The simulated Nodes pods run on; none unless `workloads`. */
   readonly nodes: ReadonlyArray<string>
-  /** The audit log of service accounts' requests (JSON lines), with `auditServiceAccounts`. */
+  /** The audit log (JSON lines), with `auditServiceAccounts` or `auditServiceDeletes`. */
   readonly auditLogPath?: string
   /**
    * Kills the kube-apiserver with SIGKILL (no graceful shutdown: every watch is cut) and returns
@@ -108,16 +111,15 @@ const serviceAccountKeyPair = Effect.tryPromise({
   catch: (cause) => new LaunchError({ step: "generate the service-account key", message: describeCause(cause) })
 })
 
-/** Metadata of every request of a service account; nothing else. JSON is YAML. */
-const serviceAccountAuditPolicy = JSON.stringify({
-  apiVersion: "audit.k8s.io/v1",
-  kind: "Policy",
-  omitStages: ["RequestReceived"],
-  rules: [
-    { level: "Metadata", userGroups: ["system:serviceaccounts"] },
-    { level: "None" }
-  ]
-}, null, 2)
+/** An audit policy logging the Metadata of the requests `rules` select; nothing else. JSON is YAML. */
+const auditPolicy = (rules: ReadonlyArray<object>): string =>
+  JSON.stringify({ apiVersion: "audit.k8s.io/v1", kind: "Policy", omitStages: ["RequestReceived"], rules: [...rules, { level: "None" }] }, null, 2)
+
+/** Every request of a service account. */
+const serviceAccountRequests = { level: "Metadata", userGroups: ["system:serviceaccounts"] }
+
+/** Every Service deletion, whoever asks. */
+const serviceDeletes = { level: "Metadata", verbs: ["delete"], resources: [{ group: "", resources: ["services"] }] }
 
 /** A kubeconfig is YAML, and JSON is YAML: no YAML library needed. */
 const kubeconfigOf = (server: string, caFile: string, token: string): string =>
@@ -253,8 +255,12 @@ export const start = Effect.fn("ControlPlane.start")(function*(options: ControlP
   yield* writeText(tokenFile, `${token},admin,admin,"system:masters"\n`)
   yield* writeText(join(dir, "service-account.key"), keys.privateKey)
   yield* writeText(join(dir, "service-account.pub"), keys.publicKey)
-  const auditLogPath = options.auditServiceAccounts === true ? join(dir, "audit.log") : undefined
-  if (auditLogPath !== undefined) yield* writeText(join(dir, "audit-policy.yaml"), serviceAccountAuditPolicy)
+  const auditRules = [
+    ...(options.auditServiceAccounts === true ? [serviceAccountRequests] : []),
+    ...(options.auditServiceDeletes === true ? [serviceDeletes] : [])
+  ]
+  const auditLogPath = auditRules.length > 0 ? join(dir, "audit.log") : undefined
+  if (auditLogPath !== undefined) yield* writeText(join(dir, "audit-policy.yaml"), auditPolicy(auditRules))
 
   const ports = yield* freePorts(["etcdClient", "etcdPeer", "apiServer"])
   const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`
