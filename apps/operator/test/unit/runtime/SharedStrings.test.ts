@@ -27,6 +27,25 @@ describe("SharedStrings", () => {
     )
   }
 
+  for (const resource of [R.StatefulSet, R.DittoServer]) {
+    it.prop(
+      `${resource.kind}: with room for all, the table holds each distinct short string of what it shared, nested ones included`,
+      { value: resource.schema },
+      ({ value }) => {
+        // the specification: every string value JSON.parse meets, keys aside
+        const short = new Set<string>()
+        JSON.parse(JSON.stringify(value), (_key, field: unknown) => {
+          if (typeof field === "string" && field.length <= 16) short.add(field)
+          return field
+        })
+        const table = SharedStrings.make({ capacity: 1_000_000, maxLength: 16 })
+        table.share(value)
+        assert.strictEqual(table.size(), short.size)
+      },
+      { arbitrary: { runs: 50 } }
+    )
+  }
+
   it("keeps what is seen once per generation, drops the rest when a generation fills, and never holds long strings", () => {
     const table = SharedStrings.make({ capacity: 3, maxLength: 4 })
     const sizes = (values: ReadonlyArray<string>) => values.map((value) => (table.share(value), table.size()))
