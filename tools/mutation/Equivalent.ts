@@ -37,6 +37,7 @@ const noSlash =
   "A path without a `/` gives a relative directory either way (`\"\"` or the name less its last character), and a relative directory is never mounted: the control-plane claim goes to /data/controlplane."
 
 const kubernetesCache = "apps/operator/src/runtime/KubernetesCache.ts"
+const sharedStrings = "apps/operator/src/runtime/SharedStrings.ts"
 const sameLength =
   "`a === b` returned already: of two different strings of the same length neither is `>=` the other unless it is `>`, and of two of different lengths neither length is `>=` the other unless it is `>`."
 
@@ -228,5 +229,19 @@ export const equivalents: ReadonlyArray<Equivalent> = [
     replacement: ";",
     why:
       "The overlay is dropped because it no longer holds, and it never holds again: the store's version only grows (a written overlay stays reached), a uid never comes back (a gone one stays superseded) and a store entry never returns to an older resourceVersion (a stale one stays cleared). Keeping it costs memory only; every later view of the key falls through to the store the same way."
+  },
+  {
+    file: sharedStrings,
+    mutator: "ConditionalExpression",
+    original: "key === \"__proto__\"",
+    replacement: "true",
+    why: "On a fresh plain object, assigning any key other than `__proto__` creates exactly the property `defineProperty` does (own, enumerable, writable, configurable): the special case only keeps `__proto__` from setting the prototype."
+  },
+  {
+    file: sharedStrings,
+    mutator: "BooleanLiteral",
+    original: "true",
+    replacement: "false",
+    why: "Only whether an own `__proto__` property is writable or configurable changes (its enumerability is tested): the stores' objects are never written or redefined after they are stored (one writer, the reflector, replaces them whole; readers treat them as immutable), so no read can tell."
   }
 ]
