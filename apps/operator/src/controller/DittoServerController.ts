@@ -122,11 +122,7 @@ export const start = (
     const leadership = yield* Effect.serviceOption(LeaderElection.Leadership)
     // the pass reads through the cache, built once the stores exist (before any reconcile runs)
     const cached = yield* Deferred.make<Kubernetes.Api>()
-    // the cache is made over the stores, so it exists after them: the changes before it (the first
-    // lists) find nothing of its to drop
-    let cache: KubernetesCache.Cache | undefined
-    const stored = (resource: Kubernetes.Resource<unknown>) => (key: string, _previous: unknown, current: K8s.AnyObject | undefined) =>
-      cache === undefined ? Effect.void : cache.storeChanged(resource, key, current)
+    const hook = KubernetesCache.storeHook()
     const running = yield* Controller.start({
       ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
       ...(options.drainTimeout === undefined ? {} : { drainTimeout: options.drainTimeout }),
@@ -135,7 +131,7 @@ export const start = (
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
         relevant,
         transform: (object) => strings.share(K8s.withoutManagedFields(object)),
-        stored: stored(Kubernetes.Resources.DittoServer)
+        stored: hook.changed(Kubernetes.Resources.DittoServer)
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
       owned: kinds.map((kind) => ({
@@ -146,7 +142,7 @@ export const start = (
         // the pass lists a server's objects by its instance label: one index entry per server
         indexBy: KubernetesCache.indexByLabel(Naming.labels.instance),
         // the source lists raw objects: every object the store holds is an `AnyObject`
-        stored: (key, previous, current) => stored(kind.resource)(key, previous, current as K8s.AnyObject | undefined)
+        stored: (key, previous, current) => hook.changed(kind.resource)(key, previous, current as K8s.AnyObject | undefined)
       })),
       concurrency: options.concurrency ?? 4,
       reconcile: (object) =>
@@ -159,7 +155,7 @@ export const start = (
         }),
       errorPolicy: PassError.errorPolicy
     })
-    cache = KubernetesCache.makeCache(kubernetes, [
+    const cache = hook.attach(KubernetesCache.makeCache(kubernetes, [
       { resource: Kubernetes.Resources.DittoServer, store: running.store, namespace: options.namespace },
       ...kinds.map((kind, index) => ({
         resource: kind.resource,
@@ -169,7 +165,7 @@ export const start = (
         labelSelector: kind.labelSelector,
         indexLabel: Naming.labels.instance
       }))
-    ])
+    ]))
     yield* Deferred.succeed(cached, cache.service)
     return { ...running, cache }
   })

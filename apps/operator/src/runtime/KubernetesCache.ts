@@ -341,6 +341,23 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
   }
 }
 
+/**
+ * The change hook of reflectors started before their cache (a cache is made over the stores, so
+ * after them): `changed(resource)` is a kind's `onChange`, forwarded to `storeChanged` once
+ * `attach` has the cache; changes before that (the first lists) find nothing of it to drop.
+ */
+export const storeHook = () => {
+  let cache: Cache | undefined
+  return {
+    changed: (resource: Kubernetes.Resource<unknown>) => (key: string, _previous: unknown, current: AnyObject | undefined): Effect.Effect<void> =>
+      cache === undefined ? Effect.void : cache.storeChanged(resource, key, current),
+    attach: (made: Cache): Cache => {
+      cache = made
+      return made
+    }
+  }
+}
+
 /** A kind to reflect for a cache built by {@link layer}. */
 export interface ReflectedKind {
   readonly resource: Kubernetes.Resource<unknown>
@@ -365,15 +382,13 @@ export const layer = (kinds: ReadonlyArray<ReflectedKind>): Layer.Layer<Kubernet
 export const start = (kinds: ReadonlyArray<ReflectedKind>): Effect.Effect<Cache, never, Kubernetes.Kubernetes | Scope.Scope> =>
   Effect.gen(function*() {
     const api = yield* Kubernetes.Kubernetes
-    // the reflectors start before the cache exists: changes until then (their first lists)
-    // find no overlay to drop
-    let cache: Cache | undefined
+    const hook = storeHook()
     const cachedKinds = yield* Effect.forEach(kinds, (kind) =>
       Effect.map(
         Reflector.start(
           kind.resource.plural,
           listWatch(api, Kubernetes.raw(kind.resource), kind.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
-          (key, _previous, current) => cache === undefined ? Effect.void : cache.storeChanged(kind.resource, key, current),
+          hook.changed(kind.resource),
           {
             ...(kind.transform === undefined ? {} : { transform: kind.transform }),
             ...(kind.indexLabel === undefined ? {} : { indexBy: indexByLabel(kind.indexLabel) })
@@ -382,6 +397,5 @@ export const start = (kinds: ReadonlyArray<ReflectedKind>): Effect.Effect<Cache,
         (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector, indexLabel: kind.indexLabel })
       ))
     yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
-    cache = makeCache(api, cachedKinds)
-    return cache
+    return hook.attach(makeCache(api, cachedKinds))
   })
