@@ -23,11 +23,11 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Kubernetes } from "@dittofs-operator/core"
 import { Clock, Console, Effect, Exit, Scope } from "effect"
-import { readFileSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
-import { isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
+import { auditLog, isolatedBundle } from "../apps/operator/test/integration/install/Install.ts"
 import * as KubernetesLive from "../apps/operator/src/live/KubernetesLive.ts"
 import { locate } from "../scripts/launch/Binaries.ts"
 import * as ControlPlane from "../scripts/launch/ControlPlane.ts"
@@ -91,23 +91,13 @@ const auditMillis = (timestamp: string): number => {
 }
 
 /** The completed DELETEs of Service `namespace/name` in the apiserver's audit log, in order: received and completed, epoch ms. */
-const serviceDeletions = (auditLogPath: string, namespace: string, name: string) => {
-  const found: Array<{ readonly received: number; readonly completed: number }> = []
-  for (const line of readFileSync(auditLogPath, "utf8").split("\n")) {
-    if (!line.includes(`"name":"${name}"`)) continue
-    const event = JSON.parse(line) as {
-      readonly verb: string
-      readonly stage: string
-      readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string }
-      readonly requestReceivedTimestamp: string
-      readonly stageTimestamp: string
-    }
-    const ref = event.objectRef
-    if (event.verb !== "delete" || event.stage !== "ResponseComplete" || ref?.resource !== "services" || ref.namespace !== namespace || ref.name !== name) continue
-    found.push({ received: auditMillis(event.requestReceivedTimestamp), completed: auditMillis(event.stageTimestamp) })
-  }
-  return found
-}
+const serviceDeletions = (auditLogPath: string, namespace: string, name: string) =>
+  Effect.map(auditLog(auditLogPath), (entries) =>
+    entries
+      .filter((entry) =>
+        entry.verb === "delete" && entry.stage === "ResponseComplete" && entry.resource === "services" && entry.namespace === namespace && entry.name === name
+      )
+      .map((entry) => ({ received: auditMillis(entry.received), completed: auditMillis(entry.staged) })))
 
 /**
  * The wall clock (what the apiserver's audit timestamps read) minus `performance.timeOrigin +
@@ -193,17 +183,17 @@ const runOne = (bundleFile: string, servers: number, plane: ControlPlane.Control
     for (let k = 0; k < stops; k++) {
       const i = k % servers
       const name = adapterServiceName(i, "nfs")
-      const deletionsBefore = serviceDeletions(auditLogPath, namespace, name).length
+      const deletionsBefore = (yield* serviceDeletions(auditLogPath, namespace, name)).length
       dfs.setRunning(i, "nfs", false)
       yield* services.waitFor((names) => !names.has(name), 60_000, () => `${name} not deleted`)
       const offset = wallClockOffset()
       const polled = dfs.changeSeenAt(i)
       const gone = services.changedAt(name)
       // the audit entry is written once the DELETE completes, which may be after the watch saw it
-      let deletion = serviceDeletions(auditLogPath, namespace, name)[deletionsBefore]
+      let deletion = (yield* serviceDeletions(auditLogPath, namespace, name))[deletionsBefore]
       for (let wait = 0; deletion === undefined && wait < 100; wait++) {
         yield* Effect.sleep("20 millis")
-        deletion = serviceDeletions(auditLogPath, namespace, name)[deletionsBefore]
+        deletion = (yield* serviceDeletions(auditLogPath, namespace, name))[deletionsBefore]
       }
       if (polled !== undefined && gone !== undefined && deletion !== undefined) {
         const polledAt = performance.timeOrigin + polled + offset

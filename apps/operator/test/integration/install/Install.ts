@@ -13,8 +13,9 @@
  * - `kubectl`/`helm` fail with the command's output when it exits non-zero.
  * - `serviceAccountKubeconfig` writes a kubeconfig holding nothing but a token of the
  *   ServiceAccount (TokenRequest, one hour) and the apiserver's CA.
- * - `auditEntries` reads the audit log (`ControlPlane.start({ auditServiceAccounts: true })`), one
- *   entry per request (the last stage of each audit ID).
+ * - `auditLog` reads the audit log (`ControlPlane.start({ auditServiceAccounts: true })`, or
+ *   `auditServiceDeletes`), one entry per request (the last stage of each audit ID, with its
+ *   timestamps); `auditEntries` keeps one user's.
  */
 import { K8s, type Kubernetes } from "@dittofs-operator/core"
 import { Data, Effect, Schema } from "effect"
@@ -148,7 +149,9 @@ const AuditEvent = Schema.Struct({
     apiGroup: Schema.optionalKey(Schema.String)
   })),
   responseStatus: Schema.optionalKey(Schema.Struct({ code: Schema.optionalKey(Schema.Int) })),
-  requestURI: Schema.String
+  requestURI: Schema.String,
+  requestReceivedTimestamp: Schema.String,
+  stageTimestamp: Schema.String
 })
 const decodeAuditLine = Schema.decodeUnknownOption(Schema.fromJsonString(AuditEvent))
 
@@ -160,12 +163,22 @@ export interface AuditEntry {
   /** `resource` or `resource/subresource`. */
   readonly resource: string
   readonly namespace: string
+  readonly name: string
   readonly code: number
   readonly uri: string
+  /** The last stage logged (`ResponseComplete` once the answer is sent). */
+  readonly stage: string
+  /** When the apiserver received the request, and reached `stage` (RFC 3339, microseconds). */
+  readonly received: string
+  readonly staged: string
 }
 
 /** The requests of `username` in the audit log, in order (the last stage of each). */
 export const auditEntries = (auditLogPath: string, username: string): Effect.Effect<ReadonlyArray<AuditEntry>, InstallError> =>
+  Effect.map(auditLog(auditLogPath), (entries) => entries.filter((entry) => entry.username === username))
+
+/** Every request in the audit log, in order (the last stage of each). */
+export const auditLog = (auditLogPath: string): Effect.Effect<ReadonlyArray<AuditEntry>, InstallError> =>
   Effect.tryPromise({
     try: () => readFile(auditLogPath, "utf8"),
     catch: (cause) => new InstallError({ message: `read ${auditLogPath}: ${String(cause)}` })
@@ -173,7 +186,7 @@ export const auditEntries = (auditLogPath: string, username: string): Effect.Eff
     const byId = new Map<string, AuditEntry>()
     for (const line of text.split("\n")) {
       const decoded = decodeAuditLine(line)
-      if (decoded._tag === "None" || decoded.value.user.username !== username) continue
+      if (decoded._tag === "None") continue
       const event = decoded.value
       const ref = event.objectRef
       byId.set(event.auditID, {
@@ -182,8 +195,12 @@ export const auditEntries = (auditLogPath: string, username: string): Effect.Eff
         apiGroup: ref?.apiGroup ?? "",
         resource: ref?.subresource === undefined ? ref?.resource ?? "" : `${ref.resource ?? ""}/${ref.subresource}`,
         namespace: ref?.namespace ?? "",
+        name: ref?.name ?? "",
         code: event.responseStatus?.code ?? 0,
-        uri: event.requestURI
+        uri: event.requestURI,
+        stage: event.stage,
+        received: event.requestReceivedTimestamp,
+        staged: event.stageTimestamp
       })
     }
     return [...byId.values()]
