@@ -123,6 +123,8 @@ export const start = (
     // the pass reads through the cache, built once the stores exist (before any reconcile runs)
     const cached = yield* Deferred.make<Kubernetes.Api>()
     const hook = KubernetesCache.storeHook()
+    const keepServer = (object: K8s.AnyObject) => strings.share(K8s.withoutManagedFields(object))
+    const keepOwned = (object: K8s.AnyObject) => keepForStore(object, strings)
     const running = yield* Controller.start({
       ...(leadership._tag === "Some" ? { whileLeading: leadership.value.whileLeading } : {}),
       ...(options.drainTimeout === undefined ? {} : { drainTimeout: options.drainTimeout }),
@@ -130,7 +132,7 @@ export const start = (
         name: "dittoservers",
         source: listWatch(kubernetes, raw(Kubernetes.Resources.DittoServer), options.namespace),
         relevant,
-        transform: (object) => strings.share(K8s.withoutManagedFields(object)),
+        transform: keepServer,
         stored: hook.changed(Kubernetes.Resources.DittoServer)
       },
       owner: { apiVersion: DittoServer.apiVersion, kind: DittoServer.kind },
@@ -138,7 +140,7 @@ export const start = (
         name: kind.name,
         source: listWatch(kubernetes, raw(kind.resource), options.namespace, kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
         // the source lists raw objects (`AnyObject`), so every object the store sees is one
-        transform: (object) => keepForStore(object as K8s.AnyObject, strings),
+        transform: (object) => keepOwned(object as K8s.AnyObject),
         // the pass lists a server's objects by its instance label: one index entry per server
         indexBy: KubernetesCache.indexByLabel(Naming.labels.instance),
         // the source lists raw objects: every object the store holds is an `AnyObject`
@@ -156,14 +158,15 @@ export const start = (
       errorPolicy: PassError.errorPolicy
     })
     const cache = hook.attach(KubernetesCache.makeCache(kubernetes, [
-      { resource: Kubernetes.Resources.DittoServer, store: running.store, namespace: options.namespace },
+      { resource: Kubernetes.Resources.DittoServer, store: running.store, namespace: options.namespace, keep: keepServer },
       ...kinds.map((kind, index) => ({
         resource: kind.resource,
         // the stores hold raw objects (`AnyObject`): the cache decodes with the caller's Schema
         store: running.owned[index] as Reflector.Store<K8s.AnyObject>,
         namespace: options.namespace,
         labelSelector: kind.labelSelector,
-        indexLabel: Naming.labels.instance
+        indexLabel: Naming.labels.instance,
+        keep: keepOwned
       }))
     ]))
     yield* Deferred.succeed(cached, cache.service)

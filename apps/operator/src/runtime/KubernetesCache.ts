@@ -11,9 +11,11 @@
  *   label selector includes every pair of the store's. Otherwise the call goes to the API server.
  *   `get` of a name the store does not hold is `NotFound` only when the store has no label
  *   selector (it sees every object of the kind); else it asks the API server.
- * - Read-your-writes: an object this service created or updated is read back as written (without
- *   its `managedFields`) until the store has caught up with its resourceVersion (the store's
- *   `version`), and from the store after. The store is never written here: it keeps one writer, its reflector.
+ * - Read-your-writes: an object this service created or updated is read back as its store will
+ *   keep it (the kind's `keep`, its reflector's transform; the object as written when that keeps
+ *   only its metadata) until the store has caught up with its resourceVersion (the store's
+ *   `version`), and from the store after: a read does not depend on how quick the watch was. The
+ *   store is never written here: it keeps one writer, its reflector.
  * - What this service keeps beyond a store (a write, a conflict mark, a delete) is dropped once the
  *   store supersedes it: when the store's reflector reports a change of that key
  *   (`Cache.storeChanged`), or at the next read of it, whichever comes first.
@@ -54,6 +56,8 @@ export interface CachedKind {
    * reads that index entry instead of scanning the store.
    */
   readonly indexLabel?: string | undefined
+  /** What the store keeps of an object: its reflector's transform (absent: the object as it is). */
+  readonly keep?: ((object: AnyObject) => AnyObject) | undefined
 }
 
 /** The store index of {@link CachedKind.indexLabel}: namespace and the label's value. */
@@ -213,10 +217,11 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
         entry.overlays.delete(key)
         return
       }
+      const kept = entry.kind.keep === undefined ? encoded.value : entry.kind.keep(encoded.value)
       entry.overlays.set(key, {
         _tag: "Written",
-        // as a store keeps it: the answer's managedFields would only cost memory until then
-        object: K8s.withoutManagedFields(encoded.value),
+        // as the store will keep it; one it would trim is served as the API server answered
+        object: isTrimmed(kept) ? encoded.value : kept,
         resourceVersion: encoded.value.metadata.resourceVersion
       })
     })
@@ -394,7 +399,14 @@ export const start = (kinds: ReadonlyArray<ReflectedKind>): Effect.Effect<Cache,
             ...(kind.indexLabel === undefined ? {} : { indexBy: indexByLabel(kind.indexLabel) })
           }
         ),
-        (store): CachedKind => ({ resource: kind.resource, store, namespace: kind.namespace, labelSelector: kind.labelSelector, indexLabel: kind.indexLabel })
+        (store): CachedKind => ({
+          resource: kind.resource,
+          store,
+          namespace: kind.namespace,
+          labelSelector: kind.labelSelector,
+          indexLabel: kind.indexLabel,
+          keep: kind.transform
+        })
       ))
     yield* Effect.forEach(cachedKinds, (kind) => kind.store.synced, { discard: true })
     return hook.attach(makeCache(api, cachedKinds))

@@ -75,6 +75,8 @@ interface Setup {
   readonly namespace?: string
   /** Whether the store has listed (default: true). */
   readonly listed?: boolean
+  /** What the store keeps of an object (default: the object). */
+  readonly keep?: (object: K8s.AnyObject) => K8s.AnyObject
 }
 
 /**
@@ -87,8 +89,8 @@ const setup = (options: Setup = {}) =>
     const control = yield* KubernetesMemory.Control
     const calls = yield* Ref.make<ReadonlyArray<string>>([])
     const { catchUp, store } = yield* manualStore(options.listed ?? true)
-    const { labelSelector, namespace } = options
-    const made = KubernetesCache.makeCache(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, namespace, indexLabel: "app" }])
+    const { keep, labelSelector, namespace } = options
+    const made = KubernetesCache.makeCache(counted(memory, calls), [{ resource: R.Secret, store, labelSelector, namespace, indexLabel: "app", keep }])
     const cache = made.service
     /** The store catches up with the server's current Secrets (those it watches), or with `objects`. */
     const sync = (transform?: (o: K8s.AnyObject) => K8s.AnyObject) =>
@@ -179,16 +181,40 @@ describe("KubernetesCache", () => {
       assert.deepStrictEqual(yield* taken, ["create", "update"])
     }))
 
-  it.effect("reads its own writes back without their managedFields, as the stores keep objects", () =>
+  const managed = (name: string, labels: K8s.StringMap = {}) => {
+    const draft = secret(name, labels)
+    return { ...draft, metadata: { ...draft.metadata, managedFields: [{ manager: "someone", operation: "Update" }] } }
+  }
+
+  it.effect("reads its own writes back as its store will keep them, before the store has them as after", () =>
     Effect.gen(function*() {
-      const { cache, memory, sync } = yield* setup()
-      yield* sync()
-      const managed = { ...secret("a"), metadata: { ...secret("a").metadata, managedFields: [{ manager: "someone", operation: "Update" }] } }
-      const created = yield* cache.create(R.Secret, managed)
+      // the store keeps our Secrets without managedFields, labelled as kept; anyone else's trimmed
+      const keep = (object: K8s.AnyObject): K8s.AnyObject =>
+        object.metadata.labels?.["app"] === "ours"
+          ? K8s.withoutManagedFields({ ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, kept: "yes" } } })
+          : KubernetesCache.markTrimmed({ apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata })
+      const { cache, memory, sync } = yield* setup({ keep })
+      yield* sync(keep)
+      const created = yield* cache.create(R.Secret, managed("a", { app: "ours" }))
       assert.isDefined(created.metadata["managedFields"], "the API server's answer has them")
-      const read = yield* cache.get(R.Secret, "ns", "a")
-      assert.isUndefined(read.metadata["managedFields"])
-      assert.deepStrictEqual(read, K8s.withoutManagedFields(yield* memory.get(R.Secret, "ns", "a")))
+      const before = yield* cache.get(R.Secret, "ns", "a")
+      assert.deepStrictEqual(before, keep(yield* memory.get(R.Secret, "ns", "a")))
+      assert.deepStrictEqual(yield* cache.list(R.Secret, "ns"), [before])
+      // one the store would trim (only its metadata) is served whole, as the API server answered
+      const theirs = yield* cache.create(R.Secret, managed("b"))
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "b"), theirs)
+      yield* sync(keep)
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), before, "the store's copy reads the same")
+    }))
+
+  it.effect("without a transform, reads its own writes back whole, as the store keeps them", () =>
+    Effect.gen(function*() {
+      const { cache, sync } = yield* setup()
+      yield* sync()
+      const created = yield* cache.create(R.Secret, managed("a"))
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), created)
+      yield* sync()
+      assert.deepStrictEqual(yield* cache.get(R.Secret, "ns", "a"), created)
     }))
 
   it.effect("a list through the index sees its own writes, relabelled ones included, before the store does", () =>
