@@ -151,7 +151,7 @@ const program = Effect.gen(function*() {
     token: controlPlane.token,
     ca: yield* Effect.promise(() => readFile(controlPlane.caFile, "utf8"))
   }
-  const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: controlPlane.kubeconfigPath }), DittoFsLive.layerNode())
+  const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: controlPlane.kubeconfigPath }), DittoFsLive.layer())
 
   return yield* Effect.gen(function*() {
     const namespace = yield* freshNamespace("bench")

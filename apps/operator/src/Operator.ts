@@ -88,7 +88,7 @@ const dittoFs = Layer.effect(
     const api = yield* DittoFs.DittoFs
     return DittoFs.DittoFs.of(Instrumented.dittoFs(api))
   })
-).pipe(Layer.provide(DittoFsLive.layerNode()))
+).pipe(Layer.provide(DittoFsLive.layer()))
 
 /** The operator on a given Kubernetes service (the live one, or one wrapped for tests). */
 export const layerOn = <E>(kubernetes: Layer.Layer<Kubernetes.Kubernetes, E>, options: OperatorOptions = {}) => {

@@ -296,7 +296,7 @@ export const plan = (options: PlanOptions) =>
   planWith(options).pipe(
     Effect.provide(Layer.merge(
       KubernetesLive.layer(options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath }),
-      DittoFsLive.layerNode()
+      DittoFsLive.layer()
     ))
   )
 

@@ -1,6 +1,6 @@
 /**
- * `DittoFsLive`: the core's `DittoFs` service over HTTP (`effect/http`), against a real DittoFS
- * control plane (contract doc §1).
+ * `DittoFsLive`: the core's `DittoFs` service over HTTP (`HttpExchange`, the transport
+ * `KubernetesLive` uses too), against a real DittoFS control plane (contract doc §1).
  *
  * Contract:
  * - Every call has a time-out (`timeout`, default 10 s) → `Timeout`.
@@ -11,14 +11,16 @@
  *   that is not an array, via `Adapter.decodeList`).
  * - Tokens and passwords never appear in an error message or a log line: messages carry the
  *   operation (`POST /api/v1/auth/login`) and what the server said.
- * - `layer` needs an `HttpClient`; `layerNode` brings effect's node:http client (the stack
- *   `KubernetesLive` uses too) with keep-alive agents: a poll reuses the connection of the last
- *   one instead of opening (and, over TLS, negotiating) a new one every interval.
+ * - A base URL node cannot send to (malformed, not http or https) is `BadRequest`.
+ * - `layer` keeps one pool of keep-alive connections for its lifetime (closing the layer destroys
+ *   them): a poll reuses the connection of the last one instead of opening (and, over TLS,
+ *   negotiating) a new one every interval. An idle connection is closed after 30 s, before
+ *   DittoFS's own idle timeout (60 s) could close it under a poll that reuses it.
  */
 import { Adapter, DittoFs } from "@dittofs-operator/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import * as HttpExchange from "./HttpExchange.ts"
 
 export interface DittoFsLiveOptions {
   /** Time-out of each call, connection included; default 10 s. */
@@ -51,40 +53,20 @@ const describeCause = (cause: unknown): string => {
 }
 
 /** A failure of the exchange itself (no status, or a body that could not be read). */
-const ofRequestFailure = (operation: string) => (error: HttpClientError.HttpClientError): DittoFs.DittoFsError => {
-  const reason = error.reason
-  switch (reason._tag) {
-    case "TransportError":
-      return new DittoFs.DittoFsError({
-        reason: "Unreachable",
-        operation,
-        message: describeCause(reason.cause ?? reason.description ?? "transport error")
-      })
-    case "InvalidUrlError":
-    case "EncodeError":
-      return new DittoFs.DittoFsError({ reason: "BadRequest", operation, message: reason.description ?? describeCause(reason.cause) })
-    default:
-      return new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: reason.description ?? describeCause(reason.cause) })
-  }
-}
-
-const readText = (response: HttpClientResponse.HttpClientResponse, operation: string) =>
-  response.text.pipe(Effect.mapError(ofRequestFailure(operation)))
+const ofExchangeFailure = (operation: string) => (failed: HttpExchange.ExchangeFailed): DittoFs.DittoFsError =>
+  new DittoFs.DittoFsError({
+    reason: failed.reason === "Invalid" ? "BadRequest" : "Unreachable",
+    operation,
+    message: describeCause(failed.cause)
+  })
 
 /** A non-2xx answer: the reason comes from the status alone. */
-const ofStatus = (response: HttpClientResponse.HttpClientResponse, operation: string) =>
-  response.text.pipe(
-    Effect.orElseSucceed(() => "(body unreadable)"),
-    Effect.flatMap((text) =>
-      Effect.fail(
-        new DittoFs.DittoFsError({
-          reason: DittoFs.reasonOfStatus(response.status),
-          operation,
-          message: `HTTP ${response.status}${text.trim() === "" ? "" : `: ${describeErrorBody(text)}`}`
-        })
-      )
-    )
-  )
+const ofStatus = (response: HttpExchange.Response, operation: string) =>
+  new DittoFs.DittoFsError({
+    reason: DittoFs.reasonOfStatus(response.status),
+    operation,
+    message: `HTTP ${response.status}${response.body.trim() === "" ? "" : `: ${describeErrorBody(response.body)}`}`
+  })
 
 /** Decodes a 2xx JSON body (the decoder's message names the path and the expected type, not the value). */
 const decodeBody = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, operation: string) => {
@@ -104,24 +86,43 @@ const redact = (secrets: ReadonlyArray<string>) => (error: DittoFs.DittoFsError)
   return message === error.message ? error : new DittoFs.DittoFsError({ reason: error.reason, operation: error.operation, message })
 }
 
+/** A request to send: its method, path (under the base URL), bearer token and JSON body. */
+interface Call {
+  readonly method: HttpExchange.Method
+  readonly path: string
+  readonly bearer?: DittoFs.Secret
+  readonly json?: unknown
+}
+
 export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLiveOptions = {}) {
-  const client = yield* HttpClient.HttpClient
+  const agents = yield* NodeHttpClient.makeAgent({ keepAlive: true, timeout: 30_000 })
   const timeout = Duration.fromInputUnsafe(options.timeout ?? "10 seconds")
 
   /**
-   * Sends one request; a 2xx response goes to `onSuccess`, anything else is classified. `secrets`
+   * Sends one request; a 2xx body goes to `onSuccess`, anything else is classified. `secrets`
    * (tokens, passwords the request carries) are scrubbed from any error message.
    */
   const send = <A>(
-    operation: string,
-    request: HttpClientRequest.HttpClientRequest,
+    baseUrl: string,
+    call: Call,
     secrets: ReadonlyArray<Redacted.Redacted<string>>,
-    onSuccess: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, DittoFs.DittoFsError>
-  ): Effect.Effect<A, DittoFs.DittoFsError> =>
-    client.execute(request).pipe(
-      Effect.mapError(ofRequestFailure(operation)),
+    onSuccess: (body: string, operation: string) => Effect.Effect<A, DittoFs.DittoFsError>
+  ): Effect.Effect<A, DittoFs.DittoFsError> => {
+    const operation = `${call.method} ${call.path}`
+    const body = call.json === undefined ? undefined : JSON.stringify(call.json)
+    return HttpExchange.exchange(agents, {
+      method: call.method,
+      url: `${baseUrl.replace(/\/+$/, "")}${call.path}`,
+      headers: {
+        accept: "application/json",
+        ...(call.bearer === undefined ? {} : { authorization: `Bearer ${Redacted.value(call.bearer)}` }),
+        ...(body === undefined ? {} : { "content-type": "application/json" })
+      },
+      body
+    }).pipe(
+      Effect.mapError(ofExchangeFailure(operation)),
       Effect.flatMap((response) =>
-        response.status >= 200 && response.status < 300 ? onSuccess(response) : ofStatus(response, operation)
+        response.status >= 200 && response.status < 300 ? onSuccess(response.body, operation) : Effect.fail(ofStatus(response, operation))
       ),
       Effect.timeoutOrElse({
         duration: timeout,
@@ -132,27 +133,16 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       }),
       Effect.mapError(redact(secrets.map((secret) => Redacted.value(secret))))
     )
-
-  const url = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`
+  }
 
   const login = Effect.fn("DittoFsLive.login")(function*(baseUrl: string, credentials: DittoFs.Credentials) {
-    const operation = "POST /api/v1/auth/login"
-    const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/login")).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyJsonUnsafe({ username: credentials.username, password: Redacted.value(credentials.password) })
-    )
-    return yield* send(operation, request, [credentials.password], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.Token, operation)))
+    const call = { method: "POST", path: "/api/v1/auth/login", json: { username: credentials.username, password: Redacted.value(credentials.password) } } as const
+    return yield* send(baseUrl, call, [credentials.password], (body, operation) => decodeBody(DittoFs.Token, operation)(body))
   })
 
   const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: DittoFs.Secret) {
-    const operation = "POST /api/v1/auth/refresh"
-    const request = HttpClientRequest.post(url(baseUrl, "/api/v1/auth/refresh")).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyJsonUnsafe({ refresh_token: Redacted.value(refreshToken) })
-    )
-    return yield* send(operation, request, [refreshToken], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.Token, operation)))
+    const call = { method: "POST", path: "/api/v1/auth/refresh", json: { refresh_token: Redacted.value(refreshToken) } } as const
+    return yield* send(baseUrl, call, [refreshToken], (body, operation) => decodeBody(DittoFs.Token, operation)(body))
   })
 
   const createUser = Effect.fn("DittoFsLive.createUser")(function*(
@@ -160,34 +150,21 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     accessToken: DittoFs.Secret,
     user: DittoFs.NewUser
   ) {
-    const operation = "POST /api/v1/users"
-    const request = HttpClientRequest.post(url(baseUrl, "/api/v1/users")).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bearerToken(accessToken),
-      HttpClientRequest.bodyJsonUnsafe({ username: user.username, password: Redacted.value(user.password), role: user.role })
-    )
-    return yield* send(operation, request, [accessToken, user.password], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(DittoFs.User, operation)))
+    const json = { username: user.username, password: Redacted.value(user.password), role: user.role }
+    return yield* send(baseUrl, { method: "POST", path: "/api/v1/users", bearer: accessToken, json }, [accessToken, user.password], (body, operation) =>
+      decodeBody(DittoFs.User, operation)(body))
   })
 
   const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: DittoFs.Secret, username: string) {
-    const path = `/api/v1/users/${encodeURIComponent(username)}`
-    const operation = `DELETE ${path}`
-    const request = HttpClientRequest.delete(url(baseUrl, path)).pipe(HttpClientRequest.bearerToken(accessToken))
-    return yield* send(operation, request, [accessToken], () => Effect.void)
+    const call = { method: "DELETE", path: `/api/v1/users/${encodeURIComponent(username)}`, bearer: accessToken } as const
+    return yield* send(baseUrl, call, [accessToken], () => Effect.void)
   })
 
   const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: DittoFs.Secret) {
-    const operation = "GET /api/v1/adapters"
-    const request = HttpClientRequest.get(url(baseUrl, "/api/v1/adapters")).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bearerToken(accessToken)
-    )
-    return yield* send(operation, request, [accessToken], (response) =>
-      readText(response, operation).pipe(
-        Effect.flatMap(decodeBody(Schema.Unknown, operation)),
-        Effect.flatMap((body) =>
-          Effect.fromResult(Adapter.decodeList(body)).pipe(
+    return yield* send(baseUrl, { method: "GET", path: "/api/v1/adapters", bearer: accessToken }, [accessToken], (body, operation) =>
+      decodeBody(Schema.Unknown, operation)(body).pipe(
+        Effect.flatMap((list) =>
+          Effect.fromResult(Adapter.decodeList(list)).pipe(
             Effect.mapError((malformed) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: malformed.reason }))
           )
         )
@@ -200,37 +177,20 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     type: string,
     change: DittoFs.AdapterChange
   ) {
-    const path = `/api/v1/adapters/${encodeURIComponent(type)}`
-    const operation = `PUT ${path}`
-    const request = HttpClientRequest.put(url(baseUrl, path)).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bearerToken(accessToken),
-      HttpClientRequest.bodyJsonUnsafe({
-        ...(change.enabled === undefined ? {} : { enabled: change.enabled }),
-        ...(change.port === undefined ? {} : { port: change.port })
-      })
-    )
-    return yield* send(operation, request, [accessToken], (response) =>
-      Effect.flatMap(readText(response, operation), decodeBody(Adapter.Adapter, operation)))
+    const json = {
+      ...(change.enabled === undefined ? {} : { enabled: change.enabled }),
+      ...(change.port === undefined ? {} : { port: change.port })
+    }
+    const call = { method: "PUT", path: `/api/v1/adapters/${encodeURIComponent(type)}`, bearer: accessToken, json } as const
+    return yield* send(baseUrl, call, [accessToken], (body, operation) => decodeBody(Adapter.Adapter, operation)(body))
   })
 
   const health = Effect.fn("DittoFsLive.health")(function*(baseUrl: string) {
-    const operation = "GET /health"
-    return yield* send(operation, HttpClientRequest.get(url(baseUrl, "/health")), [], () => Effect.void)
+    return yield* send(baseUrl, { method: "GET", path: "/health" }, [], () => Effect.void)
   })
 
   return DittoFs.DittoFs.of({ health, login, refresh, createUser, deleteUser, listAdapters, updateAdapter })
 })
 
-/** The live `DittoFs`; needs an `HttpClient`. */
-export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs, never, HttpClient.HttpClient> =>
-  Layer.effect(DittoFs.DittoFs, make(options))
-
-/** The live `DittoFs` on effect's node:http client, connections kept alive between polls. */
-export const layerNode = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> =>
-  layer(options).pipe(
-    Layer.provide(NodeHttpClient.layerNodeHttpNoAgent),
-    // an idle connection is closed after 30 s, before DittoFS's own idle timeout (60 s) could
-    // close it under a poll that reuses it
-    Layer.provide(NodeHttpClient.layerAgentOptions({ keepAlive: true, timeout: 30_000 }))
-  )
+/** The live `DittoFs`, its connections kept alive between polls for as long as the layer lives. */
+export const layer = (options: DittoFsLiveOptions = {}): Layer.Layer<DittoFs.DittoFs> => Layer.effect(DittoFs.DittoFs, make(options))

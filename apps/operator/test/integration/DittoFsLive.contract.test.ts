@@ -21,4 +21,4 @@ const realServer = Layer.effect(
   })
 )
 
-dittoFsContract("DittoFs contract: DittoFsLive against a real dfs", Layer.merge(realServer, DittoFsLive.layerNode()))
+dittoFsContract("DittoFs contract: DittoFsLive against a real dfs", Layer.merge(realServer, DittoFsLive.layer()))

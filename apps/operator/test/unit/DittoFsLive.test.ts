@@ -7,7 +7,6 @@
  * The first path segment of the base URL selects the stub's scenario: `${origin}/<scenario>`.
  */
 import { DittoFs } from "@dittofs-operator/core"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
@@ -125,7 +124,7 @@ const assertNoSecret = (error: DittoFs.DittoFsError) => {
 layer(
   Layer.mergeAll(
     stubLayer,
-    DittoFsLive.layer({ timeout: "300 millis" }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    DittoFsLive.layer({ timeout: "300 millis" })
   ),
   { excludeTestServices: true }
 )("DittoFsLive against a stub server", (it) => {
@@ -196,6 +195,17 @@ layer(
       const error = yield* failure(dittofs.health(stub.closedOrigin))
       assert.strictEqual(error.reason, "Unreachable")
       assert.include(error.message, "ECONNREFUSED")
+    }))
+
+  it.effect("a base URL node cannot send to is BadRequest, not a defect", () =>
+    Effect.gen(function*() {
+      const dittofs = yield* DittoFs.DittoFs
+      for (const baseUrl of ["not a url", "ftp://127.0.0.1:1"]) {
+        const error = yield* failure(dittofs.listAdapters(baseUrl, Redacted.make(accessToken)))
+        assert.strictEqual(error.reason, "BadRequest", baseUrl)
+        assert.strictEqual(error.operation, "GET /api/v1/adapters")
+        assertNoSecret(error)
+      }
     }))
 
   it.effect("a 2xx token body of the wrong shape is BadResponse, without quoting the token", () =>

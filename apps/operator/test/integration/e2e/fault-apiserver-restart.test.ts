@@ -19,7 +19,7 @@ describe("Fault: kube-apiserver restart", () => {
   it.live("the operator survives a killed kube-apiserver, converges once it is back, and makes no duplicates", () =>
     Effect.gen(function*() {
       const plane = yield* ControlPlane.start({ crdFiles: yield* ControlPlane.defaultCrdFiles })
-      const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layerNode())
+      const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layer())
       yield* Effect.gen(function*() {
         const namespace = "default"
         const dfs = yield* DittoFsServer.start({})

@@ -23,7 +23,7 @@ export * from "./harness.ts"
 export const kubeconfigPath: string = inject("kubeconfigPath")
 
 /** The test's own clients: the live Kubernetes service (unwrapped) and the live DittoFS client. */
-export const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layerNode())
+export const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layer())
 
 /**
  * A test body with its own scope inside the clients: everything it started (operator, dfs,

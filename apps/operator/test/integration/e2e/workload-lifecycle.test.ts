@@ -69,7 +69,7 @@ layer(WorkloadsPlane.layer, { excludeTestServices: true, timeout: "2 minutes" })
   it.effect("apply a DittoServer: the whole workload, pod Running; adapter toggles recreate no pod; a config change recreates it once; deletion cleans up", () =>
     Effect.gen(function*() {
       const plane = yield* WorkloadsPlane
-      const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layerNode())
+      const clients = Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layer())
       yield* Effect.gen(function*() {
         const kubernetes = yield* Kubernetes.Kubernetes
         const namespace = yield* freshNamespace("e2e-workload")

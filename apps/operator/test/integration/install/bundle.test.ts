@@ -55,7 +55,7 @@ describe("the operator bundle", () => {
         assert.include(log, "\"message\":\"operator starting\"")
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layerNode()))
+        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layer()))
       )
     }).pipe(Effect.scoped), 180_000)
 })

@@ -234,7 +234,7 @@ plane("leader election between two replicas", (it) => {
         yield* ChildProcesses.terminate(b)
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: controlPlane.kubeconfigPath }), DittoFsLive.layerNode()))
+        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: controlPlane.kubeconfigPath }), DittoFsLive.layer()))
       )
     }), Duration.toMillis(Duration.minutes(6)))
 })

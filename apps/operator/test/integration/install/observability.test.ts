@@ -187,7 +187,7 @@ describe("observability and plan", () => {
         }
       }).pipe(
         Effect.scoped,
-        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layerNode()))
+        Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath }), DittoFsLive.layer()))
       )
     }).pipe(Effect.scoped), 240_000)
 })

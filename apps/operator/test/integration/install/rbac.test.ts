@@ -274,7 +274,7 @@ const rbacPlane = layer(AuditedPlane.layer, { excludeTestServices: true, timeout
 
 /** The admin's Kubernetes and a DittoFS client, for the test's own reads and writes. */
 const asAdmin = (plane: ControlPlane.ControlPlane) =>
-  Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layerNode()))
+  Effect.provide(Layer.mergeAll(KubernetesLive.layer({ kubeconfigPath: plane.kubeconfigPath }), DittoFsLive.layer()))
 
 rbacPlane("installed cluster-wide from the plain manifests", (it) => {
   it.effect("with only its ServiceAccount's token: never refused, every grant used, nothing else allowed", () =>
