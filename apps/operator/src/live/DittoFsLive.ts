@@ -68,14 +68,23 @@ const ofStatus = (response: HttpExchange.Response, operation: string) =>
     message: `HTTP ${response.status}${response.body.trim() === "" ? "" : `: ${describeErrorBody(response.body)}`}`
   })
 
-/** Decodes a 2xx JSON body (the decoder's message names the path and the expected type, not the value). */
-const decodeBody = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, operation: string) => {
+/**
+ * The decoder of a 2xx JSON body of `schema` (its message names the path and the expected type,
+ * not the value): made once per Schema, here, not per call, so that each answer is decoded by a
+ * parser built once.
+ */
+const bodyDecoder = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) => {
   const decode = Schema.decodeUnknownEffect(Schema.fromJsonString(schema))
-  return (text: string) =>
+  return (text: string, operation: string) =>
     decode(text).pipe(
       Effect.mapError((error) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: error.message }))
     )
 }
+
+const decodeToken = bodyDecoder(DittoFs.Token)
+const decodeUser = bodyDecoder(DittoFs.User)
+const decodeAdapter = bodyDecoder(Adapter.Adapter)
+const decodeJson = bodyDecoder(Schema.Unknown)
 
 /** Removes the secrets a request carried from an error message (a server may echo them). */
 const redact = (secrets: ReadonlyArray<string>) => (error: DittoFs.DittoFsError): DittoFs.DittoFsError => {
@@ -137,12 +146,12 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const login = Effect.fn("DittoFsLive.login")(function*(baseUrl: string, credentials: DittoFs.Credentials) {
     const call = { method: "POST", path: "/api/v1/auth/login", json: { username: credentials.username, password: Redacted.value(credentials.password) } } as const
-    return yield* send(baseUrl, call, [credentials.password], (body, operation) => decodeBody(DittoFs.Token, operation)(body))
+    return yield* send(baseUrl, call, [credentials.password], decodeToken)
   })
 
   const refresh = Effect.fn("DittoFsLive.refresh")(function*(baseUrl: string, refreshToken: DittoFs.Secret) {
     const call = { method: "POST", path: "/api/v1/auth/refresh", json: { refresh_token: Redacted.value(refreshToken) } } as const
-    return yield* send(baseUrl, call, [refreshToken], (body, operation) => decodeBody(DittoFs.Token, operation)(body))
+    return yield* send(baseUrl, call, [refreshToken], decodeToken)
   })
 
   const createUser = Effect.fn("DittoFsLive.createUser")(function*(
@@ -151,8 +160,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
     user: DittoFs.NewUser
   ) {
     const json = { username: user.username, password: Redacted.value(user.password), role: user.role }
-    return yield* send(baseUrl, { method: "POST", path: "/api/v1/users", bearer: accessToken, json }, [accessToken, user.password], (body, operation) =>
-      decodeBody(DittoFs.User, operation)(body))
+    return yield* send(baseUrl, { method: "POST", path: "/api/v1/users", bearer: accessToken, json }, [accessToken, user.password], decodeUser)
   })
 
   const deleteUser = Effect.fn("DittoFsLive.deleteUser")(function*(baseUrl: string, accessToken: DittoFs.Secret, username: string) {
@@ -162,7 +170,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
 
   const listAdapters = Effect.fn("DittoFsLive.listAdapters")(function*(baseUrl: string, accessToken: DittoFs.Secret) {
     return yield* send(baseUrl, { method: "GET", path: "/api/v1/adapters", bearer: accessToken }, [accessToken], (body, operation) =>
-      decodeBody(Schema.Unknown, operation)(body).pipe(
+      decodeJson(body, operation).pipe(
         Effect.flatMap((list) =>
           Effect.fromResult(Adapter.decodeList(list)).pipe(
             Effect.mapError((malformed) => new DittoFs.DittoFsError({ reason: "BadResponse", operation, message: malformed.reason }))
@@ -182,7 +190,7 @@ export const make = Effect.fn("DittoFsLive.make")(function*(options: DittoFsLive
       ...(change.port === undefined ? {} : { port: change.port })
     }
     const call = { method: "PUT", path: `/api/v1/adapters/${encodeURIComponent(type)}`, bearer: accessToken, json } as const
-    return yield* send(baseUrl, call, [accessToken], (body, operation) => decodeBody(Adapter.Adapter, operation)(body))
+    return yield* send(baseUrl, call, [accessToken], decodeAdapter)
   })
 
   const health = Effect.fn("DittoFsLive.health")(function*(baseUrl: string) {

@@ -19,7 +19,9 @@
  * - TLS material is read once, at load; the `Authorization` header is computed per request by
  *   `authorization`: a token file (the in-cluster token rotates) is read again at most once a
  *   minute, an exec plugin's token is kept until its `expirationTimestamp` (or, without one, for
- *   the process's life, as client-node does).
+ *   the process's life, as client-node does). It answers at once (a string, or undefined for
+ *   none) when the header is at hand, and with a Promise only when it must read a file or run the
+ *   plugin: a request then does not wait for a turn of the event loop it has no use for.
  */
 import { execFile } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
@@ -42,12 +44,15 @@ export interface Tls {
   readonly servername?: string
 }
 
+/** The `Authorization` header: at hand, or a Promise of it. */
+export type Authorization = () => string | undefined | Promise<string | undefined>
+
 export interface ClusterConfig {
   /** The API server's URL, without a trailing slash. */
   readonly server: string
   readonly tls: Tls
-  /** The `Authorization` header for the next request (undefined: none). */
-  readonly authorization: () => Promise<string | undefined>
+  /** The `Authorization` header for the next request (undefined: none); a Promise when it must be read or made first. */
+  readonly authorization: Authorization
   /** Where it came from, for messages. */
   readonly source: string
 }
@@ -119,19 +124,20 @@ const material = (value: Record<string, unknown>, field: string, file: string): 
 const relativeTo = (file: string, path: string): string => isAbsolute(path) ? path : join(dirname(file), path)
 
 /** A token file, read again at most once a minute (a projected service-account token rotates). */
-const tokenFromFile = (path: string): () => Promise<string | undefined> => {
-  let cached: { readonly token: string; readonly at: number } | undefined
-  return async () => {
+const tokenFromFile = (path: string): Authorization => {
+  let cached: { readonly header: string; readonly at: number } | undefined
+  return () => {
     const now = performance.now()
-    if (cached === undefined || now - cached.at > 60_000) {
-      cached = { token: (await readFile(path, "utf8")).trim(), at: now }
-    }
-    return `Bearer ${cached.token}`
+    if (cached !== undefined && now - cached.at <= 60_000) return cached.header
+    return readFile(path, "utf8").then((token) => {
+      cached = { header: `Bearer ${token.trim()}`, at: now }
+      return cached.header
+    })
   }
 }
 
 /** An exec credential plugin's token, kept until it expires. */
-const tokenFromExec = (exec: Record<string, unknown>, file: string): () => Promise<string | undefined> => {
+const tokenFromExec = (exec: Record<string, unknown>, file: string): Authorization => {
   const command = string(exec["command"]) ?? fail("the user's exec plugin has no command")
   const args = Array.isArray(exec["args"]) ? exec["args"].map(String) : []
   const extraEnv = Array.isArray(exec["env"])
@@ -141,10 +147,7 @@ const tokenFromExec = (exec: Record<string, unknown>, file: string): () => Promi
   // a command given as a relative path with a slash is relative to the kubeconfig's folder
   const resolved = command.includes("/") ? relativeTo(file, command) : command
   let cached: { readonly header: string; readonly expires: number } | undefined
-  return async () => {
-    // the wall clock, as the plugin's `expirationTimestamp` is: this runs at the HTTP edge, outside
-    // Effect's Clock, and a TestClock could not make a real plugin's token expire anyway
-    if (cached !== undefined && Date.now() < cached.expires) return cached.header
+  const run = async () => {
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(resolved, args, {
         env: { ...process.env, ...extraEnv, KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion, kind: "ExecCredential", spec: { interactive: false } }) },
@@ -158,9 +161,12 @@ const tokenFromExec = (exec: Record<string, unknown>, file: string): () => Promi
     cached = { header: `Bearer ${token}`, expires: expiry === undefined ? Number.POSITIVE_INFINITY : Date.parse(expiry) - 10_000 }
     return cached.header
   }
+  // the wall clock, as the plugin's `expirationTimestamp` is: this runs at the HTTP edge, outside
+  // Effect's Clock, and a TestClock could not make a real plugin's token expire anyway
+  return () => cached !== undefined && Date.now() < cached.expires ? cached.header : run()
 }
 
-const constant = (header: string | undefined) => () => Promise.resolve(header)
+const constant = (header: string | undefined): Authorization => () => header
 
 /** The cluster config of a kubeconfig's current context (files merged in order). */
 export const fromFiles = (files: ReadonlyArray<string>): ClusterConfig => {

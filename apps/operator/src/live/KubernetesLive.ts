@@ -196,9 +196,14 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
 
   /** The current `Authorization` header value (rotating token files, expiring exec tokens). */
   const authorize = (operation: string): Effect.Effect<string | undefined, Kubernetes.KubernetesError> =>
-    Effect.tryPromise({
-      try: () => cluster.authorization(),
-      catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
+    Effect.suspend(() => {
+      const header = cluster.authorization()
+      return header instanceof Promise
+        ? Effect.tryPromise({
+          try: () => header,
+          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
+        })
+        : Effect.succeed(header)
     })
 
   const unavailable = (operation: string, method: HttpMethod, url: string) => (error: HttpClientError.HttpClientError) =>

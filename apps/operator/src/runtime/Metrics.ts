@@ -78,13 +78,35 @@ export const tokenRefreshTotal = Metric.counter("dittofs_token_refresh_total", {
   incremental: true
 })
 
+/**
+ * The metric with these attributes, made once per metric and attribute set: a tagged metric
+ * computes its series key (a JSON text of its name, description and sorted attributes) once per
+ * instance, so a new instance per update would compute it on every update. The sets are few (verbs
+ * and codes, results, one endpoint per server), as the registry's series are.
+ */
+const taggedMetrics = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
+const tagged = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>): Metric.Metric<number, unknown> => {
+  let byAttributes = taggedMetrics.get(metric)
+  if (byAttributes === undefined) {
+    byAttributes = new Map()
+    taggedMetrics.set(metric, byAttributes)
+  }
+  const key = JSON.stringify(attributes)
+  let found = byAttributes.get(key)
+  if (found === undefined) {
+    found = Metric.withAttributes(metric, attributes)
+    byAttributes.set(key, found)
+  }
+  return found
+}
+
 /** Adds one to a counter with these attributes. */
 export const increment = (counter: Metric.Metric<number, unknown>, attributes: Record<string, string>) =>
-  Metric.update(Metric.withAttributes(counter, attributes), 1)
+  Metric.update(tagged(counter, attributes), 1)
 
 /** Sets a gauge (or records a histogram sample) with these attributes. */
 export const record = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, value: number) =>
-  Metric.update(Metric.withAttributes(metric, attributes), value)
+  Metric.update(tagged(metric, attributes), value)
 
 /** Seconds elapsed since `start` (epoch ms, Effect's Clock). */
 export const secondsSince = (start: number) =>

@@ -50,7 +50,8 @@ describe("KubeConfig", () => {
     assert.strictEqual(loaded.tls.key?.toString(), "KEY")
     assert.strictEqual(loaded.tls.servername, "kubernetes")
     assert.isTrue(loaded.tls.rejectUnauthorized)
-    assert.strictEqual(await loaded.authorization(), "Bearer t0k")
+    // a token at hand is answered at once, not as a Promise
+    assert.strictEqual(loaded.authorization(), "Bearer t0k")
   })
 
   it("reads YAML, with file paths relative to the kubeconfig's folder and a token file", async () => {
@@ -77,16 +78,21 @@ describe("KubeConfig", () => {
     ].join("\n"))
     const loaded = KubeConfig.load(file)
     assert.strictEqual(loaded.tls.ca?.toString(), "CA-FILE")
-    assert.strictEqual(await loaded.authorization(), "Bearer from-file")
+    const first = loaded.authorization()
+    assert.instanceOf(first, Promise, "the file is read first")
+    assert.strictEqual(await first, "Bearer from-file")
+    // then kept for a minute: a new token in the file is not read yet, and the header is at hand
+    write(folder, "token", "rotated\n")
+    assert.strictEqual(loaded.authorization(), "Bearer from-file")
   })
 
   it("turns TLS verification off only when asked, and sends basic auth or nothing", async () => {
     const folder = dir()
     const basic = KubeConfig.load(write(folder, "a", config({ server: "http://api", "insecure-skip-tls-verify": true }, { username: "me", password: "pw" })))
     assert.isFalse(basic.tls.rejectUnauthorized)
-    assert.strictEqual(await basic.authorization(), `Basic ${Buffer.from("me:pw").toString("base64")}`)
+    assert.strictEqual(basic.authorization(), `Basic ${Buffer.from("me:pw").toString("base64")}`)
     const none = KubeConfig.load(write(folder, "b", config({ server: "https://api" }, {})))
-    assert.strictEqual(await none.authorization(), undefined)
+    assert.strictEqual(none.authorization(), undefined)
   })
 
   it("runs an exec plugin and keeps its token until it expires", async () => {
@@ -103,7 +109,7 @@ describe("KubeConfig", () => {
       exec: { apiVersion: "client.authentication.k8s.io/v1", command: "./plugin.sh", env: [{ name: "GREETING", value: "hi" }] }
     })))
     assert.strictEqual(await loaded.authorization(), "Bearer exec-hi")
-    assert.strictEqual(await loaded.authorization(), "Bearer exec-hi")
+    assert.strictEqual(loaded.authorization(), "Bearer exec-hi", "kept, at hand")
     const { readFileSync } = await import("node:fs")
     assert.strictEqual(readFileSync(counter, "utf8").trim().split("\n").length, 1)
   })
