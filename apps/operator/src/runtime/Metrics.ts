@@ -85,7 +85,7 @@ export const tokenRefreshTotal = Metric.counter("dittofs_token_refresh_total", {
  * and codes, results, one endpoint per server), as the registry's series are.
  */
 const taggedMetrics = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
-const tagged = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>): Metric.Metric<number, unknown> => {
+export const tagged = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>): Metric.Metric<number, unknown> => {
   let byAttributes = taggedMetrics.get(metric)
   if (byAttributes === undefined) {
     byAttributes = new Map()

@@ -59,6 +59,16 @@ describe("Instrumented.statusOfReason", () => {
   })
 })
 
+describe("Metrics.tagged", () => {
+  it("makes a metric's series once per attribute set: the same instance for the same set, another for another", () => {
+    const get = Metrics.tagged(Metrics.apiRequestsTotal, { verb: "get", code: "200" })
+    assert.strictEqual(Metrics.tagged(Metrics.apiRequestsTotal, { verb: "get", code: "200" }), get)
+    assert.strictEqual(Metrics.tagged(Metrics.apiRequestsTotal, { verb: "get", code: "200" }), get, "a third time, from the memo")
+    assert.notStrictEqual(Metrics.tagged(Metrics.apiRequestsTotal, { verb: "list", code: "200" }), get)
+    assert.notStrictEqual(Metrics.tagged(Metrics.adapterPollTotal, { verb: "get", code: "200" }), get, "per metric")
+  })
+})
+
 describe("Instrumented.kubernetes", () => {
   it.effect("counts every request by verb and code, successes and failures", () =>
     withCluster((kubernetes) =>
