@@ -44,12 +44,10 @@ export const describeErrorBody = (text: string): string => {
   return said.length > maxMessageBody ? `${said.slice(0, maxMessageBody)}…` : said
 }
 
-const describeCause = (cause: unknown): string => {
-  if (cause instanceof Error) {
-    const inner: unknown = cause.cause
-    return inner instanceof Error ? `${cause.message}: ${inner.message}` : cause.message
-  }
-  return String(cause)
+/** node's error, with the error it wraps (a socket error under a request error). */
+const describeCause = (cause: Error): string => {
+  const inner: unknown = cause.cause
+  return inner instanceof Error ? `${cause.message}: ${inner.message}` : cause.message
 }
 
 /** A failure of the exchange itself (no status, or a body that could not be read). */
