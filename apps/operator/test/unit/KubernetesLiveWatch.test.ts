@@ -10,7 +10,7 @@
  * The namespace of the watched collection selects the stub's scenario.
  */
 import { Kubernetes } from "@dittofs-operator/core"
-import { assert, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Stream } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
@@ -214,4 +214,30 @@ layer(stubAndKubernetes, { excludeTestServices: true })("KubernetesLive watch ag
       assert.strictEqual(error.reason, "Timeout")
       yield* awaitClosed("open")
     }))
+})
+
+describe("KubernetesLive requests node refuses to send", () => {
+  it.live("a header node cannot send (a token with a line break) is BadRequest, and nothing is sent", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.promise(() => mkdtemp(join(tmpdir(), "kubernetes-live-invalid-"))),
+        (path) => Effect.promise(() => rm(path, { recursive: true, force: true }))
+      )
+      const kubeconfigPath = join(dir, "kubeconfig")
+      yield* Effect.promise(() =>
+        writeFile(kubeconfigPath, JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          // port 1: a request that reached the network would fail as Unavailable, not BadRequest
+          clusters: [{ name: "c", cluster: { server: "http://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
+          users: [{ name: "u", user: { token: "first\nsecond" } }],
+          contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+          "current-context": "c"
+        }))
+      )
+      const kubernetes = yield* KubernetesLive.make({ kubeconfigPath, requestTimeout: "2 seconds" })
+      const error = yield* Effect.flip(kubernetes.get(Kubernetes.Resources.Secret, "ns", "a"))
+      assert.strictEqual(error.reason, "BadRequest")
+      assert.strictEqual(error.operation, "get v1 Secret ns/a")
+    }).pipe(Effect.scoped))
 })
