@@ -141,13 +141,12 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
         yield* Effect.logInfo("listed; watching").pipe(Effect.annotateLogs({ kind: options.primary.name }))
         yield* Effect.forEach(owned, (ownedStore) => ownedStore.synced, { discard: true })
         return yield* whileLeading(Effect.gen(function*() {
-          const keys = yield* store.snapshot
-          yield* Effect.forEach(keys.keys(), queue.add, { discard: true })
+          yield* Effect.forEach(store.snapshot().keys(), queue.add, { discard: true })
           return yield* queue.run((key) =>
-            Effect.flatMap(store.get(key), (object) =>
-              object === undefined
-                ? Effect.as(queue.forget(key), Action.awaitChange)
-                : measured(object)),
+            Effect.suspend(() => {
+              const object = store.get(key)
+              return object === undefined ? Effect.as(queue.forget(key), Action.awaitChange) : measured(object)
+            }),
             options.errorPolicy
           )
         }))
@@ -159,8 +158,8 @@ export const start = <A extends Meta, E extends Reflector.WatchFailure, RE, R>(
     const reflectors = [{ name: options.primary.name, store }, ...options.owned.map((kind, index) => ({ name: kind.name, store: owned[index]! }))]
     yield* Effect.forEach(reflectors, ({ name, store: reflected }) =>
       Effect.andThen(
-        Health.register("liveness", { name: `reflector-${name}`, ok: reflected.alive }),
-        Health.register("readiness", { name: `synced-${name}`, ok: reflected.isSynced })
+        Health.register("liveness", { name: `reflector-${name}`, ok: Effect.sync(reflected.alive) }),
+        Health.register("readiness", { name: `synced-${name}`, ok: Effect.sync(reflected.isSynced) })
       ), { discard: true })
     yield* Health.register("liveness", { name: `workers-${options.primary.name}`, ok: Effect.sync(() => workers.pollUnsafe() === undefined) })
     return { store, owned, queue }

@@ -135,14 +135,12 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
   const entries = new Map(kinds.map((kind): readonly [string, Entry] => [kindKey(kind.resource), { kind, overlays: new Map() }]))
 
   /** The kind's entry, when its store can answer for this namespace. */
-  const cacheFor = (resource: Kubernetes.Resource<unknown>, namespace: string) =>
-    Effect.gen(function*() {
-      const entry = entries.get(kindKey(resource))
-      if (entry === undefined) return undefined
-      if (entry.kind.namespace !== undefined && entry.kind.namespace !== namespace) return undefined
-      if (!(yield* entry.kind.store.isSynced)) return undefined
-      return entry
-    })
+  const cacheFor = (resource: Kubernetes.Resource<unknown>, namespace: string): Entry | undefined => {
+    const entry = entries.get(kindKey(resource))
+    if (entry === undefined) return undefined
+    if (entry.kind.namespace !== undefined && entry.kind.namespace !== namespace) return undefined
+    return entry.kind.store.isSynced() ? entry : undefined
+  }
 
   /**
    * Per Schema, what each stored object decoded to: a store's objects are replaced, never changed,
@@ -152,23 +150,40 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
    * each object in memory, not two.
    */
   const decoded = new WeakMap<object, WeakMap<object, unknown>>()
-  const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string): Effect.Effect<A, Kubernetes.KubernetesError> => {
-    let bySchema = decoded.get(resource.schema)
-    if (bySchema === undefined) {
-      bySchema = new WeakMap()
-      decoded.set(resource.schema, bySchema)
+  const memoOf = (schema: object): WeakMap<object, unknown> => {
+    let memo = decoded.get(schema)
+    if (memo === undefined) {
+      memo = new WeakMap()
+      decoded.set(schema, memo)
     }
-    const memo = bySchema
+    return memo
+  }
+  /** The decoded value of a stored object when it needs no decoding now (memoised, or a value already). */
+  const decodedNow = <A>(resource: Kubernetes.Resource<A>, object: AnyObject): { readonly value: A } | undefined => {
+    const memo = memoOf(resource.schema)
     // the memo is per Schema, so what it holds was decoded by this resource's Schema: an `A`
-    if (memo.has(object)) return Effect.succeed(memo.get(object) as A)
-    if (Schema.is(resource.schema)(object)) {
-      memo.set(object, object)
-      return Effect.succeed(object)
-    }
+    if (memo.has(object)) return { value: memo.get(object) as A }
+    if (!Schema.is(resource.schema)(object)) return undefined
+    memo.set(object, object)
+    return { value: object }
+  }
+  const decode = <A>(resource: Kubernetes.Resource<A>, object: AnyObject, operation: string): Effect.Effect<A, Kubernetes.KubernetesError> => {
+    const known = decodedNow(resource, object)
+    if (known !== undefined) return Effect.succeed(known.value)
     return Schema.decodeEffect(resource.schema)(object).pipe(
-      Effect.tap((value) => Effect.sync(() => memo.set(object, value))),
+      Effect.tap((value) => Effect.sync(() => memoOf(resource.schema).set(object, value))),
       Effect.mapError((error) => new Kubernetes.KubernetesError({ reason: "BadResponse", message: error.message, operation }))
     )
+  }
+  /** {@link decode} of each object, in order; without a step per object when none needs decoding. */
+  const decodeAll = <A>(resource: Kubernetes.Resource<A>, objects: ReadonlyArray<AnyObject>, operation: string) => {
+    const values: Array<A> = []
+    for (const object of objects) {
+      const known = decodedNow(resource, object)
+      if (known === undefined) return Effect.forEach(objects, (each) => decode(resource, each, operation))
+      values.push(known.value)
+    }
+    return Effect.succeed(values)
   }
 
   const encode = <A>(resource: Kubernetes.Resource<A>, object: A) =>
@@ -212,7 +227,7 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
         entry.overlays.set(key, { _tag: "Gone", uid })
         return
       }
-      if (reached(yield* entry.kind.store.version, encoded.value.metadata.resourceVersion)) {
+      if (reached(entry.kind.store.version(), encoded.value.metadata.resourceVersion)) {
         // the watch was quicker than the answer: the store holds this version, or a later one
         entry.overlays.delete(key)
         return
@@ -228,10 +243,10 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
 
   /** The next reads of this object go to the API server, until its store entry changes. */
   const markStale = (resource: Kubernetes.Resource<unknown>, key: string) =>
-    Effect.gen(function*() {
+    Effect.sync(() => {
       const entry = entries.get(kindKey(resource))
       if (entry === undefined) return
-      const stored = yield* entry.kind.store.get(key)
+      const stored = entry.kind.store.get(key)
       // a store without the object has no stale copy to hide
       if (stored?.metadata.resourceVersion === undefined) return
       entry.overlays.set(key, { _tag: "Stale", storeVersion: stored.metadata.resourceVersion })
@@ -255,7 +270,7 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
       if (entry === undefined) return
       const key = ObjectRef.keyIn(namespace, name)
       const known = entry.overlays.get(key)
-      const uid = known?._tag === "Written" ? known.object.metadata.uid : (yield* entry.kind.store.get(key))?.metadata.uid
+      const uid = known?._tag === "Written" ? known.object.metadata.uid : entry.kind.store.get(key)?.metadata.uid
       const current = yield* Effect.result(api.get(resource, namespace, name))
       if (current._tag === "Success") return yield* remember(resource, current.success)
       if (current.failure.reason !== "NotFound") return yield* markStale(resource, key)
@@ -267,54 +282,62 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
     api.get(resource, namespace, name).pipe(Effect.tap((object) => remember(resource, object)))
 
 
+  /** `get` from the kind's store when it covers the request. */
+  const readOne = <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string): Effect.Effect<A, Kubernetes.KubernetesError> => {
+    const entry = cacheFor(resource, namespace)
+    if (entry === undefined) return api.get(resource, namespace, name)
+    const { store } = entry.kind
+    const key = ObjectRef.keyIn(namespace, name)
+    const seen = view(entry, key, store.version(), store.get(key))
+    if (seen._tag === "Stale") return getFromApi(resource, namespace, name)
+    if (seen.object !== undefined) return decode(resource, seen.object, `get ${Kubernetes.describe(resource, namespace, name)}`)
+    if (Object.keys(entry.kind.labelSelector ?? {}).length > 0) return api.get(resource, namespace, name)
+    return Effect.fail(
+      new Kubernetes.KubernetesError({
+        reason: "NotFound",
+        message: `${resource.plural} "${name}" not found`,
+        operation: `get ${Kubernetes.describe(resource, namespace, name)}`
+      })
+    )
+  }
+
+  /** `list` from the kind's store when it covers the request. */
+  const readMany = <A>(resource: Kubernetes.Resource<A>, namespace: string, options?: Kubernetes.ListOptions): Effect.Effect<ReadonlyArray<A>, Kubernetes.KubernetesError> => {
+    const entry = cacheFor(resource, namespace)
+    if (entry === undefined || !covers(entry.kind.labelSelector, options?.labelSelector)) {
+      return api.list(resource, namespace, options)
+    }
+    const { indexLabel, store } = entry.kind
+    const version = store.version()
+    const indexValue = indexLabel === undefined ? undefined : options?.labelSelector?.[indexLabel]
+    // the candidates: the index entry the selector names, else every object of the store
+    const candidates = indexValue === undefined ? store.snapshot() : store.indexed(ObjectRef.keyIn(namespace, indexValue))
+    // the keys in the namespace: the candidates' and our writes' (which the store may not have yet)
+    const prefix = ObjectRef.keyIn(namespace, "")
+    const keys = new Set<string>()
+    for (const from of [entry.overlays.keys(), candidates.keys()]) {
+      for (const key of from) if (key.startsWith(prefix)) keys.add(key)
+    }
+    const items: Array<AnyObject> = []
+    for (const key of keys) {
+      const seen = view(entry, key, version, candidates.get(key) ?? store.get(key))
+      if (seen._tag === "Stale") {
+        // only an object that may be in the answer needs the API server: a trimmed one keeps
+        // its labels, a marked one is judged by the labels of the copy the store holds
+        if (matches(options?.labelSelector, seen.stored)) return api.list(resource, namespace, options)
+      } else if (seen.object !== undefined && matches(options?.labelSelector, seen.object)) {
+        items.push(seen.object)
+      }
+    }
+    return decodeAll(resource, items.sort(byKey), `list ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace}`)
+  }
+
   const service = Kubernetes.Kubernetes.of({
-    get: <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string) =>
-      Effect.gen(function*() {
-        const entry = yield* cacheFor(resource, namespace)
-        if (entry === undefined) return yield* api.get(resource, namespace, name)
-        const { store } = entry.kind
-        const key = ObjectRef.keyIn(namespace, name)
-        const seen = view(entry, key, yield* store.version, yield* store.get(key))
-        if (seen._tag === "Stale") return yield* getFromApi(resource, namespace, name)
-        if (seen.object !== undefined) return yield* decode(resource, seen.object, `get ${Kubernetes.describe(resource, namespace, name)}`)
-        if (Object.keys(entry.kind.labelSelector ?? {}).length > 0) return yield* api.get(resource, namespace, name)
-        return yield* new Kubernetes.KubernetesError({
-          reason: "NotFound",
-          message: `${resource.plural} "${name}" not found`,
-          operation: `get ${Kubernetes.describe(resource, namespace, name)}`
-        })
-      }),
-    list: <A>(resource: Kubernetes.Resource<A>, namespace: string, options?: Kubernetes.ListOptions) =>
-      Effect.gen(function*() {
-        const entry = yield* cacheFor(resource, namespace)
-        if (entry === undefined || !covers(entry.kind.labelSelector, options?.labelSelector)) {
-          return yield* api.list(resource, namespace, options)
-        }
-        const { indexLabel, store } = entry.kind
-        const version = yield* store.version
-        const indexValue = indexLabel === undefined ? undefined : options?.labelSelector?.[indexLabel]
-        // the candidates: the index entry the selector names, else every object of the store
-        const candidates = indexValue === undefined ? yield* store.snapshot : yield* store.indexed(ObjectRef.keyIn(namespace, indexValue))
-        // the keys in the namespace: the candidates' and our writes' (which the store may not have yet)
-        const prefix = ObjectRef.keyIn(namespace, "")
-        const keys = new Set<string>()
-        for (const from of [entry.overlays.keys(), candidates.keys()]) {
-          for (const key of from) if (key.startsWith(prefix)) keys.add(key)
-        }
-        const items: Array<AnyObject> = []
-        for (const key of keys) {
-          const seen = view(entry, key, version, candidates.get(key) ?? (yield* store.get(key)))
-          if (seen._tag === "Stale") {
-            // only an object that may be in the answer needs the API server: a trimmed one keeps
-            // its labels, a marked one is judged by the labels of the copy the store holds
-            if (matches(options?.labelSelector, seen.stored)) return yield* api.list(resource, namespace, options)
-          } else if (seen.object !== undefined && matches(options?.labelSelector, seen.object)) {
-            items.push(seen.object)
-          }
-        }
-        const operation = `list ${Kubernetes.apiVersionOf(resource)} ${resource.kind} ${namespace}`
-        return yield* Effect.forEach(items.sort(byKey), (object) => decode(resource, object, operation))
-      }),
+    // a read is plain code over the stores, suspended (read when run, not when made): one fiber step
+    get: <A>(resource: Kubernetes.Resource<A>, namespace: string, name: string): Effect.Effect<A, Kubernetes.KubernetesError> =>
+      Effect.suspend(() => readOne(resource, namespace, name)),
+    list: <A>(resource: Kubernetes.Resource<A>, namespace: string, options?: Kubernetes.ListOptions): Effect.Effect<ReadonlyArray<A>, Kubernetes.KubernetesError> =>
+      Effect.suspend(() => readMany(resource, namespace, options)),
     listWithVersion: api.listWithVersion,
     watch: api.watch,
     create: (resource, object) => api.create(resource, object).pipe(Effect.tap((created) => remember(resource, created))),
@@ -332,11 +355,11 @@ export const makeCache = (api: Kubernetes.Api, kinds: ReadonlyArray<CachedKind>)
   return {
     service,
     storeChanged: (resource, key, current) =>
-      Effect.gen(function*() {
+      Effect.sync(() => {
         const entry = entries.get(kindKey(resource))
         if (entry === undefined || !entry.overlays.has(key)) return
         // the view drops what the store supersedes
-        view(entry, key, yield* entry.kind.store.version, current)
+        view(entry, key, entry.kind.store.version(), current)
       }),
     overlays: Effect.sync(() => {
       let count = 0

@@ -7,6 +7,9 @@
  *   immutable snapshots. A relist swaps the whole snapshot at once. Behind the single writer the
  *   store is one mutable map changed in place (an event costs O(1), not a copy of the map);
  *   `snapshot` copies it only when it changed since the last snapshot, and `get` reads it directly.
+ * - Reads are plain function calls, not Effects: the store is this process's memory and its one
+ *   writer runs between a reader's steps, never during one, so a read needs no scheduling (a pass
+ *   reads its objects without a fiber step per read).
  * - Every change is announced to `onChange` with the object's key, its previous and its current
  *   version (`undefined` when absent: deletions, and keys that vanished across a relist), after
  *   the store holds it.
@@ -46,17 +49,20 @@ type Meta = { readonly metadata: K8s.ObjectMeta }
 export const keyOf = (object: Meta): string => ObjectRef.keyOf(object)
 
 export interface Store<A> {
-  readonly snapshot: Effect.Effect<ReadonlyMap<string, A>>
-  readonly get: (key: string) => Effect.Effect<A | undefined>
+  /** Every entry, as an immutable snapshot. */
+  readonly snapshot: () => ReadonlyMap<string, A>
+  /** The entry of a key (undefined: none). */
+  readonly get: (key: string) => A | undefined
+  /** Completes after the first successful list. */
   readonly synced: Effect.Effect<void>
   /** Whether the first list has succeeded (without waiting for it). */
-  readonly isSynced: Effect.Effect<boolean>
+  readonly isSynced: () => boolean
   /** The resourceVersion the store has caught up with ("" before the first list). */
-  readonly version: Effect.Effect<string>
+  readonly version: () => string
   /** Whether the reflector's fiber still runs. */
-  readonly alive: Effect.Effect<boolean>
+  readonly alive: () => boolean
   /** The entries whose index value (`StartOptions.indexBy`) is `value`; none without an index. */
-  readonly indexed: (value: string) => Effect.Effect<ReadonlyMap<string, A>>
+  readonly indexed: (value: string) => ReadonlyMap<string, A>
 }
 
 export interface StartOptions<A> {
@@ -79,7 +85,8 @@ export const start = <A extends Meta, E extends WatchFailure>(
     let store = new Map<string, A>()
     let frozen: ReadonlyMap<string, A> | undefined
     const synced = yield* Deferred.make<void>()
-    const storeVersion = yield* Ref.make("")
+    let listed = false
+    let storeVersion = ""
     const transform = options.transform ?? ((object: A) => object)
     const indexBy = options.indexBy
     /** Index value → key → object: the store's entries, grouped; changed with the store. */
@@ -103,14 +110,15 @@ export const start = <A extends Meta, E extends WatchFailure>(
     }
 
     const relist = Effect.gen(function*() {
-      const listed = yield* source.list
-      const next = new Map(listed.items.map((item) => [keyOf(item), transform(item)] as const))
+      const answer = yield* source.list
+      const next = new Map(answer.items.map((item) => [keyOf(item), transform(item)] as const))
       const previous = store
       store = next
       frozen = undefined
       index.clear()
       for (const [key, object] of next) reindex(key, object)
-      yield* Ref.set(storeVersion, listed.resourceVersion)
+      storeVersion = answer.resourceVersion
+      listed = true
       yield* Deferred.succeed(synced, undefined)
       const changed = new Set([...previous.keys(), ...next.keys()])
       for (const key of changed) {
@@ -118,13 +126,13 @@ export const start = <A extends Meta, E extends WatchFailure>(
         const after = next.get(key)
         if (before?.metadata.resourceVersion !== after?.metadata.resourceVersion) yield* onChange(key, before, after)
       }
-      return listed.resourceVersion
+      return answer.resourceVersion
     })
 
     const apply = (lastVersion: Ref.Ref<string>) => (event: WatchEvent<A>) =>
       Effect.gen(function*() {
         if (event._tag === "Bookmark") {
-          yield* Ref.set(storeVersion, event.resourceVersion)
+          storeVersion = event.resourceVersion
           return yield* Ref.set(lastVersion, event.resourceVersion)
         }
         const key = keyOf(event.object)
@@ -138,7 +146,7 @@ export const start = <A extends Meta, E extends WatchFailure>(
         }
         frozen = undefined
         if (event.object.metadata.resourceVersion !== undefined) {
-          yield* Ref.set(storeVersion, event.object.metadata.resourceVersion)
+          storeVersion = event.object.metadata.resourceVersion
           yield* Ref.set(lastVersion, event.object.metadata.resourceVersion)
         }
         yield* onChange(key, previous, event._tag === "Deleted" ? undefined : object)
@@ -174,15 +182,15 @@ export const start = <A extends Meta, E extends WatchFailure>(
     const fiber = yield* Effect.forkScoped(loop)
 
     return {
-      snapshot: Effect.sync(() => {
+      snapshot: () => {
         if (frozen === undefined) frozen = new Map(store)
         return frozen
-      }),
-      get: (key) => Effect.sync(() => store.get(key)),
+      },
+      get: (key) => store.get(key),
       synced: Deferred.await(synced),
-      isSynced: Deferred.isDone(synced),
-      version: Ref.get(storeVersion),
-      alive: Effect.sync(() => fiber.pollUnsafe() === undefined),
-      indexed: (value) => Effect.sync(() => new Map(index.get(value)))
+      isSynced: () => listed,
+      version: () => storeVersion,
+      alive: () => fiber.pollUnsafe() === undefined,
+      indexed: (value) => new Map(index.get(value))
     }
   })

@@ -265,7 +265,7 @@ describe("Controller: what its stores keep", () => {
         (key: string, previous: Scripted.Item | undefined, current: Scripted.Item | undefined) =>
           Effect.gen(function*() {
             const holder = store()
-            const held = holder === undefined ? undefined : yield* holder.get(key)
+            const held = holder?.get(key)
             const entry = `${kind} ${key} ${previous?.metadata.resourceVersion ?? "-"}→${current?.metadata.resourceVersion ?? "-"} held ${held?.metadata.resourceVersion ?? "-"}`
             yield* Ref.update(told, (all) => [...all, entry])
           })
@@ -307,6 +307,6 @@ describe("Controller: what its stores keep", () => {
         reconcile: (object: Scripted.Item) => Effect.as(Queue.offer(seen, object), Action.awaitChange)
       })
       assert.deepStrictEqual((yield* Queue.take(seen)).metadata.labels, { trimmed: "true" })
-      assert.deepStrictEqual([...(yield* running.owned[0]!.indexed("true")).keys()], ["ns/svc"])
+      assert.deepStrictEqual([...running.owned[0]!.indexed("true").keys()], ["ns/svc"])
     }))
 })

@@ -38,26 +38,25 @@ kubernetesContract("KubernetesCache over KubernetesMemory", {
 
 /** A store the test fills and advances by hand, as a reflector would (one that has listed, unless `listed` is false). */
 const manualStore = (listed: boolean) => Effect.gen(function*() {
-  const objects = yield* Ref.make<ReadonlyMap<string, K8s.AnyObject>>(new Map())
-  const version = yield* Ref.make("0")
+  let objects: ReadonlyMap<string, K8s.AnyObject> = new Map()
+  let version = "0"
   const synced = yield* Deferred.make<void>()
   if (listed) yield* Deferred.succeed(synced, undefined)
   const store: Reflector.Store<K8s.AnyObject> = {
-    snapshot: Ref.get(objects),
-    get: (key) => Effect.map(Ref.get(objects), (all) => all.get(key)),
+    snapshot: () => objects,
+    get: (key) => objects.get(key),
     synced: Deferred.await(synced),
-    isSynced: Effect.succeed(listed),
-    version: Ref.get(version),
-    alive: Effect.succeed(true),
-    indexed: (value) =>
-      Effect.map(Ref.get(objects), (all) => new Map([...all].filter(([, object]) => KubernetesCache.indexByLabel("app")(object) === value)))
+    isSynced: () => listed,
+    version: () => version,
+    alive: () => true,
+    indexed: (value) => new Map([...objects].filter(([, object]) => KubernetesCache.indexByLabel("app")(object) === value))
   }
   /** The store as the watch would leave it: every object's current state, at `at`. */
   const catchUp = (current: ReadonlyArray<K8s.AnyObject>, at: string, transform = (o: K8s.AnyObject) => o) =>
-    Effect.andThen(
-      Ref.set(objects, new Map(current.map((object) => [`${object.metadata.namespace}/${object.metadata.name}`, transform(object)] as const))),
-      Ref.set(version, at)
-    )
+    Effect.sync(() => {
+      objects = new Map(current.map((object) => [`${object.metadata.namespace}/${object.metadata.name}`, transform(object)] as const))
+      version = at
+    })
   return { store, catchUp }
 })
 
@@ -124,12 +123,26 @@ describe("KubernetesCache", () => {
       assert.deepStrictEqual(yield* taken, ["get ConfigMap c"])
     }))
 
+  it.effect("reads the store when a read runs, not when it is made: a read run again sees the store's changes", () =>
+    Effect.gen(function*() {
+      const { cache, memory, sync } = yield* setup()
+      const getA = cache.get(R.Secret, "ns", "a")
+      const listNs = cache.list(R.Secret, "ns")
+      yield* sync()
+      assert.strictEqual((yield* Effect.flip(getA)).reason, "NotFound")
+      assert.deepStrictEqual(yield* listNs, [])
+      yield* memory.create(R.Secret, secret("a"))
+      yield* sync()
+      assert.strictEqual((yield* getA).metadata.name, "a")
+      assert.deepStrictEqual(namesOf(yield* listNs), ["a"])
+    }))
+
   it.effect("serves a stored object that is already a value of the reader's Schema as it is stored, not a copy", () =>
     Effect.gen(function*() {
       const { cache, memory, store, sync } = yield* setup()
       yield* memory.create(R.Secret, secret("a"))
       yield* sync()
-      const stored = yield* store.get("ns/a")
+      const stored = store.get("ns/a")
       assert.isDefined(stored)
       assert.strictEqual(yield* cache.get(R.Secret, "ns", "a"), stored)
       assert.strictEqual((yield* cache.list(R.Secret, "ns"))[0], stored)
@@ -376,14 +389,14 @@ describe("KubernetesCache", () => {
       assert.strictEqual(yield* overlays, 3, "a write, a delete, a conflict")
       // changes the store does not yet hold supersede nothing: another key, or a key still behind
       yield* storeChanged(R.Secret, "ns/other", undefined)
-      for (const key of ["ns/a", "ns/b", "ns/c"]) yield* storeChanged(R.Secret, key, yield* stored(key))
+      for (const key of ["ns/a", "ns/b", "ns/c"]) yield* storeChanged(R.Secret, key, stored(key))
       assert.strictEqual(yield* overlays, 3)
       yield* sync()
-      yield* storeChanged(R.Secret, "ns/a", yield* stored("ns/a"))
+      yield* storeChanged(R.Secret, "ns/a", stored("ns/a"))
       assert.strictEqual(yield* overlays, 2, "the store holds the write")
       yield* storeChanged(R.Secret, "ns/b", undefined)
       assert.strictEqual(yield* overlays, 1, "the store no longer holds the deleted object")
-      yield* storeChanged(R.Secret, "ns/c", yield* stored("ns/c"))
+      yield* storeChanged(R.Secret, "ns/c", stored("ns/c"))
       assert.strictEqual(yield* overlays, 0, "the store's entry changed since the conflict")
       // a kind without a store has nothing to drop
       yield* storeChanged(R.ConfigMap, "ns/a", undefined)

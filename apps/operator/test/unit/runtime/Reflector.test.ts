@@ -24,7 +24,7 @@ const start = Effect.gen(function*() {
 })
 
 const names = (store: Reflector.Store<Scripted.Item>) =>
-  Effect.map(store.snapshot, (snapshot) => [...snapshot.values()].map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort())
+  Effect.sync(() => [...store.snapshot().values()].map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort())
 
 describe("Reflector", () => {
   it.effect("lists, then applies watch events, announcing previous and current versions after the store holds them", () =>
@@ -41,8 +41,8 @@ describe("Reflector", () => {
       yield* scripted.push({ _tag: "Modified", object: Scripted.item("a", "12") })
       yield* scripted.push({ _tag: "Deleted", object: Scripted.item("b", "13") })
       assert.deepStrictEqual(yield* names(store), ["a@12"])
-      assert.strictEqual(yield* store.get("ns/a").pipe(Effect.map((a) => a?.metadata.resourceVersion)), "12")
-      assert.isUndefined(yield* store.get("ns/b"))
+      assert.strictEqual(store.get("ns/a")?.metadata.resourceVersion, "12")
+      assert.isUndefined(store.get("ns/b"))
       assert.deepStrictEqual(yield* nextChanges(3), ["ns/b:-->11", "ns/a:5->12", "ns/b:11->-"])
       assert.deepStrictEqual(yield* scripted.watchedFrom, ["10"])
     }))
@@ -59,27 +59,27 @@ describe("Reflector", () => {
       yield* store.synced
       /** The specification: the snapshot's entries with that index value. */
       const expected = (value: string) =>
-        Effect.map(store.snapshot, (snapshot) => [...snapshot].filter(([, object]) => tier(object) === value).map(([key]) => key).sort())
+        Effect.sync(() => [...store.snapshot()].filter(([, object]) => tier(object) === value).map(([key]) => key).sort())
       const check = Effect.gen(function*() {
         for (const value of ["x", "y", "z"]) {
-          assert.deepStrictEqual([...(yield* store.indexed(value)).keys()].sort(), yield* expected(value), value)
+          assert.deepStrictEqual([...store.indexed(value).keys()].sort(), yield* expected(value), value)
         }
       })
       yield* check
-      assert.deepStrictEqual([...(yield* store.indexed("x")).keys()], ["ns/a"])
+      assert.deepStrictEqual([...store.indexed("x").keys()], ["ns/a"])
       yield* scripted.push({ _tag: "Modified", object: labelled("a", "11", "y") })
       yield* scripted.push({ _tag: "Added", object: labelled("d", "12", "x") })
       yield* scripted.push({ _tag: "Modified", object: labelled("c", "13", "z") })
       yield* scripted.push({ _tag: "Deleted", object: labelled("b", "14", "y") })
       yield* check
-      assert.deepStrictEqual([...(yield* store.indexed("y")).keys()], ["ns/a"])
-      const before = yield* store.indexed("x")
+      assert.deepStrictEqual([...store.indexed("y").keys()], ["ns/a"])
+      const before = store.indexed("x")
       yield* scripted.setList([labelled("a", "11", "x"), labelled("e", "20", "x")], "20")
       yield* scripted.fail({ reason: "Gone", message: "too old resource version" })
       yield* scripted.nextWatch
       yield* scripted.nextWatch
       yield* check
-      assert.deepStrictEqual([...(yield* store.indexed("x")).keys()].sort(), ["ns/a", "ns/e"])
+      assert.deepStrictEqual([...store.indexed("x").keys()].sort(), ["ns/a", "ns/e"])
       assert.deepStrictEqual([...before.keys()], ["ns/d"], "an entry handed out is a copy")
     }))
 
