@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Queue, Ref, Stream } from "effect"
+import { Effect, Exit, Queue, Ref, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Reflector from "../../../src/runtime/Reflector.ts"
 import { capture, logged } from "./Logs.ts"
@@ -45,6 +45,47 @@ describe("Reflector", () => {
       assert.isUndefined(store.get("ns/b"))
       assert.deepStrictEqual(yield* nextChanges(3), ["ns/b:-->11", "ns/a:5->12", "ns/b:11->-"])
       assert.deepStrictEqual(yield* scripted.watchedFrom, ["10"])
+    }))
+
+  it.effect("before its first list succeeds it is empty, not synced and at version \"\"; after, at the list's version", () =>
+    Effect.gen(function*() {
+      const { begin, scripted } = yield* start
+      yield* scripted.setList([Scripted.item("a", "5")], "10")
+      yield* scripted.failNextList({ reason: "Unavailable", message: "connection refused" })
+      yield* scripted.scriptLive
+      const store = yield* begin
+      yield* scripted.nextList
+      assert.deepStrictEqual([store.version(), store.isSynced(), store.snapshot().size], ["", false, 0])
+      yield* TestClock.adjust("1 second")
+      yield* store.synced
+      assert.deepStrictEqual([store.version(), store.isSynced(), [...store.snapshot().keys()]], ["10", true, ["ns/a"]])
+    }))
+
+  it.effect("hands out the same snapshot until the store changes, and never changes one handed out", () =>
+    Effect.gen(function*() {
+      const { begin, scripted } = yield* start
+      yield* scripted.setList([Scripted.item("a", "5")], "10")
+      yield* scripted.scriptLive
+      const store = yield* begin
+      yield* store.synced
+      const first = store.snapshot()
+      assert.strictEqual(store.snapshot(), first, "no change: the same snapshot")
+      yield* scripted.push({ _tag: "Added", object: Scripted.item("b", "11") })
+      const second = store.snapshot()
+      assert.notStrictEqual(second, first)
+      assert.deepStrictEqual([[...first.keys()], [...second.keys()].sort()], [["ns/a"], ["ns/a", "ns/b"]])
+    }))
+
+  it.effect("is alive while its scope is open, and not after", () =>
+    Effect.gen(function*() {
+      const { begin, scripted } = yield* start
+      yield* scripted.scriptLive
+      const scope = yield* Scope.make()
+      const store = yield* Scope.provide(begin, scope)
+      yield* store.synced
+      assert.isTrue(store.alive())
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(store.alive())
     }))
 
   it.effect("keeps its index in step with the store through adds, relabels, deletes and a relist", () =>
