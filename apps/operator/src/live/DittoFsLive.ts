@@ -44,18 +44,12 @@ export const describeErrorBody = (text: string): string => {
   return said.length > maxMessageBody ? `${said.slice(0, maxMessageBody)}…` : said
 }
 
-/** node's error, with the error it wraps (a socket error under a request error). */
-const describeCause = (cause: Error): string => {
-  const inner: unknown = cause.cause
-  return inner instanceof Error ? `${cause.message}: ${inner.message}` : cause.message
-}
-
 /** A failure of the exchange itself (no status, or a body that could not be read). */
 const ofExchangeFailure = (operation: string) => (failed: HttpExchange.ExchangeFailed): DittoFs.DittoFsError =>
   new DittoFs.DittoFsError({
     reason: failed.reason === "Invalid" ? "BadRequest" : "Unreachable",
     operation,
-    message: describeCause(failed.cause)
+    message: HttpExchange.describeError(failed.cause)
   })
 
 /** A non-2xx answer: the reason comes from the status alone. */

@@ -52,6 +52,15 @@ export class ExchangeFailed extends Data.TaggedError("ExchangeFailed")<{
 const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new Error(String(thrown)))
 
 /**
+ * An error's message, followed by those of the errors it wraps (node's request error wraps the
+ * socket error that caused it): what both live layers put in their error messages.
+ */
+export const describeError = (thrown: unknown): string => {
+  if (!(thrown instanceof Error)) return String(thrown)
+  return thrown.cause === undefined ? thrown.message : `${thrown.message}: ${describeError(thrown.cause)}`
+}
+
+/**
  * Sends `request` (with a `content-length` when it has a body: node sends a DELETE's body without
  * one otherwise, and the server then reads it as the start of the connection's next request).
  */

@@ -75,17 +75,11 @@ export type ClusterConfig = KubeConfig.ClusterConfig
 type HttpMethod = HttpExchange.Method
 type HttpResponse = HttpExchange.Response
 
-/** Message of a thrown value, with its cause (a transport error wraps the socket error). */
-const messageOf = (thrown: unknown): string => {
-  if (!(thrown instanceof Error)) return String(thrown)
-  return thrown.cause === undefined ? thrown.message : `${thrown.message}: ${messageOf(thrown.cause)}`
-}
-
 export const loadClusterConfig = Effect.fn("KubernetesLive.loadClusterConfig")(function*(kubeconfigPath?: string) {
   return yield* Effect.try({
     try: () => KubeConfig.load(kubeconfigPath),
     catch: (thrown) =>
-      new KubernetesConfigError({ message: `cannot load the kubeconfig ${kubeconfigPath ?? "(default)"}: ${messageOf(thrown)}` })
+      new KubernetesConfigError({ message: `cannot load the kubeconfig ${kubeconfigPath ?? "(default)"}: ${HttpExchange.describeError(thrown)}` })
   })
 })
 
@@ -201,13 +195,13 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
       return header instanceof Promise
         ? Effect.tryPromise({
           try: () => header,
-          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${messageOf(thrown)}`, operation })
+          catch: (thrown) => new Kubernetes.KubernetesError({ reason: "Unauthorized", message: `cannot obtain credentials: ${HttpExchange.describeError(thrown)}`, operation })
         })
         : Effect.succeed(header)
     })
 
   const unavailable = (operation: string, method: HttpMethod, url: string) => (error: HttpClientError.HttpClientError) =>
-    new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${messageOf(error.reason.cause ?? error)}`, operation })
+    new Kubernetes.KubernetesError({ reason: "Unavailable", message: `${method} ${url}: ${HttpExchange.describeError(error.reason.cause ?? error)}`, operation })
 
   const timeoutAfter = (operation: string) =>
     Effect.timeoutOrElse({
@@ -240,7 +234,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
           Effect.mapError((failed) =>
             new Kubernetes.KubernetesError({
               reason: failed.reason === "Invalid" ? "BadRequest" : "Unavailable",
-              message: `${method} ${url}: ${messageOf(failed.cause)}`,
+              message: `${method} ${url}: ${HttpExchange.describeError(failed.cause)}`,
               operation
             })
           )
@@ -266,7 +260,7 @@ export const make = Effect.fn("KubernetesLive.make")(function*(options: Kubernet
         return yield* failureOfResponse(failed, operation)
       }
       return Stream.mapError(response.stream, (error) =>
-        new Kubernetes.KubernetesError({ reason: "Unavailable", message: `reading the watch: ${messageOf(error.reason.cause ?? error)}`, operation }))
+        new Kubernetes.KubernetesError({ reason: "Unavailable", message: `reading the watch: ${HttpExchange.describeError(error.reason.cause ?? error)}`, operation }))
     })
 
   const decodeObject = <A>(resource: Resource<A>, operation: string, value: unknown): Effect.Effect<A, Kubernetes.KubernetesError> =>

@@ -1,7 +1,8 @@
 /**
  * `HttpExchange` against a local node:http server: the answer whatever its status, a body sent
  * with its length (a DELETE's included), requests node refuses as `Invalid`, a refused connection
- * as `Transport`, and a time-out that aborts the request (the server sees it closed).
+ * as `Transport`, a time-out that aborts the request (the server sees it closed), and how an
+ * error is described with the errors it wraps.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -90,4 +91,11 @@ describe("HttpExchange", () => {
       assert.strictEqual(answer._tag, "None")
       yield* closed.pipe(Effect.timeout("5 seconds"))
     }).pipe(Effect.scoped))
+
+  it("describes an error with every error it wraps, in order, and anything else as text", () => {
+    const socket = new Error("connect ECONNREFUSED 127.0.0.1:1", { cause: new Error("socket closed", { cause: "errno 111" }) })
+    assert.strictEqual(HttpExchange.describeError(new Error("request failed", { cause: socket })), "request failed: connect ECONNREFUSED 127.0.0.1:1: socket closed: errno 111")
+    assert.strictEqual(HttpExchange.describeError(new Error("alone")), "alone")
+    assert.strictEqual(HttpExchange.describeError(42), "42")
+  })
 })
